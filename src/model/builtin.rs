@@ -1,0 +1,20 @@
+//! The built-in models, one file each.
+
+use super::Model;
+use std::sync::Arc;
+
+#[path = "fin.rs"]
+mod fin;
+#[path = "reaction.rs"]
+mod reaction;
+#[path = "spin.rs"]
+mod spin;
+
+pub use fin::Fin;
+pub use reaction::Reaction;
+pub use spin::Spin;
+
+/// Every built-in model, in the order `sweep models` lists them.
+pub(crate) fn all() -> Vec<Arc<dyn Model>> {
+    vec![Arc::new(Reaction), Arc::new(Fin), Arc::new(Spin)]
+}

@@ -1,0 +1,36 @@
+//! The spec file as written: serde structs that keep every span.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A table whose keys and values keep their spans, in file order.
+pub type SpannedTable = IndexMap<Spanned<String>, Spanned<toml::Value>>;
+
+/// The top level of a spec file (fields are the keys of the README's spec reference).
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub name: Option<Spanned<String>>,
+    pub seed: Option<Spanned<i64>>,
+    pub replicates: Option<Spanned<i64>>,
+    pub out: Option<Spanned<String>>,
+    pub zip: Option<Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    pub model: Option<Spanned<SpannedTable>>,
+    pub command: Option<Spanned<RawCommand>>,
+    pub params: Option<Spanned<SpannedTable>>,
+}
+
+/// A `[command]` table (fields are the keys of the README's spec reference).
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    pub shell: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub grace: Option<Spanned<String>>,
+    pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
+    pub cwd: Option<Spanned<String>>,
+}

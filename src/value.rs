@@ -1,0 +1,176 @@
+//! Parameter values and their canonical text form.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// One parameter value: what a spec can write for a parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A 64-bit integer.
+    Int(i64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A string.
+    Str(Arc<str>),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// The type of a [`Value`], used to declare model parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// An integer.
+    Int,
+    /// A float (integers are accepted and converted).
+    Float,
+    /// A string.
+    Str,
+    /// A boolean.
+    Bool,
+}
+
+impl ValueKind {
+    /// The name used in error messages and `sweep models`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Int => "integer",
+            ValueKind::Float => "float",
+            ValueKind::Str => "string",
+            ValueKind::Bool => "bool",
+        }
+    }
+}
+
+impl Value {
+    /// The value's type.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Value::Int(_) => ValueKind::Int,
+            Value::Float(_) => ValueKind::Float,
+            Value::Str(_) => ValueKind::Str,
+            Value::Bool(_) => ValueKind::Bool,
+        }
+    }
+
+    /// Converts to `kind` where that loses nothing (an integer to a float); `None` otherwise.
+    pub fn coerce(&self, kind: ValueKind) -> Option<Value> {
+        match (self, kind) {
+            (Value::Int(i), ValueKind::Float) => Some(Value::Float(*i as f64)),
+            (v, k) if v.kind() == k => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The value as a float, if it is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The canonical form that task ids and seeds are derived from (see the README):
+    /// `i:<decimal>`, `f:<16 hex digits of the IEEE-754 bits>`, `s:<JSON string>`, `b:true|false`.
+    pub fn canonical(&self) -> String {
+        match self {
+            Value::Int(i) => format!("i:{i}"),
+            // -0.0 and 0.0 are the same point of a grid.
+            Value::Float(f) => format!("f:{:016x}", if *f == 0.0 { 0.0f64 } else { *f }.to_bits()),
+            Value::Str(s) => format!("s:{}", serde_json::to_string(&**s).expect("strings serialize")),
+            Value::Bool(b) => format!("b:{b}"),
+        }
+    }
+
+    /// Appends the value as text (shortest round-trip form for floats) to `out`.
+    pub fn write_text(&self, out: &mut String) {
+        match self {
+            Value::Int(i) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => push_f64(out, *f),
+            Value::Str(s) => out.push_str(s),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Int(i) => (*i).into(),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| serde_json::Value::String(f.to_string())),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
+            Value::Bool(b) => (*b).into(),
+        }
+    }
+}
+
+/// Appends a float in its shortest round-trip form (`0.1`, `1e-7`, `inf`, `NaN`), the form
+/// pandas and numpy read back to the same bits.
+pub fn push_f64(out: &mut String, f: f64) {
+    if f.is_finite() {
+        let mut b = ryu::Buffer::new();
+        out.push_str(b.format_finite(f));
+    } else if f.is_nan() {
+        out.push_str("NaN");
+    } else if f > 0.0 {
+        out.push_str("inf");
+    } else {
+        out.push_str("-inf");
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.write_text(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(Value::Int(-3).canonical(), "i:-3");
+        assert_eq!(Value::Float(1.0).canonical(), "f:3ff0000000000000");
+        assert_eq!(Value::Float(-0.0).canonical(), Value::Float(0.0).canonical());
+        assert_eq!(Value::from("a\"b").canonical(), "s:\"a\\\"b\"");
+        assert_eq!(Value::Bool(true).canonical(), "b:true");
+    }
+
+    #[test]
+    fn text_forms_round_trip() {
+        for f in [0.1, 1e-7, 2.0, 123456.789, -5e300] {
+            let mut s = String::new();
+            push_f64(&mut s, f);
+            assert_eq!(s.parse::<f64>().unwrap(), f, "{s}");
+        }
+    }
+}
