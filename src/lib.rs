@@ -5,10 +5,21 @@
 //! [`model::Model`], add it to a [`model::Registry`], and run a spec with [`Sweep`].
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod cli;
+pub mod cluster;
 pub mod command;
+pub mod error;
 pub mod exec;
 pub mod grid;
+pub mod io;
+pub mod journal;
 pub mod model;
+pub mod outdir;
+pub mod report;
+pub mod exit;
+pub mod results;
+pub mod session;
 pub mod spec;
 pub mod value;
 

@@ -1,1 +1,6 @@
-fn main(){}
+use clap::Parser;
+
+fn main() {
+    let cli = sweep::cli::Cli::parse();
+    std::process::exit(sweep::app::main(cli));
+}

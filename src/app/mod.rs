@@ -1,0 +1,34 @@
+//! The subcommands: each turns parsed arguments into calls to the library and prints.
+
+mod models;
+mod run;
+mod status;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::model::Registry;
+
+/// Runs the parsed command line with the built-in models; returns the exit code.
+pub fn main(cli: Cli) -> i32 {
+    main_with(cli, &Registry::builtin())
+}
+
+/// Runs the parsed command line against `registry`; returns the exit code.
+pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
+    let result: Result<i32, Error> = match cli.command {
+        Command::Run(a) => run::run(a, registry),
+        Command::Status(a) => status::status(a, registry),
+        Command::Collect(a) => status::collect(a, registry),
+        Command::Models(a) => models::models(a, registry),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            match &e {
+                Error::Spec(s) => eprintln!("{s}"),
+                other => eprintln!("error: {other}"),
+            }
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! `sweep status` and `sweep collect`.
+
+use crate::cli::{CollectArgs, StatusArgs};
+use crate::error::Error;
+use crate::model::Registry;
+use crate::outdir::Lock;
+use crate::results::{write_results_csv, Detail, Status};
+use crate::session::{load, torn_warnings};
+use crate::spec::Spec;
+use std::path::PathBuf;
+
+/// The out directory of a status target: a directory, or a spec file's out directory.
+fn out_dir(target: &PathBuf, registry: &Registry) -> Result<PathBuf, Error> {
+    if target.is_file() {
+        Ok(Spec::from_file(target, registry)?.out)
+    } else {
+        Ok(target.clone())
+    }
+}
+
+pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
+    let dir = out_dir(&a.target, registry)?;
+    let (spec, out, store, scan) = load(&dir, registry)?;
+    for w in torn_warnings(&scan) {
+        eprintln!("warning: {w}");
+    }
+    let (done, failed, pending) = store.counts();
+    println!("{}: {} ({}), {} tasks", out.root.display(), spec.name, spec.task.label(), store.rows.len());
+    println!("  done     {done}");
+    println!("  failed   {failed}");
+    println!("  pending  {pending}");
+    println!(
+        "  lock     {}",
+        if Lock::is_held(&out) { "held: a run is in progress" } else { "free: no run in progress" }
+    );
+    if failed > 0 {
+        println!("failed tasks:");
+        let g = &spec.grid;
+        let mut shown = 0;
+        for (i, row) in store.rows.iter().enumerate() {
+            if row.status != Status::Failed {
+                continue;
+            }
+            if shown == a.limit {
+                println!("  ... and {} more (--limit)", failed as usize - shown);
+                break;
+            }
+            shown += 1;
+            let (point, rep) = g.locate(i as u64);
+            let params: Vec<String> =
+                g.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", g.value(point, c))).collect();
+            let (class, msg) = match &row.detail {
+                Detail::Failed(c, m) => (c.as_str(), m.lines().next().unwrap_or("")),
+                _ => ("", ""),
+            };
+            println!(
+                "  {}  {} replicate={rep}  attempts={}  {class}: {msg}",
+                store.idents[i].0,
+                params.join(" "),
+                row.attempts
+            );
+        }
+    }
+    Ok(if failed == 0 && pending == 0 { crate::exit::SUCCESS } else { crate::exit::TASKS_FAILED })
+}
+
+pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error> {
+    let (spec, out, store, scan) = load(&a.dir, registry)?;
+    for w in torn_warnings(&scan) {
+        eprintln!("warning: {w}");
+    }
+    write_results_csv(&spec, &store, &out.results())
+        .map_err(|e| Error::io(format!("cannot write {}", out.results().display()), e))?;
+    let (done, failed, pending) = store.counts();
+    eprintln!("sweep: wrote {} ({done} done, {failed} failed, {pending} pending)", out.results().display());
+    Ok(if failed == 0 && pending == 0 { crate::exit::SUCCESS } else { crate::exit::TASKS_FAILED })
+}

@@ -1,0 +1,5 @@
+//! Shards and cluster job scripts.
+
+mod shard;
+
+pub use shard::Shard;

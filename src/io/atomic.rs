@@ -1,0 +1,68 @@
+//! Atomic writes: a file appears under its final name complete or not at all, so after
+//! a crash no partial file is ever taken for a finished output.
+
+use ndarray::ArrayD;
+use ndarray_npy::WriteNpyExt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Part of every temporary file name; files carrying it are never outputs.
+pub const TEMP_MARK: &str = ".sweep-tmp";
+
+fn temp_path(path: &Path) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}{TEMP_MARK}-{}-{n}", std::process::id()))
+}
+
+/// Writes `path` atomically with the bytes `fill` produces.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        fill(&mut w)?;
+        w.flush()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `array` as `<dir>/<name>.npy` atomically; returns the bytes written.
+pub fn write_npy_atomic(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Result<u64> {
+    inject_fault()?;
+    let path = dir.join(format!("{name}.npy"));
+    write_atomic(&path, |w| array.write_npy(w).map_err(io::Error::other))?;
+    Ok((array.len() * 8 + 128) as u64)
+}
+
+/// Removes temporary files a killed run left in `dir` (only files carrying [`TEMP_MARK`]).
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if e.file_name().to_string_lossy().contains(TEMP_MARK) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Test seam: with `SWEEP_FAULT_ENOSPC_AFTER=N` in the environment, array writes after
+/// the first N fail with "No space left on device", as on a full disk. Used by the
+/// disk-full tests where a small tmpfs cannot be mounted (not root).
+fn inject_fault() -> io::Result<()> {
+    static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let limit = LIMIT.get_or_init(|| std::env::var("SWEEP_FAULT_ENOSPC_AFTER").ok().and_then(|v| v.parse().ok()));
+    if let Some(limit) = limit {
+        if WRITES.fetch_add(1, Ordering::Relaxed) >= *limit {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Writing files: atomically (temporary name, then rename), arrays as `.npy`.
+
+mod atomic;
+
+pub use atomic::{remove_stale_temps, write_atomic, write_npy_atomic, TEMP_MARK};

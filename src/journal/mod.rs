@@ -1,0 +1,18 @@
+//! The journal: one JSON line per finished task attempt, appended only after the files
+//! it vouches for are in place. Each shard appends to its own file, so no two processes
+//! ever append to the same one.
+//!
+//! Format (version 1): every run opens with a header line
+//! `{"sweep_journal":1,"shard":"0/1","pid":123,"started":"..."}`, then records
+//! `{"task":"<16 hex>","status":"done","attempt":1,"seconds":0.0123,"metrics":{...}}` or
+//! `{"task":"...","status":"failed","attempt":2,"seconds":0.1,"class":"panic","error":"..."}`.
+//! A line that does not parse (a torn write from a killed run) is skipped with a warning.
+
+mod read;
+mod write;
+
+pub use read::{journal_files, scan, Record, ScanStats};
+pub use write::JournalWriter;
+
+/// The journal format version this build writes and reads.
+pub const VERSION: u32 = 1;

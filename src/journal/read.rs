@@ -1,0 +1,226 @@
+//! Reading journals back.
+
+use crate::exec::FailureClass;
+use crate::grid::TaskId;
+use crate::model::Metric;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+/// One attempt as read from a journal.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// The task.
+    pub task: TaskId,
+    /// Whether the attempt finished the task.
+    pub done: bool,
+    /// The attempt number (1 for the first attempt of the task, across runs).
+    pub attempt: u32,
+    /// Seconds the attempt took.
+    pub seconds: f64,
+    /// Metrics of a done attempt.
+    pub metrics: Vec<(Cow<'a, str>, Metric)>,
+    /// Failure class and message of a failed attempt.
+    pub failure: Option<(FailureClass, Cow<'a, str>)>,
+}
+
+/// What a scan found besides the records.
+#[derive(Debug, Default, Clone)]
+pub struct ScanStats {
+    /// Records read.
+    pub records: u64,
+    /// Lines skipped because they did not parse (torn by a killed run), with file and line.
+    pub skipped: Vec<(PathBuf, u64)>,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    task: Option<&'a str>,
+    #[serde(borrow)]
+    status: Option<&'a str>,
+    attempt: Option<u32>,
+    seconds: Option<f64>,
+    #[serde(default, borrow)]
+    metrics: Metrics<'a>,
+    class: Option<FailureClass>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    sweep_journal: Option<u32>,
+}
+
+#[derive(Default)]
+struct Metrics<'a>(Vec<(Cow<'a, str>, Metric)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Metrics<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Metrics<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of metrics")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    let v: MetricDe = m.next_value()?;
+                    out.push((k, v.0));
+                }
+                Ok(Metrics(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct MetricDe(Metric);
+
+impl<'de> Deserialize<'de> for MetricDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = MetricDe;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<MetricDe, E> {
+                Ok(MetricDe(Metric::Int(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<MetricDe, E> {
+                Ok(MetricDe(i64::try_from(v).map(Metric::Int).unwrap_or(Metric::Float(v as f64))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<MetricDe, E> {
+                Ok(MetricDe(Metric::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MetricDe, E> {
+                // Non-finite floats are written as strings ("NaN", "inf").
+                Ok(MetricDe(match v {
+                    "NaN" => Metric::Float(f64::NAN),
+                    "inf" => Metric::Float(f64::INFINITY),
+                    "-inf" => Metric::Float(f64::NEG_INFINITY),
+                    s => Metric::Str(s.into()),
+                }))
+            }
+            fn visit_unit<E>(self) -> Result<MetricDe, E> {
+                Ok(MetricDe(Metric::Float(f64::NAN)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The journals of an out directory: `journal.jsonl` and `journal/*.jsonl`, sorted.
+pub fn journal_files(out: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let top = out.join("journal.jsonl");
+    if top.is_file() {
+        files.push(top);
+    }
+    match std::fs::read_dir(out.join("journal")) {
+        Ok(rd) => {
+            let mut shard: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .collect();
+            shard.sort();
+            files.extend(shard);
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    Ok(files)
+}
+
+/// Calls `f` for every record of the journal at `path`, skipping headers and torn lines.
+pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(256);
+    let mut lineno = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        lineno += 1;
+        let text = trim_newline(&buf);
+        if text.is_empty() {
+            continue;
+        }
+        let parsed: Option<Line> = serde_json::from_slice(text).ok();
+        let Some(line) = parsed else {
+            stats.skipped.push((path.to_path_buf(), lineno));
+            continue;
+        };
+        if let Some(v) = line.sweep_journal {
+            if v > super::VERSION {
+                return Err(io::Error::other(format!(
+                    "{} was written by a newer sweep (journal format {v}); upgrade sweep to read it",
+                    path.display()
+                )));
+            }
+            continue;
+        }
+        let (Some(task), Some(status)) = (line.task.and_then(|t| t.parse::<TaskId>().ok()), line.status) else {
+            stats.skipped.push((path.to_path_buf(), lineno));
+            continue;
+        };
+        let done = status == "done";
+        stats.records += 1;
+        f(Record {
+            task,
+            done,
+            attempt: line.attempt.unwrap_or(1),
+            seconds: line.seconds.unwrap_or(0.0),
+            metrics: line.metrics.0,
+            failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
+        });
+    }
+    Ok(())
+}
+
+fn trim_newline(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::TaskFailure;
+    use crate::journal::JournalWriter;
+
+    #[test]
+    fn round_trip_and_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        {
+            let mut w = JournalWriter::open(&p, "0/1").unwrap();
+            let m = vec![("value".into(), Metric::Float(0.25)), ("n".into(), Metric::Int(3)), ("s".into(), Metric::Str("a\"b".into()))];
+            w.append(TaskId(1), 1, 0.5, Ok(&m)).unwrap();
+            let f = TaskFailure::new(FailureClass::Panic, "boom\nline 2");
+            w.append(TaskId(2), 1, 0.1, Err(&f)).unwrap();
+            w.flush().unwrap();
+        }
+        // A torn record at the end, as a kill -9 mid-write leaves it.
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"task\":\"00000000").unwrap();
+        {
+            // The next run terminates the torn line before appending.
+            let mut w = JournalWriter::open(&p, "0/1").unwrap();
+            w.append(TaskId(3), 1, 0.0, Ok(&[])).unwrap();
+            w.flush().unwrap();
+        }
+        let mut stats = ScanStats::default();
+        let mut seen = Vec::new();
+        scan(&p, &mut stats, |r| seen.push((r.task, r.done, r.metrics.len(), r.failure.map(|f| f.1.into_owned())))).unwrap();
+        assert_eq!(stats.records, 3);
+        assert_eq!(stats.skipped.len(), 1);
+        assert_eq!(seen[0], (TaskId(1), true, 3, None));
+        assert_eq!(seen[1], (TaskId(2), false, 0, Some("boom\nline 2".into())));
+        assert_eq!(seen[2].0, TaskId(3));
+    }
+    use std::io::Write;
+}

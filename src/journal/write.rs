@@ -1,0 +1,123 @@
+//! Appending records.
+
+use crate::exec::TaskFailure;
+use crate::grid::TaskId;
+use crate::model::Metric;
+use std::borrow::Cow;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Records reach the file at least this often; a killed run loses at most this much
+/// (those tasks simply run again on `--resume`).
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
+
+/// An open journal file, appending.
+pub struct JournalWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    last_flush: Instant,
+    line: String,
+}
+
+impl JournalWriter {
+    /// Opens `path` for appending and writes a header for this run. A torn last line
+    /// left by a killed run is terminated first, so it cannot swallow the next record.
+    pub fn open(path: &Path, shard: &str) -> io::Result<Self> {
+        let mut f = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+        let len = f.metadata()?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            f.seek(SeekFrom::Start(len - 1))?;
+            f.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                f.write_all(b"\n")?;
+            }
+        }
+        let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), last_flush: Instant::now(), line: String::new() };
+        let header = serde_json::json!({
+            "sweep_journal": super::VERSION,
+            "shard": shard,
+            "pid": std::process::id(),
+            "started": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        });
+        writeln!(w.out, "{header}")?;
+        w.flush()?;
+        Ok(w)
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends a record of a finished attempt.
+    pub fn append(
+        &mut self,
+        task: TaskId,
+        attempt: u32,
+        seconds: f64,
+        result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
+    ) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let l = &mut self.line;
+        l.clear();
+        let status = if result.is_ok() { "done" } else { "failed" };
+        let _ = write!(l, "{{\"task\":\"{task}\",\"status\":\"{status}\",\"attempt\":{attempt},\"seconds\":");
+        crate::value::push_f64(l, if seconds.is_finite() { seconds } else { 0.0 });
+        match result {
+            Ok(metrics) => {
+                l.push_str(",\"metrics\":{");
+                for (i, (k, v)) in metrics.iter().enumerate() {
+                    if i > 0 {
+                        l.push(',');
+                    }
+                    push_json_str(l, k);
+                    l.push(':');
+                    match v {
+                        Metric::Float(f) if f.is_finite() => crate::value::push_f64(l, *f),
+                        Metric::Float(f) => push_json_str(l, &f.to_string()),
+                        Metric::Int(i) => {
+                            let _ = write!(l, "{i}");
+                        }
+                        Metric::Str(s) => push_json_str(l, s),
+                    }
+                }
+                l.push('}');
+            }
+            Err(f) => {
+                let _ = write!(l, ",\"class\":\"{}\",\"error\":", f.class);
+                push_json_str(l, &f.message);
+            }
+        }
+        l.push_str("}\n");
+        self.out.write_all(l.as_bytes())?;
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes buffered records to the file.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.last_flush = Instant::now();
+        self.out.flush()
+    }
+
+    /// Flushes and asks the OS to put the journal on disk.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.out.get_ref().sync_data()
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("strings serialize"));
+    }
+}

@@ -1,0 +1,289 @@
+//! The out directory: its layout, its lock and its manifest.
+
+use crate::spec::{Source, Spec, TaskKind};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The manifest format version.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// Paths inside an out directory.
+#[derive(Clone, Debug)]
+pub struct OutDir {
+    /// The directory.
+    pub root: PathBuf,
+}
+
+impl OutDir {
+    /// The out directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    /// `spec.toml`: the spec as run.
+    pub fn spec(&self) -> PathBuf {
+        self.root.join("spec.toml")
+    }
+    /// `manifest.json`.
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+    /// `results.csv`.
+    pub fn results(&self) -> PathBuf {
+        self.root.join("results.csv")
+    }
+    /// `tasks/<task>/`.
+    pub fn task_dir(&self, task: &str) -> PathBuf {
+        self.root.join("tasks").join(task)
+    }
+    /// The journal a run of `shard` appends to: `journal.jsonl`, or
+    /// `journal/shard-I-of-N.jsonl` for a shard.
+    pub fn journal(&self, shard: Option<&str>) -> PathBuf {
+        match shard {
+            None => self.root.join("journal.jsonl"),
+            Some(stem) => self.root.join("journal").join(format!("{stem}.jsonl")),
+        }
+    }
+    /// The lock every run holds (exclusively, or shared by shard runs).
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(".sweep.lock")
+    }
+    /// Whether the directory holds a sweep (a manifest, or a lock a run created).
+    pub fn holds_sweep(&self) -> bool {
+        self.manifest().is_file() || self.lock_path().is_file()
+    }
+    /// Whether the directory is missing or empty.
+    pub fn is_vacant(&self) -> bool {
+        match std::fs::read_dir(&self.root) {
+            Ok(mut rd) => rd.next().is_none(),
+            Err(_) => !self.root.exists(),
+        }
+    }
+}
+
+/// Held for the whole run; released by the OS when the process ends, however it ends,
+/// so a killed run never blocks the next one.
+#[derive(Debug)]
+pub struct Lock {
+    _files: Vec<File>,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another run holds it.
+    #[error("another sweep run is using {0} (it holds {1}); wait for it to finish, or check it with `sweep status {0}`")]
+    Busy(String, String),
+    /// The lock file could not be opened.
+    #[error("cannot lock {0}: {1}")]
+    Io(String, io::Error),
+}
+
+fn open_lock(path: &Path) -> Result<File, LockError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| LockError::Io(path.display().to_string(), e))
+}
+
+impl Lock {
+    /// Takes the lock of `out`: exclusively for a whole-grid run; for a shard, the
+    /// directory lock shared (shards run side by side) and the shard's own lock exclusively.
+    pub fn acquire(out: &OutDir, shard_stem: Option<&str>) -> Result<Lock, LockError> {
+        let busy = |p: &Path| LockError::Busy(out.root.display().to_string(), p.display().to_string());
+        let root = out.lock_path();
+        let f = open_lock(&root)?;
+        match shard_stem {
+            None => {
+                f.try_lock().map_err(|_| busy(&root))?;
+                Ok(Lock { _files: vec![f] })
+            }
+            Some(stem) => {
+                f.try_lock_shared().map_err(|_| busy(&root))?;
+                let dir = out.root.join("journal");
+                std::fs::create_dir_all(&dir).map_err(|e| LockError::Io(dir.display().to_string(), e))?;
+                let p = dir.join(format!("{stem}.lock"));
+                let g = open_lock(&p)?;
+                g.try_lock().map_err(|_| busy(&p))?;
+                Ok(Lock { _files: vec![f, g] })
+            }
+        }
+    }
+
+    /// Whether some run holds `out`'s lock now (without taking it).
+    pub fn is_held(out: &OutDir) -> bool {
+        let Ok(f) = File::open(out.lock_path()) else { return false };
+        match f.try_lock() {
+            Ok(()) => {
+                let _ = f.unlock();
+                false
+            }
+            Err(_) => true,
+        }
+    }
+}
+
+/// `manifest.json`: what the out directory holds and what identifies its tasks.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Manifest {
+    /// Manifest format version.
+    pub format: u32,
+    /// The sweep's name.
+    pub name: String,
+    /// The sweep version that wrote it.
+    pub tool_version: String,
+    /// SHA-256 of the spec text.
+    pub spec_hash: String,
+    /// When the sweep was first started (RFC 3339).
+    pub created: String,
+    /// When the spec was last changed by an extension.
+    pub updated: String,
+    /// "model" or "command".
+    pub kind: String,
+    /// The model name (model sweeps).
+    pub model: Option<String>,
+    /// The master seed.
+    pub seed: u64,
+    /// Replicates per point.
+    pub replicates: u32,
+    /// The swept parameters.
+    pub columns: Vec<String>,
+    /// The axes: names and lengths.
+    pub axes: Vec<ManifestAxis>,
+    /// Task count.
+    pub tasks: u64,
+    /// Fixed model parameters (defaults included), as JSON values.
+    pub fixed: serde_json::Map<String, serde_json::Value>,
+    /// The command's identity (command sweeps).
+    pub command: Option<serde_json::Value>,
+}
+
+/// One axis in the manifest.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ManifestAxis {
+    /// Its parameters.
+    pub names: Vec<String>,
+    /// Its length.
+    pub len: usize,
+}
+
+/// SHA-256 of a spec's text, hex.
+pub fn spec_hash(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+impl Manifest {
+    /// The manifest for `spec`.
+    pub fn for_spec(spec: &Spec) -> Manifest {
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let (kind, model, fixed, command) = match &spec.task {
+            TaskKind::Model(m) => (
+                "model",
+                Some(m.model.name().to_string()),
+                m.fixed.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                None,
+            ),
+            TaskKind::Command(c) => ("command", None, Default::default(), Some(c.identity.clone())),
+        };
+        Manifest {
+            format: MANIFEST_FORMAT,
+            name: spec.name.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            spec_hash: spec_hash(&spec.text),
+            created: now.clone(),
+            updated: now,
+            kind: kind.into(),
+            model,
+            seed: spec.seed,
+            replicates: spec.grid.replicates,
+            columns: spec.grid.columns.clone(),
+            axes: spec.grid.axes.iter().map(|a| ManifestAxis { names: a.names.clone(), len: a.len() }).collect(),
+            tasks: spec.task_count(),
+            fixed,
+            command,
+        }
+    }
+
+    /// Reads `manifest.json` of `out`.
+    pub fn read(out: &OutDir) -> io::Result<Manifest> {
+        let text = std::fs::read_to_string(out.manifest())?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| io::Error::other(format!("{} is not a sweep manifest: {e}", out.manifest().display())))?;
+        if m.format > MANIFEST_FORMAT {
+            return Err(io::Error::other(format!(
+                "{} was written by a newer sweep (format {}); upgrade sweep",
+                out.manifest().display(),
+                m.format
+            )));
+        }
+        Ok(m)
+    }
+
+    /// What in `spec` would change the tasks this manifest's sweep already has: a
+    /// different model or command, master seed, or fixed parameter value. Adding values,
+    /// axes that hold an existing fixed value, or replicates changes nothing that exists.
+    pub fn incompatibilities(&self, spec: &Spec) -> Vec<String> {
+        let new = Manifest::for_spec(spec);
+        let mut out = Vec::new();
+        if self.kind != new.kind || self.model != new.model {
+            let show = |m: &Manifest| m.model.clone().map_or("a command".to_string(), |n| format!("model `{n}`"));
+            out.push(format!("the sweep ran {}, the spec now runs {}", show(self), show(&new)));
+        }
+        if self.command != new.command {
+            out.push("the [command] table (argv/shell, env or cwd) changed".into());
+        }
+        if self.seed != new.seed {
+            out.push(format!("seed changed from {} to {}", self.seed, new.seed));
+        }
+        if let TaskKind::Model(m) = &spec.task {
+            for (name, old) in &self.fixed {
+                let Some(i) = m.specs.iter().position(|s| s.name == name) else { continue };
+                let still_there = match &m.sources[i] {
+                    Source::Fixed(v) => &v.to_json() == old,
+                    Source::Column(c) => {
+                        let (a, mem) = spec.grid.column_position(*c);
+                        spec.grid.axes[a].values[mem].iter().any(|v| &v.to_json() == old)
+                    }
+                };
+                if !still_there {
+                    let now = match &m.sources[i] {
+                        Source::Fixed(v) => v.to_string(),
+                        Source::Column(_) => "a swept list without it".into(),
+                    };
+                    out.push(format!("fixed parameter `{name}` changed from {old} to {now}"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the manifest atomically.
+    pub fn write(&self, out: &OutDir) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
+        crate::io::write_atomic(&out.manifest(), |w| io::Write::write_all(w, text.as_bytes()))
+    }
+
+    /// Writes the manifest only if none exists (shards starting together: the first wins).
+    pub fn write_new(&self, out: &OutDir) -> io::Result<bool> {
+        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
+        create_new(&out.manifest(), text.as_bytes())
+    }
+}
+
+/// Creates `path` with `bytes` atomically, only if it does not exist yet; `Ok(false)`
+/// when it already existed.
+pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let tmp = path.with_extension(format!("new{}-{}", crate::io::TEMP_MARK, std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    let r = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}

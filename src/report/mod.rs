@@ -1,0 +1,3 @@
+//! What people see: progress while a sweep runs and the summary after.
+
+pub mod progress;

@@ -1,0 +1,7 @@
+//! What is known about every task of the grid, and `results.csv`.
+
+mod csv_out;
+mod store;
+
+pub use csv_out::write_results_csv;
+pub use store::{Detail, IdIndex, Row, Status, Store};

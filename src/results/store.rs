@@ -1,0 +1,181 @@
+//! The result store: one compact row per grid task, filled from journals and the
+//! running sweep.
+
+use crate::exec::{FailureClass, TaskFailure};
+use crate::grid::TaskId;
+use crate::journal::Record;
+use crate::model::Metric;
+use crate::spec::Spec;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A task's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Never finished (not run, or interrupted).
+    Pending,
+    /// Finished; outputs in place.
+    Done,
+    /// Failed on its last attempt.
+    Failed,
+}
+
+impl Status {
+    /// The `results.csv` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Done => "done",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// What a row carries besides its status.
+#[derive(Clone, Debug, Default)]
+pub enum Detail {
+    /// Nothing (pending).
+    #[default]
+    None,
+    /// Metrics of a done task, keyed by interned metric name.
+    Metrics(Box<[(u32, Metric)]>),
+    /// Why the last attempt failed.
+    Failed(FailureClass, Box<str>),
+}
+
+/// One task's row.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Its state.
+    pub status: Status,
+    /// Attempts so far, across runs.
+    pub attempts: u32,
+    /// Seconds of the last attempt.
+    pub seconds: f32,
+    /// Metrics or failure.
+    pub detail: Detail,
+}
+
+impl Default for Row {
+    fn default() -> Self {
+        Row { status: Status::Pending, attempts: 0, seconds: 0.0, detail: Detail::None }
+    }
+}
+
+/// Task ids are SHA-256 prefixes: already uniform, so hashing them again is wasted work.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ *b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Task id → grid index.
+pub type IdIndex = HashMap<TaskId, u64, BuildHasherDefault<IdHasher>>;
+
+/// Every task of a grid: its id, seed and row.
+pub struct Store {
+    /// (id, seed) of each task, in grid order.
+    pub idents: Vec<(TaskId, u64)>,
+    /// Row of each task, in grid order.
+    pub rows: Vec<Row>,
+    /// Interned metric names.
+    pub keys: Vec<String>,
+}
+
+impl Store {
+    /// Derives every task's id and seed (in parallel) and starts all rows pending.
+    pub fn new(spec: &Spec) -> Store {
+        let n = spec.task_count();
+        let idents: Vec<(TaskId, u64)> =
+            (0..n as usize).into_par_iter().with_min_len(4096).map(|i| spec.identity.task(&spec.grid, i as u64)).collect();
+        Store { idents, rows: vec![Row::default(); n as usize], keys: Vec::new() }
+    }
+
+    /// The id → index map (built on demand: only resume and collect need it).
+    pub fn index(&self) -> IdIndex {
+        let mut m = IdIndex::with_capacity_and_hasher(self.idents.len(), Default::default());
+        for (i, (id, _)) in self.idents.iter().enumerate() {
+            m.insert(*id, i as u64);
+        }
+        m
+    }
+
+    /// The id of metric `name`, interning it on first sight.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        match self.keys.iter().position(|k| k == name) {
+            Some(i) => i as u32,
+            None => {
+                self.keys.push(name.to_string());
+                (self.keys.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Applies one attempt's outcome to row `index`; returns the attempt number it had.
+    /// A done task stays done: a later failure from an overlapping run does not undo it.
+    pub fn apply<'m>(
+        &mut self,
+        index: u64,
+        attempt: Option<u32>,
+        seconds: f64,
+        result: Result<impl IntoIterator<Item = (&'m str, &'m Metric)>, &TaskFailure>,
+    ) -> u32 {
+        let attempt = attempt.unwrap_or(self.rows[index as usize].attempts + 1);
+        match result {
+            Ok(metrics) => {
+                let metrics: Box<[(u32, Metric)]> = metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone())).collect();
+                let row = &mut self.rows[index as usize];
+                row.attempts = row.attempts.max(attempt);
+                row.status = Status::Done;
+                row.seconds = seconds as f32;
+                row.detail = Detail::Metrics(metrics);
+            }
+            Err(f) => {
+                let row = &mut self.rows[index as usize];
+                row.attempts = row.attempts.max(attempt);
+                if row.status != Status::Done {
+                    row.status = Status::Failed;
+                    row.seconds = seconds as f32;
+                    row.detail = Detail::Failed(f.class, f.message.as_str().into());
+                }
+            }
+        }
+        attempt
+    }
+
+    /// Applies a journal record (ignored when its task is not in this grid).
+    pub fn apply_record(&mut self, index: &IdIndex, r: Record<'_>) {
+        let Some(&i) = index.get(&r.task) else { return };
+        if r.done {
+            self.apply(i, Some(r.attempt), r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+        } else {
+            let (class, msg) = r.failure.unwrap_or((FailureClass::Error, "".into()));
+            self.apply(i, Some(r.attempt), r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+        }
+    }
+
+    /// Counts of (done, failed, pending).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let (mut d, mut f, mut p) = (0, 0, 0);
+        for r in &self.rows {
+            match r.status {
+                Status::Done => d += 1,
+                Status::Failed => f += 1,
+                Status::Pending => p += 1,
+            }
+        }
+        (d, f, p)
+    }
+}

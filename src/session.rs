@@ -1,0 +1,195 @@
+//! One run of a sweep from start to end: prepare the out directory (refuse, resume or
+//! extend), run, and write `results.csv`. The CLI and the library API both go through here.
+
+use crate::cluster::Shard;
+use crate::error::{Error, IoContext};
+use crate::exec::{execute, Cancel, RunConfig, RunOutcome, Selection, Stats};
+use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
+use crate::model::Registry;
+use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
+use crate::results::{write_results_csv, Store};
+use crate::spec::Spec;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Options of one run besides the spec.
+#[derive(Clone, Debug, Default)]
+pub struct SessionOptions {
+    /// Finish a sweep already in the out directory (or start it if there is none).
+    pub resume: bool,
+    /// Run only this shard.
+    pub shard: Option<Shard>,
+    /// Scheduling options.
+    pub config: RunConfig,
+}
+
+/// An out directory made ready for a run: locked, manifest checked, journals loaded.
+pub struct Prepared {
+    /// The spec.
+    pub spec: Spec,
+    /// The out directory.
+    pub out: OutDir,
+    /// Every task's id, seed and state.
+    pub store: Store,
+    /// This run's journal.
+    pub journal: JournalWriter,
+    /// Messages for the user (torn journal lines, an extended spec, ...).
+    pub warnings: Vec<String>,
+    /// The shard this run is limited to.
+    pub shard: Option<Shard>,
+    _lock: Lock,
+}
+
+/// Checks, locks and opens `out` for running `spec`. Nothing is written when the
+/// directory holds another sweep, holds a sweep and `resume` is off, or is not empty.
+pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> Result<Prepared, Error> {
+    let shown = out.root.display().to_string();
+    if out.holds_sweep() {
+        if !resume {
+            return Err(Error::Usage(format!(
+                "{shown} already holds a sweep; nothing was changed.\n  \
+                 to finish it:        sweep run {} --resume{}\n  \
+                 to start a new one:  sweep run {} --out NEW_DIR",
+                spec.path.display(),
+                out_flag(&spec, &out),
+                spec.path.display()
+            )));
+        }
+    } else if !out.is_vacant() {
+        return Err(Error::Usage(format!(
+            "{shown} exists and is not a sweep directory; sweep writes only into a new or empty directory.\n  \
+             choose another with --out NEW_DIR"
+        )));
+    }
+    std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
+    let stem = shard.map(|s| s.file_stem());
+    let lock = Lock::acquire(&out, stem.as_deref())?;
+    let mut warnings = Vec::new();
+
+    let fresh = Manifest::for_spec(&spec);
+    match Manifest::read(&out) {
+        Ok(old) if old.spec_hash == fresh.spec_hash => {}
+        Ok(old) => {
+            let changes = old.incompatibilities(&spec);
+            if !changes.is_empty() {
+                return Err(Error::Usage(format!(
+                    "the spec changes tasks the sweep in {shown} already has:\n{}\n  \
+                     nothing was changed. To run the new spec, give it a new directory: --out NEW_DIR",
+                    changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
+                )));
+            }
+            if let Some(s) = shard {
+                return Err(Error::Usage(format!(
+                    "shard {s}: the spec differs from the one the sweep in {shown} was started with \
+                     (spec hash {} vs {}); all shards must run the same spec.\n  \
+                     to extend the sweep, run it once without --shard: sweep run {} --resume{}",
+                    &fresh.spec_hash[..12],
+                    &old.spec_hash[..12],
+                    spec.path.display(),
+                    out_flag(&spec, &out)
+                )));
+            }
+            let updated = Manifest { created: old.created.clone(), ..fresh };
+            crate::io::write_atomic(&out.spec(), |w| io::Write::write_all(w, spec.text.as_bytes()))
+                .context(|| format!("cannot write {}", out.spec().display()))?;
+            updated.write(&out).context(|| format!("cannot write {}", out.manifest().display()))?;
+            warnings.push(format!(
+                "the spec was extended: {} tasks now ({} before); only new and unfinished tasks run",
+                updated.tasks, old.tasks
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // spec.toml first, manifest last: a manifest vouches for a complete directory.
+            create_new(&out.spec(), spec.text.as_bytes()).context(|| format!("cannot write {}", out.spec().display()))?;
+            if !fresh.write_new(&out).context(|| format!("cannot write {}", out.manifest().display()))? {
+                let other = Manifest::read(&out).context(|| format!("cannot read {}", out.manifest().display()))?;
+                if other.spec_hash != fresh.spec_hash {
+                    return Err(Error::Usage(format!(
+                        "another shard started the sweep in {shown} with a different spec; all shards must run the same spec"
+                    )));
+                }
+            }
+        }
+        Err(e) => return Err(Error::io(format!("cannot read {}", out.manifest().display()), e)),
+    }
+
+    let mut store = Store::new(&spec);
+    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
+    warnings.extend(torn_warnings(&stats));
+    let journal_path = out.journal(stem.as_deref());
+    let journal = JournalWriter::open(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()))
+        .context(|| format!("cannot open {}", journal_path.display()))?;
+    Ok(Prepared { spec, out, store, journal, warnings, shard, _lock: lock })
+}
+
+fn out_flag(spec: &Spec, out: &OutDir) -> String {
+    if out.root == spec.out {
+        String::new()
+    } else {
+        format!(" --out {}", out.root.display())
+    }
+}
+
+/// Reads every journal of `out` into `store`.
+pub fn load_journals(out: &OutDir, store: &mut Store) -> io::Result<ScanStats> {
+    let mut stats = ScanStats::default();
+    let files = journal_files(&out.root)?;
+    if files.is_empty() {
+        return Ok(stats);
+    }
+    let index = store.index();
+    for f in files {
+        scan(&f, &mut stats, |r| store.apply_record(&index, r))?;
+    }
+    Ok(stats)
+}
+
+/// Warnings for journal lines that were skipped.
+pub fn torn_warnings(stats: &ScanStats) -> Vec<String> {
+    stats
+        .skipped
+        .iter()
+        .take(5)
+        .map(|(p, l)| format!("{}:{l}: ignored an incomplete journal line (left by a run that was killed)", p.display()))
+        .collect()
+}
+
+impl Prepared {
+    /// Runs the selected tasks, then writes `results.csv` (not for a shard: shards run side
+    /// by side, and `sweep collect` merges them).
+    pub fn run(&mut self, config: &RunConfig, cancel: &Arc<Cancel>, stats: &Arc<Stats>) -> Result<RunOutcome, Error> {
+        let mut config = config.clone();
+        if let Some(s) = self.shard {
+            config.selection = Selection::Shard(s);
+        }
+        let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats);
+        let outcome = result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
+        if self.shard.is_none() {
+            self.write_results()?;
+        }
+        Ok(outcome)
+    }
+
+    /// Writes `results.csv` for the whole grid from the store.
+    pub fn write_results(&self) -> Result<(), Error> {
+        write_results_csv(&self.spec, &self.store, &self.out.results())
+            .context(|| format!("cannot write {}", self.out.results().display()))
+    }
+}
+
+/// Reads the sweep in `dir`: its spec (as run) and every task's state.
+pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
+    let out = OutDir::new(dir);
+    if !out.manifest().is_file() {
+        return Err(Error::Usage(format!("{} holds no sweep (no manifest.json)", dir.display())));
+    }
+    let mut spec = Spec::from_file(&out.spec(), registry)?;
+    if spec_hash(&spec.text) != Manifest::read(&out).context(|| "cannot read the manifest".into())?.spec_hash {
+        return Err(Error::Usage(format!("{} does not match its manifest.json", out.spec().display())));
+    }
+    spec.out = out.root.clone();
+    let mut store = Store::new(&spec);
+    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {}", dir.display()))?;
+    Ok((spec, out, store, stats))
+}
