@@ -6,7 +6,12 @@ use std::path::PathBuf;
 
 /// Run a simulation over a parameter grid on every core, reproducibly and resumably.
 #[derive(Parser, Debug)]
-#[command(name = "sweep", version, about, after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --dry-run\n  sweep run grid.toml --resume\n  sweep status runs/reaction\n  sweep models reaction")]
+#[command(
+    name = "sweep",
+    version,
+    about,
+    after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --dry-run\n  sweep run grid.toml --resume\n  sweep status runs/reaction\n  sweep models reaction"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -17,7 +22,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run (or resume) a sweep.
-    #[command(after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume")]
+    #[command(
+        after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume"
+    )]
     Run(RunArgs),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
     #[command(after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml")]

@@ -74,7 +74,9 @@ pub struct Lock {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another run holds it.
-    #[error("another sweep run is using {0} (it holds {1}); wait for it to finish, or check it with `sweep status {0}`")]
+    #[error(
+        "another sweep run is using {0} (it holds {1}); wait for it to finish, or check it with `sweep status {0}`"
+    )]
     Busy(String, String),
     /// The lock file could not be opened.
     #[error("cannot lock {0}: {1}")]

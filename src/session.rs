@@ -101,7 +101,8 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             // spec.toml first, manifest last: a manifest vouches for a complete directory.
-            create_new(&out.spec(), spec.text.as_bytes()).context(|| format!("cannot write {}", out.spec().display()))?;
+            create_new(&out.spec(), spec.text.as_bytes())
+                .context(|| format!("cannot write {}", out.spec().display()))?;
             if !fresh.write_new(&out).context(|| format!("cannot write {}", out.manifest().display()))? {
                 let other = Manifest::read(&out).context(|| format!("cannot read {}", out.manifest().display()))?;
                 if other.spec_hash != fresh.spec_hash {
@@ -151,7 +152,9 @@ pub fn torn_warnings(stats: &ScanStats) -> Vec<String> {
         .skipped
         .iter()
         .take(5)
-        .map(|(p, l)| format!("{}:{l}: ignored an incomplete journal line (left by a run that was killed)", p.display()))
+        .map(|(p, l)| {
+            format!("{}:{l}: ignored an incomplete journal line (left by a run that was killed)", p.display())
+        })
         .collect()
 }
 
@@ -164,7 +167,8 @@ impl Prepared {
             config.selection = Selection::Shard(s);
         }
         let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats);
-        let outcome = result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
+        let outcome =
+            result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         if self.shard.is_none() {
             self.write_results()?;
         }

@@ -63,7 +63,9 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         );
         match p.shard {
             None => eprintln!("sweep: results in {}", p.out.results().display()),
-            Some(s) => eprintln!("sweep: shard {s} finished; merge all shards with `sweep collect {}`", p.out.root.display()),
+            Some(s) => {
+                eprintln!("sweep: shard {s} finished; merge all shards with `sweep collect {}`", p.out.root.display())
+            }
         }
     }
     if !o.first_failures.is_empty() {
@@ -83,7 +85,9 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
             eprintln!("sweep: stopped after {n} failed tasks (--max-failures). To finish: {resume_cmd}");
         }
         Some(StopReason::Io(ref e)) => {
-            eprintln!("sweep: stopped: outputs cannot be written ({e}). Free space or fix permissions, then: {resume_cmd}");
+            eprintln!(
+                "sweep: stopped: outputs cannot be written ({e}). Free space or fix permissions, then: {resume_cmd}"
+            );
         }
         None => {}
     }
@@ -132,7 +136,8 @@ fn dry_run(spec: &Spec, out: &OutDir) {
                 v.extend(values[values.len() - 2..].iter().map(|v| v.to_string()));
                 v
             };
-            let zip = if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
+            let zip =
+                if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
             println!("  {name:<12} {} value(s): {}{zip}", values.len(), shown.join(", "));
         }
     }

@@ -50,7 +50,9 @@ impl CommandSpec {
         if let Some(bad) = columns.iter().find(|c| BUILTIN_PLACEHOLDERS.contains(&c.as_str())) {
             return Err(err(
                 Some(raw.span()),
-                format!("a parameter may not be called `{bad}` in a command sweep: `{{{bad}}}` is a built-in placeholder"),
+                format!(
+                    "a parameter may not be called `{bad}` in a command sweep: `{{{bad}}}` is a built-in placeholder"
+                ),
                 Some("rename the parameter".into()),
             ));
         }
@@ -66,31 +68,46 @@ impl CommandSpec {
         let (argv, shell) = match (&c.argv, &c.shell) {
             (Some(a), None) => {
                 if a.get_ref().is_empty() {
-                    return Err(err(Some(a.span()), "`argv` is empty".into(), Some("give the program and its arguments, e.g. `argv = [\"python3\", \"sim.py\", \"{k}\"]`".into())));
+                    return Err(err(
+                        Some(a.span()),
+                        "`argv` is empty".into(),
+                        Some(
+                            "give the program and its arguments, e.g. `argv = [\"python3\", \"sim.py\", \"{k}\"]`"
+                                .into(),
+                        ),
+                    ));
                 }
                 (Some(a.get_ref().iter().map(parse).collect::<Result<Vec<_>, _>>()?), None)
             }
             (None, Some(s)) => (None, Some(parse(s)?)),
             (Some(a), Some(_)) => {
-                return Err(err(Some(a.span()), "[command] has both `argv` and `shell`".into(), Some("keep one: `argv` runs the program directly, `shell` through `sh -c`".into())))
+                return Err(err(
+                    Some(a.span()),
+                    "[command] has both `argv` and `shell`".into(),
+                    Some("keep one: `argv` runs the program directly, `shell` through `sh -c`".into()),
+                ))
             }
             (None, None) => {
-                return Err(err(Some(raw.span()), "[command] needs `argv` or `shell`".into(), Some("e.g. `argv = [\"python3\", \"sim.py\", \"--k\", \"{k}\", \"--out\", \"{out}\"]`".into())))
+                return Err(err(
+                    Some(raw.span()),
+                    "[command] needs `argv` or `shell`".into(),
+                    Some("e.g. `argv = [\"python3\", \"sim.py\", \"--k\", \"{k}\", \"--out\", \"{out}\"]`".into()),
+                ))
             }
         };
         let duration = |d: &Spanned<String>, what: &str| {
             humantime::parse_duration(d.get_ref()).map_err(|e| {
-                err(Some(d.span()), format!("`{what}` is not a duration: {e}"), Some("write e.g. \"90s\", \"10m\" or \"1h 30m\"".into()))
+                err(
+                    Some(d.span()),
+                    format!("`{what}` is not a duration: {e}"),
+                    Some("write e.g. \"90s\", \"10m\" or \"1h 30m\"".into()),
+                )
             })
         };
         let timeout = c.timeout.as_ref().map(|t| duration(t, "timeout")).transpose()?;
         let grace = c.grace.as_ref().map(|t| duration(t, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE);
-        let env: Vec<(String, String)> = c
-            .env
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
-            .collect();
+        let env: Vec<(String, String)> =
+            c.env.iter().flatten().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect();
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let cwd = match &c.cwd {
             Some(d) => here.join(d.get_ref()),

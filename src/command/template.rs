@@ -59,7 +59,11 @@ impl Template {
                 }
                 '{' => {
                     let Some(end) = s[i..].find('}').map(|e| i + e) else {
-                        return Err((i..s.len(), "unclosed `{` in a command template".into(), Some("write `{{` for a literal brace".into())));
+                        return Err((
+                            i..s.len(),
+                            "unclosed `{` in a command template".into(),
+                            Some("write `{{` for a literal brace".into()),
+                        ));
                     };
                     let name = &s[i + 1..end];
                     let piece = match name {
@@ -71,8 +75,12 @@ impl Template {
                             Some(c) => Piece::Param(c),
                             None => {
                                 let known = columns.iter().map(String::as_str).chain(BUILTIN_PLACEHOLDERS);
-                                let help = crate::spec::did_you_mean(name, known.clone())
-                                    .unwrap_or_else(|| format!("placeholders: {}", known.map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")));
+                                let help = crate::spec::did_you_mean(name, known.clone()).unwrap_or_else(|| {
+                                    format!(
+                                        "placeholders: {}",
+                                        known.map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+                                    )
+                                });
                                 return Err((i..end + 1, format!("unknown placeholder `{{{name}}}`"), Some(help)));
                             }
                         },
@@ -85,7 +93,13 @@ impl Template {
                         chars.next();
                     }
                 }
-                '}' => return Err((i..i + 1, "unmatched `}` in a command template".into(), Some("write `}}` for a literal brace".into()))),
+                '}' => {
+                    return Err((
+                        i..i + 1,
+                        "unmatched `}` in a command template".into(),
+                        Some("write `}}` for a literal brace".into()),
+                    ))
+                }
                 c => lit.push(c),
             }
         }

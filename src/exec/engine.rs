@@ -119,7 +119,8 @@ pub fn execute(
         Selection::Indices(v) => v.iter().copied().filter(|&i| i < n).collect(),
         _ => (0..n).into_par_iter().filter(|&i| selected(i)).collect(),
     };
-    let to_run: Vec<u64> = candidates.par_iter().copied().filter(|&i| rows[i as usize].status != Status::Done).collect();
+    let to_run: Vec<u64> =
+        candidates.par_iter().copied().filter(|&i| rows[i as usize].status != Status::Done).collect();
     let already_done = (candidates.len() - to_run.len()) as u64;
     drop(candidates);
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
@@ -272,7 +273,13 @@ impl Ctx<'_, '_> {
     }
 
     /// Records an attempt in the store and the journal (in that order, under one lock).
-    fn record(&self, index: u64, seconds: f64, result: Result<&Vec<(Cow<'static, str>, Metric)>, &TaskFailure>, last: bool) {
+    fn record(
+        &self,
+        index: u64,
+        seconds: f64,
+        result: Result<&Vec<(Cow<'static, str>, Metric)>, &TaskFailure>,
+        last: bool,
+    ) {
         let id = self.idents[index as usize].0;
         let mut s = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *s;

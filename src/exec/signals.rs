@@ -21,7 +21,9 @@ pub fn install(cancel: Arc<Cancel>, on_kill: impl Fn() + Send + 'static) -> std:
                     SIGTERM => "SIGTERM",
                     _ => "SIGUSR1",
                 };
-                eprintln!("\nsweep: {name}: starting no new tasks; waiting for the running ones (again to stop at once)");
+                eprintln!(
+                    "\nsweep: {name}: starting no new tasks; waiting for the running ones (again to stop at once)"
+                );
                 cancel.drain(super::StopReason::Interrupted);
             } else {
                 eprintln!("\nsweep: stopping now");

@@ -47,7 +47,9 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
         }
     };
     match g {
-        AxisGen::List(v) if v.is_empty() => Err("an empty list gives a zero-length axis; give at least one value".into()),
+        AxisGen::List(v) if v.is_empty() => {
+            Err("an empty list gives a zero-length axis; give at least one value".into())
+        }
         AxisGen::List(v) => Ok(v.clone()),
         AxisGen::Linspace(a, b, n) => {
             finite(&[*a, *b])?;
@@ -78,7 +80,9 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
             }
             let n = ((e - s) + st - st.signum()) / st;
             if n <= 0 {
-                return Err(format!("range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"));
+                return Err(format!(
+                    "range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"
+                ));
             }
             if n as u64 > MAX_AXIS_LEN {
                 return Err(format!("range has more than the {MAX_AXIS_LEN} values an axis may have"));
@@ -96,7 +100,9 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
             // Guard against 0.1-style rounding putting an extra point at `stop`.
             let n = ((e - s) / st - 1e-9).ceil();
             if n < 1.0 {
-                return Err(format!("range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"));
+                return Err(format!(
+                    "range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"
+                ));
             }
             if n > MAX_AXIS_LEN as f64 {
                 return Err(format!("range has more than the {MAX_AXIS_LEN} values an axis may have"));

@@ -199,7 +199,11 @@ mod tests {
         let p = dir.path().join("j.jsonl");
         {
             let mut w = JournalWriter::open(&p, "0/1").unwrap();
-            let m = vec![("value".into(), Metric::Float(0.25)), ("n".into(), Metric::Int(3)), ("s".into(), Metric::Str("a\"b".into()))];
+            let m = vec![
+                ("value".into(), Metric::Float(0.25)),
+                ("n".into(), Metric::Int(3)),
+                ("s".into(), Metric::Str("a\"b".into())),
+            ];
             w.append(TaskId(1), 1, 0.5, Ok(&m)).unwrap();
             let f = TaskFailure::new(FailureClass::Panic, "boom\nline 2");
             w.append(TaskId(2), 1, 0.1, Err(&f)).unwrap();
@@ -215,7 +219,8 @@ mod tests {
         }
         let mut stats = ScanStats::default();
         let mut seen = Vec::new();
-        scan(&p, &mut stats, |r| seen.push((r.task, r.done, r.metrics.len(), r.failure.map(|f| f.1.into_owned())))).unwrap();
+        scan(&p, &mut stats, |r| seen.push((r.task, r.done, r.metrics.len(), r.failure.map(|f| f.1.into_owned()))))
+            .unwrap();
         assert_eq!(stats.records, 3);
         assert_eq!(stats.skipped.len(), 1);
         assert_eq!(seen[0], (TaskId(1), true, 3, None));

@@ -35,7 +35,12 @@ impl JournalWriter {
                 f.write_all(b"\n")?;
             }
         }
-        let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), last_flush: Instant::now(), line: String::new() };
+        let mut w = Self {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(1 << 16, f),
+            last_flush: Instant::now(),
+            line: String::new(),
+        };
         let header = serde_json::json!({
             "sweep_journal": super::VERSION,
             "shard": shard,

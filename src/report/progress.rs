@@ -72,7 +72,10 @@ fn stuck_note(stats: &Stats) -> String {
         return String::new();
     }
     match stats.slowest_running() {
-        Some((task, d)) => format!(" | slowest running: task {task} for {}", humantime::format_duration(Duration::from_secs(d.as_secs()))),
+        Some((task, d)) => format!(
+            " | slowest running: task {task} for {}",
+            humantime::format_duration(Duration::from_secs(d.as_secs()))
+        ),
         None => String::new(),
     }
 }
@@ -81,9 +84,11 @@ fn bar(stats: &Stats, stop: &AtomicBool) {
     let total = stats.to_run.load(Ordering::Relaxed);
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
     pb.set_style(
-        ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}, {per_sec}]")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}, {per_sec}]",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     while !stop.load(Ordering::Relaxed) {
         pb.set_position(stats.finished());

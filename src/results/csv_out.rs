@@ -15,10 +15,8 @@ fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
         TaskKind::Model(m) => m.model.metrics().iter().map(|o| o.name.to_string()).collect(),
         TaskKind::Command(_) => Vec::new(),
     };
-    let mut cols: Vec<u32> = declared
-        .iter()
-        .filter_map(|d| store.keys.iter().position(|k| k == d).map(|i| i as u32))
-        .collect();
+    let mut cols: Vec<u32> =
+        declared.iter().filter_map(|d| store.keys.iter().position(|k| k == d).map(|i| i as u32)).collect();
     let mut rest: Vec<u32> = (0..store.keys.len() as u32).filter(|i| !cols.contains(i)).collect();
     rest.sort_by(|a, b| store.keys[*a as usize].cmp(&store.keys[*b as usize]));
     cols.extend(rest);

@@ -98,8 +98,11 @@ impl Store {
     /// Derives every task's id and seed (in parallel) and starts all rows pending.
     pub fn new(spec: &Spec) -> Store {
         let n = spec.task_count();
-        let idents: Vec<(TaskId, u64)> =
-            (0..n as usize).into_par_iter().with_min_len(4096).map(|i| spec.identity.task(&spec.grid, i as u64)).collect();
+        let idents: Vec<(TaskId, u64)> = (0..n as usize)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| spec.identity.task(&spec.grid, i as u64))
+            .collect();
         Store { idents, rows: vec![Row::default(); n as usize], keys: Vec::new() }
     }
 
@@ -135,7 +138,8 @@ impl Store {
         let attempt = attempt.unwrap_or(self.rows[index as usize].attempts + 1);
         match result {
             Ok(metrics) => {
-                let metrics: Box<[(u32, Metric)]> = metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone())).collect();
+                let metrics: Box<[(u32, Metric)]> =
+                    metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone())).collect();
                 let row = &mut self.rows[index as usize];
                 row.attempts = row.attempts.max(attempt);
                 row.status = Status::Done;

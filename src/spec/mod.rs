@@ -181,17 +181,23 @@ impl Ctx<'_> {
             (Some(m), Some(_)) => {
                 return Err(self.at(m, "a spec has either a [model] or a [command] table, not both", None))
             }
-            (None, None) => {
-                return Err(self.err(
-                    Some(0..0),
-                    "the spec has neither a [model] nor a [command] table",
-                    Some("add `[model]` with `name = \"reaction\"` (see `sweep models`) or `[command]` with `argv = [...]`".into()),
-                ))
-            }
+            (None, None) => return Err(self.err(
+                Some(0..0),
+                "the spec has neither a [model] nor a [command] table",
+                Some(
+                    "add `[model]` with `name = \"reaction\"` (see `sweep models`) or `[command]` with `argv = [...]`"
+                        .into(),
+                ),
+            )),
         };
         let (columns, axes) = self.axes(&params, raw.zip.as_ref())?;
-        let grid = Grid::new(columns, axes, replicates)
-            .map_err(|e| self.err(raw.params.as_ref().map(|p| p.span()), e.to_string(), Some("split the sweep into several specs".into())))?;
+        let grid = Grid::new(columns, axes, replicates).map_err(|e| {
+            self.err(
+                raw.params.as_ref().map(|p| p.span()),
+                e.to_string(),
+                Some("split the sweep into several specs".into()),
+            )
+        })?;
 
         let task = match task {
             Some(mut mt) => {
@@ -220,7 +226,8 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (key, value) in table.get_ref() {
             let gen = self.axis_gen(key.get_ref(), value)?;
-            let values = generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
+            let values =
+                generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
             out.push(ParamAxis { name: key.get_ref().clone(), key_span: key.span(), value_span: value.span(), values });
         }
         Ok(out)
@@ -243,7 +250,11 @@ impl Ctx<'_> {
                     if let Some(bad) = vals.iter().find(|x| x.kind() != first.kind()) {
                         return Err(self.at(
                             v,
-                            format!("parameter `{name}` mixes a {} and a {} ({bad})", first.kind().name(), bad.kind().name()),
+                            format!(
+                                "parameter `{name}` mixes a {} and a {} ({bad})",
+                                first.kind().name(),
+                                bad.kind().name()
+                            ),
                             Some("give every value of a list the same type".into()),
                         ));
                     }
@@ -256,7 +267,10 @@ impl Ctx<'_> {
                     return Err(self.at(
                         v,
                         format!("parameter `{name}`: a generator table has exactly one key"),
-                        Some(format!("write e.g. `{name} = {{ linspace = [0.0, 1.0, 11] }}`; generators: {}", gens.join(", "))),
+                        Some(format!(
+                            "write e.g. `{name} = {{ linspace = [0.0, 1.0, 11] }}`; generators: {}",
+                            gens.join(", ")
+                        )),
                     ));
                 }
                 let (g, args) = t.iter().next().expect("one entry");
@@ -295,7 +309,11 @@ impl Ctx<'_> {
                         match vals.as_deref() {
                             Some([s, e, st]) => Ok(AxisGen::Range(s.clone(), e.clone(), st.clone())),
                             Some([s, e]) => {
-                                let one = if matches!((s, e), (Value::Int(_), Value::Int(_))) { Value::Int(1) } else { Value::Float(1.0) };
+                                let one = if matches!((s, e), (Value::Int(_), Value::Int(_))) {
+                                    Value::Int(1)
+                                } else {
+                                    Value::Float(1.0)
+                                };
                                 Ok(AxisGen::Range(s.clone(), e.clone(), one))
                             }
                             _ => Err(self.at(
@@ -355,7 +373,11 @@ impl Ctx<'_> {
                     ));
                 };
                 if group_of[i].is_some() {
-                    return Err(self.at(member, format!("`{}` is in more than one zip group (or twice in one)", member.get_ref()), None));
+                    return Err(self.at(
+                        member,
+                        format!("`{}` is in more than one zip group (or twice in one)", member.get_ref()),
+                        None,
+                    ));
                 }
                 group_of[i] = Some(g);
                 let n = params[i].values.len();
@@ -364,7 +386,10 @@ impl Ctx<'_> {
                     Some((m, first)) if m != n => {
                         return Err(self.at(
                             group,
-                            format!("zipped parameters have different lengths: `{first}` has {m} values, `{}` has {n}", member.get_ref()),
+                            format!(
+                                "zipped parameters have different lengths: `{first}` has {m} values, `{}` has {n}",
+                                member.get_ref()
+                            ),
                             Some("parameters that vary together need the same number of values".into()),
                         ))
                     }
@@ -433,7 +458,11 @@ impl Ctx<'_> {
                 "name" => {}
                 "save" => {
                     let toml::Value::Array(items) = value.get_ref() else {
-                        return Err(self.at(value, "`save` is a list of array names", Some("e.g. `save = [\"t\"]`, or `save = []` for metrics only".into())));
+                        return Err(self.at(
+                            value,
+                            "`save` is a list of array names",
+                            Some("e.g. `save = [\"t\"]`, or `save = []` for metrics only".into()),
+                        ));
                     };
                     let mut names = Vec::new();
                     for item in items {
@@ -443,7 +472,10 @@ impl Ctx<'_> {
                         if !arrays.iter().any(|a| a.name == s) {
                             let all: Vec<&str> = arrays.iter().map(|a| a.name).collect();
                             let help = did_you_mean(s, all.iter().copied()).unwrap_or_else(|| {
-                                format!("arrays of `{model_name}`: {}", if all.is_empty() { "none".into() } else { all.join(", ") })
+                                format!(
+                                    "arrays of `{model_name}`: {}",
+                                    if all.is_empty() { "none".into() } else { all.join(", ") }
+                                )
                             });
                             return Err(self.at(value, format!("model `{model_name}` has no array `{s}`"), Some(help)));
                         }
@@ -531,12 +563,8 @@ impl Ctx<'_> {
         for point in 0..grid.points().min(CHECKED_POINTS) {
             mt.values_at(grid, point, &mut values);
             if let Err(m) = mt.model.check(&Params::new(&mt.specs, &values)) {
-                let at: Vec<String> = grid
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(c, n)| format!("{n}={}", grid.value(point, c)))
-                    .collect();
+                let at: Vec<String> =
+                    grid.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", grid.value(point, c))).collect();
                 let msg = if at.is_empty() { m } else { format!("{m} (at {})", at.join(", ")) };
                 return Err(self.err(span.clone().or(Some(0..0)), msg, None));
             }
