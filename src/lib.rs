@@ -5,6 +5,7 @@
 //! [`model::Model`], add it to a [`model::Registry`], and run a spec with [`Sweep`].
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod command;
 pub mod exec;
 pub mod grid;
