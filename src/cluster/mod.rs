@@ -7,5 +7,7 @@
 //! only does the tasks it has not finished.
 
 pub mod shard;
+pub mod slurm;
 
 pub use shard::{shard_of, Shard, ShardError};
+pub use slurm::{default_shards, parse_max_array_size, render, submit, Plan, SlurmOptions};
