@@ -59,12 +59,14 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null \
 fi
 
 mkdir -p "$STATE_DIR" "$LOG_DIR"
+# Fresh logs for a fresh cluster, so that a failure shows only this start's messages.
+rm -f "$LOG_DIR"/slurmctld.log "$LOG_DIR"/slurmd.log
 : >"$PIDS.partial"
 record() { printf '%s %s\n' "$1" "$2" >>"$PIDS.partial"; }
 
 # Wait for a daemon's pid file and return the pid it holds.
 pid_from_file() {
-    local file=$1 name=$2 i
+    local file=$1 i
     for ((i = 0; i < 100; i++)); do
         if [[ -s $file ]] && alive "$(cat "$file")"; then
             cat "$file"
@@ -77,10 +79,10 @@ pid_from_file() {
 
 fail_with_logs() {
     log "error: $*"
-    for f in /var/log/munge/munged.log "$LOG_DIR"/*.log; do
+    for f in /var/log/munge/munged.log "$LOG_DIR"/slurmctld.log "$LOG_DIR"/slurmd.log; do
         [[ -e $f ]] || continue
-        log "---- $f (last 40 lines) ----"
-        tail -n 40 "$f" >&2 || true
+        log "---- $f (last 30 lines) ----"
+        tail -n 30 "$f" >&2 || true
     done
     # Leave what was started recorded so that slurm-down.sh can stop it.
     if [[ -s $PIDS.partial ]]; then mv "$PIDS.partial" "$PIDS"; else rm -f "$PIDS.partial"; fi
@@ -107,7 +109,7 @@ else
     rm -f /run/munge/munged.pid
     runuser -u munge -- munged \
         || fail_with_logs "munged did not start"
-    pid=$(pid_from_file /run/munge/munged.pid munged) || fail_with_logs "munged did not start"
+    pid=$(pid_from_file /run/munge/munged.pid) || fail_with_logs "munged did not start"
     record munged "$pid"
     munge -n | unmunge >/dev/null || fail_with_logs "munge credentials do not round-trip"
 fi
@@ -156,11 +158,11 @@ EOF
 # --- daemons ----------------------------------------------------------------------------
 rm -f "$STATE_DIR/slurmctld.pid" "$STATE_DIR/slurmd.pid"
 slurmctld -c || fail_with_logs "slurmctld did not start"
-pid=$(pid_from_file "$STATE_DIR/slurmctld.pid" slurmctld) || fail_with_logs "slurmctld did not start"
+pid=$(pid_from_file "$STATE_DIR/slurmctld.pid") || fail_with_logs "slurmctld did not start"
 record slurmctld "$pid"
 
 slurmd -N "$host" || fail_with_logs "slurmd did not start"
-pid=$(pid_from_file "$STATE_DIR/slurmd.pid" slurmd) || fail_with_logs "slurmd did not start"
+pid=$(pid_from_file "$STATE_DIR/slurmd.pid") || fail_with_logs "slurmd did not start"
 record slurmd "$pid"
 
 mv "$PIDS.partial" "$PIDS"
