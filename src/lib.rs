@@ -5,6 +5,7 @@
 //! [`model::Model`], add it to a [`model::Registry`], and run a spec with [`Sweep`].
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod command;
 pub mod exec;
 pub mod grid;

@@ -1,0 +1,10 @@
+//! Benchmark support for `sweep run --bench`: choosing a sample of tasks, fitting a
+//! scalability model to throughput measured at several worker counts, recommending a worker
+//! count, and reporting the result as a table, JSON and an SVG plot.
+//!
+//! Everything here is pure computation (apart from reading this process's resource usage);
+//! running the tasks is the scheduler's job.
+
+pub mod sample;
+
+pub use sample::sample_indices;
