@@ -5,6 +5,8 @@
 //! Everything here is pure computation (apart from reading this process's resource usage);
 //! running the tasks is the scheduler's job.
 
+pub mod fit;
 pub mod sample;
 
+pub use fit::{fit, recommend, Fit, FitModel};
 pub use sample::sample_indices;
