@@ -6,7 +6,9 @@
 //! running the tasks is the scheduler's job.
 
 pub mod fit;
+pub mod plot;
 pub mod sample;
 
 pub use fit::{fit, recommend, Fit, FitModel};
+pub use plot::{speedup_svg, SpeedupPoint};
 pub use sample::sample_indices;
