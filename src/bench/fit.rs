@@ -410,8 +410,11 @@ fn nelder_mead_once(f: &dyn Fn(&[f64]) -> f64, start: &[f64], f_tol: f64) -> (Ve
     simplex.swap_remove(0)
 }
 
-/// The smallest worker count whose median throughput is within 5% of the best measured
-/// one. Entries with a non-finite or negative throughput are ignored; with none left the
+/// How close to the best throughput [`recommend`] accepts: within 5%.
+pub const WITHIN_BEST: f64 = 0.05;
+
+/// The smallest worker count whose median throughput is within 5% ([`WITHIN_BEST`]) of the
+/// best measured one. Entries with a non-finite or negative throughput are ignored; with none left the
 /// answer is `1`.
 pub fn recommend(per_jobs: &[(usize, f64)]) -> usize {
     let valid = || {
@@ -424,7 +427,7 @@ pub fn recommend(per_jobs: &[(usize, f64)]) -> usize {
         return 1;
     };
     valid()
-        .filter(|&(_, x)| x >= 0.95 * best)
+        .filter(|&(_, x)| x >= (1.0 - WITHIN_BEST) * best)
         .map(|(jobs, _)| jobs)
         .min()
         .unwrap_or(1)

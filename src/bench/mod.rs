@@ -7,8 +7,13 @@
 
 pub mod fit;
 pub mod plot;
+pub mod report;
 pub mod sample;
 
-pub use fit::{fit, recommend, Fit, FitModel};
+pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
 pub use plot::{speedup_svg, SpeedupPoint};
+pub use report::{
+    peak_rss_bytes, process_cpu_seconds, render_table, speedup_points, summarize, BenchReport,
+    BenchRun, Machine, Measurement, Repeat, PREDICT_AT, SHARDS,
+};
 pub use sample::sample_indices;
