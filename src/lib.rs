@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod command;

@@ -1,0 +1,648 @@
+//! The benchmark report: the `bench/bench.json` types, the arithmetic that turns raw timings
+//! into them, the table printed to stdout, and this process's resource usage.
+
+use serde::{Deserialize, Serialize};
+
+use super::fit::{fit, recommend, Fit, WITHIN_BEST};
+use super::plot::SpeedupPoint;
+
+/// Worker counts at which the report predicts speedup from the fitted model.
+pub const PREDICT_AT: [u32; 4] = [8, 16, 64, 256];
+
+/// Shard counts for which the report predicts the wall time of the whole grid.
+pub const SHARDS: [u32; 3] = [4, 16, 64];
+
+/// One timed repetition of the sample at one worker count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Repeat {
+    /// Wall-clock seconds for the whole sample.
+    pub seconds: f64,
+    /// CPU seconds (user + system) the process used meanwhile, e.g. the difference of two
+    /// [`process_cpu_seconds`] readings.
+    pub cpu_seconds: f64,
+    /// Peak resident set size in bytes, e.g. [`peak_rss_bytes`] after the repetition (a
+    /// process-wide high-water mark; see there).
+    pub peak_rss_bytes: u64,
+    /// Bytes of results written during the repetition.
+    pub bytes_written: u64,
+}
+
+/// What was measured at one worker count: the input to [`summarize`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Number of compute workers.
+    pub jobs: usize,
+    /// Number of output (I/O) threads.
+    pub io_threads: usize,
+    /// Tasks run in each repetition (the sample size).
+    pub tasks: u64,
+    /// The timed repetitions.
+    pub repeats: Vec<Repeat>,
+}
+
+/// The machine the benchmark ran on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Logical CPUs available to this process.
+    pub cores: usize,
+    /// Operating system, as in `std::env::consts::OS`.
+    pub os: String,
+    /// CPU architecture, as in `std::env::consts::ARCH`.
+    pub arch: String,
+    /// Version of `sweep` that ran the benchmark.
+    pub sweep_version: String,
+}
+
+impl Machine {
+    /// Describes the machine this process is running on.
+    pub fn detect() -> Machine {
+        Machine {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            sweep_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// The summary of one worker count, as written to `bench/bench.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRun {
+    /// Number of compute workers.
+    pub jobs: usize,
+    /// Number of output (I/O) threads.
+    pub io_threads: usize,
+    /// Tasks run in each repetition.
+    pub tasks: u64,
+    /// The timed repetitions, as measured.
+    pub repeats: Vec<Repeat>,
+    /// Median wall-clock seconds over the repetitions.
+    pub seconds_median: f64,
+    /// Fastest repetition, seconds.
+    pub seconds_min: f64,
+    /// Slowest repetition, seconds.
+    pub seconds_max: f64,
+    /// Throughput at the median time: `tasks / seconds_median`.
+    pub tasks_per_s: f64,
+    /// Throughput relative to one worker (see [`summarize`] for the baseline).
+    pub speedup: f64,
+    /// `speedup / jobs`: 1 is perfect scaling.
+    pub efficiency: f64,
+    /// `Σ cpu_seconds / (Σ seconds × jobs)`: how busy the workers kept the CPUs. It can
+    /// exceed 1 since I/O threads and the main thread count too.
+    pub cpu_utilization: f64,
+    /// Largest peak resident set size over the repetitions, bytes.
+    pub peak_rss_bytes: u64,
+    /// Output rate: `Σ bytes_written / Σ seconds`.
+    pub bytes_per_s: f64,
+}
+
+/// The contents of `bench/bench.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// The spec file benchmarked, as given on the command line.
+    pub spec: String,
+    /// Number of tasks in the whole grid.
+    pub tasks_in_grid: u64,
+    /// Task ids of the sample that was timed.
+    pub sample: Vec<String>,
+    /// One entry per worker count, ascending by `jobs` (then `io_threads`).
+    pub runs: Vec<BenchRun>,
+    /// The fitted scalability model; absent with fewer than two worker counts.
+    pub fit: Option<Fit>,
+    /// The fitted serial fraction `σ`, when there is a fit.
+    pub serial_fraction: Option<f64>,
+    /// `(workers, speedup)` predicted by the fit at each of [`PREDICT_AT`]; empty without a
+    /// fit.
+    pub predicted_speedup: Vec<(u32, f64)>,
+    /// The recommended worker count: the smallest within 5% of the best measured
+    /// throughput.
+    pub recommended_jobs: usize,
+    /// Predicted wall-clock seconds for the whole grid on this machine at
+    /// `recommended_jobs`; 0 when no throughput could be measured.
+    pub predicted_sweep_seconds: f64,
+    /// `(shards, seconds)`: predicted wall time when the grid is split into that many
+    /// shards, each on a machine like this one at `recommended_jobs`, for each of
+    /// [`SHARDS`].
+    pub predicted_sweep_seconds_sharded: Vec<(u32, f64)>,
+    /// The machine the benchmark ran on.
+    pub machine: Machine,
+}
+
+/// Builds the report from raw measurements.
+///
+/// * Runs are sorted by `jobs` (then `io_threads`); measurements without repetitions are
+///   dropped.
+/// * The model is fitted to every repetition's throughput (`tasks / seconds`).
+/// * Speedup is relative to the median throughput of the 1-worker run; without one, to the
+///   fitted single-worker throughput `λ`; without a fit either, to the smallest run's
+///   throughput divided by its worker count (that is, assuming it scaled perfectly).
+/// * The recommended count is [`recommend`] over the runs' median throughputs, and the
+///   predicted sweep time divides the grid's tasks by the fitted throughput there (the
+///   measured one when there is no fit).
+pub fn summarize(
+    spec: &str,
+    tasks_in_grid: u64,
+    sample: Vec<String>,
+    measurements: &[Measurement],
+    machine: Machine,
+) -> BenchReport {
+    let mut measured: Vec<&Measurement> = measurements.iter().filter(|m| !m.repeats.is_empty()).collect();
+    measured.sort_by_key(|m| (m.jobs, m.io_threads));
+
+    let points: Vec<(f64, f64)> = measured
+        .iter()
+        .flat_map(|m| m.repeats.iter().filter(|r| r.seconds > 0.0).map(|r| (m.jobs as f64, m.tasks as f64 / r.seconds)))
+        .collect();
+    let fit = fit(&points);
+
+    let mut runs: Vec<BenchRun> = measured.iter().map(|m| time_run(m)).collect();
+    let baseline = runs
+        .iter()
+        .find(|r| r.jobs == 1 && r.tasks_per_s > 0.0)
+        .map(|r| r.tasks_per_s)
+        .or_else(|| fit.map(|f| f.lambda))
+        .or_else(|| runs.first().filter(|r| r.tasks_per_s > 0.0).map(|r| r.tasks_per_s / r.jobs.max(1) as f64));
+    for run in &mut runs {
+        run.speedup = finite(baseline.map_or(0.0, |b| run.tasks_per_s / b));
+        run.efficiency = finite(run.speedup / run.jobs.max(1) as f64);
+    }
+
+    let per_jobs: Vec<(usize, f64)> = runs.iter().map(|r| (r.jobs, r.tasks_per_s)).collect();
+    let recommended_jobs = recommend(&per_jobs);
+    let throughput = match fit {
+        Some(f) => f.throughput(recommended_jobs as f64),
+        None => per_jobs.iter().filter(|p| p.0 == recommended_jobs).map(|p| p.1).fold(0.0, f64::max),
+    };
+    let seconds_for = |tasks: u64| {
+        if throughput > 0.0 {
+            finite(tasks as f64 / throughput)
+        } else {
+            0.0
+        }
+    };
+
+    BenchReport {
+        spec: spec.to_string(),
+        tasks_in_grid,
+        sample,
+        runs,
+        fit,
+        serial_fraction: fit.map(|f| f.serial_fraction()),
+        predicted_speedup: match fit {
+            Some(f) => PREDICT_AT.iter().map(|&n| (n, finite(f.speedup(f64::from(n))))).collect(),
+            None => Vec::new(),
+        },
+        recommended_jobs,
+        predicted_sweep_seconds: seconds_for(tasks_in_grid),
+        predicted_sweep_seconds_sharded: SHARDS
+            .iter()
+            .map(|&s| (s, seconds_for(tasks_in_grid.div_ceil(u64::from(s)))))
+            .collect(),
+        machine,
+    }
+}
+
+/// The timing columns of one run (speedup and efficiency are filled in by the caller).
+fn time_run(m: &Measurement) -> BenchRun {
+    let seconds: Vec<f64> = m.repeats.iter().map(|r| r.seconds).collect();
+    let seconds_median = median(&seconds);
+    let total_seconds: f64 = seconds.iter().sum();
+    let total_cpu: f64 = m.repeats.iter().map(|r| r.cpu_seconds).sum();
+    let total_bytes: u64 = m.repeats.iter().map(|r| r.bytes_written).sum();
+    let ratio = |num: f64, den: f64| if den > 0.0 { finite(num / den) } else { 0.0 };
+    BenchRun {
+        jobs: m.jobs,
+        io_threads: m.io_threads,
+        tasks: m.tasks,
+        repeats: m.repeats.clone(),
+        seconds_median,
+        seconds_min: seconds.iter().copied().fold(f64::INFINITY, f64::min),
+        seconds_max: seconds.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        tasks_per_s: ratio(m.tasks as f64, seconds_median),
+        speedup: 0.0,
+        efficiency: 0.0,
+        cpu_utilization: ratio(total_cpu, total_seconds * m.jobs.max(1) as f64),
+        peak_rss_bytes: m.repeats.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0),
+        bytes_per_s: ratio(total_bytes as f64, total_seconds),
+    }
+}
+
+/// Median of a non-empty slice (mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// JSON has no infinities or NaN; such values are reported as 0.
+fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
+/// The speedup plot's points for a report: each run's median speedup, with the range its
+/// fastest and slowest repetitions give. Pass them to [`super::plot::speedup_svg`] with
+/// `report.fit.as_ref()`.
+pub fn speedup_points(report: &BenchReport) -> Vec<SpeedupPoint> {
+    report
+        .runs
+        .iter()
+        .map(|r| {
+            let at = |seconds: f64| {
+                if seconds > 0.0 {
+                    r.speedup * r.seconds_median / seconds
+                } else {
+                    r.speedup
+                }
+            };
+            SpeedupPoint { jobs: r.jobs as f64, median: r.speedup, min: at(r.seconds_max), max: at(r.seconds_min) }
+        })
+        .collect()
+}
+
+/// Renders the report for the terminal: a table with one row per run (jobs, io, tasks,
+/// median s, min–max, tasks/s, speedup, efficiency, CPU util, peak RSS, MB/s), then the fit,
+/// the predicted speedups, the recommendation and the predicted sweep time. Ends with a
+/// newline.
+pub fn render_table(report: &BenchReport) -> String {
+    const HEADERS: [&str; 11] = [
+        "jobs",
+        "io",
+        "tasks",
+        "median s",
+        "min–max s",
+        "tasks/s",
+        "speedup",
+        "efficiency",
+        "CPU util",
+        "peak RSS",
+        "MB/s",
+    ];
+    let rows: Vec<[String; 11]> = report
+        .runs
+        .iter()
+        .map(|r| {
+            [
+                r.jobs.to_string(),
+                r.io_threads.to_string(),
+                r.tasks.to_string(),
+                format!("{:.3}", r.seconds_median),
+                format!("{:.3}–{:.3}", r.seconds_min, r.seconds_max),
+                format!("{:.1}", r.tasks_per_s),
+                format!("{:.2}×", r.speedup),
+                format!("{:.0}%", 100.0 * r.efficiency),
+                format!("{:.0}%", 100.0 * r.cpu_utilization),
+                format_bytes(r.peak_rss_bytes),
+                format!("{:.2}", r.bytes_per_s / 1e6),
+            ]
+        })
+        .collect();
+    let width =
+        |i: usize| rows.iter().map(|row| row[i].chars().count()).chain([HEADERS[i].chars().count()]).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..HEADERS.len()).map(width).collect();
+    let line = |cells: &[&str]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| format!("{c:>w$}")).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+
+    let mut out = line(&HEADERS);
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out += &line(&cells);
+    }
+    out.push('\n');
+
+    match &report.fit {
+        Some(f) => {
+            out += &format!(
+                "fit: {}, X(N) = λN / (1 + σ(N−1) + κN(N−1)) with λ = {:.3} tasks/s, \
+                 σ = {:.4} (serial fraction), κ = {:.3e}, R² = {:.4}",
+                f.model.name(),
+                f.lambda,
+                f.sigma,
+                f.kappa,
+                f.r2
+            );
+            if let Some(peak) = f.peak_workers() {
+                out += &format!("; throughput peaks near {peak:.0} workers");
+            }
+            out.push('\n');
+        }
+        None => out += "fit: none (needs runs at two or more worker counts)\n",
+    }
+    if !report.predicted_speedup.is_empty() {
+        let predicted: Vec<String> =
+            report.predicted_speedup.iter().map(|(n, s)| format!("{n} workers {s:.2}×")).collect();
+        out += &format!("predicted speedup: {}\n", predicted.join(", "));
+    }
+    out += &format!(
+        "recommended: --jobs {} (the fewest workers within {:.0}% of the best measured \
+         throughput)\n",
+        report.recommended_jobs,
+        100.0 * WITHIN_BEST
+    );
+    if report.predicted_sweep_seconds > 0.0 {
+        let sharded: Vec<String> = report
+            .predicted_sweep_seconds_sharded
+            .iter()
+            .map(|&(s, secs)| format!("{s} shards {}", format_seconds(secs)))
+            .collect();
+        out += &format!(
+            "whole grid ({} tasks) at {} workers: about {}; split: {}\n",
+            report.tasks_in_grid,
+            report.recommended_jobs,
+            format_seconds(report.predicted_sweep_seconds),
+            sharded.join(", ")
+        );
+    }
+    out
+}
+
+/// `1536` → `"1.5 KiB"`.
+fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A rough human duration: `"42.0 s"`, `"3m 05s"`, `"2h 07m"`, `"3d 04h"`.
+fn format_seconds(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let s = seconds.round() as u64;
+    match s {
+        0..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {:02}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+/// CPU time (user + system) this process has used so far, in seconds, from
+/// `getrusage(RUSAGE_SELF)`. Take the difference of two readings to time a stretch of
+/// work. Returns 0 where it cannot be read.
+pub fn process_cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    if let Some(ru) = rusage_self() {
+        let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+        return tv(ru.ru_utime) + tv(ru.ru_stime);
+    }
+    0.0
+}
+
+/// Peak resident set size of this process so far, in bytes (`ru_maxrss` from
+/// `getrusage(RUSAGE_SELF)`, which Linux reports in KiB). Returns 0 where it cannot be
+/// read.
+///
+/// This is a high-water mark for the whole process: it never goes down, so a reading after
+/// a later, smaller run still shows the peak of an earlier, larger one, and it includes
+/// everything else the process holds. Measure worker counts in increasing order of
+/// expected memory use (or each in a fresh process) if the per-run figure matters.
+pub fn peak_rss_bytes() -> u64 {
+    #[cfg(unix)]
+    if let Some(ru) = rusage_self() {
+        let max_rss = u64::try_from(ru.ru_maxrss).unwrap_or(0);
+        return if cfg!(any(target_os = "macos", target_os = "ios")) {
+            max_rss // already bytes there
+        } else {
+            max_rss.saturating_mul(1024)
+        };
+    }
+    0
+}
+
+#[cfg(unix)]
+fn rusage_self() -> Option<libc::rusage> {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `ru` points to writable memory of the right type; getrusage fills it in and
+    // returns 0 on success.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
+    // SAFETY: zero-initialised (a valid rusage) and, on success, filled in by the kernel.
+    (rc == 0).then(|| unsafe { ru.assume_init() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine() -> Machine {
+        Machine { cores: 8, os: "linux".into(), arch: "x86_64".into(), sweep_version: "0.1.0".into() }
+    }
+
+    fn repeat(seconds: f64, jobs: usize) -> Repeat {
+        Repeat {
+            seconds,
+            cpu_seconds: seconds * jobs as f64 * 0.9,
+            peak_rss_bytes: 50 << 20,
+            bytes_written: (seconds * 2e6) as u64,
+        }
+    }
+
+    /// 100 tasks; one worker does 10 tasks/s; Amdahl-ish slowdown with more workers.
+    fn measurements() -> Vec<Measurement> {
+        let mut ms = Vec::new();
+        for (jobs, times) in [(4, [3.0, 3.2, 2.9]), (1, [10.0, 10.4, 9.8]), (2, [5.3, 5.2, 5.5]), (8, [2.0, 2.1, 1.95])]
+        {
+            ms.push(Measurement {
+                jobs,
+                io_threads: 1,
+                tasks: 100,
+                repeats: times.iter().map(|&t| repeat(t, jobs)).collect(),
+            });
+        }
+        ms
+    }
+
+    fn report() -> BenchReport {
+        let sample = (0..100).map(|i| format!("t{i:04}")).collect();
+        summarize("demo.toml", 10_000, sample, &measurements(), machine())
+    }
+
+    #[test]
+    fn summarize_computes_medians_speedup_and_efficiency() {
+        let r = report();
+        let jobs: Vec<usize> = r.runs.iter().map(|r| r.jobs).collect();
+        assert_eq!(jobs, [1, 2, 4, 8]);
+        let one = &r.runs[0];
+        assert_eq!(one.seconds_median, 10.0);
+        assert_eq!((one.seconds_min, one.seconds_max), (9.8, 10.4));
+        assert!((one.tasks_per_s - 10.0).abs() < 1e-12);
+        assert!((one.speedup - 1.0).abs() < 1e-12);
+        let four = &r.runs[2];
+        assert_eq!(four.seconds_median, 3.0);
+        assert!((four.speedup - 10.0 / 3.0).abs() < 1e-9);
+        assert!((four.efficiency - 10.0 / 12.0).abs() < 1e-9);
+        assert!((four.cpu_utilization - 0.9).abs() < 1e-9);
+        assert!((four.bytes_per_s - 2e6).abs() < 1.0);
+        assert_eq!(four.peak_rss_bytes, 50 << 20);
+    }
+
+    #[test]
+    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+    }
+
+    #[test]
+    fn summarize_fits_recommends_and_predicts() {
+        let r = report();
+        let f = r.fit.expect("four worker counts give a fit");
+        assert_eq!(r.serial_fraction, Some(f.sigma));
+        assert!(f.sigma > 0.0 && f.sigma < 0.2, "{f:?}");
+        let at: Vec<u32> = r.predicted_speedup.iter().map(|p| p.0).collect();
+        assert_eq!(at, PREDICT_AT);
+        assert!(r.predicted_speedup.windows(2).all(|w| w[0].1 > 0.0 && w[1].1 > 0.0));
+        // Medians: 10, 100/5.3, 33.3, 50 tasks/s; only 8 workers is within 5% of the best.
+        assert_eq!(r.recommended_jobs, 8);
+        let expected = 10_000.0 / f.throughput(8.0);
+        assert!((r.predicted_sweep_seconds - expected).abs() < 1e-9);
+        let shards: Vec<u32> = r.predicted_sweep_seconds_sharded.iter().map(|p| p.0).collect();
+        assert_eq!(shards, SHARDS);
+        let (_, sixteen) = r.predicted_sweep_seconds_sharded[1];
+        assert!((sixteen - 625.0 / f.throughput(8.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_a_one_worker_run_speedup_is_relative_to_the_fitted_lambda() {
+        let ms: Vec<Measurement> = measurements().into_iter().filter(|m| m.jobs != 1).collect();
+        let r = summarize("s", 100, vec![], &ms, machine());
+        let f = r.fit.unwrap();
+        assert!((r.runs[0].speedup - r.runs[0].tasks_per_s / f.lambda).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_single_worker_count_has_no_fit_but_still_a_report() {
+        let ms: Vec<Measurement> = measurements().into_iter().filter(|m| m.jobs == 4).collect();
+        let r = summarize("s", 1000, vec![], &ms, machine());
+        assert_eq!(r.fit, None);
+        assert_eq!(r.serial_fraction, None);
+        assert!(r.predicted_speedup.is_empty());
+        assert_eq!(r.recommended_jobs, 4);
+        assert!((r.predicted_sweep_seconds - 1000.0 / (100.0 / 3.0)).abs() < 1e-9);
+        // Assumed perfect scaling up to the smallest run.
+        assert!((r.runs[0].speedup - 4.0).abs() < 1e-12);
+        assert!(render_table(&r).contains("fit: none"));
+    }
+
+    #[test]
+    fn empty_measurements_give_a_serializable_report() {
+        let r = summarize("s", 10, vec![], &[], machine());
+        assert!(r.runs.is_empty());
+        assert_eq!(r.recommended_jobs, 1);
+        assert_eq!(r.predicted_sweep_seconds, 0.0);
+        let json = serde_json::to_string(&r).unwrap();
+        let back: BenchReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        render_table(&r);
+    }
+
+    #[test]
+    fn json_has_the_required_keys_and_round_trips() {
+        let r = report();
+        let json = serde_json::to_string_pretty(&r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let run = &v["runs"][0];
+        for key in ["jobs", "io_threads", "tasks", "seconds_median", "tasks_per_s", "speedup", "efficiency"] {
+            assert!(run.get(key).is_some(), "runs[].{key} missing");
+        }
+        assert_eq!(v["recommended_jobs"], 8);
+        assert!(["usl", "amdahl"].contains(&v["fit"]["model"].as_str().unwrap()));
+        assert_eq!(v["predicted_speedup"][0][0], 8);
+        assert_eq!(v["machine"]["cores"], 8);
+        // serde_json's default float parsing may be off by an ulp, so compare loosely.
+        let back: BenchReport = serde_json::from_str(&json).unwrap();
+        assert_eq!((back.runs.len(), back.recommended_jobs), (4, 8));
+        assert_eq!(back.sample, r.sample);
+        assert_eq!(back.machine, r.machine);
+        for (a, b) in back.runs.iter().zip(&r.runs) {
+            assert_eq!((a.jobs, a.io_threads, a.tasks), (b.jobs, b.io_threads, b.tasks));
+            assert!((a.speedup - b.speedup).abs() < 1e-12);
+            assert!((a.repeats[1].cpu_seconds - b.repeats[1].cpu_seconds).abs() < 1e-12);
+        }
+        let (fa, fb) = (back.fit.unwrap(), r.fit.unwrap());
+        assert_eq!(fa.model, fb.model);
+        assert!((fa.sigma - fb.sigma).abs() < 1e-12 && (fa.lambda - fb.lambda).abs() < 1e-9);
+    }
+
+    #[test]
+    fn table_has_aligned_columns_and_the_summary_lines() {
+        let table = render_table(&report());
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("jobs  io  tasks  median s"), "{table}");
+        assert!(lines[0].ends_with("MB/s"), "{table}");
+        // Header plus one line per run, all right-aligned to the same width.
+        let width = lines[0].chars().count();
+        for line in &lines[1..5] {
+            assert_eq!(line.chars().count(), width, "{table}");
+        }
+        assert!(lines[1].trim_start().starts_with("1  "), "{table}");
+        assert!(lines[1].contains("10.000"), "{table}");
+        assert!(lines[1].contains("9.800–10.400"), "{table}");
+        assert!(lines[1].contains("1.00×") && lines[1].contains("100%"), "{table}");
+        assert!(lines[1].contains("50.0 MiB"), "{table}");
+        assert!(table.contains("fit: Amdahl") || table.contains("fit: USL"), "{table}");
+        assert!(table.contains("predicted speedup: 8 workers "), "{table}");
+        assert!(table.contains("recommended: --jobs 8 "), "{table}");
+        assert!(table.contains("whole grid (10000 tasks) at 8 workers: about "));
+        assert!(table.contains("64 shards "), "{table}");
+    }
+
+    #[test]
+    fn speedup_points_span_the_fastest_and_slowest_repeats() {
+        let r = report();
+        let pts = speedup_points(&r);
+        assert_eq!(pts.len(), 4);
+        let one = pts[0];
+        assert_eq!(one.jobs, 1.0);
+        assert!((one.min - 10.0 / 10.4).abs() < 1e-12);
+        assert!((one.max - 10.0 / 9.8).abs() < 1e-12);
+        let svg = super::super::plot::speedup_svg(&pts, r.fit.as_ref(), "demo");
+        assert!(svg.contains("<svg"));
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(50 << 20), "50.0 MiB");
+        assert_eq!(format_seconds(42.04), "42.0 s");
+        assert_eq!(format_seconds(185.0), "3m 05s");
+        assert_eq!(format_seconds(7620.0), "2h 07m");
+        assert_eq!(format_seconds(3.0 * 86400.0 + 4.0 * 3600.0), "3d 04h");
+    }
+
+    #[test]
+    fn resource_usage_is_readable_and_grows() {
+        let before = process_cpu_seconds();
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let after = process_cpu_seconds();
+        assert!(after >= before && after > 0.0, "{before} {after}");
+        let rss = peak_rss_bytes();
+        let buf = vec![1u8; 64 << 20];
+        std::hint::black_box(&buf);
+        assert!(peak_rss_bytes() >= rss);
+        assert!(peak_rss_bytes() > 1 << 20);
+    }
+}
