@@ -7,14 +7,14 @@ use crate::outdir::Lock;
 use crate::results::{write_results_csv, Detail, Status};
 use crate::session::{load, torn_warnings};
 use crate::spec::Spec;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The out directory of a status target: a directory, or a spec file's out directory.
-fn out_dir(target: &PathBuf, registry: &Registry) -> Result<PathBuf, Error> {
+fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
     if target.is_file() {
         Ok(Spec::from_file(target, registry)?.out)
     } else {
-        Ok(target.clone())
+        Ok(target.to_path_buf())
     }
 }
 

@@ -92,7 +92,7 @@ impl Identity {
         let n = {
             use std::io::Write;
             let mut w = &mut buf[..];
-            write!(w, "replicate={rep}\n").expect("fits in 32 bytes");
+            writeln!(w, "replicate={rep}").expect("fits in 32 bytes");
             32 - w.len()
         };
         h.update(&buf[..n]);

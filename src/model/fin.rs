@@ -48,7 +48,7 @@ impl Model for Fin {
         if p.i64("n_samples") < 2 {
             return Err("n_samples must be at least 2".into());
         }
-        if !(p.f64("h_std") >= 0.0) || !(p.f64("k") > 0.0) || !(p.f64("A") > 0.0) {
+        if !is_nonneg(p.f64("h_std")) || !is_pos(p.f64("k")) || !is_pos(p.f64("A")) {
             return Err("h_std must be >= 0, k and A > 0".into());
         }
         if p.f64("h_mean") <= 0.0 && p.f64("h_std") == 0.0 {
@@ -86,6 +86,16 @@ impl Model for Fin {
         out.array("t_tip", Array1::from(t_tip));
         Ok(())
     }
+}
+
+/// `x > 0`, false for NaN.
+fn is_pos(x: f64) -> bool {
+    x > 0.0
+}
+
+/// `x >= 0`, false for NaN.
+fn is_nonneg(x: f64) -> bool {
+    x >= 0.0
 }
 
 /// numpy's default (linear) quantile of sorted data.

@@ -44,13 +44,13 @@ impl Model for Reaction {
         ]
     }
     fn check(&self, p: &Params) -> Result<(), String> {
-        if !(p.f64("t_final") > 0.0) {
+        if !is_pos(p.f64("t_final")) {
             return Err("t_final must be > 0".into());
         }
-        if p.str("solver") == "rk4" && !(p.f64("dt") > 0.0) {
+        if p.str("solver") == "rk4" && !is_pos(p.f64("dt")) {
             return Err("dt must be > 0".into());
         }
-        if p.str("solver") == "rk45" && !(p.f64("rtol") > 0.0 && p.f64("atol") > 0.0) {
+        if p.str("solver") == "rk45" && !(is_pos(p.f64("rtol")) && is_pos(p.f64("atol"))) {
             return Err("rtol and atol must be > 0".into());
         }
         Ok(())
@@ -75,6 +75,11 @@ impl Model for Reaction {
         }
         Ok(())
     }
+}
+
+/// `x > 0`, false for NaN.
+fn is_pos(x: f64) -> bool {
+    x > 0.0
 }
 
 /// The accepted steps of an integration. `t`/`c` are filled only when asked to keep them;

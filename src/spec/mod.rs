@@ -352,11 +352,7 @@ impl Ctx<'_> {
     }
 
     /// Groups parameters into axes: zip groups become one axis at their first member's place.
-    fn axes(
-        &self,
-        params: &[ParamAxis],
-        zip: Option<&Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
-    ) -> Result<(Vec<String>, Vec<Axis>), SpecError> {
+    fn axes(&self, params: &[ParamAxis], zip: Option<&raw::ZipGroups>) -> Result<(Vec<String>, Vec<Axis>), SpecError> {
         let mut group_of: Vec<Option<usize>> = vec![None; params.len()];
         let groups = zip.map(|z| z.get_ref().as_slice()).unwrap_or(&[]);
         for (g, group) in groups.iter().enumerate() {

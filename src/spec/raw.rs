@@ -4,6 +4,9 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+/// `zip = [["a", "b"], ...]` with spans.
+pub type ZipGroups = Spanned<Vec<Spanned<Vec<Spanned<String>>>>>;
+
 /// A table whose keys and values keep their spans, in file order.
 pub type SpannedTable = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 
@@ -16,7 +19,7 @@ pub struct RawSpec {
     pub seed: Option<Spanned<i64>>,
     pub replicates: Option<Spanned<i64>>,
     pub out: Option<Spanned<String>>,
-    pub zip: Option<Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    pub zip: Option<ZipGroups>,
     pub model: Option<Spanned<SpannedTable>>,
     pub command: Option<Spanned<RawCommand>>,
     pub params: Option<Spanned<SpannedTable>>,
