@@ -7,14 +7,22 @@ use std::sync::Arc;
 mod fin;
 #[path = "reaction.rs"]
 mod reaction;
+#[path = "regression.rs"]
+mod regression;
 #[path = "spin.rs"]
 mod spin;
 
 pub use fin::Fin;
 pub use reaction::Reaction;
+pub use regression::Regression;
 pub use spin::Spin;
 
 /// Every built-in model, in the order `sweep models` lists them.
 pub(crate) fn all() -> Vec<Arc<dyn Model>> {
-    vec![Arc::new(Reaction), Arc::new(Fin), Arc::new(Spin)]
+    vec![
+        Arc::new(Reaction),
+        Arc::new(Fin),
+        Arc::new(Spin),
+        Arc::new(Regression),
+    ]
 }
