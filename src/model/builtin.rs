@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 #[path = "fin.rs"]
 mod fin;
+#[path = "kinetic_fit.rs"]
+mod kinetic_fit;
 #[path = "reaction.rs"]
 mod reaction;
 #[path = "regression.rs"]
@@ -13,6 +15,7 @@ mod regression;
 mod spin;
 
 pub use fin::Fin;
+pub use kinetic_fit::KineticFit;
 pub use reaction::Reaction;
 pub use regression::Regression;
 pub use spin::Spin;
@@ -24,5 +27,6 @@ pub(crate) fn all() -> Vec<Arc<dyn Model>> {
         Arc::new(Fin),
         Arc::new(Spin),
         Arc::new(Regression),
+        Arc::new(KineticFit),
     ]
 }
