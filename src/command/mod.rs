@@ -1,7 +1,9 @@
 //! External-program tasks: the `[command]` table, its placeholders, and running it.
 
+mod run;
 mod template;
 
+pub use run::{Invocation, Supervisor};
 pub use template::{Piece, Template};
 
 use crate::spec::{RawCommand, SpecError};
