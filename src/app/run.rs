@@ -30,7 +30,9 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         eprintln!("warning: {w}");
     }
     let cancel = Arc::new(Cancel::new());
-    crate::exec::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
+    // On a second signal, give the command watchdog a moment to SIGKILL running process groups.
+    crate::exec::signals::install(cancel.clone(), || std::thread::sleep(std::time::Duration::from_millis(150)))
+        .map_err(|e| Error::io("cannot watch for signals", e))?;
     let stats = Arc::new(Stats::new(config.jobs));
     let progress = Progress::start(stats.clone(), Mode::detect(a.quiet));
     let cpu0 = cpu_seconds();

@@ -135,17 +135,10 @@ impl Shared {
                 return;
             }
             if state.groups.is_empty() {
-                state = self
-                    .wake
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+                state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
-            state = self
-                .wake
-                .wait_timeout(state, TICK)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            state = self.wake.wait_timeout(state, TICK).unwrap_or_else(PoisonError::into_inner).0;
             let now = Instant::now();
             for (&pgid, group) in state.groups.iter_mut() {
                 group.tick(pgid, now, &self.cancel);
@@ -157,20 +150,13 @@ impl Shared {
 impl Supervisor {
     /// A supervisor for one run; its watchdog thread stops when it is dropped.
     pub fn new(cancel: Arc<Cancel>) -> Arc<Self> {
-        let shared = Arc::new(Shared {
-            cancel,
-            state: Mutex::default(),
-            wake: Condvar::new(),
-        });
+        let shared = Arc::new(Shared { cancel, state: Mutex::default(), wake: Condvar::new() });
         let watched = Arc::clone(&shared);
         let watchdog = std::thread::Builder::new()
             .name("sweep-watchdog".into())
             .spawn(move || watched.watch())
             .expect("cannot start the command watchdog thread");
-        Arc::new(Supervisor {
-            shared,
-            watchdog: Some(watchdog),
-        })
+        Arc::new(Supervisor { shared, watchdog: Some(watchdog) })
     }
 
     /// Runs one task's command to the end and returns its metrics from `metrics.json`
@@ -197,12 +183,8 @@ impl Supervisor {
                 (status, self.unregister(pgid))
             }
         };
-        let status = status.map_err(|e| {
-            TaskFailure::new(
-                FailureClass::Error,
-                format!("cannot wait for the command: {e}"),
-            )
-        })?;
+        let status =
+            status.map_err(|e| TaskFailure::new(FailureClass::Error, format!("cannot wait for the command: {e}")))?;
         match stop {
             Some(Stop::Timeout) => {
                 let limit = inv.spec.timeout.unwrap_or_default();
@@ -211,10 +193,7 @@ impl Supervisor {
                     format!("timed out after {}", humantime::format_duration(limit)),
                 ))
             }
-            Some(Stop::Interrupted) => Err(TaskFailure::new(
-                FailureClass::Interrupted,
-                "interrupted while running",
-            )),
+            Some(Stop::Interrupted) => Err(TaskFailure::new(FailureClass::Interrupted, "interrupted while running")),
             None if status.success() => read_metrics(&inv.out_dir.join("metrics.json")),
             None => Err(exit_failure(status, &inv.out_dir.join("stderr.txt"))),
         }
@@ -273,10 +252,7 @@ impl Drop for Supervisor {
 fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
     let spec = inv.spec;
     let io_failure = |what: &Path, e: io::Error| {
-        TaskFailure::new(
-            FailureClass::Io,
-            format!("cannot create {}: {e}", what.display()),
-        )
+        TaskFailure::new(FailureClass::Io, format!("cannot create {}: {e}", what.display()))
     };
     fs::create_dir_all(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
     let create = |name: &str| {
@@ -286,13 +262,7 @@ fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
     let (stdout, stderr) = (create("stdout.txt")?, create("stderr.txt")?);
 
     let out = inv.out_dir.to_string_lossy();
-    let values = Values {
-        params: inv.values,
-        seed: inv.seed,
-        replicate: inv.replicate,
-        task: inv.task,
-        out: &out,
-    };
+    let values = Values { params: inv.values, seed: inv.seed, replicate: inv.replicate, task: inv.task, out: &out };
     let (mut cmd, program) = match (&spec.argv, &spec.shell) {
         (Some(argv), _) => {
             let mut words = argv.iter().map(|t| t.render(&values, false));
@@ -306,12 +276,7 @@ fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
             cmd.arg("-c").arg(line.render(&values, true));
             (cmd, "sh".to_string())
         }
-        (None, None) => {
-            return Err(TaskFailure::new(
-                FailureClass::Spawn,
-                "[command] has neither argv nor shell",
-            ))
-        }
+        (None, None) => return Err(TaskFailure::new(FailureClass::Spawn, "[command] has neither argv nor shell")),
     };
 
     cmd.env("SWEEP_SEED", inv.seed.to_string())
@@ -333,30 +298,15 @@ fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
 
     cmd.spawn().map_err(|e| {
         // A missing working directory also reads as ENOENT: say which one is missing.
-        let place = if spec.cwd.is_dir() {
-            String::new()
-        } else {
-            format!(" in {}", spec.cwd.display())
-        };
-        TaskFailure::new(
-            FailureClass::Spawn,
-            format!("cannot run `{program}`{place}: {e}"),
-        )
+        let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
+        TaskFailure::new(FailureClass::Spawn, format!("cannot run `{program}`{place}: {e}"))
     })
 }
 
 /// `SWEEP_PARAM_<NAME>`: upper-cased, anything but ASCII letters and digits as `_`.
 fn param_var(name: &str) -> String {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     format!("SWEEP_PARAM_{name}")
 }
 
@@ -366,14 +316,7 @@ fn wait_exited(pid: i32) -> io::Result<()> {
         // SAFETY: siginfo_t is plain data, and waitid only writes into it.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: as above; WNOWAIT leaves the child for `Child::wait` to reap.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
+        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
         if r == 0 {
             return Ok(());
         }
@@ -397,18 +340,9 @@ fn exit_failure(status: ExitStatus, stderr: &Path) -> TaskFailure {
     let (class, head) = match (status.code(), status.signal()) {
         (Some(code), _) => (FailureClass::Exit, format!("exit status {code}")),
         (None, Some(sig)) => {
-            let name = signal_name(sig)
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default();
-            let core = if status.core_dumped() {
-                " (core dumped)"
-            } else {
-                ""
-            };
-            (
-                FailureClass::Signal,
-                format!("killed by signal {sig}{name}{core}"),
-            )
+            let name = signal_name(sig).map(|n| format!(" ({n})")).unwrap_or_default();
+            let core = if status.core_dumped() { " (core dumped)" } else { "" };
+            (FailureClass::Signal, format!("killed by signal {sig}{name}{core}"))
         }
         (None, None) => (FailureClass::Exit, format!("{status}")),
     };
@@ -463,18 +397,13 @@ fn stderr_tail(path: &Path) -> String {
         return String::new();
     };
     let text = String::from_utf8_lossy(&buf);
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
 /// Reads a task's `metrics.json`, if it wrote one.
 fn read_metrics(path: &Path) -> Result<Vec<(String, Metric)>, TaskFailure> {
-    let failure =
-        |msg: String| TaskFailure::new(FailureClass::Error, format!("{}: {msg}", path.display()));
+    let failure = |msg: String| TaskFailure::new(FailureClass::Error, format!("{}: {msg}", path.display()));
     match fs::read(path) {
         Ok(bytes) => parse_metrics(&bytes).map_err(failure),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -503,9 +432,7 @@ fn parse_metrics(bytes: &[u8]) -> Result<Vec<(String, Metric)>, String> {
                         Json::Array(_) => "an array",
                         _ => "an object",
                     };
-                    return Err(format!(
-                        "`{key}` is {kind}; metrics must be numbers or strings"
-                    ));
+                    return Err(format!("`{key}` is {kind}; metrics must be numbers or strings"));
                 }
             };
             Ok((key, metric))
@@ -537,12 +464,7 @@ mod tests {
             let cancel = Arc::new(Cancel::new());
             let sup = Supervisor::new(Arc::clone(&cancel));
             let tmp = tempfile::tempdir().unwrap();
-            Env {
-                tmp,
-                cancel,
-                sup,
-                columns: vec!["k".into(), "step-size".into()],
-            }
+            Env { tmp, cancel, sup, columns: vec!["k".into(), "step-size".into()] }
         }
 
         fn spec(&self, argv: Option<&[&str]>, shell: Option<&str>) -> CommandSpec {
@@ -570,11 +492,7 @@ mod tests {
             self.tmp.path().join("tasks").join(TASK)
         }
 
-        fn run_with(
-            &self,
-            spec: &CommandSpec,
-            k: &str,
-        ) -> Result<Vec<(String, Metric)>, TaskFailure> {
+        fn run_with(&self, spec: &CommandSpec, k: &str) -> Result<Vec<(String, Metric)>, TaskFailure> {
             let values = [k.to_string(), "0.1".to_string()];
             let out = self.out();
             let inv = Invocation {
@@ -642,17 +560,14 @@ mod tests {
     /// `kill(-pgid, 0)` fails with ESRCH, or only zombies waiting for a reaper remain.
     fn group_gone(pgid: i32) -> bool {
         let only_zombies = || {
-            let pids = fs::read_dir("/proc")
-                .unwrap()
-                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok());
-            pids.filter_map(stat)
-                .all(|(state, pgrp)| pgrp != pgid || state == 'Z')
+            let pids = fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok());
+            pids.filter_map(stat).all(|(state, pgrp)| pgrp != pgid || state == 'Z')
         };
         let deadline = Instant::now() + Duration::from_secs(1);
         loop {
             // SAFETY: signal 0 only checks that the group exists.
-            let esrch = unsafe { libc::kill(-pgid, 0) } == -1
-                && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            let esrch =
+                unsafe { libc::kill(-pgid, 0) } == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
             if esrch || only_zombies() {
                 return true;
             }
@@ -672,33 +587,14 @@ mod tests {
     fn placeholders_env_and_stdout_reach_files() {
         let env = Env::new();
         let script = r#"echo "$SWEEP_SEED $SWEEP_REPLICATE $SWEEP_TASK $SWEEP_PARAM_K $SWEEP_PARAM_STEP_SIZE $SWEEP_OUT" > "$SWEEP_OUT/env.txt"; echo "$@"; echo oops >&2"#;
-        let spec = env.argv(&[
-            "sh",
-            "-c",
-            script,
-            "sh",
-            "{k}",
-            "{step-size}",
-            "{seed}",
-            "{replicate}",
-            "{task}",
-            "{out}",
-        ]);
+        let spec =
+            env.argv(&["sh", "-c", script, "sh", "{k}", "{step-size}", "{seed}", "{replicate}", "{task}", "{out}"]);
         assert_eq!(env.run(&spec), Ok(vec![]));
         let out = env.out();
         let o = out.display();
-        assert_eq!(
-            fs::read_to_string(out.join("env.txt")).unwrap(),
-            format!("42 3 {TASK} 7 0.1 {o}\n")
-        );
-        assert_eq!(
-            fs::read_to_string(out.join("stdout.txt")).unwrap(),
-            format!("7 0.1 42 3 {TASK} {o}\n")
-        );
-        assert_eq!(
-            fs::read_to_string(out.join("stderr.txt")).unwrap(),
-            "oops\n"
-        );
+        assert_eq!(fs::read_to_string(out.join("env.txt")).unwrap(), format!("42 3 {TASK} 7 0.1 {o}\n"));
+        assert_eq!(fs::read_to_string(out.join("stdout.txt")).unwrap(), format!("7 0.1 42 3 {TASK} {o}\n"));
+        assert_eq!(fs::read_to_string(out.join("stderr.txt")).unwrap(), "oops\n");
     }
 
     #[test]
@@ -731,8 +627,7 @@ mod tests {
     #[test]
     fn stderr_tail_reads_only_the_end() {
         let env = Env::new();
-        let spec = env
-            .shell("head -c 100000 /dev/zero | tr '\\0' 'x' >&2; printf '\\nlast\\n' >&2; exit 1");
+        let spec = env.shell("head -c 100000 /dev/zero | tr '\\0' 'x' >&2; printf '\\nlast\\n' >&2; exit 1");
         let (_, msg) = class(env.run(&spec));
         // The cut line of x's is dropped, not quoted in part.
         assert_eq!(msg, "exit status 1: last");
@@ -751,10 +646,7 @@ mod tests {
         let env = Env::new();
         let (class, msg) = class(env.run(&env.argv(&["/nonexistent/prog", "{k}"])));
         assert_eq!(class, FailureClass::Spawn);
-        assert!(
-            msg.contains("/nonexistent/prog") && msg.contains("No such file"),
-            "{msg}"
-        );
+        assert!(msg.contains("/nonexistent/prog") && msg.contains("No such file"), "{msg}");
     }
 
     #[test]
@@ -764,10 +656,7 @@ mod tests {
         spec.timeout = Some(Duration::from_millis(200));
         let started = Instant::now();
         let (class, msg) = class(env.run(&spec));
-        assert_eq!(
-            (class, msg.as_str()),
-            (FailureClass::Timeout, "timed out after 200ms")
-        );
+        assert_eq!((class, msg.as_str()), (FailureClass::Timeout, "timed out after 200ms"));
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(group_gone(env.pid("pgid")));
         assert!(dies(env.pid("bg")));
@@ -781,10 +670,7 @@ mod tests {
         let started = Instant::now();
         assert_eq!(class(env.run(&spec)).0, FailureClass::Timeout);
         let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(2), "{took:?}");
         assert!(group_gone(env.pid("pgid")));
     }
 
@@ -840,10 +726,7 @@ mod tests {
             env.wait_for("pgid");
             env.sup.stop_all(false);
             std::thread::sleep(Duration::from_millis(100));
-            assert!(
-                alive(env.pid("pgid")),
-                "SIGTERM is ignored, the grace is long"
-            );
+            assert!(alive(env.pid("pgid")), "SIGTERM is ignored, the grace is long");
             env.sup.stop_all(true);
             assert_eq!(class(task.join().unwrap()).0, FailureClass::Interrupted);
         });
@@ -869,15 +752,7 @@ mod tests {
     #[test]
     fn malformed_metrics_json_is_an_error_naming_the_file() {
         let env = Env::new();
-        for bad in [
-            "[1, 2]",
-            r#"{"a": {"b": 1}}"#,
-            r#"{"a": [1]}"#,
-            r#"{"a": null}"#,
-            "{\"a\": 1",
-            "not json",
-            "",
-        ] {
+        for bad in ["[1, 2]", r#"{"a": {"b": 1}}"#, r#"{"a": [1]}"#, r#"{"a": null}"#, "{\"a\": 1", "not json", ""] {
             fs::create_dir_all(env.out()).unwrap();
             fs::write(env.tmp.path().join("m.json"), bad).unwrap();
             let spec = env.shell("cp m.json \"$SWEEP_OUT/metrics.json\"");
@@ -894,10 +769,7 @@ mod tests {
         assert_eq!(env.run(&env.shell(line)), Ok(vec![]));
         assert_eq!(env.read("got.txt"), "1 1 1\n");
         let mut spec = env.shell(line);
-        spec.env = vec![
-            ("OMP_NUM_THREADS".into(), "4".into()),
-            ("EXTRA".into(), "x".into()),
-        ];
+        spec.env = vec![("OMP_NUM_THREADS".into(), "4".into()), ("EXTRA".into(), "x".into())];
         assert_eq!(env.run(&spec), Ok(vec![]));
         assert_eq!(env.read("got.txt"), "4 1 1 x\n");
     }

@@ -134,7 +134,22 @@ pub fn execute(
         .thread_name(|i| format!("sweep-worker-{i}"))
         .build()
         .map_err(io::Error::other)?;
-    let ctx = Ctx { spec, out, cfg, cancel, stats, sink: &sink, idents: &idents, failed_tasks: &failed_tasks };
+    let supervisor = match &spec.task {
+        TaskKind::Command(_) => Some(crate::command::Supervisor::new(cancel.clone())),
+        TaskKind::Model(_) => None,
+    };
+    let out_abs = OutDir::new(std::path::absolute(&out.root)?);
+    let ctx = Ctx {
+        spec,
+        out: &out_abs,
+        cfg,
+        cancel,
+        stats,
+        sink: &sink,
+        idents: &idents,
+        failed_tasks: &failed_tasks,
+        supervisor: supervisor.as_deref(),
+    };
 
     std::thread::scope(|scope| {
         let (tx, rx) = bounded::<WriteJob>(cfg.io_threads.max(1) * 4);
@@ -198,6 +213,7 @@ struct Ctx<'a, 's> {
     sink: &'a Mutex<Sink<'s>>,
     idents: &'a [(TaskId, u64)],
     failed_tasks: &'a AtomicU64,
+    supervisor: Option<&'a crate::command::Supervisor>,
 }
 
 impl Ctx<'_, '_> {
@@ -266,8 +282,24 @@ impl Ctx<'_, '_> {
                 })
             }
             TaskKind::Command(cmd) => {
-                let _ = (cmd, id, replicate);
-                Err(TaskFailure::new(FailureClass::Spawn, "command tasks are not wired in yet"))
+                let grid = &self.spec.grid;
+                let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
+                let task = id.to_string();
+                let dir = self.out.task_dir(&task);
+                let inv = crate::command::Invocation {
+                    spec: cmd,
+                    columns: &grid.columns,
+                    values: &values,
+                    seed,
+                    replicate,
+                    task: &task,
+                    out_dir: &dir,
+                };
+                let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
+                for (k, v) in supervisor.run(&inv)? {
+                    outputs.metric(k, v);
+                }
+                Ok(())
             }
         }
     }
