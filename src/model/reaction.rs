@@ -20,7 +20,7 @@ impl Model for Reaction {
     }
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::float("k", 1.0, "1/s", "rate constant"),
+            ParamSpec::float("k", 1.0, "1/s", "rate constant").required(),
             ParamSpec::float("c0", 1.0, "mol/L", "initial concentration of A"),
             ParamSpec::float("t_final", 10.0, "s", "end of the integration"),
             ParamSpec::choice("solver", "rk45", &["rk45", "rk4"], "integrator"),
