@@ -32,7 +32,10 @@ fn jobs_1_and_2_give_identical_outputs() {
     assert_eq!(a.len(), 18 * 1, "one data.npy per task");
     assert_eq!(a, npy_files(&env.path("two")));
     let drop = ["seconds"];
-    assert_eq!(without_columns(&env.read("one/results.csv"), &drop), without_columns(&env.read("two/results.csv"), &drop));
+    assert_eq!(
+        without_columns(&env.read("one/results.csv"), &drop),
+        without_columns(&env.read("two/results.csv"), &drop)
+    );
     assert_eq!(env.results("one").len(), 18);
 }
 
@@ -148,7 +151,8 @@ fn zipped_parameters_vary_together() {
     let env = Env::new();
     env.write("z.toml", "zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2, 3]\narray_len = [4, 5, 6]\n");
     env.sweep(&["run", "z.toml", "-q"]).assert().success();
-    let pairs: Vec<(String, String)> = env.results("runs/z").iter().map(|r| (r["micros"].clone(), r["array_len"].clone())).collect();
+    let pairs: Vec<(String, String)> =
+        env.results("runs/z").iter().map(|r| (r["micros"].clone(), r["array_len"].clone())).collect();
     assert_eq!(pairs, [("1", "4"), ("2", "5"), ("3", "6")].map(|(a, b)| (a.to_string(), b.to_string())));
 }
 

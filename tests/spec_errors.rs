@@ -36,7 +36,11 @@ fn unknown_model() {
 
 #[test]
 fn unknown_model_parameter() {
-    check(&format!("{HEAD}t_finl = 3.0\n[params]\nk = [1.0]\n"), 3, &["has no parameter `t_finl`", "did you mean `t_final`?"]);
+    check(
+        &format!("{HEAD}t_finl = 3.0\n[params]\nk = [1.0]\n"),
+        3,
+        &["has no parameter `t_finl`", "did you mean `t_final`?"],
+    );
 }
 
 #[test]
@@ -70,18 +74,34 @@ fn zero_length_range() {
 #[test]
 fn duplicate_names() {
     check(&format!("{HEAD}[params]\nk = [1.0]\nk = [2.0]\n"), 5, &["duplicate key"]);
-    check(&format!("{HEAD}t_final = 5.0\n[params]\nk = [1.0]\nt_final = [1.0, 2.0]\n"), 6, &["both fixed in [model] and swept"]);
+    check(
+        &format!("{HEAD}t_final = 5.0\n[params]\nk = [1.0]\nt_final = [1.0, 2.0]\n"),
+        6,
+        &["both fixed in [model] and swept"],
+    );
 }
 
 #[test]
 fn bad_zip() {
-    check("zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\narray_len = [1]\n", 1, &["different lengths"]);
-    check("zip = [[\"micros\", \"nope\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\n", 1, &["`nope`, which is not in [params]"]);
+    check(
+        "zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\narray_len = [1]\n",
+        1,
+        &["different lengths"],
+    );
+    check(
+        "zip = [[\"micros\", \"nope\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\n",
+        1,
+        &["`nope`, which is not in [params]"],
+    );
 }
 
 #[test]
 fn unknown_placeholder() {
-    check("[command]\nargv = [\"echo\", \"{kk}\"]\n[params]\nk = [1, 2]\n", 2, &["unknown placeholder `{kk}`", "did you mean `k`?"]);
+    check(
+        "[command]\nargv = [\"echo\", \"{kk}\"]\n[params]\nk = [1, 2]\n",
+        2,
+        &["unknown placeholder `{kk}`", "did you mean `k`?"],
+    );
 }
 
 #[test]

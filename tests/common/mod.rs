@@ -60,7 +60,9 @@ impl Env {
 pub fn parse_csv(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers = r.headers().unwrap().clone();
-    r.records().map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
+    r.records()
+        .map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
 }
 
 /// The CSV text without the named columns (timing columns differ between runs).
