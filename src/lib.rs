@@ -9,6 +9,7 @@ pub mod command;
 pub mod exec;
 pub mod grid;
 pub mod model;
+pub mod report;
 pub mod spec;
 pub mod value;
 
