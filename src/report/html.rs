@@ -68,7 +68,8 @@ pre{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;
 .bar .done{background:var(--done)}.bar .failed{background:var(--failed)}.bar .pending{background:var(--pending)}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}
 figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px}
-figure svg{display:block;width:100%;height:auto}
+figure svg{display:block;max-width:100%;height:auto}
+.plots figure svg{width:100%}
 figcaption{color:var(--muted);font-size:13px;padding:4px 8px}
 .note{color:var(--muted);font-size:14px}
 .msg{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:13px;white-space:pre-wrap;word-break:break-word}
@@ -356,7 +357,7 @@ fn write_durations(
         let _ = writeln!(
             h,
             "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-            fmt_num(t.seconds),
+            escape(&if t.seconds_text.len() <= 10 { t.seconds_text.clone() } else { fmt_num(t.seconds) }),
             escape(&t.task),
             escape(&t.replicate),
             escape(&t.params)
@@ -455,6 +456,13 @@ fn write_plots(
             let mut cap = format!("{y_name} vs {x_name}");
             if let Some(b) = by {
                 let _ = write!(cap, ", one line per value of {b}");
+                if p.series.len() > super::plot::MAX_BANDS && !p.x.categorical() {
+                    let _ = write!(
+                        cap,
+                        " (min–max bands left out with more than {} lines)",
+                        super::plot::MAX_BANDS
+                    );
+                }
             }
             match &p.x.kind {
                 super::table::AxisKind::Binned { bins, .. } => {

@@ -20,6 +20,8 @@ use super::table::{
 pub const MAX_X_POSITIONS: usize = 200;
 /// Most lines (values of the `--by` parameter) in one plot.
 pub const MAX_SERIES: usize = 20;
+/// Most lines that each get a min–max band; with more, bands would hide each other.
+pub const MAX_BANDS: usize = 3;
 /// Points per line up to which each mean also gets a marker.
 const MARKERS_UP_TO: usize = 40;
 
@@ -356,13 +358,16 @@ fn draw_lines<'a>(
                     .map(|p| Circle::new((p.x + off, p.mean), 3, c.filled())),
             )?;
         } else {
-            if points.iter().any(|p| p.max > p.min) {
+            if lines.len() <= MAX_BANDS && points.iter().any(|p| p.max > p.min) {
                 let band: Vec<(f64, f64)> = points
                     .iter()
                     .map(|p| (p.x, p.max))
                     .chain(points.iter().rev().map(|p| (p.x, p.min)))
                     .collect();
-                ch.draw_series(std::iter::once(Polygon::new(band, c.mix(0.14).filled())))?;
+                ch.draw_series(std::iter::once(Polygon::new(
+                    band,
+                    c.mix(if lines.len() > 1 { 0.11 } else { 0.16 }).filled(),
+                )))?;
             }
             ch.draw_series(LineSeries::new(
                 points.iter().map(|p| (p.x, p.mean)),
@@ -465,4 +470,110 @@ pub(crate) fn draw_histogram(
         root.present().map_err(&err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::testdata;
+    use super::*;
+
+    #[test]
+    fn plots_a_metric_by_a_parameter() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let svg = render_plot(dir.path(), "k", "conc", Some("solver")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("conc vs k by solver"));
+        assert!(
+            svg.contains("\neuler\n</text>") && svg.contains("\nrk4\n</text>"),
+            "legend"
+        );
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            2,
+            "one min-max band per line"
+        );
+
+        let svg = render_plot(dir.path(), "solver", "seconds", None).unwrap();
+        assert!(svg.contains("\neuler\n</text>"), "categories on the x axis");
+        assert_eq!(svg.matches("<polygon").count(), 0, "error bars, not bands");
+    }
+
+    #[test]
+    fn unknown_columns_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let err = render_plot(dir.path(), "kk", "conc", None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--x: no parameter `kk` in this sweep (did you mean `k`?); available: k, c0, solver"
+        );
+        let err = render_plot(dir.path(), "k", "cnc", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--y: no metric `cnc`") && err.contains("did you mean `conc`?"),
+            "{err}"
+        );
+        assert!(
+            err.contains("available: conc, steps, label, seconds, attempts"),
+            "{err}"
+        );
+        let err = render_plot(dir.path(), "k", "conc", Some("solvr"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--by: no parameter `solvr`") && err.contains("available: c0, solver"),
+            "{err}"
+        );
+        let err = render_plot(dir.path(), "k", "conc", Some("k"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("same parameter"), "{err}");
+        let err = render_plot(dir.path(), "k", "label", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`label` is not numeric") && err.contains("`ok`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn too_many_series_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::large(dir.path(), 30, 2);
+        let err = render_plot(dir.path(), "c0", "a", Some("k"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--by `k` has 30 values; at most 20"), "{err}");
+        assert!(render_plot(dir.path(), "k", "a", Some("c0")).is_ok());
+    }
+
+    #[test]
+    fn only_svg_output() {
+        assert!(check_output_path(Path::new("a/plot.svg")).is_ok());
+        assert!(check_output_path(Path::new("plot.SVG")).is_ok());
+        let err = check_output_path(Path::new("plot.png")).unwrap_err();
+        assert!(matches!(err, ReportError::PngUnsupported { .. }));
+        assert!(
+            err.to_string().contains("PNG output is not supported"),
+            "{err}"
+        );
+        assert!(check_output_path(Path::new("plot.pdf")).is_err());
+        assert!(check_output_path(Path::new("plot")).is_err());
+    }
+
+    #[test]
+    fn empty_plot_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+        let header = csv.lines().next().unwrap();
+        std::fs::write(dir.path().join("results.csv"), format!("{header}\n")).unwrap();
+        let svg = render_plot(dir.path(), "k", "conc", None).unwrap();
+        assert!(svg.contains("no finished tasks"), "{svg}");
+    }
 }
