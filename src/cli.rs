@@ -32,6 +32,14 @@ pub enum Command {
     /// Write the merged results.csv of a sweep (after shards ran).
     #[command(after_help = "Example:\n  sweep collect runs/reaction")]
     Collect(CollectArgs),
+    /// Write one self-contained HTML report of a sweep (counts, failures, timings, plots).
+    #[command(after_help = "Examples:\n  sweep report runs/reaction\n  sweep report runs/reaction -o reaction.html")]
+    Report(ReportArgs),
+    /// Plot one metric against one parameter (mean with min-max over the rest), as SVG.
+    #[command(
+        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg"
+    )]
+    Plot(PlotArgs),
     /// List the built-in models, or describe one.
     #[command(after_help = "Examples:\n  sweep models\n  sweep models fin")]
     Models(ModelsArgs),
@@ -93,4 +101,33 @@ pub struct CollectArgs {
 pub struct ModelsArgs {
     /// A model to describe in detail.
     pub name: Option<String>,
+}
+
+/// `sweep report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The out directory.
+    pub dir: PathBuf,
+    /// Where to write the HTML [default: DIR/report.html].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `sweep plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// The out directory.
+    pub dir: PathBuf,
+    /// The parameter on the x axis.
+    #[arg(long)]
+    pub x: String,
+    /// The metric on the y axis.
+    #[arg(long)]
+    pub y: String,
+    /// One line per value of this parameter.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Where to write the SVG [default: stdout].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! The subcommands: each turns parsed arguments into calls to the library and prints.
 
 mod models;
+mod report;
 mod run;
 mod status;
 
@@ -20,6 +21,8 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
         Command::Status(a) => status::status(a, registry),
         Command::Collect(a) => status::collect(a, registry),
         Command::Models(a) => models::models(a, registry),
+        Command::Report(a) => report::report(a),
+        Command::Plot(a) => report::plot(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,34 @@
+//! `sweep report` and `sweep plot`.
+
+use crate::cli::{PlotArgs, ReportArgs};
+use crate::error::Error;
+use crate::report::{html, plot};
+
+fn report_error(e: crate::report::table::ReportError) -> Error {
+    Error::Usage(e.to_string())
+}
+
+pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
+    let page = html::render_report(&a.dir).map_err(report_error)?;
+    let path = a.output.unwrap_or_else(|| a.dir.join("report.html"));
+    crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    eprintln!("sweep: wrote {} ({} KB)", path.display(), page.len() / 1024);
+    Ok(crate::exit::SUCCESS)
+}
+
+pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
+    if let Some(o) = &a.output {
+        plot::check_output_path(o).map_err(report_error)?;
+    }
+    let svg = plot::render_plot(&a.dir, &a.x, &a.y, a.by.as_deref()).map_err(report_error)?;
+    match &a.output {
+        Some(path) => {
+            crate::io::write_atomic(path, |w| std::io::Write::write_all(w, svg.as_bytes()))
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            eprintln!("sweep: wrote {}", path.display());
+        }
+        None => print!("{svg}"),
+    }
+    Ok(crate::exit::SUCCESS)
+}

@@ -1,0 +1,122 @@
+//! Opens a rendered report in headless Chromium: takes a screenshot (kept under
+//! `target/tmp/report-browser/` for a human to look at), checks the console stayed
+//! clean, and checks the parsed DOM with `--dump-dom`.
+//!
+//! Skips, with a message on stderr, when no Chromium is installed; fails instead when
+//! `CI=true`. Set `SWEEP_CHROMIUM` to the browser binary to pick one.
+
+mod support {
+    #[path = "../support/outdir.rs"]
+    pub mod outdir;
+}
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SWEEP_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Runs the browser headless on `url` with `args`; returns (stdout, stderr).
+fn chromium(bin: &Path, profile: &Path, args: &[&str], url: &str) -> (String, String) {
+    let out_dir = profile.parent().unwrap();
+    let (stdout_path, stderr_path) = (out_dir.join("stdout.txt"), out_dir.join("stderr.txt"));
+    let mut child = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            assert!(status.success(), "{} failed ({status}):\n{stderr}", bin.display());
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("{} did not finish within 120 s", bin.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (
+        std::fs::read_to_string(&stdout_path).unwrap_or_default(),
+        std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+    )
+}
+
+/// Console messages and failed loads in Chromium's log.
+fn console_problems(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_")).collect()
+}
+
+#[test]
+fn report_renders_in_chromium() {
+    let Some(bin) = find_chromium() else {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(!ci, "CI=true but no Chromium was found (install `chromium` or set SWEEP_CHROMIUM)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED report_renders_in_chromium: no chromium in PATH (install it or set SWEEP_CHROMIUM)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    support::outdir::small(&out);
+    let html = sweep::report::html::render_report(&out).unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
+    std::fs::create_dir_all(&keep).unwrap();
+    let shot = keep.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let (_, log) = chromium(
+        &bin,
+        &dir.path().join("profile1"),
+        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2400"],
+        &url,
+    );
+    let problems = console_problems(&log);
+    assert!(problems.is_empty(), "console errors or failed loads:\n{}", problems.join("\n"));
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "screenshot {} is missing or blank ({size} bytes)", shot.display());
+    std::fs::copy(&page, keep.join("report.html")).unwrap();
+    let _ = writeln!(std::io::stderr(), "screenshot: {}", shot.display());
+
+    let (dom, log) = chromium(&bin, &dir.path().join("profile2"), &["--dump-dom"], &url);
+    let problems = console_problems(&log);
+    assert!(problems.is_empty(), "console errors or failed loads:\n{}", problems.join("\n"));
+    assert!(dom.contains("<h1>reaction &lt;test&gt;</h1>"), "{dom}");
+    assert_eq!(dom.matches("<svg").count(), 7, "histogram and six plots in the parsed DOM");
+    assert!(dom.contains("<b>42</b>done") && dom.contains("<b>8</b>failed") && dom.contains("<b>10</b>pending"));
+    assert!(!dom.contains("<parsererror"), "an SVG failed to parse");
+}
