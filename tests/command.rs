@@ -1,0 +1,123 @@
+//! Command tasks: placeholders, environment, quoting, failures, timeouts, metrics, resume.
+
+mod common;
+use common::*;
+
+fn run(env: &Env, spec: &str) -> std::process::Output {
+    env.write("c.toml", spec);
+    env.sweep(&["run", "c.toml", "-q"]).output().unwrap()
+}
+
+#[test]
+fn placeholders_and_environment_reach_the_program() {
+    let env = Env::new();
+    let o = run(
+        &env,
+        "[command]\nshell = 'echo {k} {seed} {replicate} {task} {out} \"$SWEEP_SEED $SWEEP_TASK $SWEEP_PARAM_K $OMP_NUM_THREADS $MKL_NUM_THREADS\" > {out}/args.txt'\nenv = { MKL_NUM_THREADS = \"3\" }\n[params]\nk = [0.5]\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let row = &env.results("runs/c")[0];
+    let args = env.read(&format!("runs/c/tasks/{}/args.txt", row["task"]));
+    let dir = std::fs::canonicalize(env.path("runs/c/tasks")).unwrap().join(&row["task"]);
+    let want = format!(
+        "0.5 {s} 0 {t} {d} {s} {t} 0.5 1 3\n",
+        s = row["seed"],
+        t = row["task"],
+        d = dir.display()
+    );
+    assert_eq!(args, want);
+}
+
+#[test]
+fn shell_quoting_defeats_injection() {
+    let env = Env::new();
+    let o = run(&env, "[command]\nshell = 'echo {v} > {out}/v.txt'\n[params]\nv = [\"'; touch pwned; '\", \"$(touch pwned2)\"]\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!env.path("pwned").exists() && !env.path("pwned2").exists());
+    let rows = env.results("runs/c");
+    assert_eq!(env.read(&format!("runs/c/tasks/{}/v.txt", rows[0]["task"])), "'; touch pwned; '\n");
+}
+
+#[test]
+fn exit_status_signal_and_timeout_fail_with_clear_messages() {
+    let env = Env::new();
+    let o = run(
+        &env,
+        "[command]\nshell = 'case {m} in exit) echo bad input >&2; exit 3;; sig) kill -9 $$;; slow) sleep 30 & echo $! > {out}/bg.pid; sleep 30;; esac'\ntimeout = \"300ms\"\ngrace = \"200ms\"\n[params]\nm = [\"exit\", \"sig\", \"slow\", \"ok\"]\n",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows = env.results("runs/c");
+    let by = |m: &str| rows.iter().find(|r| r["m"] == m).unwrap().clone();
+    assert_eq!(by("exit")["class"], "exit");
+    assert!(by("exit")["error"].contains("exit status 3") && by("exit")["error"].contains("bad input"));
+    assert_eq!(by("sig")["class"], "signal");
+    assert!(by("sig")["error"].contains("signal 9"), "{}", by("sig")["error"]);
+    assert_eq!(by("slow")["class"], "timeout");
+    assert!(by("slow")["error"].contains("timed out after 300ms"));
+    assert_eq!(by("ok")["status"], "done");
+    // The timed-out task's background child is gone too.
+    let pid: i32 = env.read(&format!("runs/c/tasks/{}/bg.pid", by("slow")["task"])).trim().parse().unwrap();
+    let alive = unsafe { libc::kill(pid, 0) } == 0
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ");
+    assert!(!alive, "process {pid} outlived its task");
+}
+
+#[test]
+fn metrics_json_becomes_columns() {
+    let env = Env::new();
+    let spec = r#"
+[command]
+argv = ["sh", "-c", "printf '{{\"a\": %s, \"b\": \"s%s\"}}' \"$0\" \"$0\" > \"$1/metrics.json\"", "{x}", "{out}"]
+[params]
+x = [1, 2]
+"#;
+    let o = run(&env, spec);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = env.results("runs/c");
+    assert_eq!((rows[1]["a"].as_str(), rows[1]["b"].as_str()), ("2", "s2"));
+}
+
+#[test]
+fn resume_after_a_transient_failure_reruns_only_the_failed() {
+    let env = Env::new();
+    env.write("flag", "");
+    let spec = "[command]\nshell = 'echo run >> {out}/runs.txt; if [ {x} = 2 ] && [ -e flag ]; then exit 1; fi'\n[params]\nx = [1, 2, 3]\n";
+    assert_eq!(run(&env, spec).status.code(), Some(1));
+    std::fs::remove_file(env.path("flag")).unwrap();
+    env.sweep(&["run", "c.toml", "-q", "--resume"]).assert().success();
+    for r in env.results("runs/c") {
+        let runs = env.read(&format!("runs/c/tasks/{}/runs.txt", r["task"])).lines().count();
+        assert_eq!(runs, if r["x"] == "2" { 2 } else { 1 }, "{r:?}");
+    }
+}
+
+#[test]
+fn a_python_numpy_script_gives_the_same_numbers_as_by_hand() {
+    let have = std::process::Command::new("python3").args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    if !have {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "numpy must be installed in CI");
+        eprintln!("SKIPPED a_python_numpy_script_gives_the_same_numbers_as_by_hand: numpy is not installed");
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("sweeps/python")).unwrap();
+    std::fs::copy(root.join("sweeps/python/decay.py"), env.path("sweeps/python/decay.py")).unwrap();
+    std::fs::copy(root.join("sweeps/python.toml"), env.path("python.toml")).unwrap();
+    env.sweep(&["run", "python.toml", "-q"]).assert().success();
+    let rows = env.results("runs/python");
+    assert_eq!(rows.len(), 30);
+    let r = &rows[4];
+    let by_hand = env.path("by-hand");
+    std::fs::create_dir(&by_hand).unwrap();
+    let s = std::process::Command::new("python3")
+        .arg(env.path("sweeps/python/decay.py"))
+        .args(["--k", &r["k"], "--seed", &r["seed"], "--out"])
+        .arg(&by_hand)
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let hand: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(by_hand.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(hand["c_final"].as_f64().unwrap(), r["c_final"].parse::<f64>().unwrap());
+    assert_eq!(std::fs::read(by_hand.join("c.npy")).unwrap(), std::fs::read(env.path(&format!("runs/python/tasks/{}/c.npy", r["task"]))).unwrap());
+}
