@@ -19,19 +19,17 @@ fn placeholders_and_environment_reach_the_program() {
     let row = &env.results("runs/c")[0];
     let args = env.read(&format!("runs/c/tasks/{}/args.txt", row["task"]));
     let dir = std::fs::canonicalize(env.path("runs/c/tasks")).unwrap().join(&row["task"]);
-    let want = format!(
-        "0.5 {s} 0 {t} {d} {s} {t} 0.5 1 3\n",
-        s = row["seed"],
-        t = row["task"],
-        d = dir.display()
-    );
+    let want = format!("0.5 {s} 0 {t} {d} {s} {t} 0.5 1 3\n", s = row["seed"], t = row["task"], d = dir.display());
     assert_eq!(args, want);
 }
 
 #[test]
 fn shell_quoting_defeats_injection() {
     let env = Env::new();
-    let o = run(&env, "[command]\nshell = 'echo {v} > {out}/v.txt'\n[params]\nv = [\"'; touch pwned; '\", \"$(touch pwned2)\"]\n");
+    let o = run(
+        &env,
+        "[command]\nshell = 'echo {v} > {out}/v.txt'\n[params]\nv = [\"'; touch pwned; '\", \"$(touch pwned2)\"]\n",
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!env.path("pwned").exists() && !env.path("pwned2").exists());
     let rows = env.results("runs/c");
@@ -117,7 +115,11 @@ fn a_python_numpy_script_gives_the_same_numbers_as_by_hand() {
         .status()
         .unwrap();
     assert!(s.success());
-    let hand: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(by_hand.join("metrics.json")).unwrap()).unwrap();
+    let hand: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(by_hand.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(hand["c_final"].as_f64().unwrap(), r["c_final"].parse::<f64>().unwrap());
-    assert_eq!(std::fs::read(by_hand.join("c.npy")).unwrap(), std::fs::read(env.path(&format!("runs/python/tasks/{}/c.npy", r["task"]))).unwrap());
+    assert_eq!(
+        std::fs::read(by_hand.join("c.npy")).unwrap(),
+        std::fs::read(env.path(&format!("runs/python/tasks/{}/c.npy", r["task"]))).unwrap()
+    );
 }
