@@ -59,6 +59,7 @@ xargs_s="$(hf_median "$hf_json" xargs)"
 rows=()
 cmds=()
 notes=(--note "$N tasks of \`true\`, 2 at a time; median of $RUNS runs after 1 warmup")
+notes+=(--note "spec: $(tr '\n' ' ' <"$spec")")
 if [ "$PEERS_ONLY" != 1 ]; then
     sweep_s="$(hf_median "$hf_json" sweep)"
     need_rows "$WORK/sweep-out/results.csv" "$N" "sweep"

@@ -64,7 +64,8 @@ floor_cmd="${floor_argv[*]}"
 timed() {
     local name="$1"
     shift
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null \
+        || die "$name failed ($(head -n1 "$WORK/time.txt")): $*"
     cat "$WORK/time.txt" >>"$WORK/$name.times"
     printf '  %-6s run: %s s, %s KiB peak RSS\n' "$name" $(cat "$WORK/time.txt")
 }
@@ -88,6 +89,7 @@ rows=(--row "floor wall (median of $RUNS)|$floor_s|s|" --row "floor throughput|$
 rows+=(--row "floor peak RSS|$(calc "round($floor_kib * 1024 / 1e6, 1)")|MB|")
 cmds=(--cmd "cargo build --release --bench floor" --cmd "/usr/bin/time -f '%e %M' $floor_cmd")
 notes=(--note "$N spin tasks, micros = 0, no arrays, $JOBS jobs; wall from GNU time, median of $RUNS runs; RSS is the max over runs")
+notes+=(--note "spec: $(tr '\n' ' ' <"$spec")")
 need_rows "$WORK/floor.csv" "$N" "the floor"
 
 if [ "$PEERS_ONLY" != 1 ]; then

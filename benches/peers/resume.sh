@@ -47,14 +47,16 @@ first_cmd="${first_argv[*]}"
 resume_cmd="${resume_argv[*]}"
 
 echo "resume: first run ($N tasks)"
-/usr/bin/time -f "%e %M" -o "$WORK/first.txt" "${first_argv[@]}" >/dev/null
+/usr/bin/time -f "%e %M" -o "$WORK/first.txt" "${first_argv[@]}" >/dev/null \
+    || die "the first run failed ($(head -n1 "$WORK/first.txt")): $first_cmd"
 read -r first_s first_kib <"$WORK/first.txt"
 echo "  first run: $first_s s, $first_kib KiB peak RSS"
 need_rows "$WORK/sweep-out/results.csv" "$N" "the first run"
 
 : >"$WORK/resume.times"
 for r in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "${resume_argv[@]}" >/dev/null
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "${resume_argv[@]}" >/dev/null \
+        || die "resume run $r failed ($(head -n1 "$WORK/time.txt")): $resume_cmd"
     cat "$WORK/time.txt" >>"$WORK/resume.times"
     printf '  resume run %s: %s s, %s KiB peak RSS\n' "$r" $(cat "$WORK/time.txt")
 done
@@ -63,6 +65,7 @@ after="$(($(wc -l <"$WORK/sweep-out/results.csv") - 1))"
 wall="$(median $(cut -d' ' -f1 "$WORK/resume.times"))"
 kib="$(cut -d' ' -f2 "$WORK/resume.times" | sort -n | tail -n1)"
 notes=(--note "$N spin tasks (micros = 0, no arrays), all done before the timed runs; median wall of $RUNS resume runs, max RSS over them")
+notes+=(--note "spec: $(tr '\n' ' ' <"$spec")")
 [ "$after" -eq "$N" ] || notes+=(--note "WARNING: results.csv has $after rows after --resume, expected $N")
 summarize resume \
     --row "first run wall (reference)|$first_s|s|" \

@@ -52,4 +52,5 @@ summarize scaling \
     --row "--jobs 2 wall (median of $RUNS)|$t2|s|" \
     --row "speedup jobs1/jobs2|$(calc "round($t1 / $t2, 3)")|x|>= 1.9" \
     --cmd "$j1" --cmd "$j2" \
-    --note "400 spin tasks of micros = 10000 (4.0 s of CPU in all); nproc $(nproc)"
+    --note "400 spin tasks of micros = 10000 (4.0 s of CPU in all); nproc $(nproc)" \
+    --note "spec: $(tr '\n' ' ' <"$spec")"
