@@ -110,10 +110,7 @@ fn main() {
     drop(w);
 
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "floor: {total} tasks in {secs:.3} s = {:.0} tasks/s (jobs {jobs})",
-        total as f64 / secs
-    );
+    println!("floor: {total} tasks in {secs:.3} s = {:.0} tasks/s (jobs {jobs})", total as f64 / secs);
 }
 
 /// The `results.csv` rows of tasks `a..b`.

@@ -50,13 +50,13 @@ pub enum Command {
 pub struct RunArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
-    /// Worker threads [default: SLURM_CPUS_PER_TASK when set, else all cores].
+    /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
     #[arg(short, long)]
     pub jobs: Option<usize>,
     /// Threads writing array outputs.
     #[arg(long, default_value_t = 2)]
     pub io_threads: usize,
-    /// Out directory [default: the spec's `out`, else runs/<name>].
+    /// Out directory (default: the spec's `out`, else `runs/<name>`).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
     /// Print the task count, the axes and the first tasks; run nothing.
@@ -108,7 +108,7 @@ pub struct ModelsArgs {
 pub struct ReportArgs {
     /// The out directory.
     pub dir: PathBuf,
-    /// Where to write the HTML [default: DIR/report.html].
+    /// Where to write the HTML (default: DIR/report.html).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
@@ -127,7 +127,7 @@ pub struct PlotArgs {
     /// One line per value of this parameter.
     #[arg(long)]
     pub by: Option<String>,
-    /// Where to write the SVG [default: stdout].
+    /// Where to write the SVG (default: stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }

@@ -5,6 +5,7 @@
 //! [`model::Model`], add it to a [`model::Registry`], and run a spec with [`Sweep`].
 #![warn(missing_docs)]
 
+mod api;
 pub mod app;
 pub mod bench;
 pub mod cli;
@@ -24,4 +25,5 @@ pub mod session;
 pub mod spec;
 pub mod value;
 
+pub use api::{Summary, Sweep};
 pub use value::Value;

@@ -29,7 +29,7 @@ fn jobs_1_and_2_give_identical_outputs() {
     env.sweep(&["run", "s.toml", "--jobs", "1", "--out", "one", "-q"]).assert().success();
     env.sweep(&["run", "s.toml", "--jobs", "2", "--out", "two", "-q"]).assert().success();
     let a = npy_files(&env.path("one"));
-    assert_eq!(a.len(), 18 * 1, "one data.npy per task");
+    assert_eq!(a.len(), 18, "one data.npy per task");
     assert_eq!(a, npy_files(&env.path("two")));
     let drop = ["seconds"];
     assert_eq!(

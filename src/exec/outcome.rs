@@ -52,7 +52,7 @@ impl fmt::Display for FailureClass {
 pub struct TaskFailure {
     /// What kind of failure.
     pub class: FailureClass,
-    /// What happened, e.g. "exit status 3: <last lines of stderr>".
+    /// What happened, e.g. `exit status 3: <last lines of stderr>`.
     pub message: String,
 }
 

@@ -47,7 +47,7 @@ enum Part {
 pub struct Identity {
     prefix: Vec<u8>,
     parts: Vec<Part>,
-    /// `lines[col][i]`: "<name>=<canonical value i>\n" for grid column `col`.
+    /// `lines[col][i]`: `"<name>=<canonical value i>\n"` for grid column `col`.
     lines: Vec<Vec<Box<[u8]>>>,
     master: [u8; 8],
 }
