@@ -65,6 +65,10 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
     std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
     let stem = shard.map(|s| s.file_stem());
     let lock = Lock::acquire(&out, stem.as_deref())?;
+    if shard.is_none() {
+        // Holding the directory exclusively: temporaries here are a killed run's leftovers.
+        crate::io::remove_stale_temps(&out.root);
+    }
     let mut warnings = Vec::new();
 
     let fresh = Manifest::for_spec(&spec);
