@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -127,7 +127,8 @@ pub fn execute(
 
     let failed_tasks = AtomicU64::new(0);
     let sink = Mutex::new(Sink { journal, store, error: None, first_failures: Vec::new() });
-    let finished = AtomicBool::new(false);
+    // Dropping the sender tells the ticker the tasks are over (without waiting out its sleep).
+    let (finished, ticks) = bounded::<()>(0);
     let jobs = cfg.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -166,10 +167,11 @@ pub fn execute(
                 .expect("spawn an I/O thread");
         }
         drop(rx);
-        let ticker = scope.spawn(|| {
+        let sink = &sink;
+        let ticker = scope.spawn(move || {
             // Records reach the file within a second even when no task finishes.
-            while !finished.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200));
+            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = ticks.recv_timeout(Duration::from_millis(200))
+            {
                 if let Ok(mut s) = sink.lock() {
                     if let Err(e) = s.journal.flush() {
                         s.error.get_or_insert(e);
@@ -181,7 +183,7 @@ pub fn execute(
             to_run.par_iter().with_max_len(64).for_each_with(tx, |tx, &i| ctx.run_task(i, tx));
         });
         // The I/O threads drain the queue and exit once every sender is gone.
-        finished.store(true, Ordering::Relaxed);
+        drop(finished);
         let _ = ticker.join();
     });
 
