@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Run (or resume) a sweep.
     #[command(
-        after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume"
+        after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume\n  sweep run grid.toml --bench --bench-jobs 1,2,4,8"
     )]
     Run(RunArgs),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
@@ -77,6 +77,32 @@ pub struct RunArgs {
     /// Run only shard I of N (0-based), e.g. --shard $SLURM_ARRAY_TASK_ID/16.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Benchmark instead: time a sample of the grid's tasks at several worker counts (in
+    /// scratch directories), print a table and the --jobs to use, and write
+    /// <out>/bench/bench.json and speedup.svg. A sweep in the out directory is not touched.
+    #[arg(
+        long,
+        conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures"]
+    )]
+    pub bench: bool,
+    /// Worker counts to benchmark [default: 1, 2, 4, ... up to the cores, and the core count;
+    /// up to twice the cores for command sweeps].
+    #[arg(long, value_delimiter = ',', value_name = "N,...", requires = "bench", value_parser = positive())]
+    pub bench_jobs: Vec<usize>,
+    /// I/O thread counts to benchmark [default: 2; 1,2,4 when the tasks write arrays].
+    #[arg(long, value_delimiter = ',', value_name = "N,...", requires = "bench", value_parser = positive())]
+    pub bench_io: Vec<usize>,
+    /// Tasks in the benchmark sample [default: enough for the bench to take about a minute].
+    #[arg(long, value_name = "N", requires = "bench", value_parser = clap::value_parser!(u64).range(1..))]
+    pub bench_tasks: Option<u64>,
+    /// Times each setting is run.
+    #[arg(long, value_name = "R", default_value_t = 3, requires = "bench", value_parser = clap::value_parser!(u32).range(1..))]
+    pub bench_repeat: u32,
+}
+
+/// Parses a count of at least 1.
+fn positive() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 /// `sweep status`.

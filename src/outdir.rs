@@ -54,10 +54,15 @@ impl OutDir {
     pub fn holds_sweep(&self) -> bool {
         self.manifest().is_file() || self.lock_path().is_file()
     }
-    /// Whether the directory is missing or empty.
+    /// `bench/`: what `sweep run --bench` writes (`bench.json`, `speedup.svg`).
+    pub fn bench(&self) -> PathBuf {
+        self.root.join("bench")
+    }
+    /// Whether the directory is missing, empty, or holds nothing but the `bench/` a
+    /// benchmark wrote (so a sweep can start where it was benchmarked).
     pub fn is_vacant(&self) -> bool {
         match std::fs::read_dir(&self.root) {
-            Ok(mut rd) => rd.next().is_none(),
+            Ok(rd) => rd.filter_map(Result::ok).all(|e| e.file_name() == "bench" && e.path().is_dir()),
             Err(_) => !self.root.exists(),
         }
     }

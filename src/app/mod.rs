@@ -1,5 +1,6 @@
 //! The subcommands: each turns parsed arguments into calls to the library and prints.
 
+mod bench;
 mod models;
 mod report;
 mod run;

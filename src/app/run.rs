@@ -13,6 +13,9 @@ use std::sync::Arc;
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let spec = Spec::from_file(&a.spec, registry)?;
     let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
+    if a.bench {
+        return super::bench::bench(&a, spec, out, registry);
+    }
     if a.dry_run {
         dry_run(&spec, &out);
         return Ok(crate::exit::SUCCESS);
@@ -91,7 +94,7 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
                 "sweep: stopped: outputs cannot be written ({e}). Free space or fix permissions, then: {resume_cmd}"
             );
         }
-        None => {}
+        Some(StopReason::TimeLimit) | None => {}
     }
     if o.stopped.is_some() || o.failed > 0 || (p.shard.is_none() && (failed > 0 || pending > 0)) {
         if o.stopped.is_none() && (failed > 0 || pending > 0) && o.failed == 0 {

@@ -2,12 +2,13 @@
 //! scalability model to throughput measured at several worker counts, recommending a worker
 //! count, and reporting the result as a table, JSON and an SVG plot.
 //!
-//! Everything here is pure computation (apart from reading this process's resource usage);
-//! running the tasks is the scheduler's job.
+//! Everything here but [`run`] is pure computation (apart from reading this process's
+//! resource usage); [`run`] times a sample through the real scheduler in a scratch directory.
 
 pub mod fit;
 pub mod plot;
 pub mod report;
+pub mod run;
 pub mod sample;
 
 pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
@@ -16,4 +17,5 @@ pub use report::{
     peak_rss_bytes, process_cpu_seconds, render_table, speedup_points, summarize, BenchReport, BenchRun, Machine,
     Measurement, Repeat, PREDICT_AT, SHARDS,
 };
+pub use run::{measure, scratch_dir, Timed, SCRATCH_PREFIX};
 pub use sample::sample_indices;

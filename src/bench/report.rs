@@ -134,9 +134,11 @@ pub struct BenchReport {
 /// * Runs are sorted by `jobs` (then `io_threads`); measurements without repetitions are
 ///   dropped.
 /// * The model is fitted to every repetition's throughput (`tasks / seconds`).
-/// * Speedup is relative to the median throughput of the 1-worker run; without one, to the
-///   fitted single-worker throughput `λ`; without a fit either, to the smallest run's
-///   throughput divided by its worker count (that is, assuming it scaled perfectly).
+/// * Speedup is relative to the median throughput of the 1-worker run with the same I/O
+///   thread count (of the first 1-worker run when there is none with it); without any
+///   1-worker run, to the fitted single-worker throughput `λ`; without a fit either, to the
+///   smallest run's throughput divided by its worker count (that is, assuming it scaled
+///   perfectly).
 /// * The recommended count is [`recommend`] over the runs' median throughputs, and the
 ///   predicted sweep time divides the grid's tasks by the fitted throughput there (the
 ///   measured one when there is no fit).
@@ -157,13 +159,19 @@ pub fn summarize(
     let fit = fit(&points);
 
     let mut runs: Vec<BenchRun> = measured.iter().map(|m| time_run(m)).collect();
-    let baseline = runs
+    let one_worker = |io: usize| {
+        let ones = || runs.iter().filter(|r| r.jobs == 1 && r.tasks_per_s > 0.0);
+        ones().find(|r| r.io_threads == io).or_else(|| ones().next()).map(|r| r.tasks_per_s)
+    };
+    let baselines: Vec<Option<f64>> = runs
         .iter()
-        .find(|r| r.jobs == 1 && r.tasks_per_s > 0.0)
-        .map(|r| r.tasks_per_s)
-        .or_else(|| fit.map(|f| f.lambda))
-        .or_else(|| runs.first().filter(|r| r.tasks_per_s > 0.0).map(|r| r.tasks_per_s / r.jobs.max(1) as f64));
-    for run in &mut runs {
+        .map(|run| {
+            one_worker(run.io_threads)
+                .or_else(|| fit.map(|f| f.lambda))
+                .or_else(|| runs.first().filter(|r| r.tasks_per_s > 0.0).map(|r| r.tasks_per_s / r.jobs.max(1) as f64))
+        })
+        .collect();
+    for (run, baseline) in runs.iter_mut().zip(baselines) {
         run.speedup = finite(baseline.map_or(0.0, |b| run.tasks_per_s / b));
         run.efficiency = finite(run.speedup / run.jobs.max(1) as f64);
     }
@@ -493,6 +501,21 @@ mod tests {
         assert!((four.cpu_utilization - 0.9).abs() < 1e-9);
         assert!((four.bytes_per_s - 2e6).abs() < 1.0);
         assert_eq!(four.peak_rss_bytes, 50 << 20);
+    }
+
+    #[test]
+    fn speedup_is_relative_to_one_worker_with_the_same_io_threads() {
+        let run = |jobs, io_threads, seconds| Measurement {
+            jobs,
+            io_threads,
+            tasks: 100,
+            repeats: vec![repeat(seconds, jobs)],
+        };
+        let ms = [run(1, 1, 10.0), run(1, 4, 8.0), run(2, 1, 5.0), run(2, 4, 4.0), run(2, 2, 4.0)];
+        let r = summarize("s", 100, vec![], &ms, machine());
+        let speedups: Vec<(usize, usize, f64)> = r.runs.iter().map(|r| (r.jobs, r.io_threads, r.speedup)).collect();
+        // (2, 2) has no 1-worker run with 2 I/O threads: relative to the first, (1, 1).
+        assert_eq!(speedups, [(1, 1, 1.0), (1, 4, 1.0), (2, 1, 2.0), (2, 2, 2.5), (2, 4, 2.0)]);
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub enum StopReason {
     MaxFailures(u64),
     /// Outputs cannot be written (disk full, read-only, permissions): the OS error.
     Io(String),
+    /// A time limit the caller set passed (the pilot run of a benchmark); running tasks
+    /// finish normally.
+    TimeLimit,
 }
 
 /// Shared between the scheduler, the workers, running commands and the signal handler.

@@ -1,0 +1,145 @@
+//! Timing a sample of a sweep's tasks through the real scheduler.
+//!
+//! Each repetition runs in its own scratch out directory, so the sweep in the real out
+//! directory (its journal, results and arrays) is never read or written. The scratch
+//! directory is removed when the repetition ends, however it ends (short of the process
+//! being killed).
+
+use super::report::{peak_rss_bytes, process_cpu_seconds, Repeat};
+use crate::error::{Error, IoContext};
+use crate::exec::{execute, Cancel, RunConfig, RunOutcome, Selection, Stats};
+use crate::model::Registry;
+use crate::outdir::OutDir;
+use crate::session::prepare;
+use crate::spec::Spec;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Prefix of the scratch directories a benchmark creates next to the out directory.
+pub const SCRATCH_PREFIX: &str = ".sweep-bench-";
+
+/// The scratch directory for repetition `n` of a benchmark whose results go to `out`:
+/// `<parent of out>/.sweep-bench-<pid>-<n>`, on the same filesystem as `out` so that
+/// writing arrays costs what it will cost in the real run.
+pub fn scratch_dir(out: &Path, n: usize) -> PathBuf {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    parent.join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()))
+}
+
+/// One timed run of a sample.
+#[derive(Clone, Debug)]
+pub struct Timed {
+    /// What the report needs.
+    pub repeat: Repeat,
+    /// What the scheduler reported (done and failed counts, why it stopped).
+    pub outcome: RunOutcome,
+}
+
+/// Removes a scratch directory when dropped.
+struct Scratch<'a>(&'a Path);
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0);
+    }
+}
+
+/// Runs the tasks at grid `indices` of `spec` once, with `jobs` workers and `io_threads`
+/// I/O threads, in the scratch out directory `scratch` (which must not exist or be empty),
+/// and removes `scratch` afterwards.
+///
+/// The spec is parsed again from its text (with `registry`) for the scratch run. Only the
+/// scheduler's work is timed: preparing the scratch directory and removing it are not.
+/// The repeat's CPU seconds are this process's (workers, I/O threads and all), its peak RSS
+/// is the process-wide high-water mark after the run (see [`peak_rss_bytes`]), and its
+/// bytes are those of the arrays written. Failed tasks count as run; `cancel` stops the run
+/// early (check `outcome.stopped`).
+pub fn measure(
+    spec: &Spec,
+    registry: &Registry,
+    scratch: &Path,
+    jobs: usize,
+    io_threads: usize,
+    indices: &[u64],
+    cancel: &Arc<Cancel>,
+) -> Result<Timed, Error> {
+    let copy = Spec::parse(&spec.path, &spec.text, registry)?;
+    let vacant = match std::fs::read_dir(scratch) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(_) => !scratch.exists(),
+    };
+    if !vacant {
+        return Err(Error::Usage(format!("the benchmark's scratch directory {} is in use", scratch.display())));
+    }
+    let _cleanup = Scratch(scratch);
+    let mut prepared = prepare(copy, OutDir::new(scratch), false, None)?;
+    let config = RunConfig {
+        jobs: jobs.max(1),
+        io_threads: io_threads.max(1),
+        retries: 0,
+        max_failures: None,
+        selection: Selection::Indices(indices.to_vec()),
+    };
+    let stats = Arc::new(Stats::new(config.jobs));
+    let cpu0 = process_cpu_seconds();
+    let t0 = Instant::now();
+    let outcome =
+        execute(&prepared.spec, &prepared.out, &mut prepared.store, &mut prepared.journal, &config, cancel, &stats)
+            .context(|| format!("benchmark run in {}", scratch.display()))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu_seconds = (process_cpu_seconds() - cpu0).max(0.0);
+    let repeat =
+        Repeat { seconds, cpu_seconds, peak_rss_bytes: peak_rss_bytes(), bytes_written: outcome.bytes_written };
+    drop(prepared);
+    Ok(Timed { repeat, outcome })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spin_spec(dir: &Path) -> Spec {
+        let text = "name = \"t\"\nreplicates = 30\n[model]\nname = \"spin\"\nsave = [\"data\"]\n\
+                    [params]\nmicros = 100\narray_len = [4, 8]\n";
+        let path = dir.join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        Spec::from_file(&path, &Registry::builtin()).unwrap()
+    }
+
+    #[test]
+    fn scratch_dirs_sit_next_to_the_out_directory() {
+        let pid = std::process::id();
+        assert_eq!(scratch_dir(Path::new("runs/a"), 3), PathBuf::from(format!("runs/.sweep-bench-{pid}-3")));
+        assert_eq!(scratch_dir(Path::new("a"), 0), PathBuf::from(format!("./.sweep-bench-{pid}-0")));
+    }
+
+    #[test]
+    fn measure_runs_exactly_the_sample_and_removes_the_scratch_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = spin_spec(tmp.path());
+        let scratch = scratch_dir(&tmp.path().join("out"), 0);
+        let sample = crate::bench::sample_indices(spec.task_count(), 12, spec.seed);
+        let cancel = Arc::new(Cancel::new());
+        let t = measure(&spec, &Registry::builtin(), &scratch, 2, 1, &sample, &cancel).unwrap();
+        assert_eq!((t.outcome.done, t.outcome.failed, t.outcome.to_run), (12, 0, 12));
+        assert!(t.repeat.seconds > 0.0 && t.repeat.bytes_written > 0 && t.repeat.peak_rss_bytes > 0);
+        assert!(!scratch.exists());
+        assert!(!tmp.path().join("out").exists());
+    }
+
+    #[test]
+    fn a_scratch_directory_that_holds_something_is_refused_and_left_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = spin_spec(tmp.path());
+        let scratch = tmp.path().join("busy");
+        std::fs::create_dir(&scratch).unwrap();
+        std::fs::write(scratch.join("keep.txt"), "x").unwrap();
+        let cancel = Arc::new(Cancel::new());
+        assert!(measure(&spec, &Registry::builtin(), &scratch, 1, 1, &[0], &cancel).is_err());
+        assert!(scratch.join("keep.txt").exists());
+    }
+}
