@@ -29,6 +29,23 @@ fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
 pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
     let grid = &spec.grid;
+    // A grid has few distinct values per column: format each once.
+    let col_text: Vec<Vec<Vec<u8>>> = (0..grid.columns.len())
+        .map(|c| {
+            let (a, m) = grid.column_position(c);
+            grid.axes[a].values[m]
+                .iter()
+                .map(|v| {
+                    let mut t = String::new();
+                    v.write_text(&mut t);
+                    let mut out = Vec::new();
+                    push_field(&mut out, t.as_bytes());
+                    out
+                })
+                .collect()
+        })
+        .collect();
+    let rows = Rows { spec, store, metrics: &metrics, col_text: &col_text };
     crate::io::write_atomic(path, |out| {
         let mut head = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<&str> = vec!["task", "replicate", "seed"];
@@ -44,14 +61,14 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
         let mut start = 0;
         while start < n {
             let end = (start + window).min(n);
-            let chunks: Vec<io::Result<Vec<u8>>> = (start..end)
+            let chunks: Vec<Vec<u8>> = (start..end)
                 .step_by(CHUNK)
                 .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|s| format_rows(spec, store, &metrics, s, (s + CHUNK).min(end)))
+                .map(|s| rows.format(s, (s + CHUNK).min(end)))
                 .collect();
             for c in chunks {
-                out.write_all(&c?)?;
+                out.write_all(&c)?;
             }
             start = end;
         }
@@ -59,54 +76,135 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
     })
 }
 
-fn format_rows(spec: &Spec, store: &Store, metrics: &[u32], start: usize, end: usize) -> io::Result<Vec<u8>> {
-    let grid = &spec.grid;
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity((end - start) * 96));
-    let mut text = String::new();
-    let mut cells: Vec<String> = vec![String::new(); metrics.len()];
-    for i in start..end {
-        let (id, seed) = store.idents[i];
-        let row = &store.rows[i];
-        let (point, rep) = grid.locate(i as u64);
-        w.write_field(id.to_string())?;
-        w.write_field(rep.to_string())?;
-        w.write_field(seed.to_string())?;
-        for c in 0..grid.columns.len() {
-            text.clear();
-            grid.value(point, c).write_text(&mut text);
-            w.write_field(&text)?;
-        }
-        w.write_field(row.status.as_str())?;
-        w.write_field(row.attempts.to_string())?;
-        if row.status == Status::Pending {
-            w.write_field("")?;
-        } else {
-            w.write_field(format!("{:.6}", row.seconds))?;
-        }
-        for c in cells.iter_mut() {
-            c.clear();
-        }
-        let (mut class, mut error) = ("", "");
-        match &row.detail {
-            Detail::Metrics(ms) => {
-                for (k, v) in ms.iter() {
-                    if let Some(pos) = metrics.iter().position(|m| m == k) {
-                        v.write_text(&mut cells[pos]);
+struct Rows<'a> {
+    spec: &'a Spec,
+    store: &'a Store,
+    metrics: &'a [u32],
+    col_text: &'a [Vec<Vec<u8>>],
+}
+
+impl Rows<'_> {
+    /// Rows `start..end` as CSV bytes (quoting as the csv crate does: only fields holding a
+    /// comma, a quote or a line break are quoted).
+    fn format(&self, start: usize, end: usize) -> Vec<u8> {
+        let grid = &self.spec.grid;
+        let mut w = Vec::with_capacity((end - start) * 96);
+        let mut int = itoa::Buffer::new();
+        let mut text = String::new();
+        let mut cells: Vec<Option<&crate::model::Metric>> = vec![None; self.metrics.len()];
+        for i in start..end {
+            let (id, seed) = self.store.idents[i];
+            let row = &self.store.rows[i];
+            let (point, rep) = grid.locate(i as u64);
+            push_hex(&mut w, id.0);
+            w.push(b',');
+            w.extend_from_slice(int.format(rep).as_bytes());
+            w.push(b',');
+            w.extend_from_slice(int.format(seed).as_bytes());
+            for (c, texts) in self.col_text.iter().enumerate() {
+                w.push(b',');
+                let (a, _) = grid.column_position(c);
+                w.extend_from_slice(&texts[grid.digit(point, a)]);
+            }
+            w.push(b',');
+            w.extend_from_slice(row.status.as_str().as_bytes());
+            w.push(b',');
+            w.extend_from_slice(int.format(row.attempts).as_bytes());
+            w.push(b',');
+            if row.status != Status::Pending {
+                push_seconds(&mut w, &mut int, row.seconds);
+            }
+            cells.iter_mut().for_each(|c| *c = None);
+            let (mut class, mut error) = ("", "");
+            match &row.detail {
+                Detail::Metrics(ms) => {
+                    for (k, v) in ms.iter() {
+                        if let Some(pos) = self.metrics.iter().position(|m| m == k) {
+                            cells[pos] = Some(v);
+                        }
                     }
                 }
+                Detail::Failed(c, m) => {
+                    class = c.as_str();
+                    error = m;
+                }
+                Detail::None => {}
             }
-            Detail::Failed(c, m) => {
-                class = c.as_str();
-                error = m;
+            for c in &cells {
+                w.push(b',');
+                if let Some(v) = c {
+                    text.clear();
+                    v.write_text(&mut text);
+                    push_field(&mut w, text.as_bytes());
+                }
             }
-            Detail::None => {}
+            w.push(b',');
+            w.extend_from_slice(class.as_bytes());
+            w.push(b',');
+            push_field(&mut w, error.as_bytes());
+            w.push(b'\n');
         }
-        for c in &cells {
-            w.write_field(c)?;
-        }
-        w.write_field(class)?;
-        w.write_field(error)?;
-        w.write_record(None::<&[u8]>)?;
+        w
     }
-    w.into_inner().map_err(|e| e.into_error())
+}
+
+/// Appends a CSV field, quoted only when it must be.
+fn push_field(out: &mut Vec<u8>, s: &[u8]) {
+    if s.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for &b in s {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s);
+    }
+}
+
+/// 16 lowercase hex digits, as `TaskId`'s `Display`.
+fn push_hex(out: &mut Vec<u8>, v: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(HEX[((v >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+/// Seconds with six decimals (microseconds).
+fn push_seconds(out: &mut Vec<u8>, int: &mut itoa::Buffer, seconds: f32) {
+    let micros = (seconds.max(0.0) as f64 * 1e6).round() as u64;
+    out.extend_from_slice(int.format(micros / 1_000_000).as_bytes());
+    let frac = micros % 1_000_000;
+    let digits = int.format(frac);
+    out.push(b'.');
+    out.extend(std::iter::repeat_n(b'0', 6 - digits.len()));
+    out.extend_from_slice(digits.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_like_the_csv_crate() {
+        for s in ["plain", "a,b", "say \"hi\"", "two\nlines", "", " spaced "] {
+            let mut ours = Vec::new();
+            push_field(&mut ours, s.as_bytes());
+            let mut theirs = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            theirs.write_record([s, "x"]).unwrap();
+            let theirs = theirs.into_inner().unwrap();
+            assert_eq!(ours, theirs[..theirs.len() - 3], "{s:?}");
+        }
+    }
+
+    #[test]
+    fn seconds_have_six_decimals() {
+        let mut out = Vec::new();
+        push_seconds(&mut out, &mut itoa::Buffer::new(), 1.5);
+        out.push(b' ');
+        push_seconds(&mut out, &mut itoa::Buffer::new(), 0.000042);
+        assert_eq!(String::from_utf8(out).unwrap(), "1.500000 0.000042");
+    }
 }
