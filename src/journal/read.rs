@@ -7,7 +7,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// One attempt as read from a journal.
@@ -134,50 +134,111 @@ pub fn journal_files(out: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Calls `f` for every record of the journal at `path`, skipping headers and torn lines.
+/// Bytes of journal parsed at a time (in parallel, then handed over in order).
+const WINDOW: usize = 4 << 20;
+
+enum Parsed<'a> {
+    Record(Record<'a>),
+    Header(u32),
+    Blank,
+    Bad,
+}
+
+fn parse_line(text: &[u8]) -> Parsed<'_> {
+    if text.is_empty() {
+        return Parsed::Blank;
+    }
+    let Ok(line) = serde_json::from_slice::<Line>(text) else { return Parsed::Bad };
+    if let Some(v) = line.sweep_journal {
+        return Parsed::Header(v);
+    }
+    let (Some(task), Some(status)) = (line.task.and_then(|t| t.parse::<TaskId>().ok()), line.status) else {
+        return Parsed::Bad;
+    };
+    let done = status == "done";
+    Parsed::Record(Record {
+        task,
+        done,
+        attempt: line.attempt.unwrap_or(1),
+        seconds: line.seconds.unwrap_or(0.0),
+        metrics: line.metrics.0,
+        failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
+    })
+}
+
+/// Calls `f` for every record of the journal at `path`, in file order, skipping headers
+/// and torn lines. Lines are parsed in parallel a window at a time.
 pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -> io::Result<()> {
-    let file = std::fs::File::open(path)?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::with_capacity(256);
+    use rayon::prelude::*;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(WINDOW + 4096);
+    let mut carry: Vec<u8> = Vec::new();
     let mut lineno = 0u64;
+    let pieces = rayon::current_num_threads().max(1) * 4;
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        buf.append(&mut carry);
+        let read = (&mut file).take(WINDOW as u64).read_to_end(&mut buf)?;
+        let eof = read == 0;
+        if !eof {
+            // Keep the unfinished last line for the next window.
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(nl) => carry.extend_from_slice(&buf[nl + 1..]),
+                None => {
+                    carry = std::mem::take(&mut buf);
+                    continue;
+                }
+            }
+            let nl = buf.len() - carry.len();
+            buf.truncate(nl);
+        }
+        if buf.is_empty() {
             break;
         }
-        lineno += 1;
-        let text = trim_newline(&buf);
-        if text.is_empty() {
-            continue;
-        }
-        let parsed: Option<Line> = serde_json::from_slice(text).ok();
-        let Some(line) = parsed else {
-            stats.skipped.push((path.to_path_buf(), lineno));
-            continue;
-        };
-        if let Some(v) = line.sweep_journal {
-            if v > super::VERSION {
-                return Err(io::Error::other(format!(
-                    "{} was written by a newer sweep (journal format {v}); upgrade sweep to read it",
-                    path.display()
-                )));
+        // Split at line ends into pieces parsed side by side.
+        let mut bounds = vec![0usize];
+        for k in 1..pieces {
+            let at = (buf.len() * k / pieces).max(*bounds.last().expect("non-empty"));
+            let end = buf[at..].iter().position(|&b| b == b'\n').map_or(buf.len(), |p| at + p + 1);
+            if end > *bounds.last().expect("non-empty") && end < buf.len() {
+                bounds.push(end);
             }
-            continue;
         }
-        let (Some(task), Some(status)) = (line.task.and_then(|t| t.parse::<TaskId>().ok()), line.status) else {
-            stats.skipped.push((path.to_path_buf(), lineno));
-            continue;
-        };
-        let done = status == "done";
-        stats.records += 1;
-        f(Record {
-            task,
-            done,
-            attempt: line.attempt.unwrap_or(1),
-            seconds: line.seconds.unwrap_or(0.0),
-            metrics: line.metrics.0,
-            failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
-        });
+        bounds.push(buf.len());
+        let parsed: Vec<Vec<Parsed>> = bounds
+            .windows(2)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|w| buf[w[0]..w[1]].split(|&b| b == b'\n').map(|l| parse_line(trim_newline(l))).collect())
+            .collect();
+        for piece in parsed {
+            let n = piece.len();
+            for (i, p) in piece.into_iter().enumerate() {
+                // `split` yields an empty tail after a piece's final newline: not a line.
+                if i + 1 == n && matches!(p, Parsed::Blank) {
+                    continue;
+                }
+                lineno += 1;
+                match p {
+                    Parsed::Record(r) => {
+                        stats.records += 1;
+                        f(r);
+                    }
+                    Parsed::Header(v) if v > super::VERSION => {
+                        return Err(io::Error::other(format!(
+                            "{} was written by a newer sweep (journal format {v}); upgrade sweep to read it",
+                            path.display()
+                        )));
+                    }
+                    Parsed::Header(_) | Parsed::Blank => {}
+                    Parsed::Bad => stats.skipped.push((path.to_path_buf(), lineno)),
+                }
+            }
+        }
+        if eof {
+            break;
+        }
     }
     Ok(())
 }
@@ -228,6 +289,29 @@ mod tests {
         assert_eq!(seen[2].0, TaskId(3));
     }
     use std::io::Write;
+
+    #[test]
+    fn journals_larger_than_a_window_keep_every_record_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let mut w = JournalWriter::open(&p, "0/1").unwrap();
+        let n = 120_000u64; // about 11 MB: several windows, split at line ends
+        for i in 0..n {
+            w.append(TaskId(i), 1, 0.5, Ok(&[("value".into(), Metric::Int(i as i64))])).unwrap();
+        }
+        w.flush().unwrap();
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"task\":\"torn").unwrap();
+        let mut stats = ScanStats::default();
+        let mut next = 0u64;
+        scan(&p, &mut stats, |r| {
+            assert_eq!(r.task, TaskId(next));
+            assert_eq!(r.metrics[0].1, Metric::Int(next as i64));
+            next += 1;
+        })
+        .unwrap();
+        assert_eq!(next, n);
+        assert_eq!(stats.skipped, vec![(p.clone(), n + 2)], "the torn line is line n + 2 (after the header)");
+    }
 
     #[test]
     fn metrics_read_back_bit_for_bit() {

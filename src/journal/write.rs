@@ -7,17 +7,13 @@ use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-/// Records reach the file at least this often; a killed run loses at most this much
-/// (those tasks simply run again on `--resume`).
-const FLUSH_EVERY: Duration = Duration::from_millis(500);
-
-/// An open journal file, appending.
+/// An open journal file, appending. Records are buffered; the engine flushes them at
+/// least every 200 ms, so a killed run loses at most that much (those tasks simply run
+/// again on `--resume`).
 pub struct JournalWriter {
     path: PathBuf,
     out: BufWriter<File>,
-    last_flush: Instant,
     line: String,
 }
 
@@ -35,12 +31,7 @@ impl JournalWriter {
                 f.write_all(b"\n")?;
             }
         }
-        let mut w = Self {
-            path: path.to_path_buf(),
-            out: BufWriter::with_capacity(1 << 16, f),
-            last_flush: Instant::now(),
-            line: String::new(),
-        };
+        let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), line: String::new() };
         let header = serde_json::json!({
             "sweep_journal": super::VERSION,
             "shard": shard,
@@ -97,16 +88,11 @@ impl JournalWriter {
             }
         }
         l.push_str("}\n");
-        self.out.write_all(l.as_bytes())?;
-        if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.flush()?;
-        }
-        Ok(())
+        self.out.write_all(l.as_bytes())
     }
 
     /// Writes buffered records to the file.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.last_flush = Instant::now();
         self.out.flush()
     }
 
