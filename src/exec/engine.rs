@@ -88,6 +88,64 @@ struct Sink<'a> {
     first_failures: Vec<(TaskId, String)>,
 }
 
+/// A finished attempt waiting to be recorded.
+struct Pending {
+    index: u64,
+    seconds: f64,
+    result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
+    /// The task's last attempt (not retried).
+    last: bool,
+    at: Instant,
+}
+
+/// Records are handed to the shared journal and store in batches, so workers running
+/// tiny tasks do not take the shared lock per task. A batch is handed over when it is
+/// full, old, after a slow task or a failure, and when the worker's job ends (drop), so a
+/// record waits at most a few milliseconds unless the tasks themselves are that short.
+struct Batch<'c, 'a, 's> {
+    ctx: &'c Ctx<'a, 's>,
+    items: Vec<Pending>,
+    since: Option<Instant>,
+}
+
+const BATCH_LEN: usize = 256;
+const BATCH_AGE: Duration = Duration::from_millis(20);
+
+impl<'c, 'a, 's> Batch<'c, 'a, 's> {
+    fn new(ctx: &'c Ctx<'a, 's>) -> Self {
+        Batch { ctx, items: Vec::new(), since: None }
+    }
+
+    fn push(&mut self, p: Pending, urgent: bool) {
+        let at = p.at;
+        let since = *self.since.get_or_insert(at);
+        self.items.push(p);
+        if urgent || self.items.len() >= BATCH_LEN || at.saturating_duration_since(since) >= BATCH_AGE {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.items.is_empty() {
+            self.ctx.record_many(&mut self.items);
+        }
+        self.since = None;
+    }
+}
+
+impl Clone for Batch<'_, '_, '_> {
+    /// A new, empty batch for a split of the work (records stay with their batch).
+    fn clone(&self) -> Self {
+        Batch::new(self.ctx)
+    }
+}
+
+impl Drop for Batch<'_, '_, '_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 struct WriteJob {
     index: u64,
     seconds: f64,
@@ -180,7 +238,10 @@ pub fn execute(
             }
         });
         pool.install(|| {
-            to_run.par_iter().with_max_len(64).for_each_with(tx, |tx, &i| ctx.run_task(i, tx));
+            to_run
+                .par_iter()
+                .with_max_len(1024)
+                .for_each_with((tx, Batch::new(&ctx)), |(tx, batch), &i| ctx.run_task(i, tx, batch));
         });
         // The I/O threads drain the queue and exit once every sender is gone.
         drop(finished);
@@ -219,22 +280,24 @@ struct Ctx<'a, 's> {
 }
 
 impl Ctx<'_, '_> {
-    fn run_task(&self, index: u64, tx: &mut crossbeam_channel::Sender<WriteJob>) {
+    fn run_task(&self, index: u64, tx: &mut crossbeam_channel::Sender<WriteJob>, batch: &mut Batch) {
         if self.cancel.is_draining() {
             return;
         }
         let (id, seed) = self.idents[index as usize];
-        self.stats.set_running(Some(id));
+        let mut t0 = Instant::now();
+        self.stats.set_running(Some((id, t0)));
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let t0 = Instant::now();
             let mut outputs = Outputs::new(match &self.spec.task {
                 TaskKind::Model(m) => m.save.clone(),
                 TaskKind::Command(_) => None,
             });
             let result = self.attempt(index, id, seed, &mut outputs);
-            let seconds = t0.elapsed().as_secs_f64();
+            let at = Instant::now();
+            let seconds = at.duration_since(t0).as_secs_f64();
+            let slow = seconds > 1e-3;
             match result {
                 Ok(()) if !outputs.arrays.is_empty() => {
                     let job = WriteJob { index, seconds, metrics: outputs.metrics, arrays: outputs.arrays };
@@ -243,18 +306,20 @@ impl Ctx<'_, '_> {
                     break;
                 }
                 Ok(()) => {
-                    self.record(index, seconds, Ok(&outputs.metrics), true);
+                    batch.push(Pending { index, seconds, result: Ok(outputs.metrics), last: true, at }, slow);
                     break;
                 }
                 // An interrupted task is left pending: `--resume` runs it again.
                 Err(f) if f.class == FailureClass::Interrupted => break,
                 Err(f) => {
                     let last = attempt > self.cfg.retries || self.cancel.is_draining();
-                    self.record(index, seconds, Err(&f), last);
+                    // Failures are handed over at once: --max-failures must stop promptly.
+                    batch.push(Pending { index, seconds, result: Err(f), last, at }, true);
                     if last {
                         break;
                     }
                     self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                    t0 = at;
                 }
             }
         }
@@ -306,32 +371,30 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Records an attempt in the store and the journal (in that order, under one lock).
-    fn record(
-        &self,
-        index: u64,
-        seconds: f64,
-        result: Result<&Vec<(Cow<'static, str>, Metric)>, &TaskFailure>,
-        last: bool,
-    ) {
-        let id = self.idents[index as usize].0;
+    /// Records attempts in the store and the journal (in that order, under one lock).
+    fn record_many(&self, items: &mut Vec<Pending>) {
         let mut s = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *s;
-        let metrics_iter = result.map(|m| m.iter().map(|(k, v)| (k.as_ref(), v)));
-        let attempt = s.store.apply(index, None, seconds, metrics_iter);
-        if let Err(e) = s.journal.append(id, attempt, seconds, result.map(|m| m.as_slice())) {
-            self.cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", s.journal.path().display())));
-            s.error.get_or_insert(e);
-        }
-        if last {
-            self.stats.mark_finish(result.is_ok());
-            if let Err(f) = result {
-                if s.first_failures.len() < KEEP_FAILURES {
-                    s.first_failures.push((id, f.to_string()));
+        for p in items.drain(..) {
+            let id = self.idents[p.index as usize].0;
+            let metrics_iter = p.result.as_ref().map(|m| m.iter().map(|(k, v)| (k.as_ref(), v)));
+            let attempt = s.store.apply(p.index, None, p.seconds, metrics_iter);
+            if s.error.is_none() {
+                if let Err(e) = s.journal.append(id, attempt, p.seconds, p.result.as_ref().map(|m| m.as_slice())) {
+                    self.cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", s.journal.path().display())));
+                    s.error = Some(e);
                 }
-                let n = self.failed_tasks.fetch_add(1, Ordering::Relaxed) + 1;
-                if self.cfg.max_failures.is_some_and(|m| n >= m) {
-                    self.cancel.drain(StopReason::MaxFailures(n));
+            }
+            if p.last {
+                self.stats.mark_finish(p.result.is_ok(), p.at);
+                if let Err(f) = &p.result {
+                    if s.first_failures.len() < KEEP_FAILURES {
+                        s.first_failures.push((id, f.to_string()));
+                    }
+                    let n = self.failed_tasks.fetch_add(1, Ordering::Relaxed) + 1;
+                    if self.cfg.max_failures.is_some_and(|m| n >= m) {
+                        self.cancel.drain(StopReason::MaxFailures(n));
+                    }
                 }
             }
         }
@@ -354,11 +417,20 @@ impl Ctx<'_, '_> {
         match written {
             Ok(bytes) => {
                 self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-                self.record(job.index, job.seconds, Ok(&job.metrics), true);
+                let p = Pending {
+                    index: job.index,
+                    seconds: job.seconds,
+                    result: Ok(job.metrics),
+                    last: true,
+                    at: Instant::now(),
+                };
+                self.record_many(&mut vec![p]);
             }
             Err(e) => {
                 let f = TaskFailure::new(FailureClass::Io, e.to_string());
-                self.record(job.index, job.seconds, Err(&f), true);
+                let p =
+                    Pending { index: job.index, seconds: job.seconds, result: Err(f), last: true, at: Instant::now() };
+                self.record_many(&mut vec![p]);
                 if is_fatal(&e) {
                     self.cancel.drain(StopReason::Io(e.to_string()));
                 }

@@ -2,7 +2,6 @@
 
 use crate::grid::TaskId;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Counters the workers update and listeners read; all lock-free except the
@@ -22,8 +21,11 @@ pub struct Stats {
     /// Milliseconds since start at the last finish.
     last_finish_ms: AtomicU64,
     started: Instant,
-    slots: Vec<Mutex<Option<(TaskId, Instant)>>>,
+    /// Per worker: the running task and its start (nanoseconds since `started`; `IDLE` when none).
+    slots: Vec<(AtomicU64, AtomicU64)>,
 }
+
+const IDLE: u64 = u64::MAX;
 
 impl Stats {
     /// Counters for a run with `workers` threads.
@@ -36,7 +38,7 @@ impl Stats {
             bytes: AtomicU64::new(0),
             last_finish_ms: AtomicU64::new(0),
             started: Instant::now(),
-            slots: (0..workers + 1).map(|_| Mutex::new(None)).collect(),
+            slots: (0..workers + 1).map(|_| (AtomicU64::new(0), AtomicU64::new(IDLE))).collect(),
         }
     }
 
@@ -55,33 +57,44 @@ impl Stats {
         self.elapsed().saturating_sub(Duration::from_millis(self.last_finish_ms.load(Ordering::Relaxed)))
     }
 
-    pub(crate) fn mark_finish(&self, done: bool) {
+    /// Counts a finished task; `at` is when it finished (the caller has just read the clock).
+    pub(crate) fn mark_finish(&self, done: bool, at: Instant) {
         if done {
             self.done.fetch_add(1, Ordering::Relaxed);
         } else {
             self.failed.fetch_add(1, Ordering::Relaxed);
         }
-        self.last_finish_ms.store(self.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let ms = at.saturating_duration_since(self.started).as_millis() as u64;
+        self.last_finish_ms.fetch_max(ms, Ordering::Relaxed);
     }
 
-    pub(crate) fn set_running(&self, task: Option<TaskId>) {
+    /// Marks the calling worker as running `task` since `since`, or idle.
+    pub(crate) fn set_running(&self, task: Option<(TaskId, Instant)>) {
         let i = rayon::current_thread_index().unwrap_or(self.slots.len() - 1).min(self.slots.len() - 1);
-        if let Ok(mut s) = self.slots[i].lock() {
-            *s = task.map(|t| (t, Instant::now()));
+        let (id, start) = &self.slots[i];
+        match task {
+            Some((t, since)) => {
+                id.store(t.0, Ordering::Relaxed);
+                start.store(since.saturating_duration_since(self.started).as_nanos() as u64, Ordering::Relaxed);
+            }
+            None => start.store(IDLE, Ordering::Relaxed),
         }
     }
 
     /// The task that has been running longest, and for how long.
     pub fn slowest_running(&self) -> Option<(TaskId, Duration)> {
+        let now = self.elapsed().as_nanos() as u64;
         self.slots
             .iter()
-            .filter_map(|s| s.lock().ok().and_then(|g| *g))
-            .map(|(t, since)| (t, since.elapsed()))
+            .filter_map(|(id, start)| {
+                let s = start.load(Ordering::Relaxed);
+                (s != IDLE).then(|| (TaskId(id.load(Ordering::Relaxed)), Duration::from_nanos(now.saturating_sub(s))))
+            })
             .max_by_key(|(_, d)| *d)
     }
 
     /// Tasks running now.
     pub fn running(&self) -> usize {
-        self.slots.iter().filter(|s| s.lock().map(|g| g.is_some()).unwrap_or(false)).count()
+        self.slots.iter().filter(|(_, s)| s.load(Ordering::Relaxed) != IDLE).count()
     }
 }
