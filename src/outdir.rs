@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 /// The manifest format version.
 pub const MANIFEST_FORMAT: u32 = 1;
 
+/// Directories that `sweep slurm` may create in an out directory before the sweep starts
+/// (its batch scripts and the jobs' logs); an out directory holding only these is vacant.
+pub const SLURM_DIRS: [&str; 2] = ["slurm", "slurm-logs"];
+
 /// Paths inside an out directory.
 #[derive(Clone, Debug)]
 pub struct OutDir {
@@ -54,10 +58,11 @@ impl OutDir {
     pub fn holds_sweep(&self) -> bool {
         self.manifest().is_file() || self.lock_path().is_file()
     }
-    /// Whether the directory is missing or empty.
+    /// Whether the directory is missing or empty, apart from the [`SLURM_DIRS`] (a SLURM job's
+    /// log directory must exist before the job that starts the sweep does).
     pub fn is_vacant(&self) -> bool {
         match std::fs::read_dir(&self.root) {
-            Ok(mut rd) => rd.next().is_none(),
+            Ok(rd) => rd.filter_map(Result::ok).all(|e| SLURM_DIRS.iter().any(|d| e.file_name() == *d)),
             Err(_) => !self.root.exists(),
         }
     }
