@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "sweep",
     version,
     about,
-    after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --dry-run\n  sweep run grid.toml --resume\n  sweep status runs/reaction\n  sweep models reaction"
+    after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --dry-run\n  sweep run grid.toml --resume\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --submit\n  sweep status runs/reaction\n  sweep models reaction"
 )]
 pub struct Cli {
     /// What to do.
@@ -26,6 +26,11 @@ pub enum Command {
         after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume\n  sweep run grid.toml --bench --bench-jobs 1,2,4,8"
     )]
     Run(RunArgs),
+    /// Write (or submit) SLURM job-array scripts that run a sweep in shards, then collect it.
+    #[command(
+        after_help = "Examples:\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --cpus-per-task 8 -o grid.sbatch\n  sweep slurm grid.toml --shards 64 --throttle 16 --partition short --submit\n  sweep slurm grid.toml --submit        # again: resumes what is unfinished"
+    )]
+    Slurm(Box<SlurmArgs>),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
     #[command(after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml")]
     Status(StatusArgs),
@@ -103,6 +108,67 @@ pub struct RunArgs {
 /// Parses a count of at least 1.
 fn positive() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
+/// `sweep slurm`.
+#[derive(Args, Debug, Clone)]
+pub struct SlurmArgs {
+    /// The spec file (TOML).
+    pub spec: PathBuf,
+    /// Split the grid into N shards, one array element each [default: about 64 tasks per CPU, at most 1000].
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// Run at most M elements of each array at once (--array=...%M).
+    #[arg(long, value_name = "M")]
+    pub throttle: Option<u32>,
+    /// SLURM partition (--partition).
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Wall-time of each element (--time), e.g. 2:00:00; sweep stops 120 s before it and requeues.
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// CPUs of each element (--cpus-per-task) [default: --jobs, else 1].
+    #[arg(long, value_name = "C")]
+    pub cpus_per_task: Option<u32>,
+    /// Memory of each element (--mem), e.g. 4G.
+    #[arg(long, value_name = "M")]
+    pub mem: Option<String>,
+    /// Account to charge (--account).
+    #[arg(long, value_name = "A")]
+    pub account: Option<String>,
+    /// An extra #SBATCH line for every job, e.g. --extra '--qos=long' (repeatable).
+    #[arg(long, value_name = "SBATCH LINE", allow_hyphen_values = true)]
+    pub extra: Vec<String>,
+    /// At most this many elements per array job [default: the cluster's MaxArraySize from `scontrol show config`, else 1001]; a smaller value also caps the cluster's.
+    #[arg(long, value_name = "K")]
+    pub max_array_size: Option<u32>,
+    /// The job name (--job-name) [default: the spec's name].
+    #[arg(long, value_name = "NAME")]
+    pub job_name: Option<String>,
+    /// Write the scripts to FILE (more arrays: FILE.2, FILE.3, ...; the collect job: FILE.collect) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "submit")]
+    pub output: Option<PathBuf>,
+    /// Submit the jobs with sbatch (scripts in OUT/slurm/) and print their ids.
+    #[arg(long)]
+    pub submit: bool,
+    /// Out directory shared by all shards [default: the spec's `out`, else runs/<name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads of each element [default: SLURM_CPUS_PER_TASK].
+    #[arg(short, long)]
+    pub jobs: Option<u32>,
+    /// Threads writing array outputs, in each element [default: 2].
+    #[arg(long, value_name = "N")]
+    pub io_threads: Option<usize>,
+    /// Retry a failed task up to N more times within an element (same seed).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// After N failed tasks, an element starts no new ones.
+    #[arg(long, value_name = "N")]
+    pub max_failures: Option<u64>,
+    /// The sweep binary the jobs run [default: this one].
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub sweep_bin: Option<PathBuf>,
 }
 
 /// `sweep status`.

@@ -17,6 +17,9 @@ pub enum Error {
     /// Another run holds the out directory.
     #[error("{0}")]
     Lock(#[from] LockError),
+    /// Jobs could not be submitted to the batch system (`sweep slurm --submit`).
+    #[error("{0}")]
+    Submit(String),
     /// A file could not be read or written.
     #[error("{context}: {source}")]
     Io {
@@ -37,7 +40,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Spec(_) | Error::Usage(_) | Error::Lock(_) => crate::exit::USAGE,
-            Error::Io { .. } => crate::exit::TASKS_FAILED,
+            Error::Io { .. } | Error::Submit(_) => crate::exit::TASKS_FAILED,
         }
     }
 }

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 /// The manifest format version.
 pub const MANIFEST_FORMAT: u32 = 1;
 
+/// Directories that `sweep slurm` may create in an out directory before the sweep starts
+/// (its batch scripts and the jobs' logs); an out directory holding only these is vacant.
+pub const SLURM_DIRS: [&str; 2] = ["slurm", "slurm-logs"];
+
 /// Paths inside an out directory.
 #[derive(Clone, Debug)]
 pub struct OutDir {
@@ -58,11 +62,14 @@ impl OutDir {
     pub fn bench(&self) -> PathBuf {
         self.root.join("bench")
     }
-    /// Whether the directory is missing, empty, or holds nothing but the `bench/` a
-    /// benchmark wrote (so a sweep can start where it was benchmarked).
+    /// Whether the directory is missing or empty, apart from a `bench/` that a benchmark
+    /// wrote and the [`SLURM_DIRS`] (a SLURM job's log directory must exist before the job
+    /// that starts the sweep does).
     pub fn is_vacant(&self) -> bool {
         match std::fs::read_dir(&self.root) {
-            Ok(rd) => rd.filter_map(Result::ok).all(|e| e.file_name() == "bench" && e.path().is_dir()),
+            Ok(rd) => rd.filter_map(Result::ok).all(|e| {
+                e.path().is_dir() && (e.file_name() == "bench" || SLURM_DIRS.iter().any(|d| e.file_name() == *d))
+            }),
             Err(_) => !self.root.exists(),
         }
     }

@@ -44,6 +44,31 @@ pub struct Prepared {
 /// Checks, locks and opens `out` for running `spec`. Nothing is written when the
 /// directory holds another sweep, holds a sweep and `resume` is off, or is not empty.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> Result<Prepared, Error> {
+    let (lock, mut warnings) = open_dir(&spec, &out, resume, shard)?;
+    let shown = out.root.display().to_string();
+    let mut store = Store::new(&spec);
+    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
+    warnings.extend(torn_warnings(&stats));
+    let stem = shard.map(|s| s.file_stem());
+    let journal_path = out.journal(stem.as_deref());
+    let journal = JournalWriter::open(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()))
+        .context(|| format!("cannot open {}", journal_path.display()))?;
+    Ok(Prepared { spec, out, store, journal, warnings, shard, _lock: lock })
+}
+
+/// Makes `out` ready for shard runs of `spec` without running anything: creates it, writes
+/// its spec and manifest (or checks them and records an extended spec, as a resumed run
+/// would), and returns warnings for the user. Fails like [`prepare`] with `resume` on, and
+/// when a run holds the directory. `sweep slurm --submit` calls it before submitting, so that
+/// spec mismatches are reported at once rather than by every array element.
+pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
+    let (_lock, warnings) = open_dir(spec, out, true, None)?;
+    Ok(warnings)
+}
+
+/// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
+/// manifest.
+fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(Lock, Vec<String>), Error> {
     let shown = out.root.display().to_string();
     if out.holds_sweep() {
         if !resume {
@@ -52,7 +77,7 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
                  to finish it:        sweep run {} --resume{}\n  \
                  to start a new one:  sweep run {} --out NEW_DIR",
                 spec.path.display(),
-                out_flag(&spec, &out),
+                out_flag(spec, out),
                 spec.path.display()
             )));
         }
@@ -64,18 +89,18 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
     }
     std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
     let stem = shard.map(|s| s.file_stem());
-    let lock = Lock::acquire(&out, stem.as_deref())?;
+    let lock = Lock::acquire(out, stem.as_deref())?;
     if shard.is_none() {
         // Holding the directory exclusively: temporaries here are a killed run's leftovers.
         crate::io::remove_stale_temps(&out.root);
     }
     let mut warnings = Vec::new();
 
-    let fresh = Manifest::for_spec(&spec);
-    match Manifest::read(&out) {
+    let fresh = Manifest::for_spec(spec);
+    match Manifest::read(out) {
         Ok(old) if old.spec_hash == fresh.spec_hash => {}
         Ok(old) => {
-            let changes = old.incompatibilities(&spec);
+            let changes = old.incompatibilities(spec);
             if !changes.is_empty() {
                 return Err(Error::Usage(format!(
                     "the spec changes tasks the sweep in {shown} already has:\n{}\n  \
@@ -91,13 +116,13 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
                     &fresh.spec_hash[..12],
                     &old.spec_hash[..12],
                     spec.path.display(),
-                    out_flag(&spec, &out)
+                    out_flag(spec, out)
                 )));
             }
             let updated = Manifest { created: old.created.clone(), ..fresh };
             crate::io::write_atomic(&out.spec(), |w| io::Write::write_all(w, spec.text.as_bytes()))
                 .context(|| format!("cannot write {}", out.spec().display()))?;
-            updated.write(&out).context(|| format!("cannot write {}", out.manifest().display()))?;
+            updated.write(out).context(|| format!("cannot write {}", out.manifest().display()))?;
             warnings.push(format!(
                 "the spec was extended: {} tasks now ({} before); only new and unfinished tasks run",
                 updated.tasks, old.tasks
@@ -107,8 +132,8 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
             // spec.toml first, manifest last: a manifest vouches for a complete directory.
             create_new(&out.spec(), spec.text.as_bytes())
                 .context(|| format!("cannot write {}", out.spec().display()))?;
-            if !fresh.write_new(&out).context(|| format!("cannot write {}", out.manifest().display()))? {
-                let other = Manifest::read(&out).context(|| format!("cannot read {}", out.manifest().display()))?;
+            if !fresh.write_new(out).context(|| format!("cannot write {}", out.manifest().display()))? {
+                let other = Manifest::read(out).context(|| format!("cannot read {}", out.manifest().display()))?;
                 if other.spec_hash != fresh.spec_hash {
                     return Err(Error::Usage(format!(
                         "another shard started the sweep in {shown} with a different spec; all shards must run the same spec"
@@ -118,14 +143,7 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
         }
         Err(e) => return Err(Error::io(format!("cannot read {}", out.manifest().display()), e)),
     }
-
-    let mut store = Store::new(&spec);
-    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
-    warnings.extend(torn_warnings(&stats));
-    let journal_path = out.journal(stem.as_deref());
-    let journal = JournalWriter::open(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()))
-        .context(|| format!("cannot open {}", journal_path.display()))?;
-    Ok(Prepared { spec, out, store, journal, warnings, shard, _lock: lock })
+    Ok((lock, warnings))
 }
 
 fn out_flag(spec: &Spec, out: &OutDir) -> String {

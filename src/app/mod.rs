@@ -4,6 +4,7 @@ mod bench;
 mod models;
 mod report;
 mod run;
+mod slurm;
 mod status;
 
 use crate::cli::{Cli, Command};
@@ -19,6 +20,7 @@ pub fn main(cli: Cli) -> i32 {
 pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
     let result: Result<i32, Error> = match cli.command {
         Command::Run(a) => run::run(a, registry),
+        Command::Slurm(a) => slurm::slurm(*a, registry),
         Command::Status(a) => status::status(a, registry),
         Command::Collect(a) => status::collect(a, registry),
         Command::Models(a) => models::models(a, registry),

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! 'SWEEP_BIN' run 'SPEC' --out 'OUT' --shard "$SLURM_ARRAY_TASK_ID/N" --resume \
-//!     --jobs "${SLURM_CPUS_PER_TASK:-C}" RUN_ARGS...
+//!     --jobs "${SLURM_CPUS_PER_TASK:-C}" RUN_ARGS...   # or --jobs J when SlurmOptions::jobs is set
 //! ```
 //!
 //! and a final job, submitted with `--dependency=afterany:<array job ids>`, that runs
@@ -55,8 +55,11 @@ pub struct SlurmOptions {
     pub partition: Option<String>,
     /// `--time`, the wall-time of each element (any form SLURM accepts, e.g. `2:00:00`).
     pub time: Option<String>,
-    /// `--cpus-per-task` of each element, and its `sweep run --jobs`; at least 1.
+    /// `--cpus-per-task` of each element, and its `sweep run --jobs` unless [`Self::jobs`]
+    /// is set; at least 1.
     pub cpus_per_task: u32,
+    /// `sweep run --jobs` of each element when it should not follow `SLURM_CPUS_PER_TASK`.
+    pub jobs: Option<u32>,
     /// `--mem` of each element (e.g. `4G`).
     pub mem: Option<String>,
     /// `--account`.
@@ -92,6 +95,7 @@ impl SlurmOptions {
             partition: None,
             time: None,
             cpus_per_task: 1,
+            jobs: None,
             mem: None,
             account: None,
             extra: Vec::new(),
@@ -238,6 +242,7 @@ fn check(opts: &SlurmOptions) -> Result<(), SlurmError> {
         ("cpus per task", opts.cpus_per_task),
         ("MaxArraySize", opts.max_array_size),
         ("the throttle", opts.throttle.unwrap_or(1)),
+        ("the number of jobs", opts.jobs.unwrap_or(1)),
     ] {
         if n == 0 {
             return Err(SlurmError::Zero(what));
@@ -339,12 +344,14 @@ pub fn render(opts: &SlurmOptions) -> Result<Plan, SlurmError> {
                  stopped=0\n\
                  trap 'stopped=1; kill -USR1 \"$child\" 2>/dev/null' USR1\n",
             );
+            let jobs = match opts.jobs {
+                Some(j) => j.to_string(),
+                None => format!("\"${{SLURM_CPUS_PER_TASK:-{}}}\"", opts.cpus_per_task),
+            };
             let _ = writeln!(
                 s,
-                "{bin} run {spec} --out {out} --shard {shard} --resume \
-                 --jobs \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"{run_args} &",
+                "{bin} run {spec} --out {out} --shard {shard} --resume --jobs {jobs}{run_args} &",
                 spec = quote_path(&opts.spec),
-                cpus = opts.cpus_per_task,
             );
             s.push_str(
                 "child=$!\n\
@@ -648,6 +655,17 @@ mod tests {
         assert!(c.contains(&"#SBATCH --partition=debug"));
         assert!(c.contains(&"#SBATCH --qos=long"));
         assert!(!c.iter().any(|l| l.contains("--array") || l.contains("--signal")));
+    }
+
+    #[test]
+    fn explicit_jobs_replace_slurm_cpus_per_task() {
+        let mut o = opts(2);
+        o.jobs = Some(3);
+        let a = render(&o).unwrap().arrays.remove(0).text;
+        assert!(a.contains("--shard \"$SLURM_ARRAY_TASK_ID/2\" --resume --jobs 3 &\n"), "{a}");
+        assert!(a.contains("#SBATCH --cpus-per-task=4\n"));
+        o.jobs = Some(0);
+        assert_eq!(render(&o).unwrap_err().to_string(), "the number of jobs must be at least 1");
     }
 
     #[test]

@@ -288,6 +288,27 @@ mod tests {
         assert_eq!(seen[1], (TaskId(2), false, 0, Some("boom\nline 2".into())));
         assert_eq!(seen[2].0, TaskId(3));
     }
+
+    #[test]
+    fn floats_read_back_exactly() {
+        // 0.9368329348258333 came back as ...332 with serde_json's default float parser.
+        let values = [0.9368329348258333, 0.1 + 0.2, f64::MIN_POSITIVE, 1e-310, 2.0f64.sqrt(), 123456.789e200];
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        {
+            let mut w = JournalWriter::open(&p, "0/1").unwrap();
+            for (i, v) in values.iter().enumerate() {
+                w.append(TaskId(i as u64), 1, *v, Ok(&[("value".into(), Metric::Float(*v))])).unwrap();
+            }
+            w.flush().unwrap();
+        }
+        let mut seen = Vec::new();
+        scan(&p, &mut ScanStats::default(), |r| seen.push((r.seconds, r.metrics[0].1.clone()))).unwrap();
+        for (v, (seconds, metric)) in values.iter().zip(seen) {
+            assert_eq!(seconds.to_bits(), v.to_bits());
+            assert!(matches!(metric, Metric::Float(m) if m.to_bits() == v.to_bits()), "{v}: {metric:?}");
+        }
+    }
     use std::io::Write;
 
     #[test]
