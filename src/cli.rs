@@ -84,7 +84,7 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Benchmark instead: time a sample of the grid's tasks at several worker counts (in
     /// scratch directories), print a table and the --jobs to use, and write
-    /// <out>/bench/bench.json and speedup.svg. A sweep in the out directory is not touched.
+    /// `<out>/bench/bench.json` and `speedup.svg`. A sweep in the out directory is not touched.
     #[arg(
         long,
         conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures"]
@@ -94,10 +94,10 @@ pub struct RunArgs {
     /// up to twice the cores for command sweeps].
     #[arg(long, value_delimiter = ',', value_name = "N,...", requires = "bench", value_parser = positive())]
     pub bench_jobs: Vec<usize>,
-    /// I/O thread counts to benchmark [default: 2; 1,2,4 when the tasks write arrays].
+    /// I/O thread counts to benchmark (default: 2; 1,2,4 when the tasks write arrays).
     #[arg(long, value_delimiter = ',', value_name = "N,...", requires = "bench", value_parser = positive())]
     pub bench_io: Vec<usize>,
-    /// Tasks in the benchmark sample [default: enough for the bench to take about a minute].
+    /// Tasks in the benchmark sample (default: enough for the bench to take about a minute).
     #[arg(long, value_name = "N", requires = "bench", value_parser = clap::value_parser!(u64).range(1..))]
     pub bench_tasks: Option<u64>,
     /// Times each setting is run.
@@ -115,7 +115,7 @@ fn positive() -> clap::builder::RangedU64ValueParser<usize> {
 pub struct SlurmArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
-    /// Split the grid into N shards, one array element each [default: about 64 tasks per CPU, at most 1000].
+    /// Split the grid into N shards, one array element each (default: about 64 tasks per CPU, at most 1000).
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
     /// Run at most M elements of each array at once (--array=...%M).
@@ -127,7 +127,7 @@ pub struct SlurmArgs {
     /// Wall-time of each element (--time), e.g. 2:00:00; sweep stops 120 s before it and requeues.
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
-    /// CPUs of each element (--cpus-per-task) [default: --jobs, else 1].
+    /// CPUs of each element (--cpus-per-task) (default: --jobs, else 1).
     #[arg(long, value_name = "C")]
     pub cpus_per_task: Option<u32>,
     /// Memory of each element (--mem), e.g. 4G.
@@ -142,7 +142,7 @@ pub struct SlurmArgs {
     /// At most this many elements per array job [default: the cluster's MaxArraySize from `scontrol show config`, else 1001]; a smaller value also caps the cluster's.
     #[arg(long, value_name = "K")]
     pub max_array_size: Option<u32>,
-    /// The job name (--job-name) [default: the spec's name].
+    /// The job name (--job-name) (default: the spec's name).
     #[arg(long, value_name = "NAME")]
     pub job_name: Option<String>,
     /// Write the scripts to FILE (more arrays: FILE.2, FILE.3, ...; the collect job: FILE.collect) instead of stdout.
@@ -151,13 +151,13 @@ pub struct SlurmArgs {
     /// Submit the jobs with sbatch (scripts in OUT/slurm/) and print their ids.
     #[arg(long)]
     pub submit: bool,
-    /// Out directory shared by all shards [default: the spec's `out`, else runs/<name>].
+    /// Out directory shared by all shards (default: the spec's `out`, else `runs/<name>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads of each element [default: SLURM_CPUS_PER_TASK].
+    /// Worker threads of each element (default: SLURM_CPUS_PER_TASK).
     #[arg(short, long)]
     pub jobs: Option<u32>,
-    /// Threads writing array outputs, in each element [default: 2].
+    /// Threads writing array outputs, in each element (default: 2).
     #[arg(long, value_name = "N")]
     pub io_threads: Option<usize>,
     /// Retry a failed task up to N more times within an element (same seed).
@@ -166,7 +166,7 @@ pub struct SlurmArgs {
     /// After N failed tasks, an element starts no new ones.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<u64>,
-    /// The sweep binary the jobs run [default: this one].
+    /// The sweep binary the jobs run (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub sweep_bin: Option<PathBuf>,
 }
