@@ -38,11 +38,11 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         .map_err(|e| Error::io("cannot watch for signals", e))?;
     let stats = Arc::new(Stats::new(config.jobs));
     let progress = Progress::start(stats.clone(), Mode::detect(a.quiet));
-    let cpu0 = cpu_seconds();
+    let cpu0 = crate::bench::process_cpu_seconds();
     let outcome = prepared.run(&config, &cancel, &stats);
     progress.finish();
     let outcome = outcome?;
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = crate::bench::process_cpu_seconds() - cpu0;
     Ok(summarize(&a, &prepared, &outcome, cpu, config.jobs))
 }
 
@@ -105,17 +105,6 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         return crate::exit::TASKS_FAILED;
     }
     crate::exit::SUCCESS
-}
-
-/// User + system CPU seconds of this process.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return 0.0;
-    }
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn dry_run(spec: &Spec, out: &OutDir) {

@@ -203,7 +203,7 @@ pub fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(safe) {
         s.to_string()
     } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        crate::command::shell_quote(s)
     }
 }
 
