@@ -1,7 +1,7 @@
 //! The command line (clap definitions only; the work is in [`crate::app`]).
 
 use crate::cluster::Shard;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Run a simulation over a parameter grid on every core, reproducibly and resumably.
@@ -43,6 +43,11 @@ pub enum Command {
     /// List the built-in models, or describe one.
     #[command(after_help = "Examples:\n  sweep models\n  sweep models fin")]
     Models(ModelsArgs),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Examples:\n  sweep completions bash > ~/.local/share/bash-completion/completions/sweep\n  sweep completions zsh > ~/.zfunc/_sweep\n  sweep completions fish > ~/.config/fish/completions/sweep.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// `sweep run`.
@@ -156,4 +161,22 @@ pub struct PlotArgs {
     /// Where to write the SVG (default: stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+/// `sweep completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: Shell,
+}
+
+/// A shell that `sweep completions` writes a script for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shell {
+    /// GNU Bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// The friendly interactive shell.
+    Fish,
 }
