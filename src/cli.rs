@@ -1,7 +1,7 @@
 //! The command line (clap definitions only; the work is in [`crate::app`]).
 
 use crate::cluster::Shard;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Run a simulation over a parameter grid on every core, reproducibly and resumably.
@@ -48,6 +48,11 @@ pub enum Command {
     /// List the built-in models, or describe one.
     #[command(after_help = "Examples:\n  sweep models\n  sweep models fin")]
     Models(ModelsArgs),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Examples:\n  sweep completions bash > ~/.local/share/bash-completion/completions/sweep\n  sweep completions zsh > ~/.zfunc/_sweep\n  sweep completions fish > ~/.config/fish/completions/sweep.fish"
+    )]
+    Completions(CompletionsArgs),
 }
 
 /// `sweep run`.
@@ -56,13 +61,13 @@ pub struct RunArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
     /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Threads writing array outputs.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_name = "N")]
     pub io_threads: usize,
     /// Out directory (default: the spec's `out`, else `runs/<name>`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print the task count, the axes and the first tasks; run nothing.
     #[arg(long)]
@@ -83,8 +88,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
     /// Benchmark instead: time a sample of the grid's tasks at several worker counts (in
-    /// scratch directories), print a table and the --jobs to use, and write
-    /// `<out>/bench/bench.json` and `speedup.svg`. A sweep in the out directory is not touched.
+    /// scratch directories), print a table and the --jobs to use, and write bench/bench.json
+    /// and bench/speedup.svg in the out directory. A sweep there is not touched.
     #[arg(
         long,
         conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures"]
@@ -201,7 +206,7 @@ pub struct ReportArgs {
     /// The out directory.
     pub dir: PathBuf,
     /// Where to write the HTML (default: DIR/report.html).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
@@ -211,15 +216,33 @@ pub struct PlotArgs {
     /// The out directory.
     pub dir: PathBuf,
     /// The parameter on the x axis.
-    #[arg(long)]
+    #[arg(long, value_name = "PARAM")]
     pub x: String,
     /// The metric on the y axis.
-    #[arg(long)]
+    #[arg(long, value_name = "METRIC")]
     pub y: String,
     /// One line per value of this parameter.
-    #[arg(long)]
+    #[arg(long, value_name = "PARAM")]
     pub by: Option<String>,
     /// Where to write the SVG (default: stdout).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `sweep completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: Shell,
+}
+
+/// A shell that `sweep completions` writes a script for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shell {
+    /// GNU Bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// The friendly interactive shell.
+    Fish,
 }

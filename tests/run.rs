@@ -167,3 +167,25 @@ fn reaction_matches_the_analytic_solution() {
         assert!((conv - (1.0 - (-k * 10.0f64).exp())).abs() <= 1e-6, "{r:?}");
     }
 }
+
+#[test]
+fn quiet_prints_nothing_and_otherwise_the_summary_is_printed() {
+    let env = Env::new();
+    env.write("q.toml", "replicates = 5\n[model]\nname = \"spin\"\n");
+    // stderr is a pipe here, not a terminal.
+    let o = env.sweep(&["run", "q.toml", "--quiet", "--out", "quiet"]).assert().success().get_output().clone();
+    assert_eq!(stderr(&o), "", "--quiet prints nothing on stderr");
+    assert!(o.stdout.is_empty(), "nor on stdout");
+
+    let o = env.sweep(&["run", "q.toml", "--jobs", "2", "--out", "loud"]).assert().success().get_output().clone();
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "the summary and where the results are, no bar:\n{err}");
+    assert!(
+        lines[0].starts_with("sweep: 5 tasks: 5 done, 0 failed, 0 pending | this run: 5 done, 0 failed in "),
+        "{err}"
+    );
+    assert!(lines[0].contains(" tasks/s, 2 workers, CPU ") && lines[0].ends_with("%)"), "{err}");
+    assert_eq!(lines[1], "sweep: results in loud/results.csv");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "no terminal control codes off a terminal: {err:?}");
+}

@@ -55,9 +55,13 @@ fn missing_required_parameter() {
 
 #[test]
 fn wrong_type() {
-    check(&format!("{HEAD}t_final = \"ten\"\n[params]\nk = [1.0]\n"), 3, &["`t_final` is a float, not a string"]);
+    check(
+        &format!("{HEAD}t_final = \"ten\"\n[params]\nk = [1.0]\n"),
+        3,
+        &["`t_final` is a float, not the string \"ten\""],
+    );
     check(&format!("{HEAD}[params]\nk = [1.0]\nsolver = \"rk5\"\n"), 5, &["one of rk45, rk4", "did you mean `rk45`?"]);
-    check("seed = \"x\"\n[model]\nname = \"spin\"\n", 1, &["invalid type"]);
+    check("seed = \"x\"\n[model]\nname = \"spin\"\n", 1, &["`seed` must be an integer", "seed = 42"]);
 }
 
 #[test]
@@ -73,7 +77,7 @@ fn zero_length_range() {
 
 #[test]
 fn duplicate_names() {
-    check(&format!("{HEAD}[params]\nk = [1.0]\nk = [2.0]\n"), 5, &["duplicate key"]);
+    check(&format!("{HEAD}[params]\nk = [1.0]\nk = [2.0]\n"), 5, &["duplicate key `k`", "line 4 sets it first"]);
     check(
         &format!("{HEAD}t_final = 5.0\n[params]\nk = [1.0]\nt_final = [1.0, 2.0]\n"),
         6,
@@ -107,11 +111,14 @@ fn unknown_placeholder() {
 #[test]
 fn bad_timeout() {
     check("[command]\nargv = [\"true\"]\ntimeout = \"ten minutes\"\n", 3, &["not a duration"]);
+    check("[command]\nargv = [\"true\"]\ntimeout = \"10 minuts\"\n", 3, &["unknown unit `minuts`", "3:15"]);
 }
 
 #[test]
 fn invalid_model_values_are_spec_errors() {
-    check(&format!("{HEAD}[params]\nk = [1.0]\nt_final = [1.0, -1.0]\n"), 3, &["t_final must be > 0", "t_final=-1"]);
+    // The caret is under the parameter the model's message names.
+    check(&format!("{HEAD}[params]\nk = [1.0]\nt_final = [1.0, -1.0]\n"), 5, &["t_final must be > 0", "t_final=-1"]);
+    check(&format!("{HEAD}k = 1.0\nt_final = -1.0\n"), 4, &["t_final must be > 0", "4 | t_final = -1.0"]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The subcommands: each turns parsed arguments into calls to the library and prints.
 
 mod bench;
+mod completions;
 mod models;
 mod report;
 mod run;
@@ -26,6 +27,7 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
         Command::Models(a) => models::models(a, registry),
         Command::Report(a) => report::report(a),
         Command::Plot(a) => report::plot(a),
+        Command::Completions(a) => completions::completions(a),
     };
     match result {
         Ok(code) => code,

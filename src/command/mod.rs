@@ -99,10 +99,30 @@ impl CommandSpec {
         };
         let duration = |d: &Spanned<String>, what: &str| {
             humantime::parse_duration(d.get_ref()).map_err(|e| {
+                use humantime::DurationError as E;
+                let (reason, at) = match &e {
+                    E::NumberExpected(i) => ("expected a number here".to_string(), Some(*i..*i + 1)),
+                    E::InvalidCharacter(i) => ("unexpected character".to_string(), Some(*i..*i + 1)),
+                    E::UnknownUnit { unit, value, start, end } if unit.is_empty() => {
+                        (format!("`{value}` needs a unit"), Some(*start..*end))
+                    }
+                    E::UnknownUnit { unit, start, end, .. } => (format!("unknown unit `{unit}`"), Some(*start..*end)),
+                    E::Empty => ("it is empty".to_string(), None),
+                    other => (other.to_string(), None),
+                };
+                // Point inside the string when it was written without escapes.
+                let span = d.span();
+                let exact = span.end - span.start == d.get_ref().len() + 2;
+                let sub = match at {
+                    Some(r) if exact && r.start < d.get_ref().len() => {
+                        span.start + 1 + r.start..span.start + 1 + r.end.min(d.get_ref().len())
+                    }
+                    _ => span,
+                };
                 err(
-                    Some(d.span()),
-                    format!("`{what}` is not a duration: {e}"),
-                    Some("write e.g. \"90s\", \"10m\" or \"1h 30m\"".into()),
+                    Some(sub),
+                    format!("`{what}` is not a duration: {reason}"),
+                    Some("write e.g. \"90s\", \"10m\" or \"1h 30m\" (units: s, m, h, d, ms, ...)".into()),
                 )
             })
         };

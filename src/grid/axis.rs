@@ -81,7 +81,7 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
             let n = ((e - s) + st - st.signum()) / st;
             if n <= 0 {
                 return Err(format!(
-                    "range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"
+                    "range from {s} to {e} in steps of {st} is empty (stop is excluded); it must hold at least one value"
                 ));
             }
             if n as u64 > MAX_AXIS_LEN {
@@ -101,7 +101,7 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
             let n = ((e - s) / st - 1e-9).ceil();
             if n < 1.0 {
                 return Err(format!(
-                    "range [{s}, {e}, {st}] is empty (stop is excluded); it must hold at least one value"
+                    "range from {s} to {e} in steps of {st} is empty (stop is excluded); it must hold at least one value"
                 ));
             }
             if n > MAX_AXIS_LEN as f64 {

@@ -67,8 +67,10 @@ impl Progress {
     }
 }
 
-fn stuck_note(stats: &Stats) -> String {
-    if stats.since_last_finish() < STUCK_AFTER {
+/// " | slowest running: task ID for 1m 5s" when no task has finished for `threshold` (or
+/// since the start) and some task is running; else empty.
+fn stuck_note(stats: &Stats, threshold: Duration) -> String {
+    if stats.since_last_finish() < threshold {
         return String::new();
     }
     match stats.slowest_running() {
@@ -93,7 +95,7 @@ fn bar(stats: &Stats, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         pb.set_position(stats.finished());
         let failed = stats.failed.load(Ordering::Relaxed);
-        pb.set_message(format!("({failed} failed){}", stuck_note(stats)));
+        pb.set_message(format!("({failed} failed){}", stuck_note(stats, STUCK_AFTER)));
         std::thread::sleep(Duration::from_millis(100));
     }
     pb.finish_and_clear();
@@ -117,7 +119,30 @@ fn lines(stats: &Stats, stop: &AtomicBool) {
         eprintln!(
             "sweep: {}/{total} finished ({done} done, {failed} failed), {rate:.1} tasks/s, eta {eta}{}",
             done + failed,
-            stuck_note(stats)
+            stuck_note(stats, STUCK_AFTER)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::TaskId;
+
+    #[test]
+    fn the_stuck_note_names_the_slowest_running_task_after_the_threshold() {
+        let stats = Stats::new(2);
+        // Nothing running: no note, however long it has been.
+        assert_eq!(stuck_note(&stats, Duration::ZERO), "");
+        stats.set_running(Some(TaskId(0xabc)));
+        // Running, but the threshold has not passed.
+        assert_eq!(stuck_note(&stats, STUCK_AFTER), "");
+        // Past the threshold: the running task is named.
+        assert_eq!(stuck_note(&stats, Duration::ZERO), " | slowest running: task 0000000000000abc for 0s");
+        // A task finishing restarts the clock.
+        stats.mark_finish(true);
+        assert_eq!(stuck_note(&stats, Duration::from_secs(3600)), "");
+        stats.set_running(None);
+        assert_eq!(stuck_note(&stats, Duration::ZERO), "");
     }
 }

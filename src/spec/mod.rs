@@ -108,19 +108,7 @@ impl Spec {
     pub fn parse(path: &Path, text: &str, registry: &Registry) -> Result<Spec, SpecError> {
         let ctx = Ctx { path, source: text.into() };
         let raw: RawSpec = toml::from_str(text).map_err(|e| {
-            let mut msg = e.message().trim().to_string();
-            let mut help = None;
-            if let Some(rest) = msg.strip_prefix("unknown field `") {
-                let name = rest.split('`').next().unwrap_or("").to_string();
-                let top = ["name", "seed", "replicates", "out", "zip", "model", "command", "params"];
-                let cmd = ["argv", "shell", "timeout", "grace", "env", "cwd"];
-                let known: &[&str] = if msg.contains("`argv`") { &cmd } else { &top };
-                help = Some(match did_you_mean(&name, known.iter().copied()) {
-                    Some(s) => s,
-                    None => format!("allowed keys here: {}", known.join(", ")),
-                });
-                msg = format!("unknown key `{name}`");
-            }
+            let (msg, help) = toml_message(text, e.message().trim(), e.span());
             ctx.err(e.span(), msg, help)
         })?;
         ctx.validate(raw, registry)
@@ -130,6 +118,121 @@ impl Spec {
     pub fn task_count(&self) -> u64 {
         self.grid.task_count()
     }
+}
+
+/// A TOML parser or type error in the user's terms: which key, what it should be, an example.
+fn toml_message(text: &str, msg: &str, span: Option<Range<usize>>) -> (String, Option<String>) {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or("").to_string();
+        let top = ["name", "seed", "replicates", "out", "zip", "model", "command", "params"];
+        let cmd = ["argv", "shell", "timeout", "grace", "env", "cwd"];
+        let known: &[&str] = if msg.contains("`argv`") { &cmd } else { &top };
+        let help = match did_you_mean(&name, known.iter().copied()) {
+            Some(s) => s,
+            None => format!("allowed keys here: {}", known.join(", ")),
+        };
+        return (format!("unknown key `{name}`"), Some(help));
+    }
+    let spanned = span.as_ref().and_then(|r| text.get(r.clone())).unwrap_or("");
+    if let (true, Some(span)) = (msg == "duplicate key" && !spanned.is_empty(), &span) {
+        let key = spanned.trim_matches(|c| c == '"' || c == '\'');
+        let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        if text[line_start..span.start].trim_start().starts_with('[') {
+            return (
+                format!("the table [{key}] appears twice"),
+                Some(format!("merge the two [{key}] tables into one")),
+            );
+        }
+        // The earlier definition in the same table, and which table that is.
+        let mut table = "";
+        let mut first = None;
+        for (n, line) in text[..line_start].lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                table = t;
+                first = None;
+            } else if first.is_none() && key_before(line, line.len()).as_deref() == Some(key) {
+                first = Some(n + 1);
+            }
+        }
+        let mut help = first.map_or("set each key once per table".to_string(), |n| format!("line {n} sets it first"));
+        if table == "[params]" {
+            help.push_str(&format!("; to sweep several values, give them in one list, e.g. `{key} = [1, 2, 3]`"));
+        }
+        return (format!("duplicate key `{key}`"), Some(help));
+    }
+    if let Some((found, expected)) = msg.strip_prefix("invalid type: ").and_then(|m| m.split_once(", expected ")) {
+        let expected = match expected {
+            "i64" | "u64" | "i32" | "u32" | "an integer" => "an integer",
+            "a sequence" => "a list",
+            "a map" => "a table",
+            e if e.starts_with("struct ") => "a table",
+            e => e,
+        };
+        let found = match found.split_once(' ') {
+            Some(("string", v)) => format!("the string {v}"),
+            Some(("integer", v)) => format!("the integer {}", v.trim_matches('`')),
+            Some(("floating", v)) => format!("the float {}", v.trim_start_matches("point ").trim_matches('`')),
+            Some(("boolean", v)) => format!("`{}`", v.trim_matches('`')),
+            _ if found == "sequence" => "a list".into(),
+            _ if found == "map" => "a table".into(),
+            _ => found.to_string(),
+        };
+        let key = span.as_ref().and_then(|r| key_before(text, r.start));
+        // `key = [1]`: the span is an item of the list, not the whole value.
+        let in_list = span.as_ref().is_some_and(|r| {
+            let line_start = text[..r.start].rfind('\n').map_or(0, |i| i + 1);
+            text[line_start..r.start].split_once('=').is_some_and(|(_, v)| !v.trim().is_empty())
+        });
+        let example = key.as_deref().and_then(|k| {
+            Some(match k {
+                "name" => "name = \"reaction-k\"",
+                "seed" => "seed = 42",
+                "replicates" => "replicates = 5",
+                "out" => "out = \"runs/reaction\"",
+                "zip" => "zip = [[\"k\", \"c0\"]]",
+                "argv" => "argv = [\"python3\", \"sim.py\", \"--k\", \"{k}\"]",
+                "shell" => "shell = \"./sim --k {k} > {out}/log.txt\"",
+                "timeout" => "timeout = \"10m\"",
+                "grace" => "grace = \"5s\"",
+                "cwd" => "cwd = \"work\"",
+                _ => return None,
+            })
+        });
+        let msg = match &key {
+            Some(k) if in_list => format!("each item of `{k}` must be {expected}, not {found}"),
+            Some(k) => format!("`{k}` must be {expected}, not {found}"),
+            None => format!("expected {expected}, not {found}"),
+        };
+        return (msg, example.map(|e| format!("write e.g. `{e}`")));
+    }
+    (msg.to_string(), None)
+}
+
+/// The key of the `key = value` line holding byte `offset`, when the offset is in its value.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = text[line_start..offset].split_once('=')?;
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    (!key.is_empty() && !key.contains(['[', ']', '{', ','])).then(|| key.to_string())
+}
+
+/// "a" or "an" before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Where `name` first occurs in `text` as a whole word (not inside a longer identifier).
+fn mentions(text: &str, name: &str) -> Option<usize> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).map(|(i, _)| i).find(|&i| {
+        !text[..i].chars().next_back().is_some_and(ident) && !text[i + name.len()..].chars().next().is_some_and(ident)
+    })
 }
 
 struct Ctx<'a> {
@@ -207,7 +310,8 @@ impl Ctx<'_> {
                         mt.sources[i] = crate::spec::Source::Column(c);
                     }
                 }
-                self.check_points(&mt, &grid, raw.params.as_ref().map(|p| p.span()))?;
+                let model_table = raw.model.as_ref().expect("a model task has a [model] table");
+                self.check_points(&mt, &grid, &params, model_table, raw.params.as_ref().map(|p| p.span()))?;
                 TaskKind::Model(mt)
             }
             None => {
@@ -365,7 +469,12 @@ impl Ctx<'_> {
                     return Err(self.at(
                         member,
                         format!("zip names `{}`, which is not in [params]", member.get_ref()),
-                        did_you_mean(member.get_ref(), params.iter().map(|p| p.name.as_str())),
+                        Some(did_you_mean(member.get_ref(), params.iter().map(|p| p.name.as_str())).unwrap_or_else(
+                            || {
+                                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                                format!("zip pairs parameters swept in [params]: {}", names.join(", "))
+                            },
+                        )),
                     ));
                 };
                 if group_of[i].is_some() {
@@ -534,10 +643,21 @@ impl Ctx<'_> {
         let Some(v2) = v.coerce(spec.kind) else {
             return Err(self.err(
                 Some(span),
-                format!("parameter `{}` is a {}, not a {} ({v})", spec.name, spec.kind.name(), v.kind().name()),
-                Some(match spec.kind {
-                    ValueKind::Str => format!("quote it: `{} = \"{v}\"`", spec.name),
-                    k => format!("give a {} value", k.name()),
+                format!(
+                    "parameter `{}` is {} {}, not the {} {}",
+                    spec.name,
+                    article(spec.kind.name()),
+                    spec.kind.name(),
+                    v.kind().name(),
+                    match &v {
+                        Value::Str(s) => format!("{s:?}"),
+                        other => other.to_string(),
+                    }
+                ),
+                Some(match (spec.kind, &spec.default) {
+                    (ValueKind::Str, _) => format!("quote it: `{} = \"{v}\"`", spec.name),
+                    (_, Some(d)) => format!("write e.g. `{} = {d}` (the default)", spec.name),
+                    (k, None) => format!("give {} {} value", article(k.name()), k.name()),
                 }),
             ));
         };
@@ -553,16 +673,37 @@ impl Ctx<'_> {
         Ok(v2)
     }
 
-    /// Runs the model's own `check` on the first grid points.
-    fn check_points(&self, mt: &ModelTask, grid: &Grid, span: Option<Range<usize>>) -> Result<(), SpecError> {
+    /// Runs the model's own `check` on the first grid points. The error points at the
+    /// parameter the model's message names (swept first, then fixed in [model]), else at
+    /// [params].
+    fn check_points(
+        &self,
+        mt: &ModelTask,
+        grid: &Grid,
+        params: &[ParamAxis],
+        model_table: &Spanned<raw::SpannedTable>,
+        params_span: Option<Range<usize>>,
+    ) -> Result<(), SpecError> {
         let mut values = Vec::new();
         for point in 0..grid.points().min(CHECKED_POINTS) {
             mt.values_at(grid, point, &mut values);
             if let Err(m) = mt.model.check(&Params::new(&mt.specs, &values)) {
+                let swept = params
+                    .iter()
+                    .filter_map(|p| Some((mentions(&m, &p.name)?, p.value_span.clone())))
+                    .min_by_key(|x| x.0);
+                let fixed = model_table
+                    .get_ref()
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.get_ref().as_str(), "name" | "save"))
+                    .filter_map(|(k, v)| Some((mentions(&m, k.get_ref())?, v.span())))
+                    .min_by_key(|x| x.0);
+                let span = swept.or(fixed).map(|x| x.1).or(params_span).unwrap_or_else(|| model_table.span());
                 let at: Vec<String> =
                     grid.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", grid.value(point, c))).collect();
                 let msg = if at.is_empty() { m } else { format!("{m} (at {})", at.join(", ")) };
-                return Err(self.err(span.clone().or(Some(0..0)), msg, None));
+                let help = format!("`sweep models {}` describes the model's parameters", mt.model.name());
+                return Err(self.err(Some(span), msg, Some(help)));
             }
         }
         Ok(())
@@ -578,4 +719,27 @@ struct ParamAxis {
     key_span: Range<usize>,
     value_span: Range<usize>,
     values: Vec<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_finds_whole_words_only() {
+        assert_eq!(mentions("rtol and atol must be > 0", "tol"), None);
+        assert_eq!(mentions("rtol and atol must be > 0", "atol"), Some(9));
+        assert_eq!(mentions("h_std must be >= 0, k and A > 0", "k"), Some(20));
+        assert_eq!(mentions("dt must be > 0", "t"), None);
+    }
+
+    #[test]
+    fn key_before_names_the_key_of_a_value() {
+        let text = "seed = \"x\"\n[model]\n\"name\" = 3\nargv = [1]\n";
+        assert_eq!(key_before(text, 7).as_deref(), Some("seed"));
+        assert_eq!(key_before(text, 28).as_deref(), Some("name"));
+        assert_eq!(key_before(text, 12), None);
+        let (msg, _) = toml_message(text, "invalid type: integer `1`, expected a string", Some(38..39));
+        assert_eq!(msg, "each item of `argv` must be a string, not the integer 1");
+    }
 }
