@@ -134,13 +134,13 @@ mod tests {
         let stats = Stats::new(2);
         // Nothing running: no note, however long it has been.
         assert_eq!(stuck_note(&stats, Duration::ZERO), "");
-        stats.set_running(Some(TaskId(0xabc)));
+        stats.set_running(Some((TaskId(0xabc), Instant::now())));
         // Running, but the threshold has not passed.
         assert_eq!(stuck_note(&stats, STUCK_AFTER), "");
         // Past the threshold: the running task is named.
         assert_eq!(stuck_note(&stats, Duration::ZERO), " | slowest running: task 0000000000000abc for 0s");
         // A task finishing restarts the clock.
-        stats.mark_finish(true);
+        stats.mark_finish(true, Instant::now());
         assert_eq!(stuck_note(&stats, Duration::from_secs(3600)), "");
         stats.set_running(None);
         assert_eq!(stuck_note(&stats, Duration::ZERO), "");
