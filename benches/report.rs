@@ -1,4 +1,4 @@
-//! Times `render_report` on synthetic 100,000-task sweeps and checks the page stays under
+//! Times `render_report` and `render_plot` on synthetic 100,000-task sweeps and checks the page stays under
 //! 5 s and 2 MB. Run with `cargo bench --bench report`; set `SWEEP_BENCH_REPORT_DIR` to
 //! keep the rendered pages there.
 
@@ -34,6 +34,20 @@ fn main() {
             std::fs::write(keep.join(format!("report-{nk}x{nc}.html")), &html).expect("write report");
         }
         if secs > MAX_SECONDS || html.len() > MAX_BYTES {
+            eprintln!("  over budget: limits are {MAX_SECONDS} s and {MAX_BYTES} bytes");
+            ok = false;
+        }
+        // `sweep plot DIR --x k --y a [--by c0]`: the same aggregation for one plot (one line
+        // per c0 value where there are few enough to draw).
+        let by = (nc <= 20).then_some("c0");
+        let start = Instant::now();
+        let svg = sweep::report::plot::render_plot(dir.path(), "k", "a", by).expect("render_plot");
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "plot   {nk}x{nc}x5 = {tasks} tasks --x k --y a --by {by:?}: {secs:.3} s, {:.0} KB",
+            svg.len() as f64 / 1e3
+        );
+        if secs > MAX_SECONDS || svg.len() > MAX_BYTES {
             eprintln!("  over budget: limits are {MAX_SECONDS} s and {MAX_BYTES} bytes");
             ok = false;
         }
