@@ -79,7 +79,7 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Benchmark instead: time a sample of the grid's tasks at several worker counts (in
     /// scratch directories), print a table and the --jobs to use, and write
-    /// <out>/bench/bench.json and speedup.svg. A sweep in the out directory is not touched.
+    /// bench/bench.json and bench/speedup.svg in the out directory. A sweep there is not touched.
     #[arg(
         long,
         conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures"]
