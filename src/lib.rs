@@ -27,3 +27,8 @@ pub mod value;
 
 pub use api::{Summary, Sweep};
 pub use value::Value;
+
+/// The README's Rust code blocks, compiled by `cargo test` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
