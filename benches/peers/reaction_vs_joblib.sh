@@ -70,7 +70,7 @@ with open(sys.argv[2], newline="") as f:
     p = list(csv.DictReader(f))
 if len(s) != len(p):
     sys.exit(f"row counts differ: sweep {len(s)}, python {len(p)}")
-bad = [r for r in s if r.get("status") != "ok"]
+bad = [r for r in s if r.get("status") != "done"]
 dk = max(abs(float(a["k"]) - float(b["k"])) for a, b in zip(s, p))
 dc = max(abs(float(a["conversion"]) - float(b["conversion"])) for a, b in zip(s, p) if a.get("status") == "done")
 print(f"{dc:.3e} {dk:.3e} {len(bad)}")
