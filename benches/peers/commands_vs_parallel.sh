@@ -5,7 +5,7 @@
 #
 #   bash benches/peers/commands_vs_parallel.sh
 #
-# which times, 5 runs each under hyperfine (median; --prepare removes the output dirs):
+# which times, 5 runs each under hyperfine (median; --prepare moves the output dirs aside):
 #
 #   sweep:    $SWEEP run <tmp>/commands_bench.toml --out <tmp>/sweep-out --jobs 2 --quiet
 #             (captures every task's stdout/stderr into tasks/<task>/stdout.txt, stderr.txt)
@@ -45,8 +45,12 @@ hf_json="$OUT/commands_vs_parallel.hyperfine.json"
 # One --prepare per command, so that each tool's output of its last run survives for the checks.
 args=(--runs "$RUNS" --warmup 1 --export-json "$hf_json")
 names=()
-[ "$PEERS_ONLY" = 1 ] || { args+=(--prepare "rm -rf $WORK/sweep-out"); names+=(-n sweep "$sweep_cmd"); }
-args+=(--prepare "rm -rf $WORK/par-out" --prepare "true")
+# The previous run's output is moved aside, not deleted: on ext4, files created just after
+# thousands were deleted pay for the deleted inodes (ext4's recently-deleted check), which
+# would time the filesystem's cleanup rather than the tools. Moved dirs go at the end.
+aside() { echo "if [ -e $1 ]; then mv $1 $WORK/aside.\$(date +%s%N); fi"; }
+[ "$PEERS_ONLY" = 1 ] || { args+=(--prepare "$(aside "$WORK/sweep-out")"); names+=(-n sweep "$sweep_cmd"); }
+args+=(--prepare "$(aside "$WORK/par-out")" --prepare "true")
 names+=(-n parallel "$par_cmd" -n xargs "$xargs_cmd")
 hyperfine "${args[@]}" "${names[@]}"
 
