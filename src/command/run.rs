@@ -321,9 +321,9 @@ fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
         .map(|(_, v)| std::ffi::OsString::from(v))
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_default();
-    static CACHE: OnceLock<
-        std::sync::Mutex<HashMap<(String, std::ffi::OsString, std::path::PathBuf), std::path::PathBuf>>,
-    > = OnceLock::new();
+    /// (program, PATH, cwd) → resolved path.
+    type Cache = std::sync::Mutex<HashMap<(String, std::ffi::OsString, std::path::PathBuf), std::path::PathBuf>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (program.to_string(), path_var.clone(), spec.cwd.clone());
     let cache = CACHE.get_or_init(Default::default);
     if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
