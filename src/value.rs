@@ -123,6 +123,24 @@ pub fn push_f64(out: &mut String, f: f64) {
     }
 }
 
+/// `x` rounded to microseconds as (whole, millionths): the six-decimal form of durations in
+/// the journal and `results.csv`.
+pub fn micros_parts(x: f64) -> (u64, u64) {
+    let micros = if x.is_finite() && x > 0.0 { (x * 1e6).round() as u64 } else { 0 };
+    (micros / 1_000_000, micros % 1_000_000)
+}
+
+/// Appends `whole.millionths` with exactly six decimals.
+pub fn push_fixed6(out: &mut String, x: f64) {
+    let (whole, frac) = micros_parts(x);
+    let mut b = itoa::Buffer::new();
+    out.push_str(b.format(whole));
+    out.push('.');
+    let digits = b.format(frac);
+    out.extend(std::iter::repeat_n('0', 6 - digits.len()));
+    out.push_str(digits);
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();

@@ -27,6 +27,18 @@ impl fmt::Display for TaskId {
     }
 }
 
+impl TaskId {
+    /// The id as its 16 lowercase hex digits (what `Display` prints), without formatting machinery.
+    pub fn hex(self) -> [u8; 16] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = HEX[((self.0 >> ((15 - i) * 4)) & 0xf) as usize];
+        }
+        out
+    }
+}
+
 impl std::str::FromStr for TaskId {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -131,6 +143,7 @@ mod tests {
         let seed = u64::from_le_bytes(s.finalize()[..8].try_into().unwrap());
         let (id, got_seed) = ident.task(&grid, 1);
         assert_eq!(id.to_string(), format!("{:x}", digest)[..16]);
+        assert_eq!(&id.hex(), id.to_string().as_bytes());
         assert_eq!(got_seed, seed);
     }
 }

@@ -298,14 +298,14 @@ mod tests {
         {
             let mut w = JournalWriter::open(&p, "0/1").unwrap();
             for (i, v) in values.iter().enumerate() {
-                w.append(TaskId(i as u64), 1, *v, Ok(&[("value".into(), Metric::Float(*v))])).unwrap();
+                w.append(TaskId(i as u64), 1, 0.25, Ok(&[("value".into(), Metric::Float(*v))])).unwrap();
             }
             w.flush().unwrap();
         }
         let mut seen = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| seen.push((r.seconds, r.metrics[0].1.clone()))).unwrap();
         for (v, (seconds, metric)) in values.iter().zip(seen) {
-            assert_eq!(seconds.to_bits(), v.to_bits());
+            assert_eq!(seconds, 0.25, "durations are kept to the microsecond");
             assert!(matches!(metric, Metric::Float(m) if m.to_bits() == v.to_bits()), "{v}: {metric:?}");
         }
     }

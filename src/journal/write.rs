@@ -56,12 +56,19 @@ impl JournalWriter {
         seconds: f64,
         result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
     ) -> io::Result<()> {
-        use std::fmt::Write as _;
         let l = &mut self.line;
         l.clear();
-        let status = if result.is_ok() { "done" } else { "failed" };
-        let _ = write!(l, "{{\"task\":\"{task}\",\"status\":\"{status}\",\"attempt\":{attempt},\"seconds\":");
-        crate::value::push_f64(l, if seconds.is_finite() { seconds } else { 0.0 });
+        let mut int = itoa::Buffer::new();
+        l.push_str("{\"task\":\"");
+        l.push_str(std::str::from_utf8(&task.hex()).expect("hex digits"));
+        l.push_str(if result.is_ok() {
+            "\",\"status\":\"done\",\"attempt\":"
+        } else {
+            "\",\"status\":\"failed\",\"attempt\":"
+        });
+        l.push_str(int.format(attempt));
+        l.push_str(",\"seconds\":");
+        crate::value::push_fixed6(l, seconds);
         match result {
             Ok(metrics) => {
                 l.push_str(",\"metrics\":{");
@@ -74,16 +81,16 @@ impl JournalWriter {
                     match v {
                         Metric::Float(f) if f.is_finite() => crate::value::push_f64(l, *f),
                         Metric::Float(f) => push_json_str(l, &f.to_string()),
-                        Metric::Int(i) => {
-                            let _ = write!(l, "{i}");
-                        }
+                        Metric::Int(i) => l.push_str(int.format(*i)),
                         Metric::Str(s) => push_json_str(l, s),
                     }
                 }
                 l.push('}');
             }
             Err(f) => {
-                let _ = write!(l, ",\"class\":\"{}\",\"error\":", f.class);
+                l.push_str(",\"class\":\"");
+                l.push_str(f.class.as_str());
+                l.push_str("\",\"error\":");
                 push_json_str(l, &f.message);
             }
         }

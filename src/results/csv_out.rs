@@ -96,7 +96,7 @@ impl Rows<'_> {
             let (id, seed) = self.store.idents[i];
             let row = &self.store.rows[i];
             let (point, rep) = grid.locate(i as u64);
-            push_hex(&mut w, id.0);
+            w.extend_from_slice(&id.hex());
             w.push(b',');
             w.extend_from_slice(int.format(rep).as_bytes());
             w.push(b',');
@@ -112,7 +112,7 @@ impl Rows<'_> {
             w.extend_from_slice(int.format(row.attempts).as_bytes());
             w.push(b',');
             if row.status != Status::Pending {
-                push_seconds(&mut w, &mut int, row.seconds);
+                push_seconds(&mut w, row.seconds);
             }
             cells.iter_mut().for_each(|c| *c = None);
             let (mut class, mut error) = ("", "");
@@ -164,23 +164,11 @@ fn push_field(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// 16 lowercase hex digits, as `TaskId`'s `Display`.
-fn push_hex(out: &mut Vec<u8>, v: u64) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..16).rev() {
-        out.push(HEX[((v >> (shift * 4)) & 0xf) as usize]);
-    }
-}
-
 /// Seconds with six decimals (microseconds).
-fn push_seconds(out: &mut Vec<u8>, int: &mut itoa::Buffer, seconds: f32) {
-    let micros = (seconds.max(0.0) as f64 * 1e6).round() as u64;
-    out.extend_from_slice(int.format(micros / 1_000_000).as_bytes());
-    let frac = micros % 1_000_000;
-    let digits = int.format(frac);
-    out.push(b'.');
-    out.extend(std::iter::repeat_n(b'0', 6 - digits.len()));
-    out.extend_from_slice(digits.as_bytes());
+fn push_seconds(out: &mut Vec<u8>, seconds: f32) {
+    let mut text = String::with_capacity(16);
+    crate::value::push_fixed6(&mut text, seconds as f64);
+    out.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]
@@ -202,9 +190,9 @@ mod tests {
     #[test]
     fn seconds_have_six_decimals() {
         let mut out = Vec::new();
-        push_seconds(&mut out, &mut itoa::Buffer::new(), 1.5);
+        push_seconds(&mut out, 1.5);
         out.push(b' ');
-        push_seconds(&mut out, &mut itoa::Buffer::new(), 0.000042);
+        push_seconds(&mut out, 0.000042);
         assert_eq!(String::from_utf8(out).unwrap(), "1.500000 0.000042");
     }
 }
