@@ -70,12 +70,16 @@ timed() {
     printf '  %-6s run: %s s, %s KiB peak RSS\n' "$name" $(cat "$WORK/time.txt")
 }
 
+# Each timed run starts after the previous outputs are removed and `sync` has written back
+# dirty pages, so neither command pays for the other's writes (both write ~100 MB).
 for r in $(seq "$RUNS"); do
     echo "dispatch: run $r of $RUNS"
     rm -f "$WORK/floor.csv"
+    sync
     timed floor "${floor_argv[@]}"
     if [ "$PEERS_ONLY" != 1 ]; then
         rm -rf "$WORK/sweep-out"
+        sync
         timed sweep "${sweep_argv[@]}"
     fi
 done

@@ -106,6 +106,8 @@ struct Batch<'c, 'a, 's> {
     ctx: &'c Ctx<'a, 's>,
     items: Vec<Pending>,
     since: Option<Instant>,
+    /// The worker's output collector, reused task after task.
+    outputs: Option<Outputs>,
 }
 
 const BATCH_LEN: usize = 256;
@@ -113,7 +115,7 @@ const BATCH_AGE: Duration = Duration::from_millis(20);
 
 impl<'c, 'a, 's> Batch<'c, 'a, 's> {
     fn new(ctx: &'c Ctx<'a, 's>) -> Self {
-        Batch { ctx, items: Vec::new(), since: None }
+        Batch { ctx, items: Vec::new(), since: None, outputs: None }
     }
 
     fn push(&mut self, p: Pending, urgent: bool) {
@@ -250,7 +252,9 @@ pub fn execute(
 
     let sink = sink.into_inner().unwrap_or_else(|e| e.into_inner());
     let Sink { journal, store, error, first_failures } = sink;
-    journal.sync()?;
+    // Flushed, not fsynced: the journal survives a killed process as it is; after a machine
+    // crash, records the OS had not yet written are simply run again by `--resume`.
+    journal.flush()?;
     store.idents = idents;
     if let Some(e) = error {
         return Err(e);
@@ -290,23 +294,34 @@ impl Ctx<'_, '_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outputs = Outputs::new(match &self.spec.task {
-                TaskKind::Model(m) => m.save.clone(),
-                TaskKind::Command(_) => None,
+            // One collector per worker job: cloning the shared `save` list per task would make
+            // the workers contend on its reference count.
+            let outputs = batch.outputs.get_or_insert_with(|| {
+                Outputs::new(match &self.spec.task {
+                    TaskKind::Model(m) => m.save.clone(),
+                    TaskKind::Command(_) => None,
+                })
             });
-            let result = self.attempt(index, id, seed, &mut outputs);
+            outputs.clear();
+            let result = self.attempt(index, id, seed, outputs);
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
             let slow = seconds > 1e-3;
             match result {
                 Ok(()) if !outputs.arrays.is_empty() => {
-                    let job = WriteJob { index, seconds, metrics: outputs.metrics, arrays: outputs.arrays };
+                    let job = WriteJob {
+                        index,
+                        seconds,
+                        metrics: std::mem::take(&mut outputs.metrics),
+                        arrays: std::mem::take(&mut outputs.arrays),
+                    };
                     // Blocks when the disk is slower than the workers: memory stays bounded.
                     let _ = tx.send(job);
                     break;
                 }
                 Ok(()) => {
-                    batch.push(Pending { index, seconds, result: Ok(outputs.metrics), last: true, at }, slow);
+                    let metrics = std::mem::take(&mut outputs.metrics);
+                    batch.push(Pending { index, seconds, result: Ok(metrics), last: true, at }, slow);
                     break;
                 }
                 // An interrupted task is left pending: `--resume` runs it again.
