@@ -96,15 +96,21 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         }
         Some(StopReason::TimeLimit) | None => {}
     }
-    if o.stopped.is_some() || o.failed > 0 || (p.shard.is_none() && (failed > 0 || pending > 0)) {
-        if o.stopped.is_none() && (failed > 0 || pending > 0) && o.failed == 0 {
-            eprintln!("sweep: {failed} failed, {pending} pending. To rerun them: {resume_cmd}");
-        } else if o.stopped.is_none() {
-            eprintln!("sweep: to rerun the failed tasks: {resume_cmd}");
-        }
+    if o.stopped.is_some() {
+        // Why it stopped and how to resume were printed above.
         return crate::exit::TASKS_FAILED;
     }
-    crate::exit::SUCCESS
+    // A shard answers for its own tasks only; a whole-grid run for the whole grid.
+    let incomplete = o.failed > 0 || (p.shard.is_none() && (failed > 0 || pending > 0));
+    if !incomplete {
+        return crate::exit::SUCCESS;
+    }
+    if o.failed > 0 {
+        eprintln!("sweep: to rerun the failed tasks: {resume_cmd}");
+    } else {
+        eprintln!("sweep: {failed} failed, {pending} pending. To rerun them: {resume_cmd}");
+    }
+    crate::exit::TASKS_FAILED
 }
 
 fn dry_run(spec: &Spec, out: &OutDir) {
