@@ -6,7 +6,7 @@
 use rand::SeedableRng;
 use std::path::Path;
 use std::sync::Arc;
-use sweep::model::{Model, Outputs, Params, Registry, TaskError, TaskRng};
+use sweep::model::{Metric, Model, Outputs, Params, Registry, TaskError, TaskRng};
 use sweep::Value;
 
 fn model(name: &str) -> Arc<dyn Model> {
@@ -42,11 +42,7 @@ fn run_task(model: &dyn Model, overrides: &[(&str, Value)], seed: u64, save: &[&
 }
 
 fn metric(out: &Outputs, name: &str) -> f64 {
-    out.metrics()
-        .iter()
-        .find(|(n, _)| n == name)
-        .and_then(|(_, m)| m.as_f64())
-        .unwrap_or_else(|| panic!("no metric `{name}`"))
+    out.get(name).and_then(Metric::as_f64).unwrap_or_else(|| panic!("no metric `{name}`"))
 }
 
 /// Mean and sample standard deviation (ddof = 1).

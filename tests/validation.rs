@@ -4,7 +4,7 @@
 
 use rand::SeedableRng;
 use std::sync::Arc;
-use sweep::model::{Model, Outputs, Params, Registry, TaskRng};
+use sweep::model::{Metric, Model, Outputs, Params, Registry, TaskRng};
 use sweep::{Sweep, Value};
 
 fn model(name: &str) -> Arc<dyn Model> {
@@ -33,11 +33,7 @@ fn run_task(model: &dyn Model, overrides: &[(&str, Value)], seed: u64) -> Output
 }
 
 fn metric(out: &Outputs, name: &str) -> f64 {
-    out.metrics()
-        .iter()
-        .find(|(n, _)| n == name)
-        .and_then(|(_, m)| m.as_f64())
-        .unwrap_or_else(|| panic!("no metric `{name}`"))
+    out.get(name).and_then(Metric::as_f64).unwrap_or_else(|| panic!("no metric `{name}`"))
 }
 
 /// The 20 rate constants linspace(0.01, 2, 20).

@@ -106,6 +106,11 @@ impl Outputs {
         &self.metrics
     }
 
+    /// The metric recorded under `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
     /// The arrays recorded so far.
     pub fn arrays(&self) -> &[(String, ArrayD<f64>)] {
         &self.arrays
