@@ -92,9 +92,4 @@ impl Stats {
             })
             .max_by_key(|(_, d)| *d)
     }
-
-    /// Tasks running now.
-    pub fn running(&self) -> usize {
-        self.slots.iter().filter(|(_, s)| s.load(Ordering::Relaxed) != IDLE).count()
-    }
 }
