@@ -64,6 +64,21 @@ need_rows() {
     [ "$n" -eq "$2" ] || die "$3 left $n rows in $1, expected $2"
 }
 
+# spin_spec FILE NAME REPLICATES MICROS : writes a spin sweep without arrays (seed 1), the
+# spec the dispatch, resume and scaling benchmarks time.
+spin_spec() {
+    cat >"$1" <<TOML
+name = "$2"
+seed = 1
+replicates = $3
+[model]
+name = "spin"
+save = []
+[params]
+micros = $4
+TOML
+}
+
 # A scratch dir, removed on exit unless KEEP_WORK=1.
 make_work() {
     WORK="$(mktemp -d "${TMPDIR:-/tmp}/sweep-bench.XXXXXX")"

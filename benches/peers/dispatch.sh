@@ -44,16 +44,7 @@ print(exe)')"
 echo "dispatch: floor is $floor"
 
 spec="$WORK/dispatch_bench.toml"
-cat >"$spec" <<TOML
-name = "dispatch_bench"
-seed = 1
-replicates = $N
-[model]
-name = "spin"
-save = []
-[params]
-micros = 0
-TOML
+spin_spec "$spec" dispatch_bench "$N" 0
 
 sweep_argv=("$SWEEP" run "$spec" --out "$WORK/sweep-out" --jobs "$JOBS" --quiet)
 floor_argv=("$floor" "$N" "$WORK/floor.csv" "$JOBS")

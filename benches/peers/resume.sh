@@ -30,16 +30,7 @@ need_sweep
 make_work
 
 spec="$WORK/resume_bench.toml"
-cat >"$spec" <<TOML
-name = "resume_bench"
-seed = 1
-replicates = $N
-[model]
-name = "spin"
-save = []
-[params]
-micros = 0
-TOML
+spin_spec "$spec" resume_bench "$N" 0
 
 first_argv=("$SWEEP" run "$spec" --out "$WORK/sweep-out" --jobs "$JOBS" --quiet)
 resume_argv=("$SWEEP" run "$spec" --out "$WORK/sweep-out" --resume --quiet)

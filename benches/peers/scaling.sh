@@ -27,16 +27,7 @@ need_sweep
 make_work
 
 spec="$WORK/scaling_bench.toml"
-cat >"$spec" <<TOML
-name = "scaling_bench"
-seed = 1
-replicates = 400
-[model]
-name = "spin"
-save = []
-[params]
-micros = 10000
-TOML
+spin_spec "$spec" scaling_bench "400" 10000
 
 j1="$SWEEP run $spec --out $WORK/sweep-out --jobs 1 --quiet"
 j2="$SWEEP run $spec --out $WORK/sweep-out --jobs 2 --quiet"
