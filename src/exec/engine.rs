@@ -169,20 +169,25 @@ pub fn execute(
     panic::install_hook();
     let started = Instant::now();
     let idents = std::mem::take(&mut store.idents);
-    let selected = |i: u64| match &cfg.selection {
-        Selection::All | Selection::Indices(_) => true,
-        Selection::Shard(s) => s.contains(idents[i as usize].0),
-    };
     let rows = &store.rows;
     let n = rows.len() as u64;
-    let candidates: Vec<u64> = match &cfg.selection {
-        Selection::Indices(v) => v.iter().copied().filter(|&i| i < n).collect(),
-        _ => (0..n).into_par_iter().filter(|&i| selected(i)).collect(),
+    // One pass: the selected tasks not yet done run; the selected ones already done are counted.
+    let already = AtomicU64::new(0);
+    let pending = |i: u64| {
+        let done = rows[i as usize].status == Status::Done;
+        if done {
+            already.fetch_add(1, Ordering::Relaxed);
+        }
+        !done
     };
-    let to_run: Vec<u64> =
-        candidates.par_iter().copied().filter(|&i| rows[i as usize].status != Status::Done).collect();
-    let already_done = (candidates.len() - to_run.len()) as u64;
-    drop(candidates);
+    let to_run: Vec<u64> = match &cfg.selection {
+        Selection::Indices(v) => v.iter().copied().filter(|&i| i < n && pending(i)).collect(),
+        Selection::All => (0..n).into_par_iter().filter(|&i| pending(i)).collect(),
+        Selection::Shard(s) => {
+            (0..n).into_par_iter().filter(|&i| s.contains(idents[i as usize].0) && pending(i)).collect()
+        }
+    };
+    let already_done = already.into_inner();
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let failed_tasks = AtomicU64::new(0);
