@@ -137,7 +137,7 @@ pub fn push_fixed6(out: &mut String, x: f64) {
     out.push_str(b.format(whole));
     out.push('.');
     let digits = b.format(frac);
-    out.extend(std::iter::repeat_n('0', 6 - digits.len()));
+    out.push_str(&"000000"[digits.len()..]);
     out.push_str(digits);
 }
 

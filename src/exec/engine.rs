@@ -13,6 +13,7 @@ use crossbeam_channel::bounded;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -88,14 +89,71 @@ struct Sink<'a> {
     first_failures: Vec<(TaskId, String)>,
 }
 
-/// A finished attempt waiting to be recorded.
-struct Pending {
+/// A finished attempt of task `index`.
+#[derive(Clone, Copy)]
+struct Attempt {
     index: u64,
+    /// Its number, counting earlier runs' attempts.
+    number: u32,
     seconds: f64,
-    result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
     /// The task's last attempt (not retried).
     last: bool,
     at: Instant,
+}
+
+/// A finished attempt waiting to be recorded in the store; its journal line is already
+/// formatted in the batch's `lines`.
+struct Pending {
+    attempt: Attempt,
+    /// Done: the range of its metrics in the batch's `metrics`. Failed: why.
+    result: Result<std::ops::Range<usize>, TaskFailure>,
+}
+
+/// Finished attempts, handed to the shared journal and store together.
+#[derive(Default)]
+struct Records {
+    items: Vec<Pending>,
+    /// The metrics of the done items, one after another.
+    metrics: Vec<(Cow<'static, str>, Metric)>,
+    /// Their journal lines.
+    lines: String,
+}
+
+impl Records {
+    /// Adds an attempt of task `id` and formats its journal line (outside any lock); done
+    /// attempts' metrics are moved out of `result`.
+    fn push(&mut self, id: TaskId, a: Attempt, result: Result<&mut Vec<(Cow<'static, str>, Metric)>, TaskFailure>) {
+        let result = match result {
+            Ok(ms) => {
+                let start = self.metrics.len();
+                self.metrics.append(ms);
+                let range = start..self.metrics.len();
+                crate::journal::format_record(
+                    &mut self.lines,
+                    id,
+                    a.number,
+                    a.seconds,
+                    Ok(&self.metrics[range.clone()]),
+                );
+                Ok(range)
+            }
+            Err(f) => {
+                crate::journal::format_record(&mut self.lines, id, a.number, a.seconds, Err(&f));
+                Err(f)
+            }
+        };
+        self.items.push(Pending { attempt: a, result });
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.metrics.clear();
+        self.lines.clear();
+    }
 }
 
 /// Records are handed to the shared journal and store in batches, so workers running
@@ -104,7 +162,7 @@ struct Pending {
 /// record waits at most a few milliseconds unless the tasks themselves are that short.
 struct Batch<'c, 'a, 's> {
     ctx: &'c Ctx<'a, 's>,
-    items: Vec<Pending>,
+    records: Records,
     since: Option<Instant>,
     /// The worker's output collector, reused task after task.
     outputs: Option<Outputs>,
@@ -115,21 +173,20 @@ const BATCH_AGE: Duration = Duration::from_millis(20);
 
 impl<'c, 'a, 's> Batch<'c, 'a, 's> {
     fn new(ctx: &'c Ctx<'a, 's>) -> Self {
-        Batch { ctx, items: Vec::new(), since: None, outputs: None }
+        Batch { ctx, records: Records::default(), since: None, outputs: None }
     }
 
-    fn push(&mut self, p: Pending, urgent: bool) {
-        let at = p.at;
+    /// Call after pushing a record at `at`: hands the batch over when it is due.
+    fn pushed(&mut self, at: Instant, urgent: bool) {
         let since = *self.since.get_or_insert(at);
-        self.items.push(p);
-        if urgent || self.items.len() >= BATCH_LEN || at.saturating_duration_since(since) >= BATCH_AGE {
+        if urgent || self.records.items.len() >= BATCH_LEN || at.saturating_duration_since(since) >= BATCH_AGE {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        if !self.items.is_empty() {
-            self.ctx.record_many(&mut self.items);
+        if !self.records.is_empty() {
+            self.ctx.record_many(&mut self.records);
         }
         self.since = None;
     }
@@ -150,6 +207,7 @@ impl Drop for Batch<'_, '_, '_> {
 
 struct WriteJob {
     index: u64,
+    attempt: u32,
     seconds: f64,
     metrics: Vec<(Cow<'static, str>, Metric)>,
     arrays: Vec<(String, ndarray::ArrayD<f64>)>,
@@ -188,6 +246,9 @@ pub fn execute(
         }
     };
     let already_done = already.into_inner();
+    // Attempts earlier runs made (failed tasks run again); this run numbers its own after them.
+    let prior: HashMap<u64, u32> =
+        to_run.iter().filter_map(|&i| Some((i, rows[i as usize].attempts)).filter(|&(_, a)| a > 0)).collect();
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let failed_tasks = AtomicU64::new(0);
@@ -213,6 +274,7 @@ pub fn execute(
         stats,
         sink: &sink,
         idents: &idents,
+        prior: &prior,
         failed_tasks: &failed_tasks,
         supervisor: supervisor.as_deref(),
     };
@@ -284,6 +346,7 @@ struct Ctx<'a, 's> {
     stats: &'a Arc<Stats>,
     sink: &'a Mutex<Sink<'s>>,
     idents: &'a [(TaskId, u64)],
+    prior: &'a HashMap<u64, u32>,
     failed_tasks: &'a AtomicU64,
     supervisor: Option<&'a crate::command::Supervisor>,
 }
@@ -294,6 +357,7 @@ impl Ctx<'_, '_> {
             return;
         }
         let (id, seed) = self.idents[index as usize];
+        let before = self.prior.get(&index).copied().unwrap_or(0);
         let mut t0 = Instant::now();
         self.stats.set_running(Some((id, t0)));
         let mut attempt = 0;
@@ -316,6 +380,7 @@ impl Ctx<'_, '_> {
                 Ok(()) if !outputs.arrays.is_empty() => {
                     let job = WriteJob {
                         index,
+                        attempt: before + attempt,
                         seconds,
                         metrics: std::mem::take(&mut outputs.metrics),
                         arrays: std::mem::take(&mut outputs.arrays),
@@ -325,16 +390,18 @@ impl Ctx<'_, '_> {
                     break;
                 }
                 Ok(()) => {
-                    let metrics = std::mem::take(&mut outputs.metrics);
-                    batch.push(Pending { index, seconds, result: Ok(metrics), last: true, at }, slow);
+                    let a = Attempt { index, number: before + attempt, seconds, last: true, at };
+                    batch.records.push(id, a, Ok(&mut outputs.metrics));
+                    batch.pushed(at, slow);
                     break;
                 }
                 // An interrupted task is left pending: `--resume` runs it again.
                 Err(f) if f.class == FailureClass::Interrupted => break,
                 Err(f) => {
                     let last = attempt > self.cfg.retries || self.cancel.is_draining();
+                    batch.records.push(id, Attempt { index, number: before + attempt, seconds, last, at }, Err(f));
                     // Failures are handed over at once: --max-failures must stop promptly.
-                    batch.push(Pending { index, seconds, result: Err(f), last, at }, true);
+                    batch.pushed(at, true);
                     if last {
                         break;
                     }
@@ -391,23 +458,18 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Records attempts in the store and the journal (in that order, under one lock).
-    fn record_many(&self, items: &mut Vec<Pending>) {
-        let mut s = self.sink.lock().unwrap_or_else(|e| e.into_inner());
-        let s = &mut *s;
-        for p in items.drain(..) {
-            let id = self.idents[p.index as usize].0;
-            let metrics_iter = p.result.as_ref().map(|m| m.iter().map(|(k, v)| (k.as_ref(), v)));
-            let attempt = s.store.apply(p.index, None, p.seconds, metrics_iter);
-            if s.error.is_none() {
-                if let Err(e) = s.journal.append(id, attempt, p.seconds, p.result.as_ref().map(|m| m.as_slice())) {
-                    self.cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", s.journal.path().display())));
-                    s.error = Some(e);
-                }
-            }
-            if p.last {
-                self.stats.mark_finish(p.result.is_ok(), p.at);
-                if let Err(f) = &p.result {
+    /// Records attempts in the store and the journal (in that order, under one lock), and
+    /// empties `records`.
+    fn record_many(&self, records: &mut Records) {
+        let mut guard = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let s = &mut *guard;
+        for Pending { attempt: a, result } in &records.items {
+            let metrics = result.as_ref().map(|r| records.metrics[r.clone()].iter().map(|(k, v)| (k.as_ref(), v)));
+            s.store.apply(a.index, a.number, a.seconds, metrics);
+            if a.last {
+                self.stats.mark_finish(result.is_ok(), a.at);
+                if let Err(f) = result {
+                    let id = self.idents[a.index as usize].0;
                     if s.first_failures.len() < KEEP_FAILURES {
                         s.first_failures.push((id, f.to_string()));
                     }
@@ -418,6 +480,14 @@ impl Ctx<'_, '_> {
                 }
             }
         }
+        if s.error.is_none() {
+            if let Err(e) = s.journal.append_formatted(&records.lines) {
+                self.cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", s.journal.path().display())));
+                s.error = Some(e);
+            }
+        }
+        drop(guard);
+        records.clear();
     }
 
     /// On an I/O thread: writes a task's arrays, then records it done (or failed).
@@ -434,23 +504,19 @@ impl Ctx<'_, '_> {
             }
             Ok(bytes)
         })();
+        let mut records = Records::default();
+        let mut metrics = job.metrics;
+        let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
         match written {
             Ok(bytes) => {
                 self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-                let p = Pending {
-                    index: job.index,
-                    seconds: job.seconds,
-                    result: Ok(job.metrics),
-                    last: true,
-                    at: Instant::now(),
-                };
-                self.record_many(&mut vec![p]);
+                records.push(id, a, Ok(&mut metrics));
+                self.record_many(&mut records);
             }
             Err(e) => {
                 let f = TaskFailure::new(FailureClass::Io, e.to_string());
-                let p =
-                    Pending { index: job.index, seconds: job.seconds, result: Err(f), last: true, at: Instant::now() };
-                self.record_many(&mut vec![p]);
+                records.push(id, a, Err(f));
+                self.record_many(&mut records);
                 if is_fatal(&e) {
                     self.cancel.drain(StopReason::Io(e.to_string()));
                 }

@@ -56,46 +56,15 @@ impl JournalWriter {
         seconds: f64,
         result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
     ) -> io::Result<()> {
-        let l = &mut self.line;
-        l.clear();
-        let mut int = itoa::Buffer::new();
-        l.push_str("{\"task\":\"");
-        l.push_str(std::str::from_utf8(&task.hex()).expect("hex digits"));
-        l.push_str(if result.is_ok() {
-            "\",\"status\":\"done\",\"attempt\":"
-        } else {
-            "\",\"status\":\"failed\",\"attempt\":"
-        });
-        l.push_str(int.format(attempt));
-        l.push_str(",\"seconds\":");
-        crate::value::push_fixed6(l, seconds);
-        match result {
-            Ok(metrics) => {
-                l.push_str(",\"metrics\":{");
-                for (i, (k, v)) in metrics.iter().enumerate() {
-                    if i > 0 {
-                        l.push(',');
-                    }
-                    push_json_str(l, k);
-                    l.push(':');
-                    match v {
-                        Metric::Float(f) if f.is_finite() => crate::value::push_f64(l, *f),
-                        Metric::Float(f) => push_json_str(l, &f.to_string()),
-                        Metric::Int(i) => l.push_str(int.format(*i)),
-                        Metric::Str(s) => push_json_str(l, s),
-                    }
-                }
-                l.push('}');
-            }
-            Err(f) => {
-                l.push_str(",\"class\":\"");
-                l.push_str(f.class.as_str());
-                l.push_str("\",\"error\":");
-                push_json_str(l, &f.message);
-            }
-        }
-        l.push_str("}\n");
-        self.out.write_all(l.as_bytes())
+        self.line.clear();
+        format_record(&mut self.line, task, attempt, seconds, result);
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    /// Appends records already formatted by [`format_record`] (whole lines).
+    pub fn append_formatted(&mut self, lines: &str) -> io::Result<()> {
+        debug_assert!(lines.is_empty() || lines.ends_with('\n'));
+        self.out.write_all(lines.as_bytes())
     }
 
     /// Writes buffered records to the file.
@@ -108,6 +77,54 @@ impl JournalWriter {
         self.flush()?;
         self.out.get_ref().sync_data()
     }
+}
+
+/// Appends the journal line (newline included) recording a finished attempt to `l`. Workers
+/// format their records with this before taking the journal's lock.
+pub fn format_record(
+    l: &mut String,
+    task: TaskId,
+    attempt: u32,
+    seconds: f64,
+    result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
+) {
+    let mut int = itoa::Buffer::new();
+    l.push_str("{\"task\":\"");
+    l.push_str(std::str::from_utf8(&task.hex()).expect("hex digits"));
+    l.push_str(if result.is_ok() {
+        "\",\"status\":\"done\",\"attempt\":"
+    } else {
+        "\",\"status\":\"failed\",\"attempt\":"
+    });
+    l.push_str(int.format(attempt));
+    l.push_str(",\"seconds\":");
+    crate::value::push_fixed6(l, seconds);
+    match result {
+        Ok(metrics) => {
+            l.push_str(",\"metrics\":{");
+            for (i, (k, v)) in metrics.iter().enumerate() {
+                if i > 0 {
+                    l.push(',');
+                }
+                push_json_str(l, k);
+                l.push(':');
+                match v {
+                    Metric::Float(f) if f.is_finite() => crate::value::push_f64(l, *f),
+                    Metric::Float(f) => push_json_str(l, &f.to_string()),
+                    Metric::Int(i) => l.push_str(int.format(*i)),
+                    Metric::Str(s) => push_json_str(l, s),
+                }
+            }
+            l.push('}');
+        }
+        Err(f) => {
+            l.push_str(",\"class\":\"");
+            l.push_str(f.class.as_str());
+            l.push_str("\",\"error\":");
+            push_json_str(l, &f.message);
+        }
+    }
+    l.push_str("}\n");
 }
 
 fn push_json_str(out: &mut String, s: &str) {

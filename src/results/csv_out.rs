@@ -116,19 +116,14 @@ impl Rows<'_> {
             }
             cells.iter_mut().for_each(|c| *c = None);
             let (mut class, mut error) = ("", "");
-            match &row.detail {
-                Detail::Metrics(ms) => {
-                    for (k, v) in ms.iter() {
-                        if let Some(pos) = self.metrics.iter().position(|m| m == k) {
-                            cells[pos] = Some(v);
-                        }
-                    }
+            for (k, v) in row.detail.metrics() {
+                if let Some(pos) = self.metrics.iter().position(|m| m == k) {
+                    cells[pos] = Some(v);
                 }
-                Detail::Failed(c, m) => {
-                    class = c.as_str();
-                    error = m;
-                }
-                Detail::None => {}
+            }
+            if let Detail::Failed(c, m) = &row.detail {
+                class = c.as_str();
+                error = m;
             }
             for c in &cells {
                 w.push(b',');

@@ -38,10 +38,23 @@ pub enum Detail {
     /// Nothing (pending).
     #[default]
     None,
+    /// The one metric of a done task that has exactly one (kept inline: no allocation per row).
+    One((u32, Metric)),
     /// Metrics of a done task, keyed by interned metric name.
     Metrics(Box<[(u32, Metric)]>),
     /// Why the last attempt failed.
     Failed(FailureClass, Box<str>),
+}
+
+impl Detail {
+    /// The metrics of a done task, keyed by interned metric name (empty otherwise).
+    pub fn metrics(&self) -> &[(u32, Metric)] {
+        match self {
+            Detail::One(m) => std::slice::from_ref(m),
+            Detail::Metrics(ms) => ms,
+            Detail::None | Detail::Failed(..) => &[],
+        }
+    }
 }
 
 /// One task's row.
@@ -126,25 +139,28 @@ impl Store {
         }
     }
 
-    /// Applies one attempt's outcome to row `index`; returns the attempt number it had.
-    /// A done task stays done: a later failure from an overlapping run does not undo it.
+    /// Applies the outcome of attempt number `attempt` to row `index`. A done task stays
+    /// done: a later failure from an overlapping run does not undo it.
     pub fn apply<'m>(
         &mut self,
         index: u64,
-        attempt: Option<u32>,
+        attempt: u32,
         seconds: f64,
         result: Result<impl IntoIterator<Item = (&'m str, &'m Metric)>, &TaskFailure>,
-    ) -> u32 {
-        let attempt = attempt.unwrap_or(self.rows[index as usize].attempts + 1);
+    ) {
         match result {
             Ok(metrics) => {
-                let metrics: Box<[(u32, Metric)]> =
-                    metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone())).collect();
+                let mut metrics = metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone()));
+                let detail = match (metrics.next(), metrics.next()) {
+                    (None, _) => Detail::Metrics(Box::new([])),
+                    (Some(one), None) => Detail::One(one),
+                    (Some(a), Some(b)) => Detail::Metrics([a, b].into_iter().chain(metrics).collect()),
+                };
                 let row = &mut self.rows[index as usize];
                 row.attempts = row.attempts.max(attempt);
                 row.status = Status::Done;
                 row.seconds = seconds as f32;
-                row.detail = Detail::Metrics(metrics);
+                row.detail = detail;
             }
             Err(f) => {
                 let row = &mut self.rows[index as usize];
@@ -156,17 +172,16 @@ impl Store {
                 }
             }
         }
-        attempt
     }
 
     /// Applies a journal record (ignored when its task is not in this grid).
     pub fn apply_record(&mut self, index: &IdIndex, r: Record<'_>) {
         let Some(&i) = index.get(&r.task) else { return };
         if r.done {
-            self.apply(i, Some(r.attempt), r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+            self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {
             let (class, msg) = r.failure.unwrap_or((FailureClass::Error, "".into()));
-            self.apply(i, Some(r.attempt), r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+            self.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
         }
     }
 
