@@ -56,20 +56,26 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
         head.write_record(&header)?;
         out.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
 
+        // Window w+1 is formatted while window w is written; two windows are alive at a time.
         let n = store.rows.len();
         let window = CHUNK * rayon::current_num_threads().max(1) * 2;
+        let mut formatted: Vec<Vec<u8>> = Vec::new();
         let mut start = 0;
-        while start < n {
+        while start < n || !formatted.is_empty() {
             let end = (start + window).min(n);
-            let chunks: Vec<Vec<u8>> = (start..end)
-                .step_by(CHUNK)
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(|s| rows.format(s, (s + CHUNK).min(end)))
-                .collect();
-            for c in chunks {
-                out.write_all(&c)?;
-            }
+            let (next, written) = rayon::join(
+                || {
+                    (start..end)
+                        .step_by(CHUNK)
+                        .collect::<Vec<_>>()
+                        .into_par_iter()
+                        .map(|s| rows.format(s, (s + CHUNK).min(end)))
+                        .collect::<Vec<Vec<u8>>>()
+                },
+                || formatted.iter().try_for_each(|c| out.write_all(c)),
+            );
+            written?;
+            formatted = next;
             start = end;
         }
         Ok(())
