@@ -85,10 +85,7 @@ impl Value {
     /// Appends the value as text (shortest round-trip form for floats) to `out`.
     pub fn write_text(&self, out: &mut String) {
         match self {
-            Value::Int(i) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
             Value::Float(f) => push_f64(out, *f),
             Value::Str(s) => out.push_str(s),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -108,19 +105,23 @@ impl Value {
     }
 }
 
-/// Appends a float in its shortest round-trip form (`0.1`, `1e-7`, `inf`, `NaN`), the form
-/// pandas and numpy read back to the same bits.
-pub fn push_f64(out: &mut String, f: f64) {
+/// A float in its shortest round-trip form (`0.1`, `1e-7`, `inf`, `NaN`), the form pandas
+/// and numpy read back to the same bits. `buf` holds the digits.
+pub fn f64_text(f: f64, buf: &mut ryu::Buffer) -> &str {
     if f.is_finite() {
-        let mut b = ryu::Buffer::new();
-        out.push_str(b.format_finite(f));
+        buf.format_finite(f)
     } else if f.is_nan() {
-        out.push_str("NaN");
+        "NaN"
     } else if f > 0.0 {
-        out.push_str("inf");
+        "inf"
     } else {
-        out.push_str("-inf");
+        "-inf"
     }
+}
+
+/// Appends a float in its shortest round-trip form (see [`f64_text`]).
+pub fn push_f64(out: &mut String, f: f64) {
+    out.push_str(f64_text(f, &mut ryu::Buffer::new()));
 }
 
 /// `x` rounded to microseconds as (whole, millionths): the six-decimal form of durations in
@@ -131,14 +132,13 @@ pub fn micros_parts(x: f64) -> (u64, u64) {
 }
 
 /// Appends `whole.millionths` with exactly six decimals.
-pub fn push_fixed6(out: &mut String, x: f64) {
+pub fn push_fixed6(out: &mut Vec<u8>, x: f64) {
     let (whole, frac) = micros_parts(x);
     let mut b = itoa::Buffer::new();
-    out.push_str(b.format(whole));
-    out.push('.');
-    let digits = b.format(frac);
-    out.push_str(&"000000"[digits.len()..]);
-    out.push_str(digits);
+    out.extend_from_slice(b.format(whole).as_bytes());
+    // The millionths as six digits: 1_000_000 + frac has seven, the first a 1.
+    out.push(b'.');
+    out.extend_from_slice(&b.format(1_000_000 + frac).as_bytes()[1..]);
 }
 
 impl fmt::Display for Value {

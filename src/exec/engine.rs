@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -116,7 +116,7 @@ struct Records {
     /// The metrics of the done items, one after another.
     metrics: Vec<(Cow<'static, str>, Metric)>,
     /// Their journal lines.
-    lines: String,
+    lines: Vec<u8>,
 }
 
 impl Records {
@@ -231,12 +231,17 @@ pub fn execute(
     let n = rows.len() as u64;
     // One pass: the selected tasks not yet done run; the selected ones already done are counted.
     let already = AtomicU64::new(0);
+    let tried_before = AtomicBool::new(false);
     let pending = |i: u64| {
-        let done = rows[i as usize].status == Status::Done;
-        if done {
+        let row = &rows[i as usize];
+        if row.status == Status::Done {
             already.fetch_add(1, Ordering::Relaxed);
+            return false;
         }
-        !done
+        if row.attempts > 0 {
+            tried_before.store(true, Ordering::Relaxed);
+        }
+        true
     };
     let to_run: Vec<u64> = match &cfg.selection {
         Selection::Indices(v) => v.iter().copied().filter(|&i| i < n && pending(i)).collect(),
@@ -247,8 +252,10 @@ pub fn execute(
     };
     let already_done = already.into_inner();
     // Attempts earlier runs made (failed tasks run again); this run numbers its own after them.
-    let prior: HashMap<u64, u32> =
-        to_run.iter().filter_map(|&i| Some((i, rows[i as usize].attempts)).filter(|&(_, a)| a > 0)).collect();
+    let prior: HashMap<u64, u32> = match tried_before.into_inner() {
+        true => to_run.iter().filter_map(|&i| Some((i, rows[i as usize].attempts)).filter(|&(_, a)| a > 0)).collect(),
+        false => HashMap::new(),
+    };
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let failed_tasks = AtomicU64::new(0);

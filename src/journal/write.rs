@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub struct JournalWriter {
     path: PathBuf,
     out: BufWriter<File>,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl JournalWriter {
@@ -31,7 +31,7 @@ impl JournalWriter {
                 f.write_all(b"\n")?;
             }
         }
-        let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), line: String::new() };
+        let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), line: Vec::new() };
         let header = serde_json::json!({
             "sweep_journal": super::VERSION,
             "shard": shard,
@@ -58,13 +58,13 @@ impl JournalWriter {
     ) -> io::Result<()> {
         self.line.clear();
         format_record(&mut self.line, task, attempt, seconds, result);
-        self.out.write_all(self.line.as_bytes())
+        self.out.write_all(&self.line)
     }
 
     /// Appends records already formatted by [`format_record`] (whole lines).
-    pub fn append_formatted(&mut self, lines: &str) -> io::Result<()> {
-        debug_assert!(lines.is_empty() || lines.ends_with('\n'));
-        self.out.write_all(lines.as_bytes())
+    pub fn append_formatted(&mut self, lines: &[u8]) -> io::Result<()> {
+        debug_assert!(lines.is_empty() || lines.ends_with(b"\n"));
+        self.out.write_all(lines)
     }
 
     /// Writes buffered records to the file.
@@ -82,57 +82,60 @@ impl JournalWriter {
 /// Appends the journal line (newline included) recording a finished attempt to `l`. Workers
 /// format their records with this before taking the journal's lock.
 pub fn format_record(
-    l: &mut String,
+    l: &mut Vec<u8>,
     task: TaskId,
     attempt: u32,
     seconds: f64,
     result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
 ) {
     let mut int = itoa::Buffer::new();
-    l.push_str("{\"task\":\"");
-    l.push_str(std::str::from_utf8(&task.hex()).expect("hex digits"));
-    l.push_str(if result.is_ok() {
-        "\",\"status\":\"done\",\"attempt\":"
+    l.reserve(128);
+    l.extend_from_slice(b"{\"task\":\"");
+    l.extend_from_slice(&task.hex());
+    l.extend_from_slice(if result.is_ok() {
+        b"\",\"status\":\"done\",\"attempt\":"
     } else {
-        "\",\"status\":\"failed\",\"attempt\":"
+        b"\",\"status\":\"failed\",\"attempt\":"
     });
-    l.push_str(int.format(attempt));
-    l.push_str(",\"seconds\":");
+    l.extend_from_slice(int.format(attempt).as_bytes());
+    l.extend_from_slice(b",\"seconds\":");
     crate::value::push_fixed6(l, seconds);
     match result {
         Ok(metrics) => {
-            l.push_str(",\"metrics\":{");
+            l.extend_from_slice(b",\"metrics\":{");
             for (i, (k, v)) in metrics.iter().enumerate() {
                 if i > 0 {
-                    l.push(',');
+                    l.push(b',');
                 }
                 push_json_str(l, k);
-                l.push(':');
+                l.push(b':');
                 match v {
-                    Metric::Float(f) if f.is_finite() => crate::value::push_f64(l, *f),
+                    Metric::Float(f) if f.is_finite() => {
+                        l.extend_from_slice(ryu::Buffer::new().format_finite(*f).as_bytes())
+                    }
                     Metric::Float(f) => push_json_str(l, &f.to_string()),
-                    Metric::Int(i) => l.push_str(int.format(*i)),
+                    Metric::Int(i) => l.extend_from_slice(int.format(*i).as_bytes()),
                     Metric::Str(s) => push_json_str(l, s),
                 }
             }
-            l.push('}');
+            l.push(b'}');
         }
         Err(f) => {
-            l.push_str(",\"class\":\"");
-            l.push_str(f.class.as_str());
-            l.push_str("\",\"error\":");
+            l.extend_from_slice(b",\"class\":\"");
+            l.extend_from_slice(f.class.as_str().as_bytes());
+            l.extend_from_slice(b"\",\"error\":");
             push_json_str(l, &f.message);
         }
     }
-    l.push_str("}\n");
+    l.extend_from_slice(b"}\n");
 }
 
-fn push_json_str(out: &mut String, s: &str) {
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     } else {
-        out.push_str(&serde_json::to_string(s).expect("strings serialize"));
+        out.extend_from_slice(serde_json::to_string(s).expect("strings serialize").as_bytes());
     }
 }

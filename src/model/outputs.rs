@@ -45,10 +45,7 @@ impl Metric {
     pub fn write_text(&self, out: &mut String) {
         match self {
             Metric::Float(f) => crate::value::push_f64(out, *f),
-            Metric::Int(i) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{i}");
-            }
+            Metric::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
             Metric::Str(s) => out.push_str(s),
         }
     }

@@ -1,7 +1,9 @@
 //! Writing `results.csv`: one row per task in grid order.
 
 use super::{Detail, Status, Store};
+use crate::model::Metric;
 use crate::spec::{Spec, TaskKind};
+use crate::value::f64_text;
 use rayon::prelude::*;
 use std::io::{self, Write};
 use std::path::Path;
@@ -96,8 +98,8 @@ impl Rows<'_> {
         let grid = &self.spec.grid;
         let mut w = Vec::with_capacity((end - start) * 96);
         let mut int = itoa::Buffer::new();
-        let mut text = String::new();
-        let mut cells: Vec<Option<&crate::model::Metric>> = vec![None; self.metrics.len()];
+        let mut float = ryu::Buffer::new();
+        let mut cells: Vec<Option<&Metric>> = vec![None; self.metrics.len()];
         for i in start..end {
             let (id, seed) = self.store.idents[i];
             let row = &self.store.rows[i];
@@ -118,7 +120,7 @@ impl Rows<'_> {
             w.extend_from_slice(int.format(row.attempts).as_bytes());
             w.push(b',');
             if row.status != Status::Pending {
-                push_seconds(&mut w, row.seconds);
+                crate::value::push_fixed6(&mut w, row.seconds as f64);
             }
             cells.iter_mut().for_each(|c| *c = None);
             let (mut class, mut error) = ("", "");
@@ -133,10 +135,12 @@ impl Rows<'_> {
             }
             for c in &cells {
                 w.push(b',');
-                if let Some(v) = c {
-                    text.clear();
-                    v.write_text(&mut text);
-                    push_field(&mut w, text.as_bytes());
+                // Numbers never need quoting.
+                match c {
+                    Some(Metric::Float(f)) => w.extend_from_slice(f64_text(*f, &mut float).as_bytes()),
+                    Some(Metric::Int(i)) => w.extend_from_slice(int.format(*i).as_bytes()),
+                    Some(Metric::Str(s)) => push_field(&mut w, s.as_bytes()),
+                    None => {}
                 }
             }
             w.push(b',');
@@ -165,13 +169,6 @@ fn push_field(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// Seconds with six decimals (microseconds).
-fn push_seconds(out: &mut Vec<u8>, seconds: f32) {
-    let mut text = String::with_capacity(16);
-    crate::value::push_fixed6(&mut text, seconds as f64);
-    out.extend_from_slice(text.as_bytes());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,9 +188,10 @@ mod tests {
     #[test]
     fn seconds_have_six_decimals() {
         let mut out = Vec::new();
-        push_seconds(&mut out, 1.5);
-        out.push(b' ');
-        push_seconds(&mut out, 0.000042);
-        assert_eq!(String::from_utf8(out).unwrap(), "1.500000 0.000042");
+        for x in [1.5, 0.000042, 0.0, 12.3456789, 0.9999996, -1.0, f64::NAN] {
+            crate::value::push_fixed6(&mut out, x);
+            out.push(b' ');
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "1.500000 0.000042 0.000000 12.345679 1.000000 0.000000 0.000000 ");
     }
 }
