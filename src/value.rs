@@ -125,20 +125,35 @@ pub fn push_f64(out: &mut String, f: f64) {
 }
 
 /// `x` rounded to microseconds as (whole, millionths): the six-decimal form of durations in
-/// the journal and `results.csv`.
+/// the journal and `results.csv`. Halves round away from zero; negative, NaN and infinite
+/// durations count as 0.
 pub fn micros_parts(x: f64) -> (u64, u64) {
-    let micros = if x.is_finite() && x > 0.0 { (x * 1e6).round() as u64 } else { 0 };
+    let micros = if x.is_finite() && x > 0.0 {
+        // Rounded by hand: `f64::round` is a library call on baseline x86-64. Both steps are
+        // exact for any duration below 2^52 microseconds (142 years).
+        let y = x * 1e6;
+        let t = y as u64;
+        t + u64::from(y - t as f64 >= 0.5)
+    } else {
+        0
+    };
     (micros / 1_000_000, micros % 1_000_000)
 }
 
 /// Appends `whole.millionths` with exactly six decimals.
 pub fn push_fixed6(out: &mut Vec<u8>, x: f64) {
-    let (whole, frac) = micros_parts(x);
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(whole).as_bytes());
-    // The millionths as six digits: 1_000_000 + frac has seven, the first a 1.
-    out.push(b'.');
-    out.extend_from_slice(&b.format(1_000_000 + frac).as_bytes()[1..]);
+    let (whole, mut frac) = micros_parts(x);
+    if whole == 0 {
+        out.push(b'0');
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+    }
+    let mut digits = *b".000000";
+    for d in digits[1..].iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    out.extend_from_slice(&digits);
 }
 
 impl fmt::Display for Value {
@@ -181,6 +196,27 @@ mod tests {
         assert_eq!(Value::Float(-0.0).canonical(), Value::Float(0.0).canonical());
         assert_eq!(Value::from("a\"b").canonical(), "s:\"a\\\"b\"");
         assert_eq!(Value::Bool(true).canonical(), "b:true");
+    }
+
+    #[test]
+    fn micros_round_like_f64_round() {
+        let mut xs = vec![0.0, 1e-7, 4.999e-7, 5e-7, 0.0000015, 0.0000025, 1.0, 59.9999995, 1e9 + 0.5e-6];
+        // Pseudo-random durations over many magnitudes, and exact half-microseconds.
+        let mut u = 0x9e3779b97f4a7c15u64;
+        for _ in 0..100_000 {
+            u ^= u << 13;
+            u ^= u >> 7;
+            u ^= u << 17;
+            xs.push((u >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((u % 12) as i32 - 6));
+            xs.push(((u % 1_000_000_000) as f64 + 0.5) / 1e6);
+        }
+        for x in xs {
+            let want = (x * 1e6).round() as u64;
+            assert_eq!(micros_parts(x), (want / 1_000_000, want % 1_000_000), "{x}");
+        }
+        assert_eq!(micros_parts(-1.0), (0, 0));
+        assert_eq!(micros_parts(f64::NAN), (0, 0));
+        assert_eq!(micros_parts(f64::INFINITY), (0, 0));
     }
 
     #[test]

@@ -166,6 +166,8 @@ struct Batch<'c, 'a, 's> {
     since: Option<Instant>,
     /// The worker's output collector, reused task after task.
     outputs: Option<Outputs>,
+    /// The worker's model parameters, updated task after task.
+    values: Vec<crate::Value>,
 }
 
 const BATCH_LEN: usize = 256;
@@ -173,7 +175,7 @@ const BATCH_AGE: Duration = Duration::from_millis(20);
 
 impl<'c, 'a, 's> Batch<'c, 'a, 's> {
     fn new(ctx: &'c Ctx<'a, 's>) -> Self {
-        Batch { ctx, records: Records::default(), since: None, outputs: None }
+        Batch { ctx, records: Records::default(), since: None, outputs: None, values: Vec::new() }
     }
 
     /// Call after pushing a record at `at`: hands the batch over when it is due.
@@ -379,7 +381,7 @@ impl Ctx<'_, '_> {
                 })
             });
             outputs.clear();
-            let result = self.attempt(index, id, seed, outputs);
+            let result = self.attempt(index, (id, seed), outputs, &mut batch.values);
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
             let slow = seconds > 1e-3;
@@ -420,27 +422,32 @@ impl Ctx<'_, '_> {
         self.stats.set_running(None);
     }
 
-    fn attempt(&self, index: u64, id: TaskId, seed: u64, outputs: &mut Outputs) -> Result<(), TaskFailure> {
+    /// Runs one attempt. `values` is the worker's parameter buffer, kept from task to task.
+    fn attempt(
+        &self,
+        index: u64,
+        (id, seed): (TaskId, u64),
+        outputs: &mut Outputs,
+        values: &mut Vec<crate::Value>,
+    ) -> Result<(), TaskFailure> {
         let (point, replicate) = self.spec.grid.locate(index);
         match &self.spec.task {
             TaskKind::Model(mt) => {
-                thread_local! {
-                    static VALUES: std::cell::RefCell<Vec<crate::Value>> = const { std::cell::RefCell::new(Vec::new()) };
+                if values.is_empty() {
+                    mt.values_at(&self.spec.grid, point, values);
+                } else {
+                    mt.update_values(&self.spec.grid, point, values);
                 }
-                VALUES.with(|v| {
-                    let mut values = v.borrow_mut();
-                    mt.values_at(&self.spec.grid, point, &mut values);
-                    let params = Params::new(&mt.specs, &values);
-                    if let Err(m) = mt.model.check(&params) {
-                        return Err(TaskFailure::new(FailureClass::Error, format!("invalid parameters: {m}")));
-                    }
-                    let mut rng = TaskRng::seed_from_u64(seed);
-                    match panic::catch(|| mt.model.run(&params, &mut rng, outputs)) {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(e)) => Err(TaskFailure::new(FailureClass::Error, e.0)),
-                        Err(msg) => Err(TaskFailure::new(FailureClass::Panic, msg)),
-                    }
-                })
+                let params = Params::new(&mt.specs, values);
+                if let Err(m) = mt.model.check(&params) {
+                    return Err(TaskFailure::new(FailureClass::Error, format!("invalid parameters: {m}")));
+                }
+                let mut rng = TaskRng::seed_from_u64(seed);
+                match panic::catch(|| mt.model.run(&params, &mut rng, outputs)) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(TaskFailure::new(FailureClass::Error, e.0)),
+                    Err(msg) => Err(TaskFailure::new(FailureClass::Panic, msg)),
+                }
             }
             TaskKind::Command(cmd) => {
                 let grid = &self.spec.grid;
@@ -470,11 +477,15 @@ impl Ctx<'_, '_> {
     fn record_many(&self, records: &mut Records) {
         let mut guard = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
+        let (mut done, mut failed) = (0, 0);
         for Pending { attempt: a, result } in &records.items {
             let metrics = result.as_ref().map(|r| records.metrics[r.clone()].iter().map(|(k, v)| (k.as_ref(), v)));
             s.store.apply(a.index, a.number, a.seconds, metrics);
             if a.last {
-                self.stats.mark_finish(result.is_ok(), a.at);
+                match result {
+                    Ok(_) => done += 1,
+                    Err(_) => failed += 1,
+                }
                 if let Err(f) = result {
                     let id = self.idents[a.index as usize].0;
                     if s.first_failures.len() < KEEP_FAILURES {
@@ -486,6 +497,9 @@ impl Ctx<'_, '_> {
                     }
                 }
             }
+        }
+        if let Some(last) = records.items.last() {
+            self.stats.mark_finished(done, failed, last.attempt.at);
         }
         if s.error.is_none() {
             if let Err(e) = s.journal.append_formatted(&records.lines) {

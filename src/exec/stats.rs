@@ -57,12 +57,13 @@ impl Stats {
         self.elapsed().saturating_sub(Duration::from_millis(self.last_finish_ms.load(Ordering::Relaxed)))
     }
 
-    /// Counts a finished task; `at` is when it finished (the caller has just read the clock).
-    pub(crate) fn mark_finish(&self, done: bool, at: Instant) {
-        if done {
-            self.done.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.failed.fetch_add(1, Ordering::Relaxed);
+    /// Counts `done` and `failed` finished tasks; `at` is when the last of them finished.
+    pub(crate) fn mark_finished(&self, done: u64, failed: u64, at: Instant) {
+        if done > 0 {
+            self.done.fetch_add(done, Ordering::Relaxed);
+        }
+        if failed > 0 {
+            self.failed.fetch_add(failed, Ordering::Relaxed);
         }
         let ms = at.saturating_duration_since(self.started).as_millis() as u64;
         self.last_finish_ms.fetch_max(ms, Ordering::Relaxed);

@@ -140,7 +140,7 @@ mod tests {
         // Past the threshold: the running task is named.
         assert_eq!(stuck_note(&stats, Duration::ZERO), " | slowest running: task 0000000000000abc for 0s");
         // A task finishing restarts the clock.
-        stats.mark_finish(true, Instant::now());
+        stats.mark_finished(1, 0, Instant::now());
         assert_eq!(stuck_note(&stats, Duration::from_secs(3600)), "");
         stats.set_running(None);
         assert_eq!(stuck_note(&stats, Duration::ZERO), "");

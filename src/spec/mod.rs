@@ -79,6 +79,21 @@ impl ModelTask {
             Source::Column(c) => grid.value(point, *c).clone(),
         }));
     }
+
+    /// Moves `values`, filled by this task's [`values_at`](Self::values_at) for some point,
+    /// to grid point `point`: only the swept parameters change.
+    pub fn update_values(&self, grid: &Grid, point: u64, values: &mut [Value]) {
+        debug_assert_eq!(values.len(), self.sources.len());
+        for (v, s) in values.iter_mut().zip(&self.sources) {
+            if let Source::Column(c) = s {
+                match (&*v, grid.value(point, *c)) {
+                    // Same string: skip the shared reference count.
+                    (Value::Str(a), Value::Str(b)) if std::sync::Arc::ptr_eq(a, b) => {}
+                    (_, new) => *v = new.clone(),
+                }
+            }
+        }
+    }
 }
 
 impl TaskKind {
