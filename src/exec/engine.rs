@@ -9,7 +9,7 @@ use crate::model::{Metric, Outputs, Params, TaskRng};
 use crate::outdir::OutDir;
 use crate::results::{Status, Store};
 use crate::spec::{Spec, TaskKind};
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -82,11 +82,66 @@ pub struct RunOutcome {
 /// Keep this many failure messages for the summary.
 const KEEP_FAILURES: usize = 5;
 
+/// What the run records under its lock: every attempt's row, and the first failures.
 struct Sink<'a> {
-    journal: &'a mut JournalWriter,
     store: &'a mut Store,
-    error: Option<io::Error>,
     first_failures: Vec<(TaskId, String)>,
+}
+
+/// What the journal thread receives.
+enum JournalMsg {
+    /// Whole journal lines, recorded in the store already.
+    Lines(Vec<u8>),
+    /// Nothing more will come.
+    End,
+}
+
+/// Buffered records reach the journal file at most this long after they are written.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// Appends the lines it receives to `journal`, flushing within [`FLUSH_EVERY`], and hands
+/// emptied buffers back through `spare`. Workers never wait on the file: a slow disk holds
+/// them up only once `lines` is full. Returns the first write error (after which it writes
+/// nothing more and stops the run).
+fn journal_thread(
+    journal: &mut JournalWriter,
+    lines: Receiver<JournalMsg>,
+    spare: Sender<Vec<u8>>,
+    cancel: &Cancel,
+) -> Option<io::Error> {
+    let mut error: Option<io::Error> = None;
+    let fail = |e: io::Error, journal: &JournalWriter, error: &mut Option<io::Error>| {
+        cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", journal.path().display())));
+        error.get_or_insert(e);
+    };
+    let mut unflushed_since: Option<Instant> = None;
+    loop {
+        let msg = match unflushed_since {
+            None => lines.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => lines.recv_timeout(FLUSH_EVERY.saturating_sub(t.elapsed())),
+        };
+        match msg {
+            Ok(JournalMsg::Lines(mut buf)) => {
+                if error.is_none() {
+                    match journal.append_formatted(&buf) {
+                        Ok(()) => _ = unflushed_since.get_or_insert_with(Instant::now),
+                        Err(e) => fail(e, journal, &mut error),
+                    }
+                }
+                buf.clear();
+                let _ = spare.try_send(buf);
+            }
+            Ok(JournalMsg::End) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if unflushed_since.is_some_and(|t| t.elapsed() >= FLUSH_EVERY) {
+            unflushed_since = None;
+            if let Err(e) = journal.flush() {
+                fail(e, journal, &mut error);
+            }
+        }
+    }
+    error
 }
 
 /// A finished attempt of task `index`.
@@ -261,9 +316,10 @@ pub fn execute(
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let failed_tasks = AtomicU64::new(0);
-    let sink = Mutex::new(Sink { journal, store, error: None, first_failures: Vec::new() });
-    // Dropping the sender tells the ticker the tasks are over (without waiting out its sleep).
-    let (finished, ticks) = bounded::<()>(0);
+    let sink = Mutex::new(Sink { store, first_failures: Vec::new() });
+    // A few batches of lines in flight; the journal thread hands their buffers back for reuse.
+    let (lines_tx, lines_rx) = bounded::<JournalMsg>(16);
+    let (spare_tx, spare_rx) = bounded::<Vec<u8>>(16);
     let jobs = cfg.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -282,57 +338,57 @@ pub fn execute(
         cancel,
         stats,
         sink: &sink,
+        journal: lines_tx,
+        spare: spare_rx,
         idents: &idents,
         prior: &prior,
         failed_tasks: &failed_tasks,
         supervisor: supervisor.as_deref(),
     };
 
-    std::thread::scope(|scope| {
+    let journal_error = std::thread::scope(|scope| {
+        let journal = &mut *journal;
+        let writer = std::thread::Builder::new()
+            .name("sweep-journal".into())
+            .spawn_scoped(scope, move || journal_thread(journal, lines_rx, spare_tx, cancel))
+            .expect("spawn the journal thread");
         let (tx, rx) = bounded::<WriteJob>(cfg.io_threads.max(1) * 4);
-        for i in 0..cfg.io_threads.max(1) {
-            let rx = rx.clone();
-            let ctx = &ctx;
-            std::thread::Builder::new()
-                .name(format!("sweep-io-{i}"))
-                .spawn_scoped(scope, move || {
-                    for job in rx {
-                        ctx.write_outputs(job);
-                    }
-                })
-                .expect("spawn an I/O thread");
-        }
+        let io: Vec<_> = (0..cfg.io_threads.max(1))
+            .map(|i| {
+                let rx = rx.clone();
+                let ctx = &ctx;
+                std::thread::Builder::new()
+                    .name(format!("sweep-io-{i}"))
+                    .spawn_scoped(scope, move || {
+                        for job in rx {
+                            ctx.write_outputs(job);
+                        }
+                    })
+                    .expect("spawn an I/O thread")
+            })
+            .collect();
         drop(rx);
-        let sink = &sink;
-        let ticker = scope.spawn(move || {
-            // Records reach the file within a second even when no task finishes.
-            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = ticks.recv_timeout(Duration::from_millis(200))
-            {
-                if let Ok(mut s) = sink.lock() {
-                    if let Err(e) = s.journal.flush() {
-                        s.error.get_or_insert(e);
-                    }
-                }
-            }
-        });
         pool.install(|| {
             to_run
                 .par_iter()
                 .with_max_len(1024)
                 .for_each_with((tx, Batch::new(&ctx)), |(tx, batch), &i| ctx.run_task(i, tx, batch));
         });
-        // The I/O threads drain the queue and exit once every sender is gone.
-        drop(finished);
-        let _ = ticker.join();
+        // The I/O threads drain the queue and exit once every sender is gone; then no record
+        // can follow the end marker.
+        for t in io {
+            let _ = t.join();
+        }
+        let _ = ctx.journal.send(JournalMsg::End);
+        writer.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
-    let sink = sink.into_inner().unwrap_or_else(|e| e.into_inner());
-    let Sink { journal, store, error, first_failures } = sink;
+    let Sink { store, first_failures } = sink.into_inner().unwrap_or_else(|e| e.into_inner());
     // Flushed, not fsynced: the journal survives a killed process as it is; after a machine
     // crash, records the OS had not yet written are simply run again by `--resume`.
     journal.flush()?;
     store.idents = idents;
-    if let Some(e) = error {
+    if let Some(e) = journal_error {
         return Err(e);
     }
     Ok(RunOutcome {
@@ -354,6 +410,10 @@ struct Ctx<'a, 's> {
     cancel: &'a Arc<Cancel>,
     stats: &'a Arc<Stats>,
     sink: &'a Mutex<Sink<'s>>,
+    /// To the journal thread.
+    journal: Sender<JournalMsg>,
+    /// Line buffers the journal thread is done with.
+    spare: Receiver<Vec<u8>>,
     idents: &'a [(TaskId, u64)],
     prior: &'a HashMap<u64, u32>,
     failed_tasks: &'a AtomicU64,
@@ -501,13 +561,12 @@ impl Ctx<'_, '_> {
         if let Some(last) = records.items.last() {
             self.stats.mark_finished(done, failed, last.attempt.at);
         }
-        if s.error.is_none() {
-            if let Err(e) = s.journal.append_formatted(&records.lines) {
-                self.cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", s.journal.path().display())));
-                s.error = Some(e);
-            }
-        }
         drop(guard);
+        if !records.lines.is_empty() {
+            let lines = std::mem::replace(&mut records.lines, self.spare.try_recv().unwrap_or_default());
+            // Fails only once the journal thread has stopped, and then the run is ending anyway.
+            let _ = self.journal.send(JournalMsg::Lines(lines));
+        }
         records.clear();
     }
 
