@@ -221,8 +221,9 @@ struct Batch<'c, 'a, 's> {
     since: Option<Instant>,
     /// The worker's output collector, reused task after task.
     outputs: Option<Outputs>,
-    /// The worker's model parameters, updated task after task.
+    /// The worker's model parameters, updated task after task, and the grid point they are for.
     values: Vec<crate::Value>,
+    values_point: u64,
 }
 
 const BATCH_LEN: usize = 256;
@@ -230,7 +231,7 @@ const BATCH_AGE: Duration = Duration::from_millis(20);
 
 impl<'c, 'a, 's> Batch<'c, 'a, 's> {
     fn new(ctx: &'c Ctx<'a, 's>) -> Self {
-        Batch { ctx, records: Records::default(), since: None, outputs: None, values: Vec::new() }
+        Batch { ctx, records: Records::default(), since: None, outputs: None, values: Vec::new(), values_point: 0 }
     }
 
     /// Call after pushing a record at `at`: hands the batch over when it is due.
@@ -441,7 +442,7 @@ impl Ctx<'_, '_> {
                 })
             });
             outputs.clear();
-            let result = self.attempt(index, (id, seed), outputs, &mut batch.values);
+            let result = self.attempt(index, (id, seed), outputs, (&mut batch.values, &mut batch.values_point));
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
             let slow = seconds > 1e-3;
@@ -482,22 +483,25 @@ impl Ctx<'_, '_> {
         self.stats.set_running(None);
     }
 
-    /// Runs one attempt. `values` is the worker's parameter buffer, kept from task to task.
+    /// Runs one attempt. `values` is the worker's parameter buffer, kept from task to task,
+    /// with the grid point it holds.
     fn attempt(
         &self,
         index: u64,
         (id, seed): (TaskId, u64),
         outputs: &mut Outputs,
-        values: &mut Vec<crate::Value>,
+        (values, values_point): (&mut Vec<crate::Value>, &mut u64),
     ) -> Result<(), TaskFailure> {
         let (point, replicate) = self.spec.grid.locate(index);
         match &self.spec.task {
             TaskKind::Model(mt) => {
+                // Replicates of one point follow each other: their values are already in place.
                 if values.is_empty() {
                     mt.values_at(&self.spec.grid, point, values);
-                } else {
+                } else if *values_point != point {
                     mt.update_values(&self.spec.grid, point, values);
                 }
+                *values_point = point;
                 let params = Params::new(&mt.specs, values);
                 if let Err(m) = mt.model.check(&params) {
                     return Err(TaskFailure::new(FailureClass::Error, format!("invalid parameters: {m}")));

@@ -110,8 +110,12 @@ impl<'a> Params<'a> {
 
     /// The value of `name`, if the model has such a parameter.
     pub fn get(&self, name: &str) -> Option<&'a Value> {
-        // Models ask with the literals they declared: comparing pointers first skips most byte compares.
-        self.specs.iter().position(|p| std::ptr::eq(p.name, name) || p.name == name).map(|i| &self.values[i])
+        // Models usually ask with the very literals they declared: look for the same pointer
+        // first, and compare bytes only when none matches.
+        let specs = self.specs.iter();
+        (specs.clone().position(|p| std::ptr::eq(p.name, name)))
+            .or_else(|| specs.clone().position(|p| p.name == name))
+            .map(|i| &self.values[i])
     }
 
     fn expect(&self, name: &str) -> &'a Value {
