@@ -163,7 +163,8 @@ pub fn load_journals(out: &OutDir, store: &mut Store) -> io::Result<ScanStats> {
     }
     let index = store.index();
     for f in files {
-        scan(&f, &mut stats, |r| store.apply_record(&index, r))?;
+        let mut next = 0;
+        scan(&f, &mut stats, |r| store.apply_record(&index, &mut next, r))?;
     }
     Ok(stats)
 }

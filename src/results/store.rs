@@ -174,9 +174,18 @@ impl Store {
         }
     }
 
-    /// Applies a journal record (ignored when its task is not in this grid).
-    pub fn apply_record(&mut self, index: &IdIndex, r: Record<'_>) {
-        let Some(&i) = index.get(&r.task) else { return };
+    /// Applies a journal record (ignored when its task is not in this grid). `next` is where
+    /// the previous record's task was, plus one: records mostly follow grid order (a worker
+    /// runs neighbouring tasks one after another), so that task is tried before the map.
+    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: Record<'_>) {
+        let i = match self.idents.get(*next as usize) {
+            Some((id, _)) if *id == r.task => *next,
+            _ => match index.get(&r.task) {
+                Some(&i) => i,
+                None => return,
+            },
+        };
+        *next = i + 1;
         if r.done {
             self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {
