@@ -100,14 +100,9 @@ impl Identity {
                 }
             }
         }
-        let mut buf = [0u8; 32];
-        let n = {
-            use std::io::Write;
-            let mut w = &mut buf[..];
-            writeln!(w, "replicate={rep}").expect("fits in 32 bytes");
-            32 - w.len()
-        };
-        h.update(&buf[..n]);
+        h.update(b"replicate=");
+        h.update(itoa::Buffer::new().format(rep).as_bytes());
+        h.update(b"\n");
         let digest = h.finalize();
         let id = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
         let mut s = Sha256::new();
