@@ -6,7 +6,8 @@
 #   bash benches/peers/dispatch.sh
 #
 # It builds the floor (benches/floor.rs) with `cargo build --release --bench floor`, then
-# runs each of these 3 times under GNU time (`/usr/bin/time -f "%e %M"`: wall s, peak RSS KiB; reported in MB = 10^6 bytes),
+# runs each of these 3 times under GNU time (`/usr/bin/time -f "%e %M %U %S"`: wall s, peak RSS
+# KiB, user and system CPU s; RSS reported in MB = 10^6 bytes),
 # removing the outputs before each run:
 #
 #   $SWEEP run <tmp>/dispatch_bench.toml --out <tmp>/sweep-out --jobs 2 --quiet
@@ -55,10 +56,10 @@ floor_cmd="${floor_argv[*]}"
 timed() {
     local name="$1"
     shift
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null \
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.txt" "$@" >/dev/null \
         || die "$name failed ($(head -n1 "$WORK/time.txt")): $*"
     cat "$WORK/time.txt" >>"$WORK/$name.times"
-    printf '  %-6s run: %s s, %s KiB peak RSS\n' "$name" $(cat "$WORK/time.txt")
+    printf '  %-6s run: %s s, %s KiB peak RSS, %s s user, %s s system\n' "$name" $(cat "$WORK/time.txt")
 }
 
 # Each timed run starts after the previous outputs are removed and `sync` has written back
@@ -75,21 +76,23 @@ for r in $(seq "$RUNS"); do
     fi
 done
 
-stats() { # NAME -> "median_wall max_rss_kib"
-    echo "$(median $(cut -d' ' -f1 "$WORK/$1.times")) $(cut -d' ' -f2 "$WORK/$1.times" | sort -n | tail -n1)"
+stats() { # NAME -> "median_wall max_rss_kib median_cpu"
+    echo "$(median $(cut -d' ' -f1 "$WORK/$1.times")) $(cut -d' ' -f2 "$WORK/$1.times" | sort -n | tail -n1)" \
+        "$(median $(awk '{ printf "%.2f\n", $3 + $4 }' "$WORK/$1.times"))"
 }
-read -r floor_s floor_kib <<<"$(stats floor)"
+read -r floor_s floor_kib floor_cpu <<<"$(stats floor)"
 floor_tps="$(calc "round($N / $floor_s)")"
 rows=(--row "floor wall (median of $RUNS)|$floor_s|s|" --row "floor throughput|$floor_tps|tasks/s|")
 rows+=(--row "floor peak RSS|$(calc "round($floor_kib * 1024 / 1e6, 1)")|MB|")
-cmds=(--cmd "cargo build --release --bench floor" --cmd "/usr/bin/time -f '%e %M' $floor_cmd")
+rows+=(--row "floor CPU time, user + system (median)|$floor_cpu|s|")
+cmds=(--cmd "cargo build --release --bench floor" --cmd "/usr/bin/time -f '%e %M %U %S' $floor_cmd")
 notes=(--note "$N spin tasks, micros = 0, no arrays, $JOBS jobs; wall from GNU time, median of $RUNS runs; RSS is the max over runs")
 notes+=(--note "spec: $(tr '\n' ' ' <"$spec")")
 need_rows "$WORK/floor.csv" "$N" "the floor"
 
 if [ "$PEERS_ONLY" != 1 ]; then
     need_rows "$WORK/sweep-out/results.csv" "$N" "sweep"
-    read -r sweep_s sweep_kib <<<"$(stats sweep)"
+    read -r sweep_s sweep_kib sweep_cpu <<<"$(stats sweep)"
     sweep_tps="$(calc "round($N / $sweep_s)")"
     cmp="$(python3 - "$WORK/sweep-out/results.csv" "$WORK/floor.csv" <<'PY'
 import csv, sys
@@ -116,7 +119,10 @@ PY
         "${rows[@]}")
     rows+=(--row "sweep/floor throughput|$(calc "round($floor_s / $sweep_s, 3)")|x|>= 0.5")
     rows+=(--row "sweep peak RSS|$(calc "round($sweep_kib * 1024 / 1e6, 1)")|MB|<= 200")
-    cmds=(--cmd "/usr/bin/time -f '%e %M' $sweep_cmd" "${cmds[@]}")
+    # Less sensitive than wall time to other load on a shared machine; for context, no target.
+    rows+=(--row "sweep CPU time, user + system (median)|$sweep_cpu|s|")
+    rows+=(--row "floor/sweep CPU time|$(calc "round($floor_cpu / $sweep_cpu, 3)")|x|")
+    cmds=(--cmd "/usr/bin/time -f '%e %M %U %S' $sweep_cmd" "${cmds[@]}")
     notes+=(--note "rows, sweep vs floor: $cmp")
 else
     notes+=(--note "PEERS_ONLY=1: sweep not run")
