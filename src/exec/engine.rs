@@ -1,6 +1,7 @@
 //! Running the selected tasks of a grid: a rayon pool of workers, a bounded pool of
 //! I/O threads for array outputs, one journal, retries, failure limits, cancellation.
 
+use super::journal_queue::JournalQueue;
 use super::panic;
 use super::{Cancel, FailureClass, Stats, StopReason, TaskFailure};
 use crate::grid::TaskId;
@@ -9,7 +10,7 @@ use crate::model::{Metric, Outputs, Params, TaskRng};
 use crate::outdir::OutDir;
 use crate::results::{Status, Store};
 use crate::spec::{Spec, TaskKind};
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::bounded;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -86,62 +87,6 @@ const KEEP_FAILURES: usize = 5;
 struct Sink<'a> {
     store: &'a mut Store,
     first_failures: Vec<(TaskId, String)>,
-}
-
-/// What the journal thread receives.
-enum JournalMsg {
-    /// Whole journal lines, recorded in the store already.
-    Lines(Vec<u8>),
-    /// Nothing more will come.
-    End,
-}
-
-/// Buffered records reach the journal file at most this long after they are written.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
-
-/// Appends the lines it receives to `journal`, flushing within [`FLUSH_EVERY`], and hands
-/// emptied buffers back through `spare`. Workers never wait on the file: a slow disk holds
-/// them up only once `lines` is full. Returns the first write error (after which it writes
-/// nothing more and stops the run).
-fn journal_thread(
-    journal: &mut JournalWriter,
-    lines: Receiver<JournalMsg>,
-    spare: Sender<Vec<u8>>,
-    cancel: &Cancel,
-) -> Option<io::Error> {
-    let mut error: Option<io::Error> = None;
-    let fail = |e: io::Error, journal: &JournalWriter, error: &mut Option<io::Error>| {
-        cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", journal.path().display())));
-        error.get_or_insert(e);
-    };
-    let mut unflushed_since: Option<Instant> = None;
-    loop {
-        let msg = match unflushed_since {
-            None => lines.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(t) => lines.recv_timeout(FLUSH_EVERY.saturating_sub(t.elapsed())),
-        };
-        match msg {
-            Ok(JournalMsg::Lines(mut buf)) => {
-                if error.is_none() {
-                    match journal.append_formatted(&buf) {
-                        Ok(()) => _ = unflushed_since.get_or_insert_with(Instant::now),
-                        Err(e) => fail(e, journal, &mut error),
-                    }
-                }
-                buf.clear();
-                let _ = spare.try_send(buf);
-            }
-            Ok(JournalMsg::End) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        if unflushed_since.is_some_and(|t| t.elapsed() >= FLUSH_EVERY) {
-            unflushed_since = None;
-            if let Err(e) = journal.flush() {
-                fail(e, journal, &mut error);
-            }
-        }
-    }
-    error
 }
 
 /// A finished attempt of task `index`.
@@ -318,9 +263,7 @@ pub fn execute(
 
     let failed_tasks = AtomicU64::new(0);
     let sink = Mutex::new(Sink { store, first_failures: Vec::new() });
-    // A few batches of lines in flight; the journal thread hands their buffers back for reuse.
-    let (lines_tx, lines_rx) = bounded::<JournalMsg>(16);
-    let (spare_tx, spare_rx) = bounded::<Vec<u8>>(16);
+    let queue = JournalQueue::default();
     let jobs = cfg.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -339,8 +282,7 @@ pub fn execute(
         cancel,
         stats,
         sink: &sink,
-        journal: lines_tx,
-        spare: spare_rx,
+        journal: &queue,
         idents: &idents,
         prior: &prior,
         failed_tasks: &failed_tasks,
@@ -351,7 +293,7 @@ pub fn execute(
         let journal = &mut *journal;
         let writer = std::thread::Builder::new()
             .name("sweep-journal".into())
-            .spawn_scoped(scope, move || journal_thread(journal, lines_rx, spare_tx, cancel))
+            .spawn_scoped(scope, || queue.write_loop(journal, cancel))
             .expect("spawn the journal thread");
         let (tx, rx) = bounded::<WriteJob>(cfg.io_threads.max(1) * 4);
         let io: Vec<_> = (0..cfg.io_threads.max(1))
@@ -380,7 +322,7 @@ pub fn execute(
         for t in io {
             let _ = t.join();
         }
-        let _ = ctx.journal.send(JournalMsg::End);
+        queue.end();
         writer.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
@@ -411,10 +353,8 @@ struct Ctx<'a, 's> {
     cancel: &'a Arc<Cancel>,
     stats: &'a Arc<Stats>,
     sink: &'a Mutex<Sink<'s>>,
-    /// To the journal thread.
-    journal: Sender<JournalMsg>,
-    /// Line buffers the journal thread is done with.
-    spare: Receiver<Vec<u8>>,
+    /// Lines for the journal thread.
+    journal: &'a JournalQueue,
     idents: &'a [(TaskId, u64)],
     prior: &'a HashMap<u64, u32>,
     failed_tasks: &'a AtomicU64,
@@ -566,11 +506,7 @@ impl Ctx<'_, '_> {
             self.stats.mark_finished(done, failed, last.attempt.at);
         }
         drop(guard);
-        if !records.lines.is_empty() {
-            let lines = std::mem::replace(&mut records.lines, self.spare.try_recv().unwrap_or_default());
-            // Fails only once the journal thread has stopped, and then the run is ending anyway.
-            let _ = self.journal.send(JournalMsg::Lines(lines));
-        }
+        self.journal.push(&records.lines);
         records.clear();
     }
 

@@ -2,6 +2,7 @@
 
 mod cancel;
 mod engine;
+mod journal_queue;
 mod outcome;
 mod panic;
 pub mod signals;
