@@ -143,11 +143,7 @@ pub fn micros_parts(x: f64) -> (u64, u64) {
 /// Appends `whole.millionths` with exactly six decimals.
 pub fn push_fixed6(out: &mut Vec<u8>, x: f64) {
     let (whole, mut frac) = micros_parts(x);
-    if whole == 0 {
-        out.push(b'0');
-    } else {
-        out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
-    }
+    out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
     let mut digits = *b".000000";
     for d in digits[1..].iter_mut().rev() {
         *d = b'0' + (frac % 10) as u8;

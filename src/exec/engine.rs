@@ -9,7 +9,7 @@ use crate::journal::JournalWriter;
 use crate::model::{Metric, Outputs, Params, TaskRng};
 use crate::outdir::OutDir;
 use crate::results::{Status, Store};
-use crate::spec::{Spec, TaskKind};
+use crate::spec::{ModelTask, Spec, TaskKind};
 use crossbeam_channel::bounded;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -166,9 +166,30 @@ struct Batch<'c, 'a, 's> {
     since: Option<Instant>,
     /// The worker's output collector, reused task after task.
     outputs: Option<Outputs>,
-    /// The worker's model parameters, updated task after task, and the grid point they are for.
+    /// The worker's model parameters, kept task after task.
+    params: ParamBuf,
+}
+
+/// A worker's model parameter values, kept from task to task: replicates of one point
+/// follow each other and reuse them, and another point changes only the swept ones.
+#[derive(Default)]
+struct ParamBuf {
     values: Vec<crate::Value>,
-    values_point: u64,
+    /// The grid point `values` holds, once filled.
+    point: Option<u64>,
+}
+
+impl ParamBuf {
+    /// The values of `mt`'s parameters at grid point `point`.
+    fn at(&mut self, mt: &ModelTask, grid: &crate::grid::Grid, point: u64) -> &[crate::Value] {
+        match self.point {
+            None => mt.values_at(grid, point, &mut self.values),
+            Some(p) if p != point => mt.update_values(grid, point, &mut self.values),
+            Some(_) => {}
+        }
+        self.point = Some(point);
+        &self.values
+    }
 }
 
 const BATCH_LEN: usize = 256;
@@ -176,7 +197,7 @@ const BATCH_AGE: Duration = Duration::from_millis(20);
 
 impl<'c, 'a, 's> Batch<'c, 'a, 's> {
     fn new(ctx: &'c Ctx<'a, 's>) -> Self {
-        Batch { ctx, records: Records::default(), since: None, outputs: None, values: Vec::new(), values_point: 0 }
+        Batch { ctx, records: Records::default(), since: None, outputs: None, params: ParamBuf::default() }
     }
 
     /// Call after pushing a record at `at`: hands the batch over when it is due.
@@ -290,7 +311,6 @@ pub fn execute(
     };
 
     let journal_error = std::thread::scope(|scope| {
-        let journal = &mut *journal;
         let writer = std::thread::Builder::new()
             .name("sweep-journal".into())
             .spawn_scoped(scope, || queue.write_loop(journal, cancel))
@@ -326,10 +346,10 @@ pub fn execute(
         writer.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
+    // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives a
+    // killed process as it is; after a machine crash, records the OS had not yet written are
+    // simply run again by `--resume`.
     let Sink { store, first_failures } = sink.into_inner().unwrap_or_else(|e| e.into_inner());
-    // Flushed, not fsynced: the journal survives a killed process as it is; after a machine
-    // crash, records the OS had not yet written are simply run again by `--resume`.
-    journal.flush()?;
     store.idents = idents;
     if let Some(e) = journal_error {
         return Err(e);
@@ -382,7 +402,7 @@ impl Ctx<'_, '_> {
                 })
             });
             outputs.clear();
-            let result = self.attempt(index, (id, seed), outputs, (&mut batch.values, &mut batch.values_point));
+            let result = self.attempt(index, (id, seed), outputs, &mut batch.params);
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
             let slow = seconds > 1e-3;
@@ -423,26 +443,18 @@ impl Ctx<'_, '_> {
         self.stats.set_running(None);
     }
 
-    /// Runs one attempt. `values` is the worker's parameter buffer, kept from task to task,
-    /// with the grid point it holds.
+    /// Runs one attempt, with the worker's output collector and parameter values.
     fn attempt(
         &self,
         index: u64,
         (id, seed): (TaskId, u64),
         outputs: &mut Outputs,
-        (values, values_point): (&mut Vec<crate::Value>, &mut u64),
+        params: &mut ParamBuf,
     ) -> Result<(), TaskFailure> {
         let (point, replicate) = self.spec.grid.locate(index);
         match &self.spec.task {
             TaskKind::Model(mt) => {
-                // Replicates of one point follow each other: their values are already in place.
-                if values.is_empty() {
-                    mt.values_at(&self.spec.grid, point, values);
-                } else if *values_point != point {
-                    mt.update_values(&self.spec.grid, point, values);
-                }
-                *values_point = point;
-                let params = Params::new(&mt.specs, values);
+                let params = Params::new(&mt.specs, params.at(mt, &self.spec.grid, point));
                 if let Err(m) = mt.model.check(&params) {
                     return Err(TaskFailure::new(FailureClass::Error, format!("invalid parameters: {m}")));
                 }
@@ -476,8 +488,8 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Records attempts in the store and the journal (in that order, under one lock), and
-    /// empties `records`.
+    /// Records attempts in the store (under the shared lock), then queues their journal
+    /// lines, and empties `records`.
     fn record_many(&self, records: &mut Records) {
         let mut guard = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
@@ -485,12 +497,11 @@ impl Ctx<'_, '_> {
         for Pending { attempt: a, result } in &records.items {
             let metrics = result.as_ref().map(|r| records.metrics[r.clone()].iter().map(|(k, v)| (k.as_ref(), v)));
             s.store.apply(a.index, a.number, a.seconds, metrics);
-            if a.last {
-                match result {
-                    Ok(_) => done += 1,
-                    Err(_) => failed += 1,
-                }
-                if let Err(f) = result {
+            match result {
+                _ if !a.last => {}
+                Ok(_) => done += 1,
+                Err(f) => {
+                    failed += 1;
                     let id = self.idents[a.index as usize].0;
                     if s.first_failures.len() < KEEP_FAILURES {
                         s.first_failures.push((id, f.to_string()));
@@ -524,22 +535,21 @@ impl Ctx<'_, '_> {
             }
             Ok(bytes)
         })();
-        let mut records = Records::default();
         let mut metrics = job.metrics;
-        let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
-        match written {
+        let result = match &written {
             Ok(bytes) => {
-                self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-                records.push(id, a, Ok(&mut metrics));
-                self.record_many(&mut records);
+                self.stats.bytes.fetch_add(*bytes, Ordering::Relaxed);
+                Ok(&mut metrics)
             }
-            Err(e) => {
-                let f = TaskFailure::new(FailureClass::Io, e.to_string());
-                records.push(id, a, Err(f));
-                self.record_many(&mut records);
-                if is_fatal(&e) {
-                    self.cancel.drain(StopReason::Io(e.to_string()));
-                }
+            Err(e) => Err(TaskFailure::new(FailureClass::Io, e.to_string())),
+        };
+        let mut records = Records::default();
+        let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
+        records.push(id, a, result);
+        self.record_many(&mut records);
+        if let Err(e) = written {
+            if is_fatal(&e) {
+                self.cancel.drain(StopReason::Io(e.to_string()));
             }
         }
     }

@@ -10,7 +10,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Queued records reach the journal file at most about this long after they are queued.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// Queued bytes that wake the writer before its next tick.
 const WAKE_AT: usize = 256 * 1024;
 /// Queued bytes past which workers wait for the writer: a slow disk bounds memory.

@@ -80,7 +80,7 @@ impl JournalWriter {
 }
 
 /// Appends the journal line (newline included) recording a finished attempt to `l`. Workers
-/// format their records with this before taking the journal's lock.
+/// format their records with this before handing them to the journal thread.
 pub fn format_record(
     l: &mut Vec<u8>,
     task: TaskId,
