@@ -142,7 +142,7 @@ c0 = [0.5, 1.0, 2.0, 4.0, 8.0]
     let mut store = Store::new(&spec);
     for i in 0..ROWS {
         let m = reaction_metrics(i);
-        store.apply(i, 1, 0.0123, Ok::<_, &sweep::exec::TaskFailure>(m.iter().map(|(k, v)| (k.as_ref(), v))));
+        store.apply(i, 1, 0.0123, Ok::<_, &sweep::task::TaskFailure>(m.iter().map(|(k, v)| (k.as_ref(), v))));
     }
     (spec, store)
 }

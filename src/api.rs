@@ -2,11 +2,12 @@
 
 use crate::cluster::Shard;
 use crate::error::Error;
-use crate::exec::{Cancel, RunConfig, RunOutcome, Stats};
+use crate::exec::{RunConfig, RunOutcome, Stats};
 use crate::model::{Model, Registry};
 use crate::outdir::OutDir;
 use crate::session::prepare;
 use crate::spec::Spec;
+use crate::task::Cancel;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

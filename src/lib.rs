@@ -23,6 +23,9 @@ pub mod report;
 pub mod results;
 pub mod session;
 pub mod spec;
+pub mod task;
+pub mod text;
+pub mod usage;
 pub mod value;
 
 pub use api::{Summary, Sweep};

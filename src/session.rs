@@ -3,12 +3,13 @@
 
 use crate::cluster::Shard;
 use crate::error::{Error, IoContext};
-use crate::exec::{execute, Cancel, RunConfig, RunOutcome, Selection, Stats};
+use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
 use crate::results::{write_results_csv, Store};
 use crate::spec::Spec;
+use crate::task::Cancel;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;

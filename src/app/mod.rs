@@ -5,6 +5,7 @@ mod completions;
 mod models;
 mod report;
 mod run;
+mod signals;
 mod slurm;
 mod status;
 

@@ -30,7 +30,7 @@ pub(super) fn models(a: ModelsArgs, registry: &Registry) -> Result<i32, Error> {
     };
     let Some(m) = registry.get(&name) else {
         let names = registry.names();
-        let hint = crate::spec::did_you_mean(&name, names.iter().map(String::as_str)).unwrap_or_default();
+        let hint = crate::text::did_you_mean(&name, names.iter().map(String::as_str)).unwrap_or_default();
         return Err(Error::Usage(format!("no model `{name}`. {hint} Models: {}", names.join(", "))));
     };
     println!("{} — {}\n", m.name(), m.summary());

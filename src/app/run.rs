@@ -2,12 +2,13 @@
 
 use crate::cli::RunArgs;
 use crate::error::Error;
-use crate::exec::{Cancel, RunConfig, RunOutcome, Stats, StopReason};
+use crate::exec::{RunConfig, RunOutcome, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
 use crate::report::progress::{Mode, Progress};
 use crate::session::{prepare, Prepared};
 use crate::spec::Spec;
+use crate::task::{Cancel, StopReason};
 use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
@@ -33,16 +34,15 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         eprintln!("warning: {w}");
     }
     let cancel = Arc::new(Cancel::new());
-    // On a second signal, give the command watchdog a moment to SIGKILL running process groups.
-    crate::exec::signals::install(cancel.clone(), || std::thread::sleep(std::time::Duration::from_millis(150)))
-        .map_err(|e| Error::io("cannot watch for signals", e))?;
+    let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
     let stats = Arc::new(Stats::new(config.jobs));
     let progress = Progress::start(stats.clone(), Mode::detect(a.quiet));
-    let cpu0 = crate::bench::process_cpu_seconds();
+    let cpu0 = crate::usage::process_cpu_seconds();
     let outcome = prepared.run(&config, &cancel, &stats);
+    watch.finished();
     progress.finish();
     let outcome = outcome?;
-    let cpu = crate::bench::process_cpu_seconds() - cpu0;
+    let cpu = crate::usage::process_cpu_seconds() - cpu0;
     Ok(summarize(&a, &prepared, &outcome, cpu, config.jobs))
 }
 

@@ -141,7 +141,7 @@ fn write_plan(plan: &Plan, file: &Path, out: &Path) -> Result<i32, Error> {
         );
     }
     eprintln!("sweep: wrote {} (collect job)", collect.display());
-    let q = |p: &Path| crate::cluster::slurm::shell_quote(&p.to_string_lossy());
+    let q = |p: &Path| crate::text::shell_quote(&p.to_string_lossy());
     eprintln!("submit them with (or use `sweep slurm ... --submit`):");
     eprintln!("  mkdir -p {}", q(&plan.log_dir));
     let mut deps = String::new();
@@ -164,7 +164,7 @@ fn submit_plan(plan: &Plan, spec: &Spec, out: &Path) -> Result<i32, Error> {
         println!("array job {id}: shards {}..={}", a.first_shard, a.first_shard + a.len - 1);
     }
     println!("collect job {}: runs after the arrays end", sub.collect);
-    let q = |p: &Path| crate::cluster::slurm::shell_quote(&p.to_string_lossy());
+    let q = |p: &Path| crate::text::shell_quote(&p.to_string_lossy());
     println!("watch:  sweep status {}", q(out));
     println!("logs:   {}", q(&plan.log_dir));
     println!("cancel: scancel {}", sub.all().join(" "));

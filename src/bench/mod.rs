@@ -14,8 +14,7 @@ pub mod sample;
 pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
 pub use plot::{speedup_svg, SpeedupPoint};
 pub use report::{
-    peak_rss_bytes, process_cpu_seconds, render_table, speedup_points, summarize, BenchReport, BenchRun, Machine,
-    Measurement, Repeat, PREDICT_AT, SHARDS,
+    render_table, speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, PREDICT_AT, SHARDS,
 };
 pub use run::{measure, scratch_dir, Timed, SCRATCH_PREFIX};
 pub use sample::sample_indices;

@@ -18,9 +18,9 @@ pub struct Repeat {
     /// Wall-clock seconds for the whole sample.
     pub seconds: f64,
     /// CPU seconds (user + system) the process used meanwhile, e.g. the difference of two
-    /// [`process_cpu_seconds`] readings.
+    /// [`crate::usage::process_cpu_seconds`] readings.
     pub cpu_seconds: f64,
-    /// Peak resident set size in bytes, e.g. [`peak_rss_bytes`] after the repetition (a
+    /// Peak resident set size in bytes, e.g. [`crate::usage::peak_rss_bytes`] after the repetition (a
     /// process-wide high-water mark; see there).
     pub peak_rss_bytes: u64,
     /// Bytes of results written during the repetition.
@@ -309,7 +309,7 @@ pub fn render_table(report: &BenchReport) -> String {
                 format!("{:.2}×", r.speedup),
                 format!("{:.0}%", 100.0 * r.efficiency),
                 format!("{:.0}%", 100.0 * r.cpu_utilization),
-                format_bytes(r.peak_rss_bytes),
+                crate::text::bytes(r.peak_rss_bytes),
                 format!("{:.2}", r.bytes_per_s / 1e6),
             ]
         })
@@ -362,89 +362,17 @@ pub fn render_table(report: &BenchReport) -> String {
         let sharded: Vec<String> = report
             .predicted_sweep_seconds_sharded
             .iter()
-            .map(|&(s, secs)| format!("{s} shards {}", format_seconds(secs)))
+            .map(|&(s, secs)| format!("{s} shards {}", crate::text::duration_rough(secs)))
             .collect();
         out += &format!(
             "whole grid ({} tasks) at {} workers: about {}; split: {}\n",
             report.tasks_in_grid,
             report.recommended_jobs,
-            format_seconds(report.predicted_sweep_seconds),
+            crate::text::duration_rough(report.predicted_sweep_seconds),
             sharded.join(", ")
         );
     }
     out
-}
-
-/// `1536` → `"1.5 KiB"`.
-fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// A rough human duration: `"42.0 s"`, `"3m 05s"`, `"2h 07m"`, `"3d 04h"`.
-fn format_seconds(seconds: f64) -> String {
-    if seconds < 60.0 {
-        return format!("{seconds:.1} s");
-    }
-    let s = seconds.round() as u64;
-    match s {
-        0..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        3600..86400 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d {:02}h", s / 86400, s % 86400 / 3600),
-    }
-}
-
-/// CPU time (user + system) this process has used so far, in seconds, from
-/// `getrusage(RUSAGE_SELF)`. Take the difference of two readings to time a stretch of
-/// work. Returns 0 where it cannot be read.
-pub fn process_cpu_seconds() -> f64 {
-    #[cfg(unix)]
-    if let Some(ru) = rusage_self() {
-        let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-        return tv(ru.ru_utime) + tv(ru.ru_stime);
-    }
-    0.0
-}
-
-/// Peak resident set size of this process so far, in bytes (`ru_maxrss` from
-/// `getrusage(RUSAGE_SELF)`, which Linux reports in KiB). Returns 0 where it cannot be
-/// read.
-///
-/// This is a high-water mark for the whole process: it never goes down, so a reading after
-/// a later, smaller run still shows the peak of an earlier, larger one, and it includes
-/// everything else the process holds. Measure worker counts in increasing order of
-/// expected memory use (or each in a fresh process) if the per-run figure matters.
-pub fn peak_rss_bytes() -> u64 {
-    #[cfg(unix)]
-    if let Some(ru) = rusage_self() {
-        let max_rss = u64::try_from(ru.ru_maxrss).unwrap_or(0);
-        return if cfg!(any(target_os = "macos", target_os = "ios")) {
-            max_rss // already bytes there
-        } else {
-            max_rss.saturating_mul(1024)
-        };
-    }
-    0
-}
-
-#[cfg(unix)]
-fn rusage_self() -> Option<libc::rusage> {
-    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `ru` points to writable memory of the right type; getrusage fills it in and
-    // returns 0 on success.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
-    // SAFETY: zero-initialised (a valid rusage) and, on success, filled in by the kernel.
-    (rc == 0).then(|| unsafe { ru.assume_init() })
 }
 
 #[cfg(test)]
@@ -639,33 +567,5 @@ mod tests {
         assert!((one.max - 10.0 / 9.8).abs() < 1e-12);
         let svg = super::super::plot::speedup_svg(&pts, r.fit.as_ref(), "demo");
         assert!(svg.contains("<svg"));
-    }
-
-    #[test]
-    fn formats() {
-        assert_eq!(format_bytes(512), "512 B");
-        assert_eq!(format_bytes(1536), "1.5 KiB");
-        assert_eq!(format_bytes(50 << 20), "50.0 MiB");
-        assert_eq!(format_seconds(42.04), "42.0 s");
-        assert_eq!(format_seconds(185.0), "3m 05s");
-        assert_eq!(format_seconds(7620.0), "2h 07m");
-        assert_eq!(format_seconds(3.0 * 86400.0 + 4.0 * 3600.0), "3d 04h");
-    }
-
-    #[test]
-    fn resource_usage_is_readable_and_grows() {
-        let before = process_cpu_seconds();
-        let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
-        }
-        std::hint::black_box(x);
-        let after = process_cpu_seconds();
-        assert!(after >= before && after > 0.0, "{before} {after}");
-        let rss = peak_rss_bytes();
-        let buf = vec![1u8; 64 << 20];
-        std::hint::black_box(&buf);
-        assert!(peak_rss_bytes() >= rss);
-        assert!(peak_rss_bytes() > 1 << 20);
     }
 }

@@ -5,13 +5,15 @@
 //! directory is removed when the repetition ends, however it ends (short of the process
 //! being killed).
 
-use super::report::{peak_rss_bytes, process_cpu_seconds, Repeat};
+use super::report::Repeat;
 use crate::error::{Error, IoContext};
-use crate::exec::{execute, Cancel, RunConfig, RunOutcome, Selection, Stats};
+use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
 use crate::session::prepare;
 use crate::spec::Spec;
+use crate::task::Cancel;
+use crate::usage::{peak_rss_bytes, process_cpu_seconds};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;

@@ -196,20 +196,9 @@ pub fn query_max_array_size() -> Option<u32> {
     parse_max_array_size(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// Quotes `s` for a POSIX shell: unchanged if it is made only of safe characters, otherwise
-/// in single quotes.
-pub fn shell_quote(s: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_-+=.,:/@%".contains(c);
-    if !s.is_empty() && s.chars().all(safe) {
-        s.to_string()
-    } else {
-        crate::command::shell_quote(s)
-    }
-}
-
 /// A path in single quotes for a shell, always quoted.
 fn quote_path(p: &Path) -> String {
-    format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
+    crate::text::shell_quote_always(&p.to_string_lossy())
 }
 
 /// Quotes an `#SBATCH` option value: `sbatch` splits these lines on white space and treats
@@ -308,7 +297,7 @@ pub fn render(opts: &SlurmOptions) -> Result<Plan, SlurmError> {
     let out = quote_path(&opts.out);
     let logs = pattern_dir(&opts.log_dir);
     let name = sbatch_quote(&opts.job_name);
-    let run_args: String = opts.run_args.iter().map(|a| format!(" {}", shell_quote(a))).collect();
+    let run_args: String = opts.run_args.iter().map(|a| format!(" {}", crate::text::shell_quote(a))).collect();
 
     let arrays = (0..chunks)
         .map(|k| {
@@ -788,15 +777,6 @@ mod tests {
         assert_eq!(parse_job_id("42;cluster\n").as_deref(), Some("42"));
         assert_eq!(parse_job_id("sbatch: error\n"), None);
         assert_eq!(parse_job_id(""), None);
-    }
-
-    #[test]
-    fn shell_quote_leaves_plain_words_alone() {
-        assert_eq!(shell_quote("--retries"), "--retries");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("$x"), "'$x'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 
     #[cfg(unix)]

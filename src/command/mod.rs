@@ -4,7 +4,7 @@ mod run;
 mod template;
 
 pub use run::{Invocation, Supervisor};
-pub use template::{shell_quote, Piece, Template};
+pub use template::{Piece, Template};
 
 use crate::spec::{RawCommand, SpecError};
 use std::ops::Range;

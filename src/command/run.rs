@@ -7,8 +7,8 @@
 
 use super::template::Values;
 use super::{CommandSpec, THREAD_VARS};
-use crate::exec::{Cancel, FailureClass, TaskFailure};
 use crate::model::Metric;
+use crate::task::{Cancel, FailureClass, TaskFailure};
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -53,6 +53,8 @@ pub struct Invocation<'a> {
 pub struct Supervisor {
     shared: Arc<Shared>,
     watchdog: Option<JoinHandle<()>>,
+    /// Kills every running group when the run is killed (see [`Cancel::kill`]).
+    hook: crate::task::HookId,
 }
 
 /// What the workers and the watchdog share.
@@ -127,6 +129,18 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn stop_all(&self, hard: bool) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        for (&pgid, group) in state.groups.iter_mut() {
+            if hard {
+                group.kill(pgid, Stop::Interrupted);
+            } else {
+                group.terminate(pgid, Stop::Interrupted, now);
+            }
+        }
+    }
+
     /// The watchdog: sleeps while nothing runs, otherwise looks at every group each tick.
     fn watch(&self) {
         let mut state = self.lock();
@@ -156,7 +170,13 @@ impl Supervisor {
             .name("sweep-watchdog".into())
             .spawn(move || watched.watch())
             .expect("cannot start the command watchdog thread");
-        Arc::new(Supervisor { shared, watchdog: Some(watchdog) })
+        let weak = Arc::downgrade(&shared);
+        let hook = shared.cancel.on_kill(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.stop_all(true);
+            }
+        });
+        Arc::new(Supervisor { shared, watchdog: Some(watchdog), hook })
     }
 
     /// Runs one task's command to the end and returns its metrics from `metrics.json`
@@ -205,15 +225,7 @@ impl Supervisor {
     /// Takes a lock: call it from a signal-handling thread (e.g. `signal_hook`'s
     /// iterator), never from inside an async signal handler.
     pub fn stop_all(&self, hard: bool) {
-        let now = Instant::now();
-        let mut state = self.shared.lock();
-        for (&pgid, group) in state.groups.iter_mut() {
-            if hard {
-                group.kill(pgid, Stop::Interrupted);
-            } else {
-                group.terminate(pgid, Stop::Interrupted, now);
-            }
-        }
+        self.shared.stop_all(hard);
     }
 
     fn register(&self, pgid: i32, spec: &CommandSpec, started: Instant) {
@@ -240,6 +252,7 @@ impl Supervisor {
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
+        self.shared.cancel.remove_hook(self.hook);
         self.shared.lock().shutdown = true;
         self.shared.wake.notify_all();
         if let Some(watchdog) = self.watchdog.take() {
@@ -480,7 +493,7 @@ fn parse_metrics(bytes: &[u8]) -> Result<Vec<(String, Metric)>, String> {
 mod tests {
     use super::*;
     use crate::command::Template;
-    use crate::exec::StopReason;
+    use crate::task::StopReason;
     use std::path::PathBuf;
 
     const TASK: &str = "0123456789abcdef";

@@ -75,7 +75,7 @@ impl Template {
                             Some(c) => Piece::Param(c),
                             None => {
                                 let known = columns.iter().map(String::as_str).chain(BUILTIN_PLACEHOLDERS);
-                                let help = crate::spec::did_you_mean(name, known.clone()).unwrap_or_else(|| {
+                                let help = crate::text::did_you_mean(name, known.clone()).unwrap_or_else(|| {
                                     format!(
                                         "placeholders: {}",
                                         known.map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
@@ -125,18 +125,13 @@ impl Template {
                 Piece::Out => v.out.into(),
             };
             if quote {
-                out.push_str(&shell_quote(&sub));
+                out.push_str(&crate::text::shell_quote(&sub));
             } else {
                 out.push_str(&sub);
             }
         }
         out
     }
-}
-
-/// Quotes `s` for `sh` so that it is always one word and never code.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]
@@ -152,7 +147,9 @@ mod tests {
         let t = Template::parse("--k={k} {{x}} {seed}/{out}", &cols()).unwrap();
         let v = Values { params: &["0.5".into(), "a".into()], seed: 7, replicate: 0, task: "ab", out: "/o" };
         assert_eq!(t.render(&v, false), "--k=0.5 {x} 7//o");
-        assert_eq!(t.render(&v, true), "--k='0.5' {x} '7'/'/o'");
+        assert_eq!(t.render(&v, true), "--k=0.5 {x} 7//o");
+        let v = Values { params: &["a b".into(), "x".into()], seed: 7, replicate: 0, task: "ab", out: "/o" };
+        assert_eq!(t.render(&v, true), "--k='a b' {x} 7//o");
     }
 
     #[test]
@@ -161,10 +158,5 @@ mod tests {
         assert_eq!(range, 2..6);
         assert!(msg.contains("{kk}"));
         assert_eq!(help.as_deref(), Some("did you mean `k`?"));
-    }
-
-    #[test]
-    fn quoting_defeats_injection() {
-        assert_eq!(shell_quote("'; touch pwned; '"), "''\\''; touch pwned; '\\'''");
     }
 }

@@ -3,13 +3,14 @@
 
 use super::journal_queue::JournalQueue;
 use super::panic;
-use super::{Cancel, FailureClass, Stats, StopReason, TaskFailure};
+use super::Stats;
 use crate::grid::TaskId;
 use crate::journal::JournalWriter;
 use crate::model::{Metric, Outputs, Params, TaskRng};
 use crate::outdir::OutDir;
 use crate::results::{Status, Store};
 use crate::spec::{ModelTask, Spec, TaskKind};
+use crate::task::{Cancel, FailureClass, StopReason, TaskFailure};
 use crossbeam_channel::bounded;
 use rand::SeedableRng;
 use rayon::prelude::*;

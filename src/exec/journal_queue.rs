@@ -3,8 +3,8 @@
 //! file or on each other's writes, and the writer is woken once per [`WAKE_AT`] bytes or per
 //! [`FLUSH_EVERY`], not once per record, so slow tasks (commands) cost no extra wake-ups.
 
-use super::{Cancel, StopReason};
 use crate::journal::JournalWriter;
+use crate::task::{Cancel, StopReason};
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;

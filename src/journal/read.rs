@@ -1,8 +1,8 @@
 //! Reading journals back.
 
-use crate::exec::FailureClass;
 use crate::grid::TaskId;
 use crate::model::Metric;
+use crate::task::FailureClass;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -251,8 +251,8 @@ fn trim_newline(b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::TaskFailure;
     use crate::journal::JournalWriter;
+    use crate::task::TaskFailure;
 
     #[test]
     fn round_trip_and_torn_line() {

@@ -1,8 +1,8 @@
 //! Appending records.
 
-use crate::exec::TaskFailure;
 use crate::grid::TaskId;
 use crate::model::Metric;
+use crate::task::TaskFailure;
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::plot::{draw_histogram, draw_plot, Chart, MAX_X_POSITIONS};
 pub use super::table::ReportError;
-use super::table::{aggregate, fmt_num, Axis, Manifest, ParamSurvey, PlotAgg, Results, Survey, SLOWEST};
+use super::table::{aggregate, Axis, Manifest, ParamSurvey, PlotAgg, Results, Survey, SLOWEST};
 
 /// Most metrics plotted.
 pub const MAX_METRICS: usize = 8;
@@ -223,7 +223,7 @@ fn write_failures(h: &mut String, s: &Survey) {
     for (msg, g) in groups.iter().take(MAX_FAILURE_ROWS) {
         let classes = g.classes.iter().map(|(c, n)| if g.classes.len() > 1 { format!("{c} ({n})") } else { c.clone() });
         let classes = classes.collect::<Vec<_>>().join(", ");
-        let msg = if msg.is_empty() { "(no message)".to_string() } else { super::table::shorten(msg, 2000) };
+        let msg = if msg.is_empty() { "(no message)".to_string() } else { crate::text::shorten(msg, 2000) };
         let _ = writeln!(
             h,
             "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"msg\">{}</td><td><code>{}</code><br>task {} replicate {}</td></tr>",
@@ -255,10 +255,10 @@ fn write_durations(h: &mut String, s: &Survey, hist: Option<&super::table::Histo
     let _ = writeln!(
         h,
         "<p class=\"note\">{n} finished tasks: total {} s of compute, mean {} s, min {} s, max {} s.</p>",
-        fmt_num(s.seconds_sum),
-        fmt_num(s.seconds_sum / n as f64),
-        fmt_num(s.seconds_min),
-        fmt_num(s.seconds_max)
+        crate::text::number(s.seconds_sum),
+        crate::text::number(s.seconds_sum / n as f64),
+        crate::text::number(s.seconds_min),
+        crate::text::number(s.seconds_max)
     );
     let svg = draw_histogram(hist, 760, 300)?;
     let _ = writeln!(
@@ -275,7 +275,7 @@ fn write_durations(h: &mut String, s: &Survey, hist: Option<&super::table::Histo
         let _ = writeln!(
             h,
             "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
-            escape(&if t.seconds_text.len() <= 10 { t.seconds_text.clone() } else { fmt_num(t.seconds) }),
+            escape(&if t.seconds_text.len() <= 10 { t.seconds_text.clone() } else { crate::text::number(t.seconds) }),
             escape(&t.task),
             escape(&t.replicate),
             escape(&t.params)

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use super::table::ReportError;
-use super::table::{aggregate, fmt_num, shorten, Axis, Histogram, Manifest, PlotAgg, Point, Results, Survey};
+use super::table::{aggregate, Axis, Histogram, Manifest, PlotAgg, Point, Results, Survey};
 
 /// Most x positions of a plot: parameters with more distinct values are binned.
 pub const MAX_X_POSITIONS: usize = 200;
@@ -57,7 +57,7 @@ pub fn render_plot(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> Result
             flag,
             what: "parameter",
             name: name.to_string(),
-            suggestion: crate::spec::did_you_mean(name, avail.iter().map(String::as_str)),
+            suggestion: crate::text::did_you_mean(name, avail.iter().map(String::as_str)),
             available: avail,
         })
     };
@@ -74,7 +74,7 @@ pub fn render_plot(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> Result
             flag: "--y",
             what: "metric",
             name: y.to_string(),
-            suggestion: crate::spec::did_you_mean(y, y_names.iter().map(String::as_str)),
+            suggestion: crate::text::did_you_mean(y, y_names.iter().map(String::as_str)),
             available: y_names.clone(),
         })?;
     let by_col = match by {
@@ -233,7 +233,7 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[(String, Vec<Point>)
     }
     let mut ch = builder.build_cartesian_2d(x0..x1, y0..y1)?;
     let x_fmt = |v: &f64| plot.x.label(*v);
-    let y_fmt = |v: &f64| fmt_num(*v);
+    let y_fmt = |v: &f64| crate::text::number(*v);
     let x_desc = if plot.x.log { format!("{} (log scale)", chart.x_name) } else { chart.x_name.to_string() };
     ch.configure_mesh()
         .x_desc(x_desc)
@@ -287,12 +287,12 @@ fn draw_legend<'a, 's>(
     shown: impl Iterator<Item = &'s str>,
     all: &[String],
 ) -> DrawResult<'a> {
-    area.draw(&Text::new(shorten(name, 18), (8, 20), (FONT, 17).into_font().style(FontStyle::Bold)))?;
+    area.draw(&Text::new(crate::text::shorten(name, 18), (8, 20), (FONT, 17).into_font().style(FontStyle::Bold)))?;
     for (row, label) in shown.enumerate() {
         let c = color(all.iter().position(|s| s == label).unwrap_or(row));
         let y = 42 + row as i32 * 20;
         area.draw(&Rectangle::new([(8, y), (26, y + 10)], c.filled()))?;
-        area.draw(&Text::new(shorten(label, 16), (32, y - 1), (FONT, 16).into_font()))?;
+        area.draw(&Text::new(crate::text::shorten(label, 16), (32, y - 1), (FONT, 16).into_font()))?;
     }
     Ok(())
 }
@@ -314,10 +314,10 @@ pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<S
             .y_label_area_size(64)
             .build_cartesian_2d(lo..hi, 0.0..top)
             .map_err(&err)?;
-        let x_fmt = |v: &f64| fmt_num(*v);
+        let x_fmt = |v: &f64| crate::text::number(*v);
         let y_fmt = |v: &f64| {
             if v.fract() == 0.0 {
-                fmt_num(*v)
+                crate::text::number(*v)
             } else {
                 String::new()
             }

@@ -642,52 +642,18 @@ impl Axis {
                 if (pos - i).abs() > 1e-6 || i < 0.0 {
                     return String::new();
                 }
-                names.get_index(i as usize).map(|s| shorten(s, 14)).unwrap_or_default()
+                names.get_index(i as usize).map(|s| crate::text::shorten(s, 14)).unwrap_or_default()
             }
             // Label only whole decades; a log axis spans at least three.
             _ if self.log => {
                 if (pos - pos.round()).abs() > 1e-9 {
                     String::new()
                 } else {
-                    fmt_num(10f64.powf(pos.round()))
+                    crate::text::number(10f64.powf(pos.round()))
                 }
             }
-            _ => fmt_num(pos),
+            _ => crate::text::number(pos),
         }
-    }
-}
-
-/// Truncates `s` to at most `n` characters, with an ellipsis.
-pub(crate) fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// A compact number label: up to four significant digits, exponent form for very large or
-/// small magnitudes.
-pub(crate) fn fmt_num(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v == 0.0 { "0".into() } else { v.to_string() };
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.2e}");
-        // 1.00e-7 -> 1e-7, 2.50e3 -> 2.5e3
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
-        return format!("{m}e{e}");
-    }
-    let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 
@@ -849,18 +815,6 @@ pub(crate) mod testdata;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn number_labels_are_compact() {
-        assert_eq!(fmt_num(0.1), "0.1");
-        assert_eq!(fmt_num(0.30000000000000004), "0.3");
-        assert_eq!(fmt_num(1e-7), "1e-7");
-        assert_eq!(fmt_num(2500000.0), "2.5e6");
-        assert_eq!(fmt_num(12345.0), "12345");
-        assert_eq!(fmt_num(-3.0), "-3");
-        assert_eq!(fmt_num(0.0), "0");
-        assert_eq!(fmt_num(1.23456), "1.235");
-    }
 
     #[test]
     fn axis_slots() {

@@ -1,11 +1,11 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
-use crate::exec::{FailureClass, TaskFailure};
 use crate::grid::TaskId;
 use crate::journal::Record;
 use crate::model::Metric;
 use crate::spec::Spec;
+use crate::task::{FailureClass, TaskFailure};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -71,16 +71,6 @@ fn width(c: char) -> usize {
     }
 }
 
-/// "did you mean `x`?" for the candidate closest to `word`, if any is close enough.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,11 +89,5 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("--> grid.toml:3:1"), "{text}");
         assert!(text.contains("3 | kk = [1, 2]\n  | ^^\n"), "{text}");
-    }
-
-    #[test]
-    fn suggests_close_names() {
-        assert_eq!(did_you_mean("t_finl", ["k", "t_final"]).as_deref(), Some("did you mean `t_final`?"));
-        assert_eq!(did_you_mean("zzz", ["k", "t_final"]), None);
     }
 }

@@ -3,7 +3,8 @@
 mod error;
 mod raw;
 
-pub use error::{did_you_mean, SpecError};
+use crate::text::did_you_mean;
+pub use error::SpecError;
 pub use raw::{RawCommand, RawSpec};
 
 use crate::command::CommandSpec;
