@@ -6,11 +6,8 @@ mod template;
 pub use run::{Invocation, Supervisor};
 pub use template::{Piece, Template};
 
-use crate::spec::{RawCommand, SpecError};
-use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
-use toml::Spanned;
 
 /// Placeholders every command template knows besides the parameters.
 pub const BUILTIN_PLACEHOLDERS: [&str; 4] = ["seed", "replicate", "task", "out"];
@@ -40,107 +37,3 @@ pub struct CommandSpec {
 
 /// The default time between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
-
-impl CommandSpec {
-    /// Validates a `[command]` table; `columns` are the swept parameters' names.
-    pub fn from_raw(
-        raw: &Spanned<RawCommand>,
-        columns: &[String],
-        err: impl Fn(Option<Range<usize>>, String, Option<String>) -> SpecError,
-    ) -> Result<CommandSpec, SpecError> {
-        let c = raw.get_ref();
-        if let Some(bad) = columns.iter().find(|c| BUILTIN_PLACEHOLDERS.contains(&c.as_str())) {
-            return Err(err(
-                Some(raw.span()),
-                format!(
-                    "a parameter may not be called `{bad}` in a command sweep: `{{{bad}}}` is a built-in placeholder"
-                ),
-                Some("rename the parameter".into()),
-            ));
-        }
-        let parse = |s: &Spanned<String>| {
-            Template::parse(s.get_ref(), columns).map_err(|(range, msg, help)| {
-                // Point inside the string when it was written without escapes.
-                let span = s.span();
-                let exact = span.end - span.start == s.get_ref().len() + 2;
-                let sub = if exact { span.start + 1 + range.start..span.start + 1 + range.end } else { span };
-                err(Some(sub), msg, help)
-            })
-        };
-        let (argv, shell) = match (&c.argv, &c.shell) {
-            (Some(a), None) => {
-                if a.get_ref().is_empty() {
-                    return Err(err(
-                        Some(a.span()),
-                        "`argv` is empty".into(),
-                        Some(
-                            "give the program and its arguments, e.g. `argv = [\"python3\", \"sim.py\", \"{k}\"]`"
-                                .into(),
-                        ),
-                    ));
-                }
-                (Some(a.get_ref().iter().map(parse).collect::<Result<Vec<_>, _>>()?), None)
-            }
-            (None, Some(s)) => (None, Some(parse(s)?)),
-            (Some(a), Some(_)) => {
-                return Err(err(
-                    Some(a.span()),
-                    "[command] has both `argv` and `shell`".into(),
-                    Some("keep one: `argv` runs the program directly, `shell` through `sh -c`".into()),
-                ))
-            }
-            (None, None) => {
-                return Err(err(
-                    Some(raw.span()),
-                    "[command] needs `argv` or `shell`".into(),
-                    Some("e.g. `argv = [\"python3\", \"sim.py\", \"--k\", \"{k}\", \"--out\", \"{out}\"]`".into()),
-                ))
-            }
-        };
-        let duration = |d: &Spanned<String>, what: &str| {
-            humantime::parse_duration(d.get_ref()).map_err(|e| {
-                use humantime::DurationError as E;
-                let (reason, at) = match &e {
-                    E::NumberExpected(i) => ("expected a number here".to_string(), Some(*i..*i + 1)),
-                    E::InvalidCharacter(i) => ("unexpected character".to_string(), Some(*i..*i + 1)),
-                    E::UnknownUnit { unit, value, start, end } if unit.is_empty() => {
-                        (format!("`{value}` needs a unit"), Some(*start..*end))
-                    }
-                    E::UnknownUnit { unit, start, end, .. } => (format!("unknown unit `{unit}`"), Some(*start..*end)),
-                    E::Empty => ("it is empty".to_string(), None),
-                    other => (other.to_string(), None),
-                };
-                // Point inside the string when it was written without escapes.
-                let span = d.span();
-                let exact = span.end - span.start == d.get_ref().len() + 2;
-                let sub = match at {
-                    Some(r) if exact && r.start < d.get_ref().len() => {
-                        span.start + 1 + r.start..span.start + 1 + r.end.min(d.get_ref().len())
-                    }
-                    _ => span,
-                };
-                err(
-                    Some(sub),
-                    format!("`{what}` is not a duration: {reason}"),
-                    Some("write e.g. \"90s\", \"10m\" or \"1h 30m\" (units: s, m, h, d, ms, ...)".into()),
-                )
-            })
-        };
-        let timeout = c.timeout.as_ref().map(|t| duration(t, "timeout")).transpose()?;
-        let grace = c.grace.as_ref().map(|t| duration(t, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE);
-        let env: Vec<(String, String)> =
-            c.env.iter().flatten().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect();
-        let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let cwd = match &c.cwd {
-            Some(d) => here.join(d.get_ref()),
-            None => here,
-        };
-        let identity = serde_json::json!({
-            "argv": c.argv.as_ref().map(|a| a.get_ref().iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>()),
-            "shell": c.shell.as_ref().map(|s| s.get_ref().clone()),
-            "env": env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "cwd": cwd.display().to_string(),
-        });
-        Ok(CommandSpec { argv, shell, timeout, grace, env, cwd, identity })
-    }
-}
