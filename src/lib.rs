@@ -19,6 +19,7 @@ pub mod io;
 pub mod journal;
 pub mod model;
 pub mod outdir;
+pub mod proc;
 pub mod report;
 pub mod results;
 pub mod session;

@@ -1,9 +1,11 @@
 //! External-program tasks: the `[command]` table, its placeholders, and running it.
 
-mod run;
+mod spawn;
+mod supervisor;
 mod template;
+mod verdict;
 
-pub use run::{Invocation, Supervisor};
+pub use supervisor::{Invocation, Supervisor};
 pub use template::{Piece, Template};
 
 use std::path::PathBuf;

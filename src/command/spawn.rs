@@ -1,0 +1,118 @@
+//! Starting one task's command: its output directory and files, its argv or shell line,
+//! its environment and working directory, in a new process group.
+
+use super::template::Values;
+use super::{CommandSpec, Invocation, THREAD_VARS};
+use crate::task::{FailureClass, TaskFailure};
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Creates the output directory and starts the command in a new process group.
+pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
+    let spec = inv.spec;
+    let io_failure = |what: &Path, e: io::Error| {
+        TaskFailure::new(FailureClass::Io, format!("cannot create {}: {e}", what.display()))
+    };
+    fs::create_dir_all(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
+    let create = |name: &str| {
+        let path = inv.out_dir.join(name);
+        File::create(&path).map_err(|e| io_failure(&path, e))
+    };
+    let (stdout, stderr) = (create("stdout.txt")?, create("stderr.txt")?);
+
+    let out = inv.out_dir.to_string_lossy();
+    let values = Values { params: inv.values, seed: inv.seed, replicate: inv.replicate, task: inv.task, out: &out };
+    let (mut cmd, program) = match (&spec.argv, &spec.shell) {
+        (Some(argv), _) => {
+            let mut words = argv.iter().map(|t| t.render(&values, false));
+            let program = words.next().unwrap_or_default();
+            let mut cmd = Command::new(resolve(&program, spec));
+            cmd.args(words);
+            (cmd, program)
+        }
+        (None, Some(line)) => {
+            let mut cmd = Command::new(resolve("sh", spec));
+            cmd.arg("-c").arg(line.render(&values, true));
+            (cmd, "sh".to_string())
+        }
+        (None, None) => return Err(TaskFailure::new(FailureClass::Spawn, "[command] has neither argv nor shell")),
+    };
+
+    cmd.env("SWEEP_SEED", inv.seed.to_string())
+        .env("SWEEP_TASK", inv.task)
+        .env("SWEEP_REPLICATE", inv.replicate.to_string())
+        .env("SWEEP_OUT", inv.out_dir);
+    for (name, value) in inv.columns.iter().zip(inv.values) {
+        cmd.env(param_var(name), value);
+    }
+    for var in THREAD_VARS {
+        cmd.env(var, "1");
+    }
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0);
+
+    cmd.spawn().map_err(|e| {
+        // A missing working directory also reads as ENOENT: say which one is missing.
+        let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
+        TaskFailure::new(FailureClass::Spawn, format!("cannot run `{program}`{place}: {e}"))
+    })
+}
+
+/// The program's path: a bare name is looked up in `PATH` (the spec's, else ours) once per
+/// run and remembered, instead of the kernel trying every `PATH` entry for every task (a
+/// measurable part of the cost of tiny tasks). Names with a `/`, and names not found, are
+/// passed on unchanged, so spawning reports the error as before.
+fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
+    use std::collections::HashMap;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::OnceLock;
+    if program.contains('/') || program.is_empty() {
+        return program.into();
+    }
+    let path_var = spec
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default();
+    /// (program, PATH, cwd) → resolved path.
+    type Cache = std::sync::Mutex<HashMap<(String, std::ffi::OsString, std::path::PathBuf), std::path::PathBuf>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (program.to_string(), path_var.clone(), spec.cwd.clone());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return p.clone();
+    }
+    let found = std::env::split_paths(&path_var)
+        .map(|dir| spec.cwd.join(dir).join(program))
+        .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
+    let resolved = found.unwrap_or_else(|| program.into());
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
+    resolved
+}
+
+/// `SWEEP_PARAM_<NAME>`: upper-cased, anything but ASCII letters and digits as `_`.
+pub(super) fn param_var(name: &str) -> String {
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("SWEEP_PARAM_{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_var_names_are_upper_snake() {
+        assert_eq!(param_var("step-size"), "SWEEP_PARAM_STEP_SIZE");
+        assert_eq!(param_var("k2.b"), "SWEEP_PARAM_K2_B");
+    }
+}

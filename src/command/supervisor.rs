@@ -1,0 +1,425 @@
+//! Running one task's command to its end: spawned in its own process group, watched for
+//! its timeout and for cancellation, its whole group killed when its leader exits.
+//!
+//! Each worker thread blocks in the kernel until its child exits, so tiny tasks cost a
+//! spawn and a wait and nothing more. Deadlines and Ctrl-C are enforced by the run's single
+//! [`Watchdog`] thread, which signals whole process groups.
+
+use super::spawn::spawn;
+use super::verdict::{exit_failure, read_metrics};
+use super::CommandSpec;
+use crate::model::Metric;
+use crate::proc::{signal_group, wait_exited, Stop, Watchdog};
+use crate::task::{Cancel, FailureClass, TaskFailure};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One task's command, with everything its placeholders and variables expand to.
+#[derive(Clone, Copy, Debug)]
+pub struct Invocation<'a> {
+    /// The validated `[command]` table.
+    pub spec: &'a CommandSpec,
+    /// The swept parameters' names.
+    pub columns: &'a [String],
+    /// Each parameter's value as text, in the order of `columns`.
+    pub values: &'a [String],
+    /// The task's seed.
+    pub seed: u64,
+    /// The replicate.
+    pub replicate: u32,
+    /// The 16-hex-digit task id.
+    pub task: &'a str,
+    /// The task's output directory (absolute); created before the command starts.
+    pub out_dir: &'a Path,
+}
+
+/// Runs the commands of every worker of a run and stops them on timeout or cancellation.
+pub struct Supervisor {
+    watchdog: Watchdog,
+}
+
+impl Supervisor {
+    /// A supervisor for one run; its watchdog thread stops when it is dropped.
+    pub fn new(cancel: Arc<Cancel>) -> Arc<Self> {
+        Arc::new(Supervisor { watchdog: Watchdog::new(cancel) })
+    }
+
+    /// is left of its process group, so background children never outlive the task.
+    pub fn run(&self, inv: &Invocation) -> Result<Vec<(String, Metric)>, TaskFailure> {
+        let mut child = spawn(inv)?;
+        let pgid = child.id() as i32;
+        self.watchdog.watch(pgid, inv.spec.timeout, inv.spec.grace);
+        let (status, stop) = match wait_exited(pgid) {
+            // The leader is a zombie until reaped, so its pid, which is the group id,
+            // cannot be reused yet: signalling the group here cannot hit a stranger.
+            Ok(()) => {
+                let stop = self.watchdog.forget(pgid);
+                signal_group(pgid, libc::SIGKILL);
+                (child.wait(), stop)
+            }
+            // Cannot happen for our own child; reap it anyway and leave the group alone.
+            Err(_) => {
+                let status = child.wait();
+                (status, self.watchdog.forget(pgid))
+            }
+        };
+        let status =
+            status.map_err(|e| TaskFailure::new(FailureClass::Error, format!("cannot wait for the command: {e}")))?;
+        match stop {
+            Some(Stop::Timeout) => {
+                let limit = inv.spec.timeout.unwrap_or_default();
+                Err(TaskFailure::new(
+                    FailureClass::Timeout,
+                    format!("timed out after {}", humantime::format_duration(limit)),
+                ))
+            }
+            Some(Stop::Interrupted) => Err(TaskFailure::new(FailureClass::Interrupted, "interrupted while running")),
+            None if status.success() => read_metrics(&inv.out_dir.join("metrics.json")),
+            None => Err(exit_failure(status, &inv.out_dir.join("stderr.txt"))),
+        }
+    }
+
+    /// Stops every running command now: SIGTERM to each group and SIGKILL after its
+    /// grace, or SIGKILL at once when `hard`. Their tasks fail as interrupted.
+    ///
+    /// Takes a lock: call it from a thread, never from inside an async signal handler.
+    pub fn stop_all(&self, hard: bool) {
+        self.watchdog.stop_all(hard);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Template;
+    use crate::task::StopReason;
+    use std::fs;
+    use std::io;
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    const TASK: &str = "0123456789abcdef";
+
+    /// A temporary directory to run tasks in, with its supervisor and cancel token.
+    struct Env {
+        tmp: tempfile::TempDir,
+        cancel: Arc<Cancel>,
+        sup: Arc<Supervisor>,
+        columns: Vec<String>,
+    }
+
+    impl Env {
+        fn new() -> Self {
+            let cancel = Arc::new(Cancel::new());
+            let sup = Supervisor::new(Arc::clone(&cancel));
+            let tmp = tempfile::tempdir().unwrap();
+            Env { tmp, cancel, sup, columns: vec!["k".into(), "step-size".into()] }
+        }
+
+        fn spec(&self, argv: Option<&[&str]>, shell: Option<&str>) -> CommandSpec {
+            let parse = |s: &str| Template::parse(s, &self.columns).unwrap();
+            CommandSpec {
+                argv: argv.map(|a| a.iter().map(|s| parse(s)).collect()),
+                shell: shell.map(parse),
+                timeout: None,
+                grace: Duration::from_millis(200),
+                env: Vec::new(),
+                cwd: self.tmp.path().to_path_buf(),
+                identity: serde_json::Value::Null,
+            }
+        }
+
+        fn argv(&self, argv: &[&str]) -> CommandSpec {
+            self.spec(Some(argv), None)
+        }
+
+        fn shell(&self, line: &str) -> CommandSpec {
+            self.spec(None, Some(line))
+        }
+
+        fn out(&self) -> PathBuf {
+            self.tmp.path().join("tasks").join(TASK)
+        }
+
+        fn run_with(&self, spec: &CommandSpec, k: &str) -> Result<Vec<(String, Metric)>, TaskFailure> {
+            let values = [k.to_string(), "0.1".to_string()];
+            let out = self.out();
+            let inv = Invocation {
+                spec,
+                columns: &self.columns,
+                values: &values,
+                seed: 42,
+                replicate: 3,
+                task: TASK,
+                out_dir: &out,
+            };
+            self.sup.run(&inv)
+        }
+
+        fn run(&self, spec: &CommandSpec) -> Result<Vec<(String, Metric)>, TaskFailure> {
+            self.run_with(spec, "7")
+        }
+
+        fn read(&self, name: &str) -> String {
+            fs::read_to_string(self.tmp.path().join(name)).unwrap()
+        }
+
+        /// Waits for the task to write `name` (e.g. its pid) and returns its contents.
+        fn wait_for(&self, name: &str) -> String {
+            let path = self.tmp.path().join(name);
+            let deadline = Instant::now() + Duration::from_secs(2);
+            loop {
+                match fs::read_to_string(&path) {
+                    Ok(s) if s.ends_with('\n') => return s,
+                    _ if Instant::now() > deadline => panic!("{name} was never written"),
+                    _ => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        }
+
+        fn pid(&self, name: &str) -> i32 {
+            self.read(name).trim().parse().unwrap()
+        }
+    }
+
+    /// Whether `pid` runs (a zombie counts as gone: no init may be reaping orphans here).
+    fn alive(pid: i32) -> bool {
+        stat(pid).is_some_and(|(state, _)| state != 'Z')
+    }
+
+    /// Whether `pid` is gone within a second (SIGKILL is delivered asynchronously).
+    fn dies(pid: i32) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        !alive(pid)
+    }
+
+    /// State and process group of `pid`, from /proc.
+    fn stat(pid: i32) -> Option<(char, i32)> {
+        let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let mut fields = s[s.rfind(')')? + 1..].split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        let pgrp = fields.nth(1)?.parse().ok()?;
+        Some((state, pgrp))
+    }
+
+    /// Whether process group `pgid` has no live member left within a second:
+    /// `kill(-pgid, 0)` fails with ESRCH, or only zombies waiting for a reaper remain.
+    fn group_gone(pgid: i32) -> bool {
+        let only_zombies = || {
+            let pids = fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok());
+            pids.filter_map(stat).all(|(state, pgrp)| pgrp != pgid || state == 'Z')
+        };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            // SAFETY: signal 0 only checks that the group exists.
+            let esrch =
+                unsafe { libc::kill(-pgid, 0) } == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if esrch || only_zombies() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn class(r: Result<Vec<(String, Metric)>, TaskFailure>) -> (FailureClass, String) {
+        let f = r.unwrap_err();
+        (f.class, f.message)
+    }
+
+    #[test]
+    fn placeholders_env_and_stdout_reach_files() {
+        let env = Env::new();
+        let script = r#"echo "$SWEEP_SEED $SWEEP_REPLICATE $SWEEP_TASK $SWEEP_PARAM_K $SWEEP_PARAM_STEP_SIZE $SWEEP_OUT" > "$SWEEP_OUT/env.txt"; echo "$@"; echo oops >&2"#;
+        let spec =
+            env.argv(&["sh", "-c", script, "sh", "{k}", "{step-size}", "{seed}", "{replicate}", "{task}", "{out}"]);
+        assert_eq!(env.run(&spec), Ok(vec![]));
+        let out = env.out();
+        let o = out.display();
+        assert_eq!(fs::read_to_string(out.join("env.txt")).unwrap(), format!("42 3 {TASK} 7 0.1 {o}\n"));
+        assert_eq!(fs::read_to_string(out.join("stdout.txt")).unwrap(), format!("7 0.1 42 3 {TASK} {o}\n"));
+        assert_eq!(fs::read_to_string(out.join("stderr.txt")).unwrap(), "oops\n");
+    }
+
+    #[test]
+    fn shell_quoting_defeats_injection() {
+        let env = Env::new();
+        let evil = "'; touch pwned; '";
+        let spec = env.shell("printf '%s' {k} > got.txt");
+        assert_eq!(env.run_with(&spec, evil), Ok(vec![]));
+        assert_eq!(env.read("got.txt"), evil);
+        assert!(!env.tmp.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn argv_values_are_single_arguments() {
+        let env = Env::new();
+        let spec = env.argv(&["sh", "-c", "printf '%s|' \"$@\" > got.txt", "sh", "{k}"]);
+        assert_eq!(env.run_with(&spec, "a b; c"), Ok(vec![]));
+        assert_eq!(env.read("got.txt"), "a b; c|");
+    }
+
+    #[test]
+    fn nonzero_exit_reports_status_and_stderr_tail() {
+        let env = Env::new();
+        let spec = env.shell("for i in 1 2 3 4 5 6 7; do echo line$i >&2; done; echo >&2; exit 3");
+        let (class, msg) = class(env.run(&spec));
+        assert_eq!(class, FailureClass::Exit);
+        assert_eq!(msg, "exit status 3: line3\nline4\nline5\nline6\nline7");
+    }
+
+    #[test]
+    fn stderr_tail_reads_only_the_end() {
+        let env = Env::new();
+        let spec = env.shell("head -c 100000 /dev/zero | tr '\\0' 'x' >&2; printf '\\nlast\\n' >&2; exit 1");
+        let (_, msg) = class(env.run(&spec));
+        // The cut line of x's is dropped, not quoted in part.
+        assert_eq!(msg, "exit status 1: last");
+    }
+
+    #[test]
+    fn signal_is_named() {
+        let env = Env::new();
+        let (class, msg) = class(env.run(&env.shell("echo dying >&2; kill -9 $$")));
+        assert_eq!(class, FailureClass::Signal);
+        assert_eq!(msg, "killed by signal 9 (SIGKILL): dying");
+    }
+
+    #[test]
+    fn missing_program_fails_to_spawn() {
+        let env = Env::new();
+        let (class, msg) = class(env.run(&env.argv(&["/nonexistent/prog", "{k}"])));
+        assert_eq!(class, FailureClass::Spawn);
+        assert!(msg.contains("/nonexistent/prog") && msg.contains("No such file"), "{msg}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let env = Env::new();
+        let mut spec = env.shell("echo $$ > pgid; sleep 30 & echo $! > bg; sleep 30");
+        spec.timeout = Some(Duration::from_millis(200));
+        let started = Instant::now();
+        let (class, msg) = class(env.run(&spec));
+        assert_eq!((class, msg.as_str()), (FailureClass::Timeout, "timed out after 200ms"));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(group_gone(env.pid("pgid")));
+        assert!(dies(env.pid("bg")));
+    }
+
+    #[test]
+    fn sigkill_follows_an_ignored_sigterm_after_the_grace() {
+        let env = Env::new();
+        let mut spec = env.shell("trap '' TERM; echo $$ > pgid; sleep 30");
+        spec.timeout = Some(Duration::from_millis(100));
+        let started = Instant::now();
+        assert_eq!(class(env.run(&spec)).0, FailureClass::Timeout);
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(2), "{took:?}");
+        assert!(group_gone(env.pid("pgid")));
+    }
+
+    #[test]
+    fn background_children_do_not_outlive_a_successful_task() {
+        let env = Env::new();
+        assert_eq!(env.run(&env.shell("sleep 30 & echo $! > bg")), Ok(vec![]));
+        assert!(dies(env.pid("bg")));
+    }
+
+    #[test]
+    fn first_interrupt_terminates_running_commands() {
+        let env = Env::new();
+        let spec = env.shell("echo $$ > pgid; sleep 30");
+        std::thread::scope(|s| {
+            let task = s.spawn(|| env.run(&spec));
+            env.wait_for("pgid");
+            env.cancel.drain(StopReason::Interrupted);
+            assert_eq!(class(task.join().unwrap()).0, FailureClass::Interrupted);
+        });
+        assert!(group_gone(env.pid("pgid")));
+    }
+
+    #[test]
+    fn draining_for_other_reasons_lets_commands_finish() {
+        let env = Env::new();
+        env.cancel.drain(StopReason::MaxFailures(1));
+        assert_eq!(env.run(&env.shell("sleep 0.1")), Ok(vec![]));
+    }
+
+    #[test]
+    fn second_interrupt_kills_at_once() {
+        let env = Env::new();
+        let mut spec = env.shell("trap '' TERM; echo $$ > pgid; sleep 30");
+        spec.grace = Duration::from_secs(30);
+        std::thread::scope(|s| {
+            let task = s.spawn(|| env.run(&spec));
+            env.wait_for("pgid");
+            env.cancel.drain(StopReason::Interrupted);
+            std::thread::sleep(Duration::from_millis(100));
+            env.cancel.kill();
+            assert_eq!(class(task.join().unwrap()).0, FailureClass::Interrupted);
+        });
+    }
+
+    #[test]
+    fn stop_all_signals_every_running_group() {
+        let env = Env::new();
+        let mut spec = env.shell("trap '' TERM; echo $$ > pgid; sleep 30");
+        spec.grace = Duration::from_secs(30);
+        std::thread::scope(|s| {
+            let task = s.spawn(|| env.run(&spec));
+            env.wait_for("pgid");
+            env.sup.stop_all(false);
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(alive(env.pid("pgid")), "SIGTERM is ignored, the grace is long");
+            env.sup.stop_all(true);
+            assert_eq!(class(task.join().unwrap()).0, FailureClass::Interrupted);
+        });
+    }
+
+    #[test]
+    fn metrics_json_becomes_sorted_metrics() {
+        let env = Env::new();
+        let json = r#"{"b": 2, "a": 0.5, "c": "x", "d": 1e3, "e": -4}"#;
+        let json = json.replace('{', "{{").replace('}', "}}");
+        let spec = env.shell(&format!("echo '{json}' > \"$SWEEP_OUT/metrics.json\""));
+        let metrics = env.run(&spec).unwrap();
+        let expected = [
+            ("a", Metric::Float(0.5)),
+            ("b", Metric::Int(2)),
+            ("c", Metric::Str("x".into())),
+            ("d", Metric::Float(1000.0)),
+            ("e", Metric::Int(-4)),
+        ];
+        assert_eq!(metrics, expected.map(|(k, m)| (k.to_string(), m)));
+    }
+
+    #[test]
+    fn malformed_metrics_json_is_an_error_naming_the_file() {
+        let env = Env::new();
+        for bad in ["[1, 2]", r#"{"a": {"b": 1}}"#, r#"{"a": [1]}"#, r#"{"a": null}"#, "{\"a\": 1", "not json", ""] {
+            fs::create_dir_all(env.out()).unwrap();
+            fs::write(env.tmp.path().join("m.json"), bad).unwrap();
+            let spec = env.shell("cp m.json \"$SWEEP_OUT/metrics.json\"");
+            let (class, msg) = class(env.run(&spec));
+            assert_eq!(class, FailureClass::Error, "{bad}");
+            assert!(msg.contains("metrics.json"), "{bad}: {msg}");
+        }
+    }
+
+    #[test]
+    fn thread_vars_default_to_one_and_spec_env_wins() {
+        let env = Env::new();
+        let line = "echo $OMP_NUM_THREADS $OPENBLAS_NUM_THREADS $MKL_NUM_THREADS $EXTRA > got.txt";
+        assert_eq!(env.run(&env.shell(line)), Ok(vec![]));
+        assert_eq!(env.read("got.txt"), "1 1 1\n");
+        let mut spec = env.shell(line);
+        spec.env = vec![("OMP_NUM_THREADS".into(), "4".into()), ("EXTRA".into(), "x".into())];
+        assert_eq!(env.run(&spec), Ok(vec![]));
+        assert_eq!(env.read("got.txt"), "4 1 1 x\n");
+    }
+}

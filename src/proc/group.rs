@@ -1,0 +1,89 @@
+//! Process groups: signalling them, waiting for their leaders, naming how they ended.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+
+/// Sends `sig` to process group `pgid`; a group that is already gone (ESRCH) is fine.
+pub fn signal_group(pgid: i32, sig: libc::c_int) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// Blocks until child `pid` has exited, without reaping it: while it is a zombie its pid,
+/// which is also its group's id, cannot be reused, so the group can still be signalled
+/// safely.
+pub fn wait_exited(pid: i32) -> io::Result<()> {
+    loop {
+        // SAFETY: siginfo_t is plain data, and waitid only writes into it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; WNOWAIT leaves the child for `Child::wait` to reap.
+        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// How a process ended, for people: `exit status 3`, `killed by signal 9 (SIGKILL)`,
+/// with `(core dumped)` when it did; and whether it was a signal.
+pub fn describe_exit(status: ExitStatus) -> (String, bool) {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => (format!("exit status {code}"), false),
+        (None, Some(sig)) => {
+            let name = signal_name(sig).map(|n| format!(" ({n})")).unwrap_or_default();
+            let core = if status.core_dumped() { " (core dumped)" } else { "" };
+            (format!("killed by signal {sig}{name}{core}"), true)
+        }
+        (None, None) => (format!("{status}"), false),
+    }
+}
+
+/// The conventional name of signal `sig`, for the common ones.
+pub fn signal_name(sig: libc::c_int) -> Option<&'static str> {
+    Some(match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_are_described_with_status_or_signal_name() {
+        let cases = [
+            (ExitStatus::from_raw(3 << 8), "exit status 3", false),
+            (ExitStatus::from_raw(libc::SIGKILL), "killed by signal 9 (SIGKILL)", true),
+            (ExitStatus::from_raw(libc::SIGSEGV | 0x80), "killed by signal 11 (SIGSEGV) (core dumped)", true),
+            (ExitStatus::from_raw(64), "killed by signal 64", true),
+        ];
+        for (status, text, signal) in cases {
+            assert_eq!(describe_exit(status), (text.to_string(), signal));
+        }
+    }
+}
