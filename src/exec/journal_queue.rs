@@ -50,6 +50,12 @@ impl JournalQueue {
         }
     }
 
+    /// Takes the queued bytes (tests read what a recorder queued).
+    #[cfg(test)]
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.lock().buf)
+    }
+
     /// Tells the writer that every line is queued.
     pub fn end(&self) {
         self.lock().end = true;

@@ -1,9 +1,18 @@
 //! The scheduler: runs tasks on a rayon pool, with retries, failure limits and cancellation.
+//!
+//! [`engine`] chooses the tasks and runs the pools; a worker runs an [`attempt`] of each
+//! task, the [`recorder`] puts every finished attempt in the store and the journal, and
+//! the [`writer`] threads write arrays before their task is recorded.
 
+mod attempt;
+mod config;
 mod engine;
 mod journal_queue;
 mod panic;
+mod recorder;
 mod stats;
+mod writer;
 
-pub use engine::{execute, RunConfig, RunOutcome, Selection};
+pub use config::{RunConfig, RunOutcome, Selection};
+pub use engine::execute;
 pub use stats::Stats;

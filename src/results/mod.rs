@@ -4,4 +4,4 @@ mod csv_out;
 mod store;
 
 pub use csv_out::write_results_csv;
-pub use store::{Detail, IdIndex, Row, Status, Store};
+pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};

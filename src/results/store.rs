@@ -128,6 +128,66 @@ impl Store {
         m
     }
 
+    /// The task table, fixed once built, beside the rows that a run updates: so that a
+    /// run shares the first and puts the second under its lock.
+    pub fn split(&mut self) -> (&[(TaskId, u64)], RowsMut<'_>) {
+        (&self.idents, RowsMut { rows: &mut self.rows, keys: &mut self.keys })
+    }
+
+    /// Applies the outcome of attempt number `attempt` to row `index` (see [`RowsMut::apply`]).
+    pub fn apply<'m>(
+        &mut self,
+        index: u64,
+        attempt: u32,
+        seconds: f64,
+        result: Result<impl IntoIterator<Item = (&'m str, &'m Metric)>, &TaskFailure>,
+    ) {
+        self.split().1.apply(index, attempt, seconds, result)
+    }
+
+    /// Applies a journal record (ignored when its task is not in this grid). `next` is where
+    /// the previous record's task was, plus one: records mostly follow grid order (a worker
+    /// runs neighbouring tasks one after another), so that task is tried before the map.
+    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: Record<'_>) {
+        let i = match self.idents.get(*next as usize) {
+            Some((id, _)) if *id == r.task => *next,
+            _ => match index.get(&r.task) {
+                Some(&i) => i,
+                None => return,
+            },
+        };
+        *next = i + 1;
+        if r.done {
+            self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+        } else {
+            let (class, msg) = r.failure.unwrap_or((FailureClass::Error, "".into()));
+            self.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+        }
+    }
+
+    /// Counts of (done, failed, pending).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let (mut d, mut f, mut p) = (0, 0, 0);
+        for r in &self.rows {
+            match r.status {
+                Status::Done => d += 1,
+                Status::Failed => f += 1,
+                Status::Pending => p += 1,
+            }
+        }
+        (d, f, p)
+    }
+}
+
+/// The rows of a [`Store`] and its interned metric names, borrowed for updating.
+pub struct RowsMut<'a> {
+    /// Row of each task, in grid order.
+    pub rows: &'a mut [Row],
+    /// Interned metric names.
+    pub keys: &'a mut Vec<String>,
+}
+
+impl RowsMut<'_> {
     /// The id of metric `name`, interning it on first sight.
     pub fn intern(&mut self, name: &str) -> u32 {
         match self.keys.iter().position(|k| k == name) {
@@ -172,38 +232,5 @@ impl Store {
                 }
             }
         }
-    }
-
-    /// Applies a journal record (ignored when its task is not in this grid). `next` is where
-    /// the previous record's task was, plus one: records mostly follow grid order (a worker
-    /// runs neighbouring tasks one after another), so that task is tried before the map.
-    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: Record<'_>) {
-        let i = match self.idents.get(*next as usize) {
-            Some((id, _)) if *id == r.task => *next,
-            _ => match index.get(&r.task) {
-                Some(&i) => i,
-                None => return,
-            },
-        };
-        *next = i + 1;
-        if r.done {
-            self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
-        } else {
-            let (class, msg) = r.failure.unwrap_or((FailureClass::Error, "".into()));
-            self.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
-        }
-    }
-
-    /// Counts of (done, failed, pending).
-    pub fn counts(&self) -> (u64, u64, u64) {
-        let (mut d, mut f, mut p) = (0, 0, 0);
-        for r in &self.rows {
-            match r.status {
-                Status::Done => d += 1,
-                Status::Failed => f += 1,
-                Status::Pending => p += 1,
-            }
-        }
-        (d, f, p)
     }
 }

@@ -1,0 +1,115 @@
+//! Running one attempt of a task: a model called in this thread (panics caught), or a
+//! command run to its end under the run's supervisor.
+
+use super::panic;
+use crate::command::{Invocation, Supervisor};
+use crate::grid::{Grid, TaskId};
+use crate::model::{Outputs, Params, TaskRng};
+use crate::outdir::OutDir;
+use crate::spec::{ModelTask, Spec, TaskKind};
+use crate::task::{FailureClass, TaskFailure};
+use crate::value::Value;
+use rand::SeedableRng;
+
+/// What a worker keeps from one task to the next: its output collector and its model
+/// parameter values.
+#[derive(Default)]
+pub(super) struct Scratch {
+    outputs: Option<Outputs>,
+    params: ParamBuf,
+}
+
+impl Clone for Scratch {
+    /// A fresh scratch for a split of the work.
+    fn clone(&self) -> Self {
+        Scratch::default()
+    }
+}
+
+impl Scratch {
+    /// The outputs of the last attempt.
+    pub fn outputs(&mut self) -> &mut Outputs {
+        self.outputs.get_or_insert_with(Outputs::default)
+    }
+}
+
+/// A worker's model parameter values, kept from task to task: replicates of one point
+/// follow each other and reuse them, and another point changes only the swept ones.
+#[derive(Default)]
+struct ParamBuf {
+    values: Vec<Value>,
+    /// The grid point `values` holds, once filled.
+    point: Option<u64>,
+}
+
+impl ParamBuf {
+    /// The values of `mt`'s parameters at grid point `point`.
+    fn at(&mut self, mt: &ModelTask, grid: &Grid, point: u64) -> &[Value] {
+        match self.point {
+            None => mt.values_at(grid, point, &mut self.values),
+            Some(p) if p != point => mt.update_values(grid, point, &mut self.values),
+            Some(_) => {}
+        }
+        self.point = Some(point);
+        &self.values
+    }
+}
+
+/// Where an attempt runs.
+pub(super) struct Place<'a> {
+    pub spec: &'a Spec,
+    /// The out directory, absolute (commands run in other directories).
+    pub out: &'a OutDir,
+    pub supervisor: Option<&'a Supervisor>,
+}
+
+impl Place<'_> {
+    /// Runs one attempt of task `index`; its results are then in `scratch.outputs()`.
+    pub fn run(&self, index: u64, (id, seed): (TaskId, u64), scratch: &mut Scratch) -> Result<(), TaskFailure> {
+        let (point, replicate) = self.spec.grid.locate(index);
+        let Scratch { outputs, params } = scratch;
+        // One collector per worker: cloning the shared `save` list per task would make the
+        // workers contend on its reference count.
+        let outputs = outputs.get_or_insert_with(|| {
+            Outputs::new(match &self.spec.task {
+                TaskKind::Model(m) => m.save.clone(),
+                TaskKind::Command(_) => None,
+            })
+        });
+        outputs.clear();
+        match &self.spec.task {
+            TaskKind::Model(mt) => {
+                let params = Params::new(&mt.specs, params.at(mt, &self.spec.grid, point));
+                if let Err(m) = mt.model.check(&params) {
+                    return Err(TaskFailure::new(FailureClass::Error, format!("invalid parameters: {m}")));
+                }
+                let mut rng = TaskRng::seed_from_u64(seed);
+                match panic::catch(|| mt.model.run(&params, &mut rng, outputs)) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(TaskFailure::new(FailureClass::Error, e.0)),
+                    Err(msg) => Err(TaskFailure::new(FailureClass::Panic, msg)),
+                }
+            }
+            TaskKind::Command(cmd) => {
+                let grid = &self.spec.grid;
+                let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
+                let task = id.to_string();
+                let dir = self.out.task_dir(&task);
+                let inv = Invocation {
+                    spec: cmd,
+                    columns: &grid.columns,
+                    values: &values,
+                    seed,
+                    replicate,
+                    task: &task,
+                    out_dir: &dir,
+                };
+                let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
+                for (k, v) in supervisor.run(&inv)? {
+                    outputs.metric(k, v);
+                }
+                Ok(())
+            }
+        }
+    }
+}

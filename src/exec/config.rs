@@ -1,0 +1,64 @@
+//! What a run is asked to do, and what it did.
+
+use crate::grid::TaskId;
+use crate::task::StopReason;
+
+/// Which tasks of the grid a run considers.
+#[derive(Clone, Debug, Default)]
+pub enum Selection {
+    /// Every task.
+    #[default]
+    All,
+    /// The tasks of shard `index` of `count` (see [`crate::cluster::Shard`]).
+    Shard(crate::cluster::Shard),
+    /// These grid indices (a benchmark sample).
+    Indices(Vec<u64>),
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Worker threads.
+    pub jobs: usize,
+    /// Threads writing array outputs.
+    pub io_threads: usize,
+    /// Extra attempts for a failed task within the run.
+    pub retries: u32,
+    /// Stop starting tasks after this many have failed.
+    pub max_failures: Option<u64>,
+    /// Which tasks.
+    pub selection: Selection,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            io_threads: 2,
+            retries: 0,
+            max_failures: None,
+            selection: Selection::All,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutcome {
+    /// Tasks selected that were already done before the run.
+    pub already_done: u64,
+    /// Tasks the run set out to do.
+    pub to_run: u64,
+    /// Tasks it finished done.
+    pub done: u64,
+    /// Tasks it finished failed.
+    pub failed: u64,
+    /// Why it stopped early, if it did.
+    pub stopped: Option<StopReason>,
+    /// Wall time.
+    pub seconds: f64,
+    /// Bytes of arrays written.
+    pub bytes_written: u64,
+    /// The first failures: (task, message).
+    pub first_failures: Vec<(TaskId, String)>,
+}
