@@ -35,14 +35,6 @@ impl Error {
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }
-
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Spec(_) | Error::Usage(_) | Error::Lock(_) => crate::exit::USAGE,
-            Error::Io { .. } | Error::Submit(_) => crate::exit::TASKS_FAILED,
-        }
-    }
 }
 
 /// Adds context to I/O results.

@@ -37,7 +37,7 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
                 Error::Spec(s) => eprintln!("{s}"),
                 other => eprintln!("error: {other}"),
             }
-            e.exit_code()
+            crate::exit::Code::from(&e).0
         }
     }
 }

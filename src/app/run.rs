@@ -84,7 +84,6 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
     match o.stopped {
         Some(StopReason::Interrupted) => {
             eprintln!("sweep: interrupted; the journal is consistent. To finish: {resume_cmd}");
-            return crate::exit::INTERRUPTED;
         }
         Some(StopReason::MaxFailures(n)) => {
             eprintln!("sweep: stopped after {n} failed tasks (--max-failures). To finish: {resume_cmd}");
@@ -96,21 +95,16 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         }
         Some(StopReason::TimeLimit) | None => {}
     }
-    if o.stopped.is_some() {
-        // Why it stopped and how to resume were printed above.
-        return crate::exit::TASKS_FAILED;
-    }
     // A shard answers for its own tasks only; a whole-grid run for the whole grid.
     let incomplete = o.failed > 0 || (p.shard.is_none() && (failed > 0 || pending > 0));
-    if !incomplete {
-        return crate::exit::SUCCESS;
+    if o.stopped.is_none() && incomplete {
+        if o.failed > 0 {
+            eprintln!("sweep: to rerun the failed tasks: {resume_cmd}");
+        } else {
+            eprintln!("sweep: {failed} failed, {pending} pending. To rerun them: {resume_cmd}");
+        }
     }
-    if o.failed > 0 {
-        eprintln!("sweep: to rerun the failed tasks: {resume_cmd}");
-    } else {
-        eprintln!("sweep: {failed} failed, {pending} pending. To rerun them: {resume_cmd}");
-    }
-    crate::exit::TASKS_FAILED
+    crate::exit::for_run(o.stopped.as_ref(), incomplete)
 }
 
 fn dry_run(spec: &Spec, out: &OutDir) {

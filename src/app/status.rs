@@ -61,7 +61,7 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
             );
         }
     }
-    Ok(if failed == 0 && pending == 0 { crate::exit::SUCCESS } else { crate::exit::TASKS_FAILED })
+    Ok(crate::exit::for_tasks(failed, pending))
 }
 
 pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error> {
@@ -73,5 +73,5 @@ pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error>
         .map_err(|e| Error::io(format!("cannot write {}", out.results().display()), e))?;
     let (done, failed, pending) = store.counts();
     eprintln!("sweep: wrote {} ({done} done, {failed} failed, {pending} pending)", out.results().display());
-    Ok(if failed == 0 && pending == 0 { crate::exit::SUCCESS } else { crate::exit::TASKS_FAILED })
+    Ok(crate::exit::for_tasks(failed, pending))
 }
