@@ -84,13 +84,13 @@ impl<'de> Deserialize<'de> for MetricDe {
         impl Visitor<'_> for V {
             type Value = MetricDe;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number or a string")
+                f.write_str("a number, a boolean, null or a string")
             }
             fn visit_i64<E>(self, v: i64) -> Result<MetricDe, E> {
                 Ok(MetricDe(Metric::Int(v)))
             }
             fn visit_u64<E>(self, v: u64) -> Result<MetricDe, E> {
-                Ok(MetricDe(i64::try_from(v).map(Metric::Int).unwrap_or(Metric::Float(v as f64))))
+                Ok(MetricDe(Metric::from(v)))
             }
             fn visit_f64<E>(self, v: f64) -> Result<MetricDe, E> {
                 Ok(MetricDe(Metric::Float(v)))
@@ -104,8 +104,11 @@ impl<'de> Deserialize<'de> for MetricDe {
                     s => Metric::Str(s.into()),
                 }))
             }
+            fn visit_bool<E>(self, v: bool) -> Result<MetricDe, E> {
+                Ok(MetricDe(Metric::Bool(v)))
+            }
             fn visit_unit<E>(self) -> Result<MetricDe, E> {
-                Ok(MetricDe(Metric::Float(f64::NAN)))
+                Ok(MetricDe(Metric::Null))
             }
         }
         d.deserialize_any(V)
@@ -264,6 +267,9 @@ mod tests {
                 ("value".into(), Metric::Float(0.25)),
                 ("n".into(), Metric::Int(3)),
                 ("s".into(), Metric::Str("a\"b".into())),
+                ("big".into(), Metric::UInt(11851360948378580888)),
+                ("yes".into(), Metric::Bool(true)),
+                ("none".into(), Metric::Null),
             ];
             w.append(TaskId(1), 1, 0.5, Ok(&m)).unwrap();
             let f = TaskFailure::new(FailureClass::Panic, "boom\nline 2");
@@ -284,7 +290,7 @@ mod tests {
             .unwrap();
         assert_eq!(stats.records, 3);
         assert_eq!(stats.skipped.len(), 1);
-        assert_eq!(seen[0], (TaskId(1), true, 3, None));
+        assert_eq!(seen[0], (TaskId(1), true, 6, None));
         assert_eq!(seen[1], (TaskId(2), false, 0, Some("boom\nline 2".into())));
         assert_eq!(seen[2].0, TaskId(3));
     }
@@ -348,5 +354,43 @@ mod tests {
         let mut got = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| got = r.metrics.into_iter().map(|(_, v)| v).collect()).unwrap();
         assert_eq!(got, values.map(Metric::Float));
+    }
+}
+
+#[cfg(test)]
+mod metric_kinds {
+    use super::*;
+    use crate::journal::JournalWriter;
+
+    #[test]
+    fn every_metric_kind_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let written = vec![
+            ("f".into(), Metric::Float(0.1)),
+            ("nan".into(), Metric::Float(f64::NAN)),
+            ("inf".into(), Metric::Float(f64::NEG_INFINITY)),
+            ("i".into(), Metric::Int(-3)),
+            ("u".into(), Metric::UInt(11851360948378580888)),
+            ("b".into(), Metric::Bool(false)),
+            ("null".into(), Metric::Null),
+            ("s".into(), Metric::Str("x".into())),
+        ];
+        let mut w = JournalWriter::open(&p, "0/1").unwrap();
+        w.append(TaskId(1), 1, 0.0, Ok(&written)).unwrap();
+        w.flush().unwrap();
+        let mut got = Vec::new();
+        scan(&p, &mut ScanStats::default(), |r| {
+            got = r.metrics.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
+        })
+        .unwrap();
+        assert_eq!(got.len(), written.len());
+        for ((k, want), (gk, gv)) in written.iter().zip(&got) {
+            assert_eq!(k, gk);
+            match (want, gv) {
+                (Metric::Float(a), Metric::Float(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{k}"),
+                _ => assert_eq!(want, gv, "{k}"),
+            }
+        }
     }
 }

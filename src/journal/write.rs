@@ -115,6 +115,9 @@ pub fn format_record(
                     }
                     Metric::Float(f) => push_json_str(l, &f.to_string()),
                     Metric::Int(i) => l.extend_from_slice(int.format(*i).as_bytes()),
+                    Metric::UInt(u) => l.extend_from_slice(int.format(*u).as_bytes()),
+                    Metric::Bool(b) => l.extend_from_slice(if *b { b"true" } else { b"false" }),
+                    Metric::Null => l.extend_from_slice(b"null"),
                     Metric::Str(s) => push_json_str(l, s),
                 }
             }

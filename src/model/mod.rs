@@ -5,7 +5,7 @@ mod builtin;
 mod outputs;
 mod registry;
 
-pub use outputs::{Metric, Outputs};
+pub use outputs::{bool_text, Metric, Outputs};
 pub use registry::Registry;
 
 use crate::value::{Value, ValueKind};

@@ -10,6 +10,12 @@ pub enum Metric {
     Float(f64),
     /// An integer.
     Int(i64),
+    /// An integer above `i64::MAX` (a u64 seed echoed back, say), kept exact.
+    UInt(u64),
+    /// A boolean.
+    Bool(bool),
+    /// No value (JSON `null`, Python's `None`): an empty cell.
+    Null,
     /// A string.
     Str(Box<str>),
 }
@@ -29,6 +35,16 @@ impl From<usize> for Metric {
         Metric::Int(v as i64)
     }
 }
+impl From<bool> for Metric {
+    fn from(v: bool) -> Self {
+        Metric::Bool(v)
+    }
+}
+impl From<u64> for Metric {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(Metric::UInt(v), Metric::Int)
+    }
+}
 impl From<&str> for Metric {
     fn from(v: &str) -> Self {
         Metric::Str(v.into())
@@ -46,6 +62,9 @@ impl Metric {
         match self {
             Metric::Float(f) => crate::value::push_f64(out, *f),
             Metric::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+            Metric::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
+            Metric::Bool(b) => out.push_str(bool_text(*b)),
+            Metric::Null => {}
             Metric::Str(s) => out.push_str(s),
         }
     }
@@ -55,8 +74,19 @@ impl Metric {
         match self {
             Metric::Float(f) => Some(*f),
             Metric::Int(i) => Some(*i as f64),
-            Metric::Str(_) => None,
+            Metric::UInt(u) => Some(*u as f64),
+            Metric::Bool(_) | Metric::Null | Metric::Str(_) => None,
         }
+    }
+}
+
+/// How a boolean metric is written in `results.csv`: the spelling pandas reads back as a
+/// bool column (and Python's own `str(True)`).
+pub fn bool_text(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
     }
 }
 

@@ -139,8 +139,10 @@ impl Rows<'_> {
                 match c {
                     Some(Metric::Float(f)) => w.extend_from_slice(f64_text(*f, &mut float).as_bytes()),
                     Some(Metric::Int(i)) => w.extend_from_slice(int.format(*i).as_bytes()),
+                    Some(Metric::UInt(u)) => w.extend_from_slice(int.format(*u).as_bytes()),
+                    Some(Metric::Bool(b)) => w.extend_from_slice(crate::model::bool_text(*b).as_bytes()),
                     Some(Metric::Str(s)) => push_field(&mut w, s.as_bytes()),
-                    None => {}
+                    Some(Metric::Null) | None => {}
                 }
             }
             w.push(b',');

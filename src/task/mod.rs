@@ -3,6 +3,7 @@
 //! so that none of them imports another to speak of a failure.
 
 mod cancel;
+pub mod metrics;
 mod outcome;
 
 pub use cancel::{Cancel, HookId, StopReason};
