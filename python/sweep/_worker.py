@@ -517,7 +517,11 @@ class Worker:
                 pass
         try:
             dirty = os.lseek(1, 0, os.SEEK_CUR) or os.lseek(2, 0, os.SEEK_CUR)
-        except OSError:  # the task closed or re-pointed fd 1 or 2
+        except OSError:
+            # The task closed fd 1 or 2, or pointed it at a pipe: the next task starts
+            # with both on the capture files again.
+            os.dup2(self.capture[0], 1)
+            os.dup2(self.capture[1], 2)
             dirty = True
         if dirty or failure is not None:
             try:

@@ -591,6 +591,14 @@ class Output(WorkerTest):
         self.assertIsNone(self.files(2))
         self.assertEqual(d.close(), 0)
 
+    def test_a_task_that_closes_fd_1_does_not_lose_the_next_tasks_output(self):
+        d = self.start("model.py:closes_stdout")
+        d.send(self.req(1, x=1), self.req(2, x=2))
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 1}})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}})
+        self.assertEqual(self.read(2, "stdout.txt"), "printed by task 2\n")
+        self.assertEqual(d.close(), 0)
+
     def test_stdin_of_a_task_is_empty(self):
         d = self.start("model.py:reads_stdin")
         d.send(self.req(1, x=0), self.req(2, x=0))
