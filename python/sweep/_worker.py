@@ -32,11 +32,31 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
    ignored (sweep stops its workers itself); SIGTERM ends the worker.
 """
 
-import json
-import os
 import sys
-import time
-import traceback
+
+# Run as `python3 -c`, sys.path starts with "" (the current directory), where a file such
+# as json.py or random.py would shadow a standard module the driver uses. So every
+# module the driver needs but numpy is imported here, up front, with "" out of the way;
+# it goes back before the user's import, which may rely on it.
+_cwd = sys.path.pop(0) if __name__ == "__main__" and sys.path[:1] == [""] else None
+
+import difflib  # noqa: E402
+import faulthandler  # noqa: E402
+import importlib  # noqa: E402
+import importlib.machinery  # noqa: E402
+import importlib.util  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import json.encoder  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+if _cwd is not None:
+    sys.path.insert(0, _cwd)
 
 PROTOCOL = 1
 
@@ -128,8 +148,6 @@ def load_function(spec, base):
         where = module_part
     else:
         sys.path.insert(0, base)
-        import importlib
-
         module = importlib.import_module(module_part)
         where = f"module `{module_part}`"
     obj = module
@@ -145,9 +163,6 @@ def load_function(spec, base):
 
 def _import_file(path):
     """Executes the file at `path` as a module named after the file's stem."""
-    import importlib.machinery
-    import importlib.util
-
     if not os.path.isfile(path):
         what = "is a directory, not a .py file" if os.path.isdir(path) else "does not exist"
         raise StartupError(f"FileNotFoundError: {path} {what}")
@@ -175,8 +190,6 @@ def _import_file(path):
 
 def _missing_function(where, obj, name):
     """The error and detail for `name` not found in `obj` (a module or a class)."""
-    import difflib
-
     names = sorted(n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None)))
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean `{close[0]}`?" if close else ""
@@ -201,8 +214,6 @@ class Plan:
                 f"parameter `{clash[0]}` has the name of a value sweep passes itself "
                 f"({', '.join(EXTRAS)}); rename the parameter"
             )
-        import inspect
-
         if inspect.iscoroutinefunction(func):
             raise StartupError(
                 f"{name}() is async; sweep calls functions directly: give it a plain "
@@ -272,7 +283,6 @@ def _extras_adder(extras):
             Generator, PCG64 = numpy.random.Generator, numpy.random.PCG64
             getters.append(("rng", lambda req: Generator(PCG64(req["seed"]))))
         elif name == "out":
-            from pathlib import Path
 
             def out(req, makedirs=os.makedirs, Path=Path):
                 path = req["out"]
@@ -339,8 +349,7 @@ def json_encoder():
     check for circular references; replies are flat by construction. Where the C
     encoder is missing, or takes other arguments in another Python, JSONEncoder.encode."""
     plain = json.JSONEncoder(separators=(",", ":"))
-    from json import encoder
-
+    encoder = json.encoder
     make = getattr(encoder, "c_make_encoder", None)
     if make is not None:
         try:
@@ -366,8 +375,6 @@ def _write_all(fd, data):
 
 def _capture_file():
     """A private, unlinked temporary file, open for reading and writing."""
-    import tempfile
-
     f = tempfile.TemporaryFile()
     fd = os.dup(f.fileno())
     f.close()
@@ -683,8 +690,6 @@ class Worker:
 
 def main(argv):
     """Runs the worker; returns the exit status (0 at EOF, 2 when start-up failed)."""
-    import signal
-
     # Before the user's import, so that no handler the module installs is overridden
     # and a Ctrl-C in sweep's terminal never reaches the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -727,8 +732,6 @@ def main(argv):
     os.dup2(capture[1], 2)
     sys.stdout, sys.stderr = _text_stream(1), _text_stream(2)
     # A crash in C code (segfault, abort) dumps the Python stack to sweep's log.
-    import faulthandler
-
     faulthandler.enable(file=log)
 
     worker = Worker(plan, proto_in, proto_out, capture)

@@ -322,6 +322,12 @@ class Specs(WorkerTest):
         spec = os.path.join(FIXTURES, "model.py") + ":square"
         self.assertEqual(self.metrics(spec, {"x": 5}, base=self.tmp, cwd=self.tmp), {"y": 25})
 
+    def test_modules_in_the_current_directory_do_not_shadow_the_drivers(self):
+        for name in ("json", "random", "inspect", "tempfile"):
+            with open(os.path.join(self.tmp, name + ".py"), "w") as f:
+                f.write("raise RuntimeError('shadowed')\n")
+        self.assertEqual(self.metrics("model.py:square", {"x": 3}, cwd=self.tmp), {"y": 9})
+
     def test_package_form(self):
         self.assertEqual(self.metrics("sweeppkg.models:shifted", {"x": 1}, cwd=self.tmp), {"y": 101})
 
