@@ -572,6 +572,7 @@ class Output(WorkerTest):
         self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 8}})
         self.assertEqual(self.read(2, "stdout.txt"), "print to stdout 8\nos.write to fd 1\n", "nothing of task 1")
         self.assertEqual(d.close(), 0)
+        self.assertIsNone(d.line(), "nothing but replies on the protocol")
         self.assertEqual(d.err(), "", "nothing reaches the real stderr after the handshake")
 
     def test_c_level_printf(self):
@@ -583,6 +584,7 @@ class Output(WorkerTest):
         self.assertEqual(self.read(2, "stdout.txt"), "printf from C 43\n")
         self.assertEqual(self.files(1), ["stdout.txt"])
         self.assertEqual(d.close(), 0)
+        self.assertIsNone(d.line(), "nothing but replies on the protocol")
 
     def test_print_without_newline_is_flushed_after_the_task(self):
         self.assertEqual(self.metrics("model.py:prints_no_newline"), {"y": 2})
@@ -651,9 +653,8 @@ class Protocol(WorkerTest):
 
     def test_eof_answers_what_is_outstanding_then_exits_0(self):
         d = self.start("model.py:sleeps")
-        d.send(self.req(1, x=0.2), self.req(2, x=0), json.dumps(self.req(3, x=0)).encode())  # the last without \n
-        d.proc.stdin.write(b"")
-        d.proc.stdin.close()
+        d.send(self.req(1, x=0.2), self.req(2, x=0), self.req(3, x=0))
+        d.proc.stdin.close()  # while task 1 still runs
         self.assertEqual([d.line()["id"] for _ in range(3)], [1, 2, 3])
         self.assertIsNone(d.line())
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 0)
