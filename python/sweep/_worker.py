@@ -1,0 +1,751 @@
+"""sweep's Python worker driver: runs one user function for task after task.
+
+sweep starts N long-lived worker processes as
+
+    python3 -c <this file's source> --function SPEC --base DIR --params JSON_LIST
+
+Each imports the user's module once, then answers requests for as long as sweep sends
+them. The same file is importable as ``sweep._worker`` (``main(argv)`` is the entry point).
+
+Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
+
+1. Start-up. The driver imports the module and checks the function's signature against
+   the parameter names in --params. On success it writes one handshake line
+   ``{"sweep_worker": 1, "pid": ..., "python": sys.version, "executable": ...}``; on
+   failure ``{"sweep_worker": 1, "error": "<one line>", "detail": "<traceback>"}`` and it
+   exits with status 2.
+2. Requests, one object a line: ``{"id", "task", "params", "seed", "seed_str", "seed32",
+   "replicate", "attempt", "out"}``; unknown fields are ignored. Requests may be
+   pipelined; they are handled strictly in order.
+3. The function is called with every parameter as a keyword, plus whichever of the
+   extras ``seed``, ``seed32``, ``rng`` (numpy PCG64 Generator from ``seed``), ``out``
+   (a pathlib.Path, created first), ``replicate`` and ``task`` its signature names (all
+   of them if it takes ``**kwargs``).
+4. One reply a request, in order: ``{"id", "metrics": {...}}`` plus ``"arrays": [...]``
+   when it returned numpy arrays (written as ``<out>/<name>.npy``), or
+   ``{"id", "error": "<one line>", "detail": "<traceback>"}``. A request that is not
+   JSON gets ``{"id": null, "error": "protocol: ..."}``.
+5. Whatever the task writes to fd 1 or fd 2 (print, os.write, C code) goes to private
+   capture files, and from there to ``<out>/stdout.txt`` and ``<out>/stderr.txt``; the
+   protocol never sees it. Output while importing goes to the real fd 2 (sweep's log).
+6. EOF on fd 0: the outstanding replies are written and the driver exits 0. SIGINT is
+   ignored (sweep stops its workers itself); SIGTERM ends the worker.
+"""
+
+import sys
+
+# Run as `python3 -c`, sys.path starts with "" (the current directory), where a file such
+# as json.py or random.py would shadow a standard module the driver uses. So every
+# module the driver needs but numpy is imported here, up front, with "" out of the way;
+# it goes back before the user's import, which may rely on it.
+_cwd = sys.path.pop(0) if __name__ == "__main__" and sys.path[:1] == [""] else None
+
+import difflib  # noqa: E402
+import faulthandler  # noqa: E402
+import importlib  # noqa: E402
+import importlib.machinery  # noqa: E402
+import importlib.util  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import json.encoder  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+if _cwd is not None:
+    sys.path.insert(0, _cwd)
+
+PROTOCOL = 1
+
+#: The values sweep can pass besides the parameters, in the order they are documented.
+EXTRAS = ("seed", "seed32", "rng", "out", "replicate", "task")
+
+# One read takes whatever sweep has queued, up to a pipe's default capacity.
+_READ_SIZE = 1 << 16
+
+# Replies are batched per read; a batch that has been collecting for longer than this
+# (seconds) is sent at once, so that the replies of slow tasks arrive as they finish.
+_FLUSH_AFTER = 0.005
+
+# Values that go into the metrics as they are. Checked by exact type: the fast path.
+_PLAIN = frozenset({int, float, bool, str, type(None)})
+
+# Frames whose globals are these are the driver's own; tracebacks start below them.
+_GLOBALS = globals()
+
+
+class StartupError(Exception):
+    """A start-up failure that is not an exception of the user's: a missing function,
+    an impossible signature, a bad command line. ``error`` is the one-line message for
+    the handshake, ``detail`` the longer explanation sent in its place of a traceback."""
+
+    def __init__(self, error, detail=None):
+        super().__init__(error)
+        self.error = error
+        self.detail = detail if detail is not None else error + "\n"
+
+
+class BadReturn(Exception):
+    """The function returned something that cannot become metrics and arrays."""
+
+
+# ----------------------------------------------------------------------------------------
+# Start-up: the command line, the import, the signature.
+
+
+def parse_args(argv):
+    """``--function SPEC --base DIR --params JSON_LIST`` into (spec, base, params).
+
+    Written by hand rather than with argparse so that every mistake becomes a handshake
+    error (sweep reads fd 1) instead of a usage message on stderr."""
+    usage = "usage: _worker.py --function SPEC --base DIR --params JSON_LIST"
+    opts = {}
+    it = iter(argv)
+    for arg in it:
+        name, eq, value = arg.partition("=")
+        if name not in ("--function", "--base", "--params"):
+            raise StartupError(f"worker: unknown argument `{arg}`; {usage}")
+        if not eq:
+            value = next(it, None)
+            if value is None:
+                raise StartupError(f"worker: {name} needs a value; {usage}")
+        opts[name[2:]] = value
+    for name in ("function", "base", "params"):
+        if name not in opts:
+            raise StartupError(f"worker: --{name} is missing; {usage}")
+    try:
+        params = json.loads(opts["params"])
+    except ValueError as e:
+        raise StartupError(f"worker: --params is not JSON ({e}): {opts['params']}") from None
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise StartupError(f"worker: --params must be a JSON list of names, not {opts['params']}")
+    return opts["function"], os.path.abspath(opts["base"]), params
+
+
+def is_file_spec(module_part):
+    """Whether the part of SPEC before ':' names a file rather than a dotted module."""
+    return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
+
+
+def load_function(spec, base):
+    """Imports the module that SPEC names and returns (function, its name, where).
+
+    ``path/to/model.py:func`` loads that file (relative to `base`) as module ``model``,
+    with the file's directory first on sys.path so that its sibling imports work.
+    ``package.module:func`` is imported normally, with `base` first on sys.path.
+    ``func`` may be dotted (``model.py:Model.run``)."""
+    module_part, colon, attr = spec.rpartition(":")
+    if not colon or not module_part or not attr:
+        raise StartupError(
+            f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function"
+        )
+    if is_file_spec(module_part):
+        path = os.path.normpath(os.path.join(base, module_part))
+        module = _import_file(path)
+        where = module_part
+    else:
+        sys.path.insert(0, base)
+        module = importlib.import_module(module_part)
+        where = f"module `{module_part}`"
+    obj = module
+    for piece in attr.split("."):
+        try:
+            obj = getattr(obj, piece)
+        except AttributeError:
+            raise StartupError(*_missing_function(where, obj, piece)) from None
+    if not callable(obj):
+        raise StartupError(f"{where}: `{attr}` is {_a(type(obj))}, not a function")
+    return obj, attr.rpartition(".")[2], where
+
+
+def _import_file(path):
+    """Executes the file at `path` as a module named after the file's stem."""
+    if not os.path.isfile(path):
+        what = "is a directory, not a .py file" if os.path.isdir(path) else "does not exist"
+        raise StartupError(f"FileNotFoundError: {path} {what}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    # Registered under its stem (dataclasses and pickle look modules up by name), which
+    # must not replace a module that is already loaded, such as the driver's own json.
+    if name in sys.modules:
+        raise StartupError(
+            f"{os.path.basename(path)} has the name of the Python module `{name}`, which is "
+            f"already imported; rename the file"
+        )
+    sys.path.insert(0, os.path.dirname(path))
+    # An explicit loader, so that a file without the .py suffix loads too.
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _missing_function(where, obj, name):
+    """The error and detail for `name` not found in `obj` (a module or a class)."""
+    names = sorted(n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None)))
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    error = f"{where} has no function `{name}`{hint}"
+    listing = ", ".join(names) if names else "(none)"
+    return error, f"{error}\nfunctions there: {listing}\n"
+
+
+class Plan:
+    """What calling the function takes, worked out once from its signature.
+
+    ``extras`` are the names of the extras to pass, in EXTRAS order; ``wants_numpy``
+    is set when one of them (rng) needs numpy, which is imported only then."""
+
+    def __init__(self, func, name, params):
+        self.func = func
+        self.name = name
+        self.params = list(params)
+        clash = [p for p in params if p in EXTRAS]
+        if clash:
+            raise StartupError(
+                f"parameter `{clash[0]}` has the name of a value sweep passes itself "
+                f"({', '.join(EXTRAS)}); rename the parameter"
+            )
+        if inspect.iscoroutinefunction(func):
+            raise StartupError(
+                f"{name}() is async; sweep calls functions directly: give it a plain "
+                f"wrapper that calls asyncio.run({name}(...))"
+            )
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):
+            # Some builtins have no signature: pass the parameters, no extras, no checks.
+            self.extras = ()
+            self.wants_numpy = False
+            return
+        self.extras = self._check(sig, set(params))
+        self.wants_numpy = "rng" in self.extras
+
+    def _check(self, sig, params):
+        """The extras the signature asks for; StartupError if it cannot take the call."""
+        P = sig.parameters
+        takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in P.values())
+        wanted = set()
+        for p in P.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if p.kind is p.POSITIONAL_ONLY:
+                if p.name in params or p.name in EXTRAS or p.default is p.empty:
+                    raise StartupError(
+                        f"{self.name}() takes `{p.name}` positional-only (before `/`), but "
+                        f"sweep passes everything by name; remove the `/`"
+                    )
+                continue
+            if p.name in params:
+                continue
+            if p.name in EXTRAS:
+                wanted.add(p.name)
+            elif p.default is p.empty:
+                swept = ", ".join(f"`{n}`" for n in self.params) or "none"
+                raise StartupError(
+                    f"{self.name}() requires `{p.name}`, which is not a parameter of this sweep; "
+                    f"add it to the spec's parameters, or give it a default",
+                    f"{self.name}() requires `{p.name}`, which is not a parameter of this sweep "
+                    f"(parameters: {swept}) nor a value sweep passes ({', '.join(EXTRAS)}); "
+                    f"add it to the spec's parameters, or give it a default\n",
+                )
+        if takes_kwargs:
+            return tuple(e for e in EXTRAS if e not in params)
+        unknown = [n for n in self.params if n not in P]
+        if unknown:
+            names = ", ".join(f"`{n}`" for n in unknown)
+            plural = "s" if len(unknown) > 1 else ""
+            them = "them" if len(unknown) > 1 else "it"
+            raise StartupError(f"{self.name}() has no parameter{plural} {names}; add {them}, or **kwargs")
+        return tuple(e for e in EXTRAS if e in wanted)
+
+
+def _extras_adder(extras):
+    """A function (kwargs, request) -> None that adds the extras in `extras` to kwargs.
+
+    Built once so that the per-task path does only the lookups this function needs.
+    A request that lacks a field raises KeyError, which the caller reports."""
+    if not extras:
+        return None
+    getters = []
+    for name in extras:
+        if name == "rng":
+            import numpy
+
+            Generator, PCG64 = numpy.random.Generator, numpy.random.PCG64
+            getters.append(("rng", lambda req: Generator(PCG64(req["seed"]))))
+        elif name == "out":
+
+            def out(req, makedirs=os.makedirs, Path=Path):
+                path = req["out"]
+                makedirs(path, exist_ok=True)
+                return Path(path)
+
+            getters.append(("out", out))
+        else:
+            getters.append((name, lambda req, name=name: req[name]))
+    getters = tuple(getters)
+
+    def add(kwargs, req):
+        for name, get in getters:
+            kwargs[name] = get(req)
+
+    return add
+
+
+# ----------------------------------------------------------------------------------------
+# Messages.
+
+
+def _type_name(tp):
+    """'list', 'numpy.float16', 'pandas.DataFrame': a type, for messages."""
+    if tp.__module__ in ("builtins", "__main__"):
+        return tp.__qualname__
+    return f"{tp.__module__.partition('.')[0]}.{tp.__qualname__}"
+
+
+def _a(tp):
+    """'a list', 'an int', 'a numpy.float16': a type with its article, for messages."""
+    name = _type_name(tp)
+    return ("an " if name[0] in "aeiouAEIOU" else "a ") + name
+
+
+def error_line(e):
+    """The one-line form of an exception: ``ValueError: k must be > 0``.
+
+    This is the final line of traceback.format_exception_only, without the notes that
+    Python 3.11 prints after it; for a SyntaxError it keeps the file and line
+    (``SyntaxError: invalid syntax (model.py, line 3)``), which that line alone lacks."""
+    if isinstance(e, SyntaxError):
+        return f"{type(e).__name__}: {e}"
+    return traceback.format_exception_only(type(e), e)[0].rstrip("\n")
+
+
+def user_traceback(e):
+    """The traceback of `e` from the user's first frame on: the driver's own frames and
+    importlib's are dropped from the top."""
+    tb = e.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_globals is _GLOBALS or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
+    ):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(e), e, tb))
+
+
+def json_encoder():
+    """A function obj -> compact JSON text, with NaN and the infinities as json's tokens
+    (which sweep's reader accepts).
+
+    It calls json's C encoder, made once: json.dumps and JSONEncoder.encode build a new
+    one on every call, which is half the cost of encoding a small reply. There is no
+    check for circular references; replies are flat by construction. Where the C
+    encoder is missing, or takes other arguments in another Python, JSONEncoder.encode."""
+    plain = json.JSONEncoder(separators=(",", ":"))
+    encoder = json.encoder
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            c = make(None, plain.default, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+            sample = {"a": [1, 1.5, float("nan"), None, True, "\u00e9"]}
+            if "".join(c(sample, 0)) == plain.encode(sample):
+                return lambda obj: "".join(c(obj, 0))
+        except Exception:
+            pass
+    return plain.encode
+
+
+# ----------------------------------------------------------------------------------------
+# File descriptors.
+
+
+def _write_all(fd, data):
+    """os.write until all of `data` is written (a pipe may take part of a large write)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _capture_file():
+    """A private, unlinked temporary file, open for reading and writing."""
+    f = tempfile.TemporaryFile()
+    fd = os.dup(f.fileno())
+    f.close()
+    return fd
+
+
+def _text_stream(fd):
+    """A line-buffered text stream on `fd` that never closes it. Line-buffered so that
+    print() and C-level writes in one task keep their order in the capture file."""
+    return open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+
+
+# ----------------------------------------------------------------------------------------
+# The worker.
+
+
+class Worker:
+    """Answers requests for one function (see the module docstring for the protocol).
+
+    ``proto_in`` and ``proto_out`` are the private duplicates of the original fds 0 and
+    1; fds 1 and 2 point at the capture files, whose own private duplicates are
+    ``capture`` (stdout's, then stderr's)."""
+
+    def __init__(self, plan, proto_in, proto_out, capture):
+        self.func = plan.func
+        self.name = plan.name
+        self.add_extras = _extras_adder(plan.extras)
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.capture = capture
+        self.encode = json_encoder()
+
+    # -- the loop --------------------------------------------------------------------
+
+    def serve(self):
+        """Reads requests until EOF on the protocol fd, answering each in order."""
+        read, fd, run, clock = os.read, self.proto_in, self.run, time.perf_counter
+        loads, raw_decode, send = json.loads, json.JSONDecoder().raw_decode, self.send
+        parts = []  # the start of a line that a read cut short
+        replies = []
+        eof = False
+        while not eof:
+            chunk = read(fd, _READ_SIZE)
+            if chunk:
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    parts.append(chunk)
+                    continue
+                if parts:
+                    parts.append(chunk[:cut])
+                    block = b"".join(parts)
+                    parts.clear()
+                else:
+                    block = chunk[:cut]
+                if cut < len(chunk):
+                    parts.append(chunk[cut:])
+            else:
+                # EOF: a last line without its newline is still a request.
+                eof = True
+                block = b"".join(parts)
+                if not block:
+                    break
+            since = clock()
+            for line in block.decode("utf-8", "replace").split("\n"):
+                if not line:
+                    continue
+                # raw_decode takes exactly one JSON value with nothing around it, and skips
+                # the checks json.loads makes first; anything else takes the slow path.
+                try:
+                    req, end = raw_decode(line)
+                except ValueError:
+                    end = -1
+                if end != len(line):
+                    if line.isspace():
+                        continue
+                    try:
+                        req = loads(line)
+                    except ValueError as e:
+                        replies.append(self.encode({"id": None, "error": f"protocol: request is not JSON ({e})"}))
+                        continue
+                replies.append(run(req))
+                now = clock()
+                if now - since > _FLUSH_AFTER:
+                    send(replies)
+                    replies.clear()
+                    since = clock()
+            if replies:
+                send(replies)
+                replies.clear()
+
+    def send(self, replies):
+        """Writes reply lines to the protocol fd in one write."""
+        replies.append("")
+        _write_all(self.proto_out, "\n".join(replies).encode())
+
+    # -- one task --------------------------------------------------------------------
+
+    def run(self, req):
+        """Runs one request and returns its reply line (without the newline)."""
+        try:
+            rid = req["id"]
+            kwargs = req["params"]
+            if type(kwargs) is not dict:
+                raise TypeError("params")
+            if self.add_extras is not None:
+                self.add_extras(kwargs, req)
+        except (KeyError, TypeError) as e:
+            return self.protocol_error(req, e)
+        except Exception as e:  # making `out` failed, say
+            return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
+
+        failure = None
+        try:
+            result = self.func(**kwargs)
+        except BaseException as e:  # SystemExit too: a task may not end the worker
+            failure = error_line(e), user_traceback(e)
+        else:
+            try:
+                arrays = None
+                if type(result) is dict:
+                    metrics = result
+                    for k, v in result.items():
+                        if type(k) is not str or type(v) not in _PLAIN:
+                            metrics, arrays = self.convert(result)
+                            break
+                elif result is None:
+                    metrics = {}
+                elif isinstance(result, dict):
+                    metrics, arrays = self.convert(result)
+                else:
+                    raise BadReturn(
+                        f"{self.name}() returned {_a(type(result))}; return a dict of metrics and arrays, or None"
+                    )
+                if arrays:
+                    self.save_arrays(req.get("out"), arrays)
+            except BadReturn as e:
+                failure = str(e), str(e) + "\n"
+            except Exception as e:
+                failure = error_line(e), user_traceback(e)
+
+        # What the task printed. Both streams are line-buffered, so flushing is usually
+        # free; the two lseeks are the only system calls of a quiet task.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        try:
+            dirty = os.lseek(1, 0, os.SEEK_CUR) or os.lseek(2, 0, os.SEEK_CUR)
+        except OSError:
+            # The task closed fd 1 or 2, or pointed it at a pipe: the next task starts
+            # with both on the capture files again.
+            os.dup2(self.capture[0], 1)
+            os.dup2(self.capture[1], 2)
+            dirty = True
+        if dirty or failure is not None:
+            try:
+                self.save_output(req.get("out"), failure)
+            except Exception as e:  # OSError, or an `out` that is not a path
+                if failure is None:
+                    failure = f"{error_line(e)} (saving the task's output)", user_traceback(e)
+
+        if failure is not None:
+            return self.encode({"id": rid, "error": failure[0], "detail": failure[1]})
+        if arrays:
+            return self.encode({"id": rid, "metrics": metrics, "arrays": list(arrays)})
+        try:
+            return self.encode({"id": rid, "metrics": metrics})
+        except (TypeError, ValueError, RecursionError) as e:  # a str subclass that json refuses, say
+            return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
+
+    def protocol_error(self, req, e):
+        """The reply to a request that is JSON but not a valid request."""
+        if not isinstance(req, dict):
+            return self.encode({"id": None, "error": f"protocol: a request is a JSON object, not {_a(type(req))}"})
+        rid = req.get("id")
+        if isinstance(e, KeyError):
+            msg = f"protocol: the request has no `{e.args[0]}`"
+        elif not isinstance(req.get("params"), dict):
+            msg = "protocol: the request's `params` is not an object"
+        else:  # a field of the wrong type, such as a seed that is not a number
+            msg = f"protocol: {error_line(e)}"
+        return self.encode({"id": rid, "error": msg})
+
+    # -- return values ---------------------------------------------------------------
+
+    def convert(self, result):
+        """Splits a returned dict into (metrics, arrays), flattening nested dicts with
+        dots; BadReturn names the first value that is neither."""
+        metrics, arrays = {}, {}
+        self._flatten(result, "", metrics, arrays)
+        return metrics, arrays
+
+    def _flatten(self, d, prefix, metrics, arrays):
+        np = sys.modules.get("numpy")  # a value can only be a numpy object if it is loaded
+        for key, v in d.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise BadReturn(
+                    f"{self.name}() returned a dict with the key {key!r} ({_type_name(type(key))}); "
+                    f"names of metrics and arrays must be strings"
+                )
+            name = prefix + key
+            if name in metrics or name in arrays:
+                raise BadReturn(
+                    f"{self.name}() returned `{name}` twice (a nested dict's keys joined with dots "
+                    f"give a name that is already used); rename one"
+                )
+            t = type(v)
+            if t in _PLAIN:
+                metrics[name] = v
+            elif isinstance(v, dict):
+                self._flatten(v, name + ".", metrics, arrays)
+            elif np is not None and isinstance(v, np.ndarray):
+                if not name or "/" in name or "\0" in name:
+                    raise BadReturn(
+                        f"{self.name}() returned an array named `{name}`, which cannot be a file name "
+                        f"({name}.npy); name it without '/'"
+                    )
+                if v.dtype.hasobject:
+                    raise BadReturn(
+                        f"{self.name}() returned an array of dtype {v.dtype} for `{name}`; .npy files of "
+                        f"Python objects need pickle, which sweep does not read: return a numeric, bool "
+                        f"or string array"
+                    )
+                arrays[name] = v
+            elif np is not None and isinstance(v, np.generic):
+                item = v.item()
+                if type(item) in _PLAIN:
+                    metrics[name] = item
+                else:
+                    raise BadReturn(self._bad_value(name, key, v, item))
+            elif isinstance(v, (int, float, str)):  # subclasses: IntEnum, numpy.float64 ...
+                metrics[name] = v
+            else:
+                raise BadReturn(self._bad_value(name, key, v, v))
+
+    def _bad_value(self, name, key, v, item):
+        """The message for a value that is neither a metric nor an array, with the fix."""
+        var = key if key.isidentifier() else "x"
+        if isinstance(item, (list, tuple)) or (not isinstance(item, (set, frozenset)) and hasattr(item, "__array__")):
+            fix = f"return a numpy array (numpy.asarray({var}))"
+        elif isinstance(item, (set, frozenset)):
+            fix = f"return a numpy array (numpy.array(sorted({var})))"
+        elif isinstance(item, complex):
+            fix = f"return its parts as two metrics ({var}.real, {var}.imag)"
+        elif isinstance(item, (bytes, bytearray)):
+            fix = f"return a str ({var}.decode())"
+        else:
+            fix = "return a number, str, bool, None, numpy array or dict"
+        return f"{self.name}() returned {_a(type(v))} for `{name}`; {fix}"
+
+    def save_arrays(self, out, arrays):
+        """Writes each array as <out>/<name>.npy, through a temporary name, so that a
+        file under its final name is always complete."""
+        if out is None:
+            raise BadReturn(f"protocol: the request has no `out` to write {self.name}()'s arrays into")
+        save = sys.modules["numpy"].save
+        os.makedirs(out, exist_ok=True)
+        for name, a in arrays.items():
+            path = os.path.join(out, name + ".npy")
+            tmp = os.path.join(out, "." + name + ".npy.tmp")
+            try:
+                # A file object: given a name, numpy.save would append ".npy" to the tmp name.
+                with open(tmp, "wb") as f:
+                    save(f, a, allow_pickle=False)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+
+    # -- captured output -------------------------------------------------------------
+
+    def save_output(self, out, failure):
+        """Moves what the task wrote to fds 1 and 2 into <out>/stdout.txt and stderr.txt,
+        empties the capture files, and appends a failure's traceback to stderr.txt."""
+        moved = False
+        for fd, filename in zip(self.capture, ("stdout.txt", "stderr.txt")):
+            size = os.fstat(fd).st_size
+            if not size:
+                continue
+            try:
+                if out is not None:
+                    if not moved:
+                        os.makedirs(out, exist_ok=True)
+                        moved = True
+                    dst = os.open(os.path.join(out, filename), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+                    try:
+                        offset = 0
+                        while offset < size:
+                            data = os.pread(fd, min(size - offset, 1 << 20), offset)
+                            if not data:
+                                break
+                            _write_all(dst, data)
+                            offset += len(data)
+                    finally:
+                        os.close(dst)
+            finally:
+                # The capture fd shares its file offset with fd 1 (or 2): both go to 0.
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+        if failure is not None and out is not None:
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "stderr.txt"), "a", encoding="utf-8", errors="backslashreplace") as f:
+                f.write(failure[1])
+
+
+# ----------------------------------------------------------------------------------------
+# main
+
+
+def main(argv):
+    """Runs the worker; returns the exit status (0 at EOF, 2 when start-up failed)."""
+    # Before the user's import, so that no handler the module installs is overridden
+    # and a Ctrl-C in sweep's terminal never reaches the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # The protocol moves to private fds first. Fd 0 becomes /dev/null, so that a task
+    # calling input() reads EOF instead of requests; fd 1 goes to the real fd 2 while the
+    # module is imported, so that import-time output of any kind lands in sweep's log.
+    sys.stdout.flush()
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    log = os.dup(2)
+    encode = json_encoder()
+
+    try:
+        spec, base, params = parse_args(argv)
+        func, name, _ = load_function(spec, base)
+        plan = Plan(func, name, params)
+        if plan.wants_numpy:
+            import numpy  # noqa: F401  (here, so that a missing numpy is a start-up error)
+        capture = (_capture_file(), _capture_file())
+    except StartupError as e:
+        _write_all(proto_out, (encode({"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}) + "\n").encode())
+        return 2
+    except BaseException as e:  # anything the import raised, SystemExit included
+        msg = {"sweep_worker": PROTOCOL, "error": error_line(e), "detail": user_traceback(e)}
+        _write_all(proto_out, (encode(msg) + "\n").encode())
+        return 2
+
+    # From here on fds 1 and 2 are the capture files, and sys.stdout / sys.stderr are
+    # new streams over them (the old ones are flushed first and kept as sys.__stdout__).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os.dup2(capture[0], 1)
+    os.dup2(capture[1], 2)
+    sys.stdout, sys.stderr = _text_stream(1), _text_stream(2)
+    # A crash in C code (segfault, abort) dumps the Python stack to sweep's log.
+    faulthandler.enable(file=log)
+
+    worker = Worker(plan, proto_in, proto_out, capture)
+    hello = {"sweep_worker": PROTOCOL, "pid": os.getpid(), "python": sys.version, "executable": sys.executable}
+    try:
+        _write_all(proto_out, (encode(hello) + "\n").encode())
+        worker.serve()
+    except BrokenPipeError:  # sweep has gone; nobody is left to tell
+        return 1
+    except BaseException:
+        _write_all(log, ("sweep worker: internal error\n" + traceback.format_exc()).encode())
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
