@@ -28,6 +28,7 @@ pub mod task;
 pub mod text;
 pub mod usage;
 pub mod value;
+pub mod worker;
 
 pub use api::{Summary, Sweep};
 pub use value::Value;

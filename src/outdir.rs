@@ -202,6 +202,7 @@ impl Manifest {
                 None,
             ),
             TaskKind::Command(c) => ("command", None, Default::default(), Some(c.identity.clone())),
+            TaskKind::Worker(w) => (w.table, None, Default::default(), Some(w.identity.clone())),
         };
         Manifest {
             format: MANIFEST_FORMAT,

@@ -7,9 +7,11 @@ use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
+use crate::proc::Watchdog;
 use crate::results::{write_results_csv, Store};
-use crate::spec::Spec;
+use crate::spec::{Spec, SpecError, TaskKind};
 use crate::task::Cancel;
+use crate::worker::Worker;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -39,12 +41,20 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// The shard this run is limited to.
     pub shard: Option<Shard>,
+    /// A persistent worker started to check that it starts, for the run to use.
+    pub spare: Option<Worker>,
     _lock: Lock,
 }
 
 /// Checks, locks and opens `out` for running `spec`. Nothing is written when the
 /// directory holds another sweep, holds a sweep and `resume` is off, or is not empty.
+///
+/// A `[python]` or `[worker]` sweep starts its first worker before anything is written, so
+/// that a worker that cannot start (an ImportError, a typo in the function's name) stops
+/// the run with the spec's line and the worker's own message, leaving nothing behind.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> Result<Prepared, Error> {
+    check_dir(&spec, &out, resume)?;
+    let spare = start_worker(&spec)?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard)?;
     let shown = out.root.display().to_string();
     let mut store = Store::new(&spec);
@@ -54,7 +64,40 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
     let journal_path = out.journal(stem.as_deref());
     let journal = JournalWriter::open(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()))
         .context(|| format!("cannot open {}", journal_path.display()))?;
-    Ok(Prepared { spec, out, store, journal, warnings, shard, _lock: lock })
+    Ok(Prepared { spec, out, store, journal, warnings, shard, spare, _lock: lock })
+}
+
+/// Starts one worker of a `[python]` or `[worker]` sweep and waits until it is ready.
+pub fn start_worker(spec: &Spec) -> Result<Option<Worker>, Error> {
+    let TaskKind::Worker(ws) = &spec.task else { return Ok(None) };
+    let watchdog = Watchdog::new(Arc::new(Cancel::new()));
+    let env = [("SWEEP_RUN_ID".to_string(), crate::proc::run_tag().to_string()), ("SWEEP_WORKER".into(), "0".into())];
+    match Worker::start(ws, &env, None, &watchdog) {
+        Ok(w) => {
+            watchdog.forget(w.pgid());
+            Ok(Some(w))
+        }
+        Err(e) => {
+            let what = match &ws.python {
+                Some(f) => format!("[python] `{}` cannot start: {e}", f.function),
+                None => format!("[worker] `{}` cannot start: {e}", ws.argv.join(" ")),
+            };
+            let detail = e.detail().trim_end();
+            let help = if detail.is_empty() {
+                "fix the worker, then run again; nothing was written".to_string()
+            } else {
+                let indented: Vec<String> = detail.lines().map(|l| format!("    {l}")).collect();
+                format!("what the worker said (nothing was written):\n{}", indented.join("\n"))
+            };
+            Err(Error::Spec(SpecError {
+                path: spec.path.clone(),
+                source: spec.text.clone(),
+                span: Some(ws.span.clone()),
+                message: what,
+                help: Some(help),
+            }))
+        }
+    }
 }
 
 /// Makes `out` ready for shard runs of `spec` without running anything: creates it, writes
@@ -67,9 +110,9 @@ pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> 
     Ok(warnings)
 }
 
-/// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
-/// manifest.
-fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(Lock, Vec<String>), Error> {
+/// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
+/// that is neither a sweep nor empty.
+fn check_dir(spec: &Spec, out: &OutDir, resume: bool) -> Result<(), Error> {
     let shown = out.root.display().to_string();
     if out.holds_sweep() {
         if !resume {
@@ -88,6 +131,14 @@ fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Re
              choose another with --out NEW_DIR"
         )));
     }
+    Ok(())
+}
+
+/// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
+/// manifest.
+fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(Lock, Vec<String>), Error> {
+    check_dir(spec, out, resume)?;
+    let shown = out.root.display().to_string();
     std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
     let stem = shard.map(|s| s.file_stem());
     let lock = Lock::acquire(out, stem.as_deref())?;
@@ -190,7 +241,8 @@ impl Prepared {
         if let Some(s) = self.shard {
             config.selection = Selection::Shard(s);
         }
-        let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats);
+        let spare = self.spare.take();
+        let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats, spare);
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         if self.shard.is_none() {

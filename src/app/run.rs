@@ -93,6 +93,9 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
                 "sweep: stopped: outputs cannot be written ({e}). Free space or fix permissions, then: {resume_cmd}"
             );
         }
+        Some(StopReason::Workers(ref e)) => {
+            eprintln!("sweep: stopped: workers keep failing to start: {e}\n  fix the cause, then: {resume_cmd}");
+        }
         Some(StopReason::TimeLimit) | None => {}
     }
     // A shard answers for its own tasks only; a whole-grid run for the whole grid.

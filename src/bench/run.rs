@@ -89,9 +89,17 @@ pub fn measure(
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu0 = process_cpu_seconds();
     let t0 = Instant::now();
-    let outcome =
-        execute(&prepared.spec, &prepared.out, &mut prepared.store, &mut prepared.journal, &config, cancel, &stats)
-            .context(|| format!("benchmark run in {}", scratch.display()))?;
+    let outcome = execute(
+        &prepared.spec,
+        &prepared.out,
+        &mut prepared.store,
+        &mut prepared.journal,
+        &config,
+        cancel,
+        &stats,
+        prepared.spare.take(),
+    )
+    .context(|| format!("benchmark run in {}", scratch.display()))?;
     let seconds = t0.elapsed().as_secs_f64();
     let cpu_seconds = (process_cpu_seconds() - cpu0).max(0.0);
     let repeat =

@@ -5,6 +5,7 @@ mod supervisor;
 mod template;
 mod verdict;
 
+pub use spawn::find_in_path;
 pub use supervisor::{Invocation, Supervisor};
 pub use template::{Piece, Template};
 

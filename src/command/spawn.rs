@@ -99,6 +99,15 @@ fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
     resolved
 }
 
+/// The executable `name` names on this process's `PATH`, if any.
+pub fn find_in_path(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path_var = std::env::var_os("PATH")?;
+    std::env::split_paths(&path_var)
+        .map(|dir| dir.join(name))
+        .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
 /// `SWEEP_PARAM_<NAME>`: upper-cased, anything but ASCII letters and digits as `_`.
 pub(super) fn param_var(name: &str) -> String {
     let name: String =

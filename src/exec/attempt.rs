@@ -73,7 +73,7 @@ impl Place<'_> {
         let outputs = outputs.get_or_insert_with(|| {
             Outputs::new(match &self.spec.task {
                 TaskKind::Model(m) => m.save.clone(),
-                TaskKind::Command(_) => None,
+                TaskKind::Command(_) | TaskKind::Worker(_) => None,
             })
         });
         outputs.clear();
@@ -110,6 +110,7 @@ impl Place<'_> {
                 }
                 Ok(())
             }
+            TaskKind::Worker(_) => unreachable!("worker tasks run on their own threads (exec::workers)"),
         }
     }
 }

@@ -5,20 +5,23 @@ use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::journal_queue::JournalQueue;
 use super::recorder::{Attempt, Batch, Recorder};
+use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
 use super::{panic, Stats};
 use crate::grid::TaskId;
 use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
+use crate::proc::Watchdog;
 use crate::results::{Row, Status, Store};
 use crate::spec::{Spec, TaskKind};
 use crate::task::{Cancel, FailureClass};
+use crate::worker::{Worker, WorkerSpec};
 use crossbeam_channel::{bounded, Sender};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The selected tasks that are not done yet, in grid order, with the number of selected
@@ -55,6 +58,10 @@ fn choose(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> (Vec
 
 /// Runs the selected, not-yet-done tasks of `spec`, recording each attempt in `journal`
 /// and `store`. Returns when every selected task has finished or the run was stopped.
+///
+/// `spare` is a worker of a `[python]` or `[worker]` sweep started beforehand (to check that
+/// it starts before the out directory is touched); the run uses it as its first worker.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     spec: &Spec,
     out: &OutDir,
@@ -63,6 +70,7 @@ pub fn execute(
     cfg: &RunConfig,
     cancel: &Arc<Cancel>,
     stats: &Arc<Stats>,
+    spare: Option<Worker>,
 ) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();
@@ -79,9 +87,13 @@ pub fn execute(
         .map_err(io::Error::other)?;
     let supervisor = match &spec.task {
         TaskKind::Command(_) => Some(crate::command::Supervisor::new(cancel.clone())),
-        TaskKind::Model(_) => None,
+        TaskKind::Model(_) | TaskKind::Worker(_) => None,
     };
     let out_abs = OutDir::new(std::path::absolute(&out.root)?);
+    let workers = match &spec.task {
+        TaskKind::Worker(ws) => Some(prepare_workers(spec, ws, &out_abs, cancel)?),
+        _ => None,
+    };
     let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
     let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
@@ -104,14 +116,47 @@ pub fn execute(
             })
             .collect();
         drop(rx);
-        pool.install(|| {
-            to_run
-                .par_iter()
-                .with_max_len(1024)
-                .for_each_with((tx, Batch::new(&recorder), Scratch::default()), |(tx, batch, scratch), &i| {
-                    run.task(i, tx, batch, scratch)
+        match (&spec.task, &workers) {
+            (TaskKind::Worker(ws), Some((watchdog, tag))) => {
+                drop(tx);
+                let wr = WorkerRun {
+                    spec,
+                    ws,
+                    out: &out_abs,
+                    retries: cfg.retries,
+                    cancel,
+                    stats,
+                    idents,
+                    prior: &prior,
+                    recorder: &recorder,
+                    watchdog,
+                    requests: crate::worker::protocol::Requests::new(&spec.grid, &[]),
+                    to_run: &to_run,
+                    cursor: AtomicUsize::new(0),
+                    spare: Mutex::new(spare),
+                    tag: tag.clone(),
+                    env: vec![("SWEEP_RUN_ID".into(), tag.clone())],
+                    start_failures: AtomicU32::new(0),
+                };
+                std::thread::scope(|s| {
+                    for slot in 0..cfg.jobs.max(1).min(to_run.len().max(1)) {
+                        let wr = &wr;
+                        std::thread::Builder::new()
+                            .name(format!("sweep-worker-{slot}"))
+                            .spawn_scoped(s, move || wr.thread(slot))
+                            .expect("spawn a worker thread");
+                    }
                 });
-        });
+            }
+            _ => pool.install(|| {
+                to_run
+                    .par_iter()
+                    .with_max_len(1024)
+                    .for_each_with((tx, Batch::new(&recorder), Scratch::default()), |(tx, batch, scratch), &i| {
+                        run.task(i, tx, batch, scratch)
+                    });
+            }),
+        }
         // The I/O threads drain the queue and exit once every sender is gone; then no record
         // can follow the end marker.
         for t in io {
@@ -138,6 +183,16 @@ pub fn execute(
         bytes_written: stats.bytes.load(Ordering::Relaxed),
         first_failures,
     })
+}
+
+/// The watchdog and the directories of a persistent-worker run, and the tag that tells its
+/// attempt directories from other runs'.
+fn prepare_workers(spec: &Spec, ws: &WorkerSpec, out: &OutDir, cancel: &Arc<Cancel>) -> io::Result<(Watchdog, String)> {
+    let _ = (spec, ws);
+    std::fs::create_dir_all(out.root.join("workers"))?;
+    std::fs::create_dir_all(out.root.join("attempts"))?;
+    std::fs::create_dir_all(out.root.join("tasks"))?;
+    Ok((Watchdog::new(cancel.clone()), crate::proc::run_tag().to_string()))
 }
 
 /// What every worker shares.

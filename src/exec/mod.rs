@@ -11,6 +11,7 @@ mod journal_queue;
 mod panic;
 mod recorder;
 mod stats;
+mod workers;
 mod writer;
 
 pub use config::{RunConfig, RunOutcome, Selection};

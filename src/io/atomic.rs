@@ -42,6 +42,28 @@ pub fn write_npy_atomic(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Resu
     Ok((array.len() * 8 + 128) as u64)
 }
 
+/// Moves a finished attempt's directory to its final place `dest` (`tasks/<task>`), when
+/// the attempt wrote any files; `Ok(false)` when it wrote none. A directory already at
+/// `dest` (left by a run that died between this move and its journal record) is moved aside
+/// beside the attempt first, never merged with the new files.
+pub fn promote(attempt: &Path, dest: &Path) -> io::Result<bool> {
+    match std::fs::rename(attempt, dest) {
+        Ok(()) => return Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && std::fs::symlink_metadata(attempt).is_err() => {
+            return Ok(false)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dest.parent().unwrap_or(dest))?;
+        }
+        Err(_) => {
+            let mut aside = attempt.as_os_str().to_owned();
+            aside.push(".replaced");
+            std::fs::rename(dest, &aside)?;
+        }
+    }
+    std::fs::rename(attempt, dest).map(|()| true)
+}
+
 /// Removes temporary files a killed run left in `dir` (only files carrying [`TEMP_MARK`]).
 pub fn remove_stale_temps(dir: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };

@@ -2,4 +2,4 @@
 
 mod atomic;
 
-pub use atomic::{remove_stale_temps, write_atomic, write_npy_atomic, TEMP_MARK};
+pub use atomic::{promote, remove_stale_temps, write_atomic, write_npy_atomic, TEMP_MARK};

@@ -1,8 +1,28 @@
 //! Process groups: signalling them, waiting for their leaders, naming how they ended.
 
 use std::io;
-use std::os::unix::process::ExitStatusExt;
-use std::process::ExitStatus;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus};
+
+/// Makes the child `cmd` starts receive SIGKILL when the thread that started it ends, so
+/// that a `kill -9` of sweep does not leave it running (see `PR_SET_PDEATHSIG`).
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: getppid and prctl are async-signal-safe, and the closure touches no memory
+    // the parent shares.
+    let parent = unsafe { libc::getpid() };
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then no signal would come.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
 
 /// Sends `sig` to process group `pgid`; a group that is already gone (ESRCH) is fine.
 pub fn signal_group(pgid: i32, sig: libc::c_int) {

@@ -8,5 +8,15 @@
 mod group;
 mod watchdog;
 
-pub use group::{describe_exit, signal_group, signal_name, wait_exited};
+/// A tag unique to this process: its pid and when it started, in hex. It names this run's
+/// attempt directories and marks its children (`SWEEP_RUN_ID`).
+pub fn run_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        format!("{:x}{:08x}", std::process::id(), nanos as u32)
+    })
+}
+
+pub use group::{describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
 pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, Watchdog};

@@ -15,7 +15,7 @@ const CHUNK: usize = 16 * 1024;
 fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
     let declared: Vec<String> = match &spec.task {
         TaskKind::Model(m) => m.model.metrics().iter().map(|o| o.name.to_string()).collect(),
-        TaskKind::Command(_) => Vec::new(),
+        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
     };
     let mut cols: Vec<u32> =
         declared.iter().filter_map(|d| store.keys.iter().position(|k| k == d).map(|i| i as u32)).collect();

@@ -59,39 +59,9 @@ impl Ctx<'_> {
                 ))
             }
         };
-        let duration = |d: &Spanned<String>, what: &str| {
-            humantime::parse_duration(d.get_ref()).map_err(|e| {
-                use humantime::DurationError as E;
-                let (reason, at) = match &e {
-                    E::NumberExpected(i) => ("expected a number here".to_string(), Some(*i..*i + 1)),
-                    E::InvalidCharacter(i) => ("unexpected character".to_string(), Some(*i..*i + 1)),
-                    E::UnknownUnit { unit, value, start, end } if unit.is_empty() => {
-                        (format!("`{value}` needs a unit"), Some(*start..*end))
-                    }
-                    E::UnknownUnit { unit, start, end, .. } => (format!("unknown unit `{unit}`"), Some(*start..*end)),
-                    E::Empty => ("it is empty".to_string(), None),
-                    other => (other.to_string(), None),
-                };
-                // Point inside the string when it was written without escapes.
-                let span = d.span();
-                let exact = span.end - span.start == d.get_ref().len() + 2;
-                let sub = match at {
-                    Some(r) if exact && r.start < d.get_ref().len() => {
-                        span.start + 1 + r.start..span.start + 1 + r.end.min(d.get_ref().len())
-                    }
-                    _ => span,
-                };
-                err(
-                    Some(sub),
-                    format!("`{what}` is not a duration: {reason}"),
-                    Some("write e.g. \"90s\", \"10m\" or \"1h 30m\" (units: s, m, h, d, ms, ...)".into()),
-                )
-            })
-        };
-        let timeout = c.timeout.as_ref().map(|t| duration(t, "timeout")).transpose()?;
-        let grace = c.grace.as_ref().map(|t| duration(t, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE);
-        let env: Vec<(String, String)> =
-            c.env.iter().flatten().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect();
+        let timeout = c.timeout.as_ref().map(|t| self.duration(t, "timeout")).transpose()?;
+        let grace = c.grace.as_ref().map(|t| self.duration(t, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE);
+        let env = env_list(c.env.as_ref());
         let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let cwd = match &c.cwd {
             Some(d) => here.join(d.get_ref()),
@@ -105,4 +75,9 @@ impl Ctx<'_> {
         });
         Ok(CommandSpec { argv, shell, timeout, grace, env, cwd, identity })
     }
+}
+
+/// An `env = { ... }` table as (name, value) pairs, in file order.
+pub(super) fn env_list(env: Option<&indexmap::IndexMap<Spanned<String>, Spanned<String>>>) -> Vec<(String, String)> {
+    env.into_iter().flatten().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect()
 }

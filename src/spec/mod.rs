@@ -1,19 +1,23 @@
 //! Specs: a TOML file validated into a [`Spec`], with every error tied to its line.
 
 mod command;
+mod duration;
 mod error;
 mod model;
 mod params;
 mod raw;
 mod toml_error;
+mod worker;
 
 pub use error::SpecError;
-pub use raw::{RawCommand, RawSpec};
+pub use raw::{RawCommand, RawPython, RawSpec, RawWorker};
+pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
 use crate::grid::{Grid, Identity};
 use crate::model::{Model, ParamSpec, Registry};
 use crate::value::Value;
+use crate::worker::WorkerSpec;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,12 +43,14 @@ pub struct Spec {
     pub identity: Identity,
 }
 
-/// What a task runs: a model or an external command.
+/// What a task runs: a model, an external command, or a request to a persistent worker.
 pub enum TaskKind {
     /// A model from the registry.
     Model(ModelTask),
-    /// An external program.
+    /// An external program, one process per task.
     Command(Arc<CommandSpec>),
+    /// A persistent worker process (`[python]` or `[worker]`), many tasks per process.
+    Worker(Arc<WorkerSpec>),
 }
 
 /// A model with its fixed parameters resolved.
@@ -102,6 +108,10 @@ impl TaskKind {
         match self {
             TaskKind::Model(m) => format!("model {}", m.model.name()),
             TaskKind::Command(_) => "command".into(),
+            TaskKind::Worker(w) => match &w.python {
+                Some(f) => format!("python {}", f.function),
+                None => "worker".into(),
+            },
         }
     }
 }
@@ -174,25 +184,42 @@ impl Ctx<'_> {
 
         let mut params = self.params(raw.params.as_ref())?;
 
-        let (task, fixed_for_id, kind_name) = match (&raw.model, &raw.command) {
-            (Some(m), None) => {
+        let tables = [
+            raw.model.as_ref().map(|t| ("model", t.span())),
+            raw.command.as_ref().map(|t| ("command", t.span())),
+            raw.python.as_ref().map(|t| ("python", t.span())),
+            raw.worker.as_ref().map(|t| ("worker", t.span())),
+        ];
+        let given: Vec<(&str, Range<usize>)> = tables.into_iter().flatten().collect();
+        match given.as_slice() {
+            [] => {
+                return Err(self.err(
+                    Some(0..0),
+                    "the spec has no [model], [command], [python] or [worker] table",
+                    Some(
+                        "add `[model]` with `name = \"reaction\"` (see `sweep models`), `[python]` with \
+                         `function = \"model.py:simulate\"`, or `[command]` with `argv = [...]`"
+                            .into(),
+                    ),
+                ))
+            }
+            [_] => {}
+            [(first, _), (second, span), ..] => {
+                return Err(self.err(
+                    Some(span.clone()),
+                    format!("a spec has one of [model], [command], [python] and [worker]; this one has [{first}] and [{second}]"),
+                    Some("keep the table that says what a task runs".into()),
+                ))
+            }
+        }
+        let (task, fixed_for_id, kind_name) = match &raw.model {
+            Some(m) => {
                 let mt = self.model(m, &mut params, registry)?;
                 let fixed = mt.fixed.clone();
                 let name = mt.model.name().to_string();
                 (Some(mt), fixed, name)
             }
-            (None, Some(_)) => (None, Vec::new(), "command".to_string()),
-            (Some(m), Some(_)) => {
-                return Err(self.at(m, "a spec has either a [model] or a [command] table, not both", None))
-            }
-            (None, None) => return Err(self.err(
-                Some(0..0),
-                "the spec has neither a [model] nor a [command] table",
-                Some(
-                    "add `[model]` with `name = \"reaction\"` (see `sweep models`) or `[command]` with `argv = [...]`"
-                        .into(),
-                ),
-            )),
+            None => (None, Vec::new(), given[0].0.to_string()),
         };
         let (columns, axes) = self.axes(&params, raw.zip.as_ref())?;
         let grid = Grid::new(columns, axes, replicates).map_err(|e| {
@@ -209,10 +236,12 @@ impl Ctx<'_> {
                 self.check_points(&mt, &grid, &params, model_table, raw.params.as_ref().map(|p| p.span()))?;
                 TaskKind::Model(mt)
             }
-            None => {
-                let c = raw.command.as_ref().expect("checked above");
-                TaskKind::Command(Arc::new(self.command(c, &grid.columns)?))
-            }
+            None => match (&raw.command, &raw.python, &raw.worker) {
+                (Some(c), _, _) => TaskKind::Command(Arc::new(self.command(c, &grid.columns)?)),
+                (_, Some(p), _) => TaskKind::Worker(Arc::new(self.python(p, &grid.columns)?)),
+                (_, _, Some(w)) => TaskKind::Worker(Arc::new(self.worker(w)?)),
+                (None, None, None) => unreachable!("one task table was checked above"),
+            },
         };
         let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed);
         Ok(Spec { path: self.path.to_path_buf(), text: self.source.clone(), name, seed, out, task, grid, identity })

@@ -22,6 +22,8 @@ pub struct RawSpec {
     pub zip: Option<ZipGroups>,
     pub model: Option<Spanned<SpannedTable>>,
     pub command: Option<Spanned<RawCommand>>,
+    pub python: Option<Spanned<RawPython>>,
+    pub worker: Option<Spanned<RawWorker>>,
     pub params: Option<Spanned<SpannedTable>>,
 }
 
@@ -32,8 +34,35 @@ pub struct RawSpec {
 pub struct RawCommand {
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
     pub shell: Option<Spanned<String>>,
-    pub timeout: Option<Spanned<String>>,
-    pub grace: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<toml::Value>>,
+    pub grace: Option<Spanned<toml::Value>>,
+    pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
+    pub cwd: Option<Spanned<String>>,
+}
+
+/// A `[python]` table (fields are the keys of the README's spec reference).
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawPython {
+    pub function: Option<Spanned<String>>,
+    pub python: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<toml::Value>>,
+    pub grace: Option<Spanned<toml::Value>>,
+    pub max_tasks_per_worker: Option<Spanned<i64>>,
+    pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
+    pub cwd: Option<Spanned<String>>,
+}
+
+/// A `[worker]` table (fields are the keys of the README's spec reference).
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorker {
+    pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    pub timeout: Option<Spanned<toml::Value>>,
+    pub grace: Option<Spanned<toml::Value>>,
+    pub max_tasks_per_worker: Option<Spanned<i64>>,
     pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
     pub cwd: Option<Spanned<String>>,
 }

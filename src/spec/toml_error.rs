@@ -7,9 +7,9 @@ use std::ops::Range;
 pub(super) fn toml_message(text: &str, msg: &str, span: Option<Range<usize>>) -> (String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or("").to_string();
-        let top = ["name", "seed", "replicates", "out", "zip", "model", "command", "params"];
-        let cmd = ["argv", "shell", "timeout", "grace", "env", "cwd"];
-        let known: &[&str] = if msg.contains("`argv`") { &cmd } else { &top };
+        // serde lists the table's keys: "unknown field `x`, expected one of `a`, `b`".
+        let expected = rest.split_once("expected").map_or("", |(_, e)| e);
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         let help = match did_you_mean(&name, known.iter().copied()) {
             Some(s) => s,
             None => format!("allowed keys here: {}", known.join(", ")),

@@ -31,17 +31,15 @@ pub fn parse_object(bytes: &[u8]) -> Result<Vec<(String, Metric)>, String> {
         }
     })?;
     de.end().map_err(|e| format!("expected one JSON object of metrics: {e}"))?;
-    for i in 1..out.len() {
-        if out[..i].iter().any(|(k, _)| *k == out[i].0) {
-            return Err(format!("`{}` is given twice", out[i].0));
-        }
+    if let Some(k) = duplicate(&out) {
+        return Err(format!("`{k}` is given twice"));
     }
     Ok(out)
 }
 
 /// The JSON with `NaN`, `Infinity` and `-Infinity` outside strings replaced by marked
-/// strings that standard JSON parsers read.
-fn standardise(bytes: &[u8]) -> Cow<'_, [u8]> {
+/// strings that standard JSON parsers read, and [`Flatten`] reads back as floats.
+pub fn standardise(bytes: &[u8]) -> Cow<'_, [u8]> {
     const TOKENS: [(&[u8], &str); 3] =
         [(b"-Infinity", "\"\\u0000-inf\""), (b"Infinity", "\"\\u0000inf\""), (b"NaN", "\"\\u0000NaN\"")];
     let mut out: Option<Vec<u8>> = None;
@@ -75,10 +73,23 @@ fn standardise(bytes: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// Reads an object into `out`, each key prefixed.
-struct Flatten<'o> {
+/// Reads a metrics object into `out` (from JSON that went through [`standardise`]); a
+/// seed for reading the metrics inside a larger message.
+pub struct Flatten<'o> {
     prefix: String,
     out: &'o mut Vec<(String, Metric)>,
+}
+
+impl<'o> Flatten<'o> {
+    /// Reads into `out`.
+    pub fn new(out: &'o mut Vec<(String, Metric)>) -> Self {
+        Flatten { prefix: String::new(), out }
+    }
+}
+
+/// Whether `metrics` names a key twice (after flattening): that key.
+pub fn duplicate(metrics: &[(String, Metric)]) -> Option<&str> {
+    (1..metrics.len()).find(|&i| metrics[..i].iter().any(|(k, _)| *k == metrics[i].0)).map(|i| metrics[i].0.as_str())
 }
 
 impl<'de> DeserializeSeed<'de> for Flatten<'_> {

@@ -21,6 +21,9 @@ pub enum FailureClass {
     Spawn,
     /// Writing the task's outputs failed (disk full, permissions, ...).
     Io,
+    /// The process running the task died (a persistent worker crashed, was killed by the
+    /// OOM killer, or sweep itself died while the task ran, twice).
+    Crash,
     /// The run was interrupted while the task ran.
     Interrupted,
 }
@@ -36,6 +39,7 @@ impl FailureClass {
             FailureClass::Timeout => "timeout",
             FailureClass::Spawn => "spawn",
             FailureClass::Io => "io",
+            FailureClass::Crash => "crash",
             FailureClass::Interrupted => "interrupted",
         }
     }

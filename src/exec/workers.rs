@@ -1,0 +1,345 @@
+//! Running tasks on persistent workers (`[python]`, `[worker]`): one thread per worker
+//! process, each sending requests and reading replies in order.
+//!
+//! Tiny tasks are pipelined: while replies come back quickly, a thread keeps several
+//! requests in flight, so that the worker never waits for a round trip. When a worker dies
+//! or times out with several requests in flight, nobody is blamed yet: they are sent again
+//! one at a time to a fresh worker, so that exactly the task that kills a worker fails.
+
+use super::recorder::{Attempt, Batch, Recorder};
+use super::Stats;
+use crate::grid::TaskId;
+use crate::model::Metric;
+use crate::outdir::OutDir;
+use crate::proc::{Stop, Watchdog};
+use crate::spec::Spec;
+use crate::task::{Cancel, FailureClass, StopReason, TaskFailure};
+use crate::worker::protocol::{Reply, Requests};
+use crate::worker::{Ended, StartError, Worker, WorkerSpec};
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Requests in flight per worker at most, for tasks much shorter than a round trip.
+const MAX_WINDOW: usize = 64;
+/// Replies faster than this, on average, widen the window; slower ones narrow it to one,
+/// so that a slow task never holds others back from an idle worker.
+const FAST: Duration = Duration::from_micros(300);
+const SLOW: Duration = Duration::from_millis(3);
+/// Workers that fail to start this many times in a row stop the run.
+const START_FAILURES: u32 = 3;
+
+/// A task waiting to be sent: its grid index and the attempts this run made of it.
+#[derive(Clone, Copy)]
+struct Queued {
+    index: u64,
+    tries: u32,
+}
+
+/// A request in flight.
+struct InFlight {
+    queued: Queued,
+    request: u64,
+    dir: PathBuf,
+    sent: Instant,
+}
+
+/// What every worker thread shares.
+pub(super) struct WorkerRun<'a, 'r, 's> {
+    pub spec: &'a Spec,
+    pub ws: &'a WorkerSpec,
+    pub out: &'a OutDir,
+    pub retries: u32,
+    pub cancel: &'a Cancel,
+    pub stats: &'a Stats,
+    pub idents: &'a [(TaskId, u64)],
+    pub prior: &'a HashMap<u64, u32>,
+    pub recorder: &'r Recorder<'a, 's>,
+    pub watchdog: &'a Watchdog,
+    pub requests: Requests,
+    pub to_run: &'a [u64],
+    pub cursor: AtomicUsize,
+    /// A worker started before the run (to check it starts), for the first thread.
+    pub spare: Mutex<Option<Worker>>,
+    /// Distinguishes this run's attempt directories from other runs'.
+    pub tag: String,
+    pub env: Vec<(String, String)>,
+    pub start_failures: AtomicU32,
+}
+
+impl WorkerRun<'_, '_, '_> {
+    /// Takes up to `n` tasks from the shared queue into `local`.
+    fn take(&self, n: usize, local: &mut VecDeque<Queued>) -> bool {
+        let start = self.cursor.fetch_add(n, Ordering::Relaxed).min(self.to_run.len());
+        let end = (start + n).min(self.to_run.len());
+        local.extend(self.to_run[start..end].iter().map(|&index| Queued { index, tries: 0 }));
+        end > start
+    }
+
+    /// The worker of thread `slot`: started (or restarted) as needed until the queue is
+    /// empty or the run stops.
+    fn start(&self, slot: usize) -> Option<Worker> {
+        if let Some(w) = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            self.watchdog.watch(w.pgid(), None, self.ws.grace);
+            w.set_log(&self.log(slot));
+            return Some(w);
+        }
+        loop {
+            if self.cancel.is_draining() {
+                return None;
+            }
+            let mut env = self.env.clone();
+            env.push(("SWEEP_WORKER".into(), slot.to_string()));
+            match Worker::start(self.ws, &env, Some(&self.log(slot)), self.watchdog) {
+                Ok(w) => {
+                    self.start_failures.store(0, Ordering::Relaxed);
+                    return Some(w);
+                }
+                Err(StartError::Interrupted) => return None,
+                Err(e) => {
+                    if self.start_failures.fetch_add(1, Ordering::Relaxed) + 1 >= START_FAILURES {
+                        let detail = e.detail().trim_end();
+                        let detail = if detail.is_empty() { String::new() } else { format!("\n{detail}") };
+                        self.cancel.drain(StopReason::Workers(format!("{e}{detail}")));
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One worker thread.
+    pub fn thread(&self, slot: usize) {
+        let mut batch = Batch::new(self.recorder);
+        let mut local: VecDeque<Queued> = VecDeque::new();
+        let mut inflight: VecDeque<InFlight> = VecDeque::new();
+        let mut worker: Option<Worker> = None;
+        let (mut window, mut isolate) = (1usize, 0usize);
+        let mut ewma: Option<f64> = None;
+        let mut next_request = 0u64;
+        let mut buf = Vec::new();
+        loop {
+            if worker.is_none() {
+                if local.is_empty() && !self.take(1, &mut local) {
+                    break;
+                }
+                match self.start(slot) {
+                    Some(w) => worker = Some(w),
+                    None => break,
+                }
+            }
+            let w = worker.as_mut().expect("started above");
+            let limit = if isolate > 0 { 1 } else { window };
+            let was_idle = inflight.is_empty();
+            buf.clear();
+            while inflight.len() < limit && !self.cancel.is_draining() {
+                if self.ws.max_tasks > 0 && w.answered + inflight.len() as u64 >= self.ws.max_tasks {
+                    break;
+                }
+                if local.is_empty() && !self.take(limit - inflight.len(), &mut local) {
+                    break;
+                }
+                let q = local.pop_front().expect("taken above");
+                let ident = self.idents[q.index as usize];
+                let number = self.number(q);
+                let dir = self.attempt_dir(ident.0, number);
+                next_request += 1;
+                self.requests.push(
+                    &mut buf,
+                    &self.spec.grid,
+                    next_request,
+                    q.index,
+                    ident,
+                    number,
+                    &dir.to_string_lossy(),
+                );
+                inflight.push_back(InFlight { queued: q, request: next_request, dir, sent: Instant::now() });
+            }
+            if !buf.is_empty() {
+                w.send(&buf);
+            }
+            let Some(head) = inflight.front() else {
+                // Nothing more for this worker: it is done, or it has run its max_tasks.
+                let more = !self.cancel.is_draining() && (!local.is_empty() || self.take(1, &mut local));
+                worker.take().expect("running").finish(self.ws.grace, self.watchdog);
+                if more {
+                    continue;
+                }
+                break;
+            };
+            if was_idle {
+                self.watchdog.set_timeout(w.pgid(), self.ws.timeout);
+            }
+            self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.sent)));
+            match w.recv(self.watchdog) {
+                Ok(reply) => {
+                    let head = inflight.pop_front().expect("a request is in flight");
+                    let output = std::mem::take(&mut w.output);
+                    self.watchdog.set_timeout(w.pgid(), if inflight.is_empty() { None } else { self.ws.timeout });
+                    let at = Instant::now();
+                    let took = at.duration_since(head.sent).as_secs_f64() / (1 + inflight.len()).max(1) as f64;
+                    let e = ewma.map_or(took, |e| 0.8 * e + 0.2 * took);
+                    ewma = Some(e);
+                    if isolate > 0 {
+                        isolate -= 1;
+                    } else if e < FAST.as_secs_f64() {
+                        window = (window * 2).min(MAX_WINDOW);
+                    } else if e > SLOW.as_secs_f64() {
+                        window = 1;
+                    }
+                    let result = if reply.id != Some(head.request) {
+                        let got = reply.id.map_or("none".to_string(), |i| i.to_string());
+                        Err(TaskFailure::new(
+                            FailureClass::Error,
+                            format!("worker protocol: a reply with id {got} while request {} was due", head.request),
+                        ))
+                    } else {
+                        self.finish_reply(&head, reply, &output)
+                    };
+                    self.record(&mut batch, &mut local, &head, result, at);
+                }
+                Err(ended) => {
+                    worker = None;
+                    self.stats.set_running(None);
+                    if ended.stop == Some(Stop::Interrupted) {
+                        // Killed by a second Ctrl-C: what was in flight stays pending.
+                        break;
+                    }
+                    if inflight.len() == 1 {
+                        let head = inflight.pop_front().expect("one in flight");
+                        let failure = self.died(&ended, &head);
+                        self.record(&mut batch, &mut local, &head, Err(failure), Instant::now());
+                    } else {
+                        // Send them again one at a time: the one that kills a worker alone fails.
+                        isolate = inflight.len();
+                        window = 1;
+                        for f in inflight.drain(..).rev() {
+                            local.push_front(f.queued);
+                        }
+                    }
+                }
+            }
+        }
+        self.stats.set_running(None);
+        if let Some(w) = worker {
+            w.finish(self.ws.grace, self.watchdog);
+        }
+    }
+
+    /// Where worker `slot` writes its stderr.
+    fn log(&self, slot: usize) -> PathBuf {
+        self.out.root.join("workers").join(format!("worker-{slot}.log"))
+    }
+
+    /// The attempt's number, counting earlier runs'.
+    fn number(&self, q: Queued) -> u32 {
+        self.prior.get(&q.index).copied().unwrap_or(0) + q.tries + 1
+    }
+
+    /// A fresh directory name for an attempt (the worker creates it only if it writes files).
+    fn attempt_dir(&self, task: TaskId, number: u32) -> PathBuf {
+        self.out.root.join("attempts").join(format!("{task}-{number}-{}", self.tag))
+    }
+
+    /// The failure of a task whose worker ended while it ran.
+    fn died(&self, ended: &Ended, head: &InFlight) -> TaskFailure {
+        let _ = head;
+        match (&ended.protocol, ended.stop) {
+            (Some(p), _) => TaskFailure::new(FailureClass::Error, format!("worker protocol: {p}")),
+            (None, Some(Stop::Timeout)) => TaskFailure::new(
+                FailureClass::Timeout,
+                format!("timed out after {}", humantime::format_duration(self.ws.timeout.unwrap_or_default())),
+            ),
+            (None, _) => TaskFailure::new(FailureClass::Crash, format!("the worker died: {}", ended.status)),
+        }
+    }
+
+    /// A reply's result: its metrics, with its files moved into place.
+    fn finish_reply(
+        &self,
+        head: &InFlight,
+        reply: Reply,
+        output: &[u8],
+    ) -> Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure> {
+        if !output.is_empty() {
+            append(&head.dir, "stdout.txt", output);
+        }
+        if let Some(error) = reply.error {
+            if let (Some(detail), None) = (&reply.detail, &self.ws.python) {
+                append(&head.dir, "stderr.txt", detail.as_bytes());
+            }
+            return Err(TaskFailure::new(FailureClass::Error, error));
+        }
+        if let Some(bad) = clash(&reply.metrics, &self.spec.grid.columns) {
+            return Err(bad);
+        }
+        let task = self.idents[head.queued.index as usize].0;
+        crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string()))
+            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
+        Ok(reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+    }
+
+    /// Records an attempt; a failure with tries left goes back to the front of the queue.
+    fn record(
+        &self,
+        batch: &mut Batch,
+        local: &mut VecDeque<Queued>,
+        head: &InFlight,
+        result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
+        at: Instant,
+    ) {
+        let q = head.queued;
+        let id = self.idents[q.index as usize].0;
+        let seconds = at.duration_since(head.sent).as_secs_f64();
+        let number = self.number(q);
+        match result {
+            Ok(mut metrics) => {
+                let a = Attempt { index: q.index, number, seconds, last: true, at };
+                batch.records.push(id, a, Ok(&mut metrics));
+                batch.pushed(at, seconds > 1e-3);
+            }
+            Err(f) => {
+                let last = q.tries >= self.retries || self.cancel.is_draining();
+                batch.records.push(id, Attempt { index: q.index, number, seconds, last, at }, Err(f));
+                batch.pushed(at, true);
+                if !last {
+                    self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                    local.push_front(Queued { index: q.index, tries: q.tries + 1 });
+                }
+            }
+        }
+    }
+}
+
+/// The columns of `results.csv` that sweep writes itself.
+const OWN_COLUMNS: [&str; 8] = ["task", "replicate", "seed", "status", "attempts", "seconds", "class", "error"];
+
+/// A metric named like one of sweep's own columns or a parameter: it would shadow that
+/// column, so the task fails, naming the key.
+pub(super) fn clash(metrics: &[(String, Metric)], params: &[String]) -> Option<TaskFailure> {
+    let (key, what) = metrics.iter().find_map(|(k, _)| {
+        if OWN_COLUMNS.contains(&k.as_str()) {
+            Some((k, "one of sweep's own results.csv columns"))
+        } else if params.iter().any(|p| p == k) {
+            Some((k, "a parameter"))
+        } else {
+            None
+        }
+    })?;
+    Some(TaskFailure::new(
+        FailureClass::Error,
+        format!("metric `{key}` has the name of {what}; rename it (e.g. `{key}_out`) so it cannot shadow that column"),
+    ))
+}
+
+/// Appends `bytes` to `dir/name`, creating the directory (best effort: output only).
+fn append(dir: &Path, name: &str, bytes: &[u8]) {
+    use std::io::Write;
+    let _ = std::fs::create_dir_all(dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(name)) {
+        let _ = f.write_all(bytes);
+    }
+}
