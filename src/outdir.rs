@@ -176,6 +176,37 @@ pub struct Manifest {
     pub command: Option<serde_json::Value>,
 }
 
+/// Why `manifest.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not a manifest of a format this version reads.
+    #[error("{} is not a sweep manifest: {source}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A newer sweep wrote the file.
+    #[error("{} was written by a newer sweep (format {format}); upgrade sweep", path.display())]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// Its format version.
+        format: u32,
+    },
+}
+
 /// One axis in the manifest.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct ManifestAxis {
@@ -223,19 +254,38 @@ impl Manifest {
         }
     }
 
-    /// Reads `manifest.json` of `out`.
+    /// Reads `manifest.json` of `out`; a missing file keeps its [`io::ErrorKind::NotFound`].
     pub fn read(out: &OutDir) -> io::Result<Manifest> {
-        let text = std::fs::read_to_string(out.manifest())?;
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| io::Error::other(format!("{} is not a sweep manifest: {e}", out.manifest().display())))?;
-        if m.format > MANIFEST_FORMAT {
-            return Err(io::Error::other(format!(
-                "{} was written by a newer sweep (format {}); upgrade sweep",
-                out.manifest().display(),
-                m.format
-            )));
+        Self::load(out).map_err(|e| match e {
+            ManifestError::Io { source, .. } => source,
+            other => io::Error::other(other),
+        })
+    }
+
+    /// Reads `manifest.json` of `out`, saying which file failed and why.
+    pub fn load(out: &OutDir) -> Result<Manifest, ManifestError> {
+        let path = out.manifest();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path),
+            Err(source) => Err(ManifestError::Io { path, source }),
         }
-        Ok(m)
+    }
+
+    /// Parses the text of a manifest read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        /// The one field every format keeps.
+        #[derive(Deserialize)]
+        struct Format {
+            format: u32,
+        }
+        // Checked before the rest: a newer format may have changed any other field, and
+        // "upgrade sweep" is then the useful message.
+        if let Ok(Format { format }) = serde_json::from_str(text) {
+            if format > MANIFEST_FORMAT {
+                return Err(ManifestError::Newer { path: path.to_path_buf(), format });
+            }
+        }
+        serde_json::from_str(text).map_err(|source| ManifestError::Malformed { path: path.to_path_buf(), source })
     }
 
     /// What in `spec` would change the tasks this manifest's sweep already has: a
@@ -300,5 +350,26 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_errors_keep_their_kind_and_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::new(dir.path());
+        assert_eq!(Manifest::read(&out).unwrap_err().kind(), io::ErrorKind::NotFound);
+        let path = out.manifest();
+        // A newer format is named as such even when its other fields changed.
+        std::fs::write(&path, "{\"format\": 2, \"name\": [1]}").unwrap();
+        assert!(matches!(Manifest::load(&out), Err(ManifestError::Newer { format: 2, .. })));
+        let shown = format!("{} was written by a newer sweep (format 2); upgrade sweep", path.display());
+        assert_eq!(Manifest::read(&out).unwrap_err().to_string(), shown);
+        std::fs::write(&path, "{\"format\": 1}").unwrap();
+        let err = Manifest::read(&out).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{} is not a sweep manifest: missing field", path.display())), "{err}");
     }
 }

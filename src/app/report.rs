@@ -4,7 +4,7 @@ use crate::cli::{PlotArgs, ReportArgs};
 use crate::error::Error;
 use crate::report::{html, plot};
 
-fn report_error(e: crate::report::table::ReportError) -> Error {
+fn report_error(e: crate::report::ReportError) -> Error {
     Error::Usage(e.to_string())
 }
 

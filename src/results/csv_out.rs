@@ -25,9 +25,8 @@ fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
     cols
 }
 
-/// Writes `results.csv` for the whole grid to `path`, atomically.
-///
-/// Columns: `task, replicate, seed, <params>, status, attempts, seconds, <metrics>, class, error`.
+/// Writes `results.csv` for the whole grid to `path`, atomically, with the columns of
+/// [`super::columns::header`].
 pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
     let grid = &spec.grid;
@@ -50,11 +49,10 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
     let rows = Rows { spec, store, metrics: &metrics, col_text: &col_text };
     crate::io::write_atomic(path, |out| {
         let mut head = csv::Writer::from_writer(Vec::new());
-        let mut header: Vec<&str> = vec!["task", "replicate", "seed"];
-        header.extend(grid.columns.iter().map(String::as_str));
-        header.extend(["status", "attempts", "seconds"]);
-        header.extend(metrics.iter().map(|m| store.keys[*m as usize].as_str()));
-        header.extend(["class", "error"]);
+        let header = super::columns::header(
+            grid.columns.iter().map(String::as_str),
+            metrics.iter().map(|m| store.keys[*m as usize].as_str()),
+        );
         head.write_record(&header)?;
         out.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
 
@@ -93,7 +91,9 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     /// Rows `start..end` as CSV bytes (quoting as the csv crate does: only fields holding a
-    /// comma, a quote or a line break are quoted).
+    /// comma, a quote or a line break are quoted). The fields are pushed by hand, in the
+    /// order of [`super::columns::header`], since this is the hot loop of million-row
+    /// files; a test reads the output back through [`super::columns::Columns`].
     fn format(&self, start: usize, end: usize) -> Vec<u8> {
         let grid = &self.spec.grid;
         let mut w = Vec::with_capacity((end - start) * 96);
@@ -185,6 +185,46 @@ mod tests {
             let theirs = theirs.into_inner().unwrap();
             assert_eq!(ours, theirs[..theirs.len() - 3], "{s:?}");
         }
+    }
+
+    #[test]
+    fn rows_follow_the_shared_header() {
+        use crate::results::columns::Columns;
+        use crate::task::{FailureClass, TaskFailure};
+        let text = "name = \"t\"\nseed = 1\nreplicates = 2\n[command]\nargv = [\"true\", \"{a}\", \"{b}\"]\n\
+                    [params]\na = [1, 2]\nb = [\"p\", \"q,r\"]\n";
+        let spec = Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
+        let mut store = Store::new(&spec);
+        let (y, tag) = (Metric::Float(1.5), Metric::Str("x,y".into()));
+        store.apply(0, 1, 0.5, Ok([("y", &y), ("tag", &tag)]));
+        let failure = TaskFailure::new(FailureClass::Timeout, "slow, \"very\"");
+        store.apply(1, 2, 0.25, Err::<[(&str, &Metric); 0], _>(&failure));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.csv");
+        write_results_csv(&spec, &store, &path).unwrap();
+
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let c = Columns::locate(&headers, &spec.grid.columns).unwrap();
+        assert_eq!(headers[c.params.clone()], ["a", "b"]);
+        assert_eq!(headers[c.metrics.clone()], ["tag", "y"], "undeclared metrics sorted");
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 8);
+        assert!(rows.iter().all(|r| r.len() == headers.len()));
+        let fields =
+            |r: &csv::StringRecord, cols: std::ops::Range<usize>| cols.map(|i| r[i].to_string()).collect::<Vec<_>>();
+        let trailing = |r: &csv::StringRecord| (r[c.class.unwrap()].to_string(), r[c.error.unwrap()].to_string());
+        assert_eq!(fields(&rows[0], c.status..c.seconds + 1), ["done", "1", "0.500000"]);
+        assert_eq!(fields(&rows[0], c.metrics.clone()), ["x,y", "1.5"]);
+        assert_eq!(trailing(&rows[0]), (String::new(), String::new()));
+        assert_eq!(fields(&rows[1], c.status..c.seconds + 1), ["failed", "2", "0.250000"]);
+        assert_eq!(fields(&rows[1], c.metrics.clone()), ["", ""]);
+        assert_eq!(trailing(&rows[1]), ("timeout".to_string(), "slow, \"very\"".to_string()));
+        assert_eq!(fields(&rows[2], c.status..c.seconds + 1), ["pending", "0", ""]);
+        let points: Vec<_> = rows.iter().map(|r| fields(r, c.params.clone())).collect();
+        assert!(points.contains(&vec!["2".to_string(), "q,r".to_string()]), "{points:?}");
+        assert!(rows.iter().all(|r| r[c.task].len() == 16 && r[c.replicate].parse::<u32>().is_ok()));
+        assert!(rows.iter().all(|r| r[c.seed].parse::<u64>().is_ok()));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What is known about every task of the grid, and `results.csv`.
 
+pub mod columns;
 mod csv_out;
 mod store;
 

@@ -1,0 +1,124 @@
+//! The metrics section: which plots a report shows (each numeric metric against each
+//! swept parameter, one line per value of a parameter with few values), and the plots
+//! with their captions.
+
+use std::fmt::Write as _;
+
+use super::{escape, ReportError};
+use crate::outdir::Manifest;
+use crate::report::aggregate::PlotAgg;
+use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
+use crate::report::chart::{draw_plot, Chart, MAX_BANDS};
+use crate::report::input::Results;
+use crate::report::survey::{ParamSurvey, Survey};
+
+/// Most metrics plotted.
+pub const MAX_METRICS: usize = 8;
+/// Most parameters each metric is plotted against.
+pub const MAX_PARAMS: usize = 4;
+/// A second parameter with at most this many values gets one line per value (the one
+/// with the fewest values, when several qualify).
+pub const MAX_SERIES_VALUES: usize = 8;
+
+/// The plots to draw, still empty, and the metric columns they show.
+pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
+    let x_params: Vec<&ParamSurvey> = survey.params.iter().filter(|p| p.varies()).take(MAX_PARAMS).collect();
+    let metrics: Vec<usize> =
+        survey.metrics.iter().filter(|m| m.numeric && m.finite > 0).take(MAX_METRICS).map(|m| m.column).collect();
+    let mut plots = Vec::new();
+    for &m in &metrics {
+        for &x in &x_params {
+            // One line per value of the other parameter with the fewest values (2 to 8).
+            let series = survey
+                .params
+                .iter()
+                .filter(|p| p.column != x.column)
+                .filter_map(|p| p.distinct_count().filter(|n| (2..=MAX_SERIES_VALUES).contains(n)).map(|n| (n, p)))
+                .min_by_key(|(n, _)| *n)
+                .map(|(_, p)| p);
+            plots.push(PlotAgg::new(m, Axis::new(x, MAX_X_POSITIONS), series));
+        }
+    }
+    (plots, metrics)
+}
+
+/// Writes the section: notes on what is and is not plotted, then the plots per metric.
+pub(super) fn write(
+    h: &mut String,
+    m: &Manifest,
+    results: &Results,
+    s: &Survey,
+    plots: &[PlotAgg],
+    metrics: &[usize],
+) -> Result<(), ReportError> {
+    let layout = &results.layout;
+    h.push_str("<h2 id=\"metrics\">Metrics</h2>\n");
+    let numeric: Vec<_> = s.metrics.iter().filter(|m| m.numeric).collect();
+    let mut notes = Vec::new();
+    if s.metrics.is_empty() {
+        notes.push("This sweep has no metric columns.".to_string());
+    } else if plots.is_empty() {
+        if !s.params.iter().any(ParamSurvey::varies) {
+            notes.push("No parameter takes more than one value, so there is nothing to plot against.".to_string());
+        } else if metrics.is_empty() {
+            notes.push("No numeric metric has a finished value yet.".to_string());
+        }
+    }
+    let skipped: Vec<&str> = s.metrics.iter().filter(|m| !m.numeric).map(|m| layout.name(m.column)).collect();
+    if !skipped.is_empty() {
+        notes.push(format!("Not plotted (not numeric): {}.", skipped.join(", ")));
+    }
+    if numeric.len() > MAX_METRICS {
+        notes.push(format!("Only the first {MAX_METRICS} of {} numeric metrics are plotted.", numeric.len()));
+    }
+    let varying = s.params.iter().filter(|p| p.varies()).count();
+    if varying > MAX_PARAMS {
+        notes.push(format!("Metrics are plotted against the first {MAX_PARAMS} of {varying} swept parameters."));
+    }
+    if !plots.is_empty() {
+        let reps = format!("{} replicates", m.replicates);
+        notes.push(format!(
+            "Each point is the mean over {reps} and over the other parameters' values; the shaded band \
+             (or error bar, for categorical parameters) spans the minimum to the maximum. Only finished tasks count."
+        ));
+    }
+    for n in notes {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&n));
+    }
+    for &metric in metrics {
+        let y_name = layout.name(metric);
+        let _ = writeln!(h, "<h3>{}</h3>", escape(y_name));
+        if let Some(ms) = s.metric(metric) {
+            if ms.nonfinite > 0 {
+                let _ = writeln!(h, "<p class=\"note\">{} NaN or infinite values left out.</p>", ms.nonfinite);
+            }
+        }
+        h.push_str("<div class=\"plots\">\n");
+        for p in plots.iter().filter(|p| p.y == metric) {
+            let x_name = layout.name(p.x.column);
+            let by = p.series_column.map(|c| layout.name(c));
+            let chart = Chart { title: None, x_name, y_name, series_name: by, width: 600, height: 360 };
+            let svg = draw_plot(p, &chart)?;
+            let mut cap = format!("{y_name} vs {x_name}");
+            if let Some(b) = by {
+                let _ = write!(cap, ", one line per value of {b}");
+                if p.series.len() > MAX_BANDS && !p.x.categorical() {
+                    let _ = write!(cap, " (min–max bands left out with more than {} lines)", MAX_BANDS);
+                }
+            }
+            match &p.x.kind {
+                AxisKind::Binned { bins, .. } => {
+                    let _ = write!(cap, "; {x_name} binned into {bins} intervals");
+                }
+                AxisKind::Categories { dropped: true, names } => {
+                    let _ = write!(cap, "; only the first {} values of {x_name} shown", names.len());
+                }
+                _ => {}
+            }
+            let _ = write!(cap, " ({} values).", p.total());
+            let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+        }
+        h.push_str("</div>\n");
+    }
+    Ok(())
+}
