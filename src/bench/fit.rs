@@ -15,17 +15,21 @@
 //!
 //! 1. **Linearised start.** `N/X(N) = a + b(N−1) + cN(N−1)` with `a = 1/λ`, `b = σ/λ`,
 //!    `c = κ/λ` is linear in `(a, b, c)`. It is solved by weighted least squares (weights
-//!    `1/(N/X)²`, so every point counts by its relative error), with `b, c ≥ 0` enforced by
-//!    trying the constrained subsets. Unlike the textbook form it needs no measurement at
-//!    `N = 1`.
-//! 2. **Refinement on the original scale.** For fixed `(σ, κ)` the least-squares `λ` has a
-//!    closed form, so a small Nelder–Mead search over `(|σ|, |κ|)` minimises the sum of
-//!    squared throughput residuals, restarted until it stops improving.
+//!    `1/(N/X)²`, so every point counts by its relative error; an SVD of the weighted
+//!    design), with `b, c ≥ 0` enforced by trying the constrained subsets. Unlike the
+//!    textbook form it needs no measurement at `N = 1`.
+//! 2. **Refinement on the original scale.** Levenberg–Marquardt over `(λ, σ, κ)` minimises
+//!    the sum of squared throughput residuals. The bounds `σ, κ ≥ 0` are kept the same way
+//!    as in step 1: each face of the feasible region (`σ` or `κ` or both held at 0) is
+//!    fitted without bounds and the best fit that stays feasible is kept.
 //! 3. **Model choice.** Amdahl needs two distinct worker counts, the USL three. The USL is
 //!    kept only if its `κ` matters within the measured range and it beats Amdahl clearly: by
 //!    an F-test (`F > 4`) when there are spare degrees of freedom, otherwise by at least 5%
 //!    in the residual sum of squares.
 
+use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
+use nalgebra::storage::Owned;
+use nalgebra::{DMatrix, DVector, Dyn};
 use serde::{Deserialize, Serialize};
 
 /// Which scalability model a [`Fit`] is.
@@ -109,10 +113,10 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     }
     let n_max = *distinct.last().expect("at least two worker counts");
 
-    let amdahl = refine(&pts, false, n_max);
+    let amdahl = refine(&pts, false);
     let mut chosen = amdahl;
     if distinct.len() >= 3 {
-        let usl = refine(&pts, true, n_max);
+        let usl = refine(&pts, true);
         if usl_is_supported(&pts, &amdahl, &usl, n_max) {
             chosen = usl;
         }
@@ -189,51 +193,141 @@ fn sse(pts: &[(f64, f64)], sigma: f64, kappa: f64) -> f64 {
         .sum()
 }
 
+/// Which of `σ` and `κ` a refinement fits; the others are held at 0.
+#[derive(Debug, Clone, Copy)]
+struct Free {
+    sigma: bool,
+    kappa: bool,
+}
+
 /// Fits `(σ, κ)` (with `κ` fixed at 0 unless `usl`) and returns `(σ, κ, sse)`.
-fn refine(pts: &[(f64, f64)], usl: bool, n_max: f64) -> (f64, f64, f64) {
+///
+/// The bounds `σ, κ ≥ 0` are kept by clamping: each face of the feasible region (some of
+/// `σ`, `κ` held at 0, the others free) is fitted without bounds, fits that leave the region
+/// are dropped, and the best of the rest is kept. The bounded optimum is an unbounded
+/// optimum of one of the faces, so it is among them, and a parameter whose optimum lies on
+/// its bound comes out as exactly 0.
+fn refine(pts: &[(f64, f64)], usl: bool) -> (f64, f64, f64) {
     let (sigma0, kappa0) = linearised(pts, usl);
-    // Search over (|σ|, |κ|·n_max): the mirror keeps both non-negative without a boundary,
-    // and scaling κ by n_max puts both coordinates on a similar footing, since κ·N
-    // competes with σ in the denominator.
-    let objective = |p: &[f64]| {
-        let kappa = if usl { p[1].abs() / n_max } else { 0.0 };
-        sse(pts, p[0].abs(), kappa)
+    let faces: &[Free] = if usl {
+        &[Free { sigma: true, kappa: true }, Free { sigma: true, kappa: false }, Free { sigma: false, kappa: true }]
+    } else {
+        &[Free { sigma: true, kappa: false }]
     };
-    let start = if usl { vec![sigma0, kappa0 * n_max] } else { vec![sigma0] };
-    let scale: f64 = pts.iter().map(|p| p.1 * p.1).sum();
-    let (best, value) = nelder_mead(&objective, start, 1e-15 * scale);
-    let sigma = best[0].abs();
-    let kappa = if usl { best[1].abs() / n_max } else { 0.0 };
-    (sigma, kappa, value)
+    // With both held at 0 only λ is left, and that has a closed form.
+    let mut best = (0.0, 0.0, sse(pts, 0.0, 0.0));
+    for &free in faces {
+        let start = (if free.sigma { sigma0 } else { 0.0 }, if free.kappa { kappa0 } else { 0.0 });
+        let candidate = minimise(pts, free, start);
+        if candidate.2 < best.2 {
+            best = candidate;
+        }
+    }
+    best
+}
+
+/// Least-squares `(σ, κ)` on the face `free`, by Levenberg–Marquardt from `start` (which
+/// must be feasible); returns `(σ, κ, sse)`, or the start when the search found nothing
+/// feasible that is better.
+fn minimise(pts: &[(f64, f64)], free: Free, start: (f64, f64)) -> (f64, f64, f64) {
+    let at_start = (start.0, start.1, sse(pts, start.0, start.1));
+    let mut p = vec![best_lambda(pts, start.0, start.1)];
+    p.extend(free.sigma.then_some(start.0));
+    p.extend(free.kappa.then_some(start.1));
+    let problem = Throughput { pts, free, p: DVector::from_vec(p) };
+    // The termination reason is not checked: on most ends the problem holds the best point
+    // accepted so far, and on the others (numerical trouble) the comparison with the start
+    // below decides.
+    let (problem, _) = LevenbergMarquardt::new().minimize(problem);
+    let (_, sigma, kappa) = problem.unpack();
+    // `!(≥)` also rejects NaN.
+    if !(sigma >= 0.0 && kappa >= 0.0) {
+        return at_start;
+    }
+    let value = sse(pts, sigma, kappa);
+    if value < at_start.2 {
+        (sigma, kappa, value)
+    } else {
+        at_start
+    }
+}
+
+/// Throughput residuals `λN/(1 + σ(N−1) + κN(N−1)) − X` as a function of `p`: `λ`, then `σ`
+/// and `κ` where [`Free`] says so.
+///
+/// `λ` is a parameter here rather than profiled out as in [`sse`], so that the Jacobian
+/// stays simple; at the optimum the two agree.
+struct Throughput<'a> {
+    pts: &'a [(f64, f64)],
+    free: Free,
+    p: DVector<f64>,
+}
+
+impl Throughput<'_> {
+    /// `(λ, σ, κ)`, with 0 for a parameter that is not free.
+    fn unpack(&self) -> (f64, f64, f64) {
+        let mut rest = self.p.iter().skip(1).copied();
+        let lambda = self.p[0];
+        let sigma = if self.free.sigma { rest.next().unwrap_or(0.0) } else { 0.0 };
+        let kappa = if self.free.kappa { rest.next().unwrap_or(0.0) } else { 0.0 };
+        (lambda, sigma, kappa)
+    }
+}
+
+impl LeastSquaresProblem<f64, Dyn, Dyn> for Throughput<'_> {
+    type ResidualStorage = Owned<f64, Dyn>;
+    type JacobianStorage = Owned<f64, Dyn, Dyn>;
+    type ParameterStorage = Owned<f64, Dyn>;
+
+    fn set_params(&mut self, p: &DVector<f64>) {
+        self.p.copy_from(p);
+    }
+    fn params(&self) -> DVector<f64> {
+        self.p.clone()
+    }
+    // A trial point with a zero or negative denominator gives non-finite residuals, which
+    // Levenberg–Marquardt rejects like any step that does not reduce the sum of squares.
+    fn residuals(&self) -> Option<DVector<f64>> {
+        let (lambda, sigma, kappa) = self.unpack();
+        Some(DVector::from_iterator(
+            self.pts.len(),
+            self.pts.iter().map(|&(n, x)| lambda * n / denominator(n, sigma, kappa) - x),
+        ))
+    }
+    fn jacobian(&self) -> Option<DMatrix<f64>> {
+        let (lambda, sigma, kappa) = self.unpack();
+        let mut jac = DMatrix::zeros(self.pts.len(), self.p.len());
+        for (i, &(n, _)) in self.pts.iter().enumerate() {
+            let d = denominator(n, sigma, kappa);
+            // ∂/∂λ = N/D; ∂/∂σ = −λN(N−1)/D²; ∂/∂κ = −λN²(N−1)/D².
+            jac[(i, 0)] = n / d;
+            let dd = -lambda * n * (n - 1.0) / (d * d);
+            let mut col = 1;
+            if self.free.sigma {
+                jac[(i, col)] = dd;
+                col += 1;
+            }
+            if self.free.kappa {
+                jac[(i, col)] = dd * n;
+            }
+        }
+        Some(jac)
+    }
 }
 
 /// Starting values of `(σ, κ)` from weighted least squares on `N/X = a + b(N−1) + cN(N−1)`,
 /// with `b, c ≥ 0` (and `c = 0` unless `usl`).
 fn linearised(pts: &[(f64, f64)], usl: bool) -> (f64, f64) {
-    let rows: Vec<([f64; 3], f64, f64)> = pts
-        .iter()
-        .map(|&(n, x)| {
-            let y = n / x;
-            ([1.0, n - 1.0, n * (n - 1.0)], y, 1.0 / (y * y))
-        })
-        .collect();
     // Column subsets to try: always a; b and c only when free.
     let subsets: &[&[usize]] = if usl { &[&[0, 1, 2], &[0, 1], &[0, 2], &[0]] } else { &[&[0, 1], &[0]] };
     let mut best: Option<(f64, [f64; 3])> = None;
     for cols in subsets {
-        let Some(coef) = weighted_least_squares(&rows, cols) else {
+        let Some((coef, wsse)) = weighted_least_squares(pts, cols) else {
             continue;
         };
         if coef[0] <= 0.0 || coef[1] < 0.0 || coef[2] < 0.0 {
             continue;
         }
-        let wsse: f64 = rows
-            .iter()
-            .map(|(r, y, w)| {
-                let fit = r[0] * coef[0] + r[1] * coef[1] + r[2] * coef[2];
-                w * (y - fit).powi(2)
-            })
-            .sum();
         if best.is_none_or(|(b, _)| wsse < b) {
             best = Some((wsse, coef));
         }
@@ -244,128 +338,48 @@ fn linearised(pts: &[(f64, f64)], usl: bool) -> (f64, f64) {
     }
 }
 
-/// Weighted least squares on the chosen columns; the other coefficients are 0.
-fn weighted_least_squares(rows: &[([f64; 3], f64, f64)], cols: &[usize]) -> Option<[f64; 3]> {
-    let k = cols.len();
-    let mut m = [[0.0f64; 4]; 3];
-    for (r, y, w) in rows {
-        for (i, &ci) in cols.iter().enumerate() {
-            for (j, &cj) in cols.iter().enumerate() {
-                m[i][j] += w * r[ci] * r[cj];
-            }
-            m[i][k] += w * r[ci] * y;
-        }
-    }
-    let sol = solve(&mut m, k)?;
-    let mut coef = [0.0; 3];
-    for (i, &ci) in cols.iter().enumerate() {
-        coef[ci] = sol[i];
-    }
-    Some(coef)
-}
+/// Columns whose singular values fall below this fraction of the largest (after scaling
+/// each column to unit norm) count as dependent. That is dependence to within rounding
+/// error; anything better conditioned still gives a usable starting point.
+const RANK_TOLERANCE: f64 = 1e-12;
 
-/// Solves the `k × k` system in `m` (augmented with the right-hand side in column `k`) by
-/// Gaussian elimination with partial pivoting.
-fn solve(m: &mut [[f64; 4]; 3], k: usize) -> Option<[f64; 3]> {
-    let norm = m.iter().take(k).flat_map(|row| row[..k].iter()).fold(0.0f64, |acc, v| acc.max(v.abs()));
-    if norm == 0.0 || !norm.is_finite() {
+/// Least squares of `y = N/X` on the chosen columns of `[1, N−1, N(N−1)]`, weighted by
+/// `1/y²`; the other coefficients are 0. Returns the coefficients and the weighted residual
+/// sum of squares, or `None` when the columns are (numerically) dependent at these points.
+fn weighted_least_squares(pts: &[(f64, f64)], cols: &[usize]) -> Option<([f64; 3], f64)> {
+    let (m, k) = (pts.len(), cols.len());
+    if m < k {
         return None;
     }
-    for col in 0..k {
-        let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
-        if m[pivot][col].abs() <= 1e-13 * norm {
-            return None;
-        }
-        m.swap(col, pivot);
-        let pivot_row = m[col];
-        for row in m.iter_mut().take(k).skip(col + 1) {
-            let factor = row[col] / pivot_row[col];
-            for (v, p) in row.iter_mut().zip(pivot_row).take(k + 1).skip(col) {
-                *v -= factor * p;
-            }
-        }
+    // Dividing row i by y = N/X weights it by 1/y² and makes the right-hand side all ones.
+    let mut a = DMatrix::from_fn(m, k, |i, j| {
+        let (n, x) = pts[i];
+        [1.0, n - 1.0, n * (n - 1.0)][cols[j]] * x / n
+    });
+    if !a.iter().all(|v| v.is_finite()) {
+        return None;
     }
-    let mut x = [0.0; 3];
-    for row in (0..k).rev() {
-        let mut acc = m[row][k];
-        for c in row + 1..k {
-            acc -= m[row][c] * x[c];
-        }
-        x[row] = acc / m[row][row];
+    // Unit columns, so that the rank test sees dependence rather than the columns' very
+    // different magnitudes (1 against N(N−1)).
+    let norms: Vec<f64> = a.column_iter().map(|c| c.norm()).collect();
+    if !norms.iter().all(|&s| s > 0.0) {
+        return None;
     }
-    x.iter().all(|v| v.is_finite()).then_some(x)
-}
-
-/// Minimises `f` from `start` with the Nelder–Mead simplex method, restarting from the best
-/// point until a restart no longer improves it. Returns the best point and its value.
-/// `f_tol` is an absolute tolerance on the spread of values across the simplex.
-fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: Vec<f64>, f_tol: f64) -> (Vec<f64>, f64) {
-    let mut best = start;
-    let mut best_value = f(&best);
-    for _ in 0..8 {
-        let (point, value) = nelder_mead_once(f, &best, f_tol);
-        let improved = value < best_value - f_tol;
-        if value <= best_value {
-            best = point;
-            best_value = value;
-        }
-        if !improved {
-            break;
-        }
+    for (mut column, &s) in a.column_iter_mut().zip(&norms) {
+        column /= s;
     }
-    (best, best_value)
-}
-
-fn nelder_mead_once(f: &dyn Fn(&[f64]) -> f64, start: &[f64], f_tol: f64) -> (Vec<f64>, f64) {
-    const MAX_ITERATIONS: usize = 4000;
-    let d = start.len();
-    let mut simplex: Vec<(Vec<f64>, f64)> = Vec::with_capacity(d + 1);
-    simplex.push((start.to_vec(), f(start)));
-    for i in 0..d {
-        let mut p = start.to_vec();
-        p[i] += (0.25 * p[i].abs()).max(0.02);
-        let v = f(&p);
-        simplex.push((p, v));
+    let ones = DVector::from_element(m, 1.0);
+    let svd = a.clone().try_svd(true, true, f64::EPSILON, 1000)?;
+    if svd.singular_values.min() <= RANK_TOLERANCE * svd.singular_values.max() {
+        return None;
     }
-    let size_of = |s: &[(Vec<f64>, f64)]| {
-        s[1..].iter().flat_map(|(p, _)| p.iter().zip(&s[0].0).map(|(a, b)| (a - b).abs())).fold(0.0f64, f64::max)
-    };
-    for _ in 0..MAX_ITERATIONS {
-        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let spread = simplex[d].1 - simplex[0].1;
-        if spread <= f_tol && size_of(&simplex) <= 1e-12 {
-            break;
-        }
-        let centroid: Vec<f64> =
-            (0..d).map(|i| simplex[..d].iter().map(|(p, _)| p[i]).sum::<f64>() / d as f64).collect();
-        let worst = simplex[d].clone();
-        let along = |t: f64| -> Vec<f64> { centroid.iter().zip(&worst.0).map(|(c, w)| c + t * (c - w)).collect() };
-        let reflected = along(1.0);
-        let fr = f(&reflected);
-        if fr < simplex[0].1 {
-            let expanded = along(2.0);
-            let fe = f(&expanded);
-            simplex[d] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
-        } else if fr < simplex[d - 1].1 {
-            simplex[d] = (reflected, fr);
-        } else {
-            let contracted = if fr < worst.1 { along(0.5) } else { along(-0.5) };
-            let fc = f(&contracted);
-            if fc < worst.1.min(fr) {
-                simplex[d] = (contracted, fc);
-            } else {
-                let best = simplex[0].0.clone();
-                for (p, v) in simplex.iter_mut().skip(1) {
-                    for (x, b) in p.iter_mut().zip(&best) {
-                        *x = b + 0.5 * (*x - b);
-                    }
-                    *v = f(p);
-                }
-            }
-        }
+    let z = svd.solve(&ones, 0.0).ok()?;
+    let wsse = (&a * &z - &ones).norm_squared();
+    let mut coef = [0.0; 3];
+    for ((&c, &zj), &s) in cols.iter().zip(z.iter()).zip(&norms) {
+        coef[c] = zj / s;
     }
-    simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-    simplex.swap_remove(0)
+    (coef.iter().all(|v| v.is_finite()) && wsse.is_finite()).then_some((coef, wsse))
 }
 
 /// How close to the best throughput [`recommend`] accepts: within 5%.
@@ -520,6 +534,34 @@ mod tests {
         assert!(json.contains("\"model\":\"usl\""), "{json}");
         let back: Fit = serde_json::from_str(&json).unwrap();
         assert_eq!(back, f);
+    }
+
+    /// The analytic Jacobian matches central differences on every face. (The crate's
+    /// `differentiate_numerically` is not used: its first steps are large enough to jump over
+    /// the pole where the denominator crosses 0 at 64 workers.)
+    #[test]
+    fn jacobian_matches_numeric() {
+        let pts = synthetic(250.0, 0.05, 0.001, &WORKERS, 1, 0.02);
+        for (sigma, kappa) in [(true, true), (true, false), (false, true)] {
+            let free = Free { sigma, kappa };
+            let mut p = vec![240.0];
+            p.extend(sigma.then_some(0.07));
+            p.extend(kappa.then_some(0.0015));
+            let mut problem = Throughput { pts: &pts, free, p: DVector::from_vec(p.clone()) };
+            let analytic = problem.jacobian().unwrap();
+            let mut numeric = DMatrix::zeros(pts.len(), p.len());
+            for j in 0..p.len() {
+                let h = 1e-6 * p[j];
+                let mut at = |step: f64| {
+                    let mut q = DVector::from_vec(p.clone());
+                    q[j] += step;
+                    problem.set_params(&q);
+                    problem.residuals().unwrap()
+                };
+                numeric.set_column(j, &((at(h) - at(-h)) / (2.0 * h)));
+            }
+            assert!((&numeric - &analytic).norm() < 1e-6 * analytic.norm(), "{free:?} {numeric} {analytic}");
+        }
     }
 
     #[test]
