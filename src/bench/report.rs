@@ -1,9 +1,9 @@
-//! The benchmark report: the `bench/bench.json` types, the arithmetic that turns raw timings
-//! into them, the table printed to stdout, and this process's resource usage.
+//! The benchmark report: the `bench/bench.json` types and the arithmetic that turns raw
+//! timings into them. The table printed to stdout is [`super::table`]'s.
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{fit, recommend, Fit, WITHIN_BEST};
+use super::fit::{fit, recommend, Fit};
 use super::plot::SpeedupPoint;
 
 /// Worker counts at which the report predicts speedup from the fitted model.
@@ -277,113 +277,16 @@ pub fn speedup_points(report: &BenchReport) -> Vec<SpeedupPoint> {
         .collect()
 }
 
-/// Renders the report for the terminal: a table with one row per run (jobs, io, tasks,
-/// median s, min–max, tasks/s, speedup, efficiency, CPU util, peak RSS, MB/s), then the fit,
-/// the predicted speedups, the recommendation and the predicted sweep time. Ends with a
-/// newline.
-pub fn render_table(report: &BenchReport) -> String {
-    const HEADERS: [&str; 11] = [
-        "jobs",
-        "io",
-        "tasks",
-        "median s",
-        "min–max s",
-        "tasks/s",
-        "speedup",
-        "efficiency",
-        "CPU util",
-        "peak RSS",
-        "MB/s",
-    ];
-    let rows: Vec<[String; 11]> = report
-        .runs
-        .iter()
-        .map(|r| {
-            [
-                r.jobs.to_string(),
-                r.io_threads.to_string(),
-                r.tasks.to_string(),
-                format!("{:.3}", r.seconds_median),
-                format!("{:.3}–{:.3}", r.seconds_min, r.seconds_max),
-                format!("{:.1}", r.tasks_per_s),
-                format!("{:.2}×", r.speedup),
-                format!("{:.0}%", 100.0 * r.efficiency),
-                format!("{:.0}%", 100.0 * r.cpu_utilization),
-                crate::text::bytes(r.peak_rss_bytes),
-                format!("{:.2}", r.bytes_per_s / 1e6),
-            ]
-        })
-        .collect();
-    let width =
-        |i: usize| rows.iter().map(|row| row[i].chars().count()).chain([HEADERS[i].chars().count()]).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..HEADERS.len()).map(width).collect();
-    let line = |cells: &[&str]| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| format!("{c:>w$}")).collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-
-    let mut out = line(&HEADERS);
-    for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        out += &line(&cells);
-    }
-    out.push('\n');
-
-    match &report.fit {
-        Some(f) => {
-            out += &format!(
-                "fit: {}, X(N) = λN / (1 + σ(N−1) + κN(N−1)) with λ = {:.3} tasks/s, \
-                 σ = {:.4} (serial fraction), κ = {:.3e}, R² = {:.4}",
-                f.model.name(),
-                f.lambda,
-                f.sigma,
-                f.kappa,
-                f.r2
-            );
-            if let Some(peak) = f.peak_workers() {
-                out += &format!("; throughput peaks near {peak:.0} workers");
-            }
-            out.push('\n');
-        }
-        None => out += "fit: none (needs runs at two or more worker counts)\n",
-    }
-    if !report.predicted_speedup.is_empty() {
-        let predicted: Vec<String> =
-            report.predicted_speedup.iter().map(|(n, s)| format!("{n} workers {s:.2}×")).collect();
-        out += &format!("predicted speedup: {}\n", predicted.join(", "));
-    }
-    out += &format!(
-        "recommended: --jobs {} (the fewest workers within {:.0}% of the best measured \
-         throughput)\n",
-        report.recommended_jobs,
-        100.0 * WITHIN_BEST
-    );
-    if report.predicted_sweep_seconds > 0.0 {
-        let sharded: Vec<String> = report
-            .predicted_sweep_seconds_sharded
-            .iter()
-            .map(|&(s, secs)| format!("{s} shards {}", crate::text::duration_rough(secs)))
-            .collect();
-        out += &format!(
-            "whole grid ({} tasks) at {} workers: about {}; split: {}\n",
-            report.tasks_in_grid,
-            report.recommended_jobs,
-            crate::text::duration_rough(report.predicted_sweep_seconds),
-            sharded.join(", ")
-        );
-    }
-    out
-}
-
+/// Measurements and a report for the tests of this module and of [`super::table`].
 #[cfg(test)]
-mod tests {
+pub(super) mod testdata {
     use super::*;
 
-    fn machine() -> Machine {
+    pub fn machine() -> Machine {
         Machine { cores: 8, os: "linux".into(), arch: "x86_64".into(), sweep_version: "0.1.0".into() }
     }
 
-    fn repeat(seconds: f64, jobs: usize) -> Repeat {
+    pub fn repeat(seconds: f64, jobs: usize) -> Repeat {
         Repeat {
             seconds,
             cpu_seconds: seconds * jobs as f64 * 0.9,
@@ -393,7 +296,7 @@ mod tests {
     }
 
     /// 100 tasks; one worker does 10 tasks/s; Amdahl-ish slowdown with more workers.
-    fn measurements() -> Vec<Measurement> {
+    pub fn measurements() -> Vec<Measurement> {
         let mut ms = Vec::new();
         for (jobs, times) in [(4, [3.0, 3.2, 2.9]), (1, [10.0, 10.4, 9.8]), (2, [5.3, 5.2, 5.5]), (8, [2.0, 2.1, 1.95])]
         {
@@ -407,10 +310,16 @@ mod tests {
         ms
     }
 
-    fn report() -> BenchReport {
+    pub fn report() -> BenchReport {
         let sample = (0..100).map(|i| format!("t{i:04}")).collect();
         summarize("demo.toml", 10_000, sample, &measurements(), machine())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdata::{machine, measurements, repeat, report};
+    use super::*;
 
     #[test]
     fn summarize_computes_medians_speedup_and_efficiency() {
@@ -490,7 +399,6 @@ mod tests {
         assert!((r.predicted_sweep_seconds - 1000.0 / (100.0 / 3.0)).abs() < 1e-9);
         // Assumed perfect scaling up to the smallest run.
         assert!((r.runs[0].speedup - 4.0).abs() < 1e-12);
-        assert!(render_table(&r).contains("fit: none"));
     }
 
     #[test]
@@ -502,7 +410,6 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         let back: BenchReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
-        render_table(&r);
     }
 
     #[test]
@@ -531,29 +438,6 @@ mod tests {
         let (fa, fb) = (back.fit.unwrap(), r.fit.unwrap());
         assert_eq!(fa.model, fb.model);
         assert!((fa.sigma - fb.sigma).abs() < 1e-12 && (fa.lambda - fb.lambda).abs() < 1e-9);
-    }
-
-    #[test]
-    fn table_has_aligned_columns_and_the_summary_lines() {
-        let table = render_table(&report());
-        let lines: Vec<&str> = table.lines().collect();
-        assert!(lines[0].starts_with("jobs  io  tasks  median s"), "{table}");
-        assert!(lines[0].ends_with("MB/s"), "{table}");
-        // Header plus one line per run, all right-aligned to the same width.
-        let width = lines[0].chars().count();
-        for line in &lines[1..5] {
-            assert_eq!(line.chars().count(), width, "{table}");
-        }
-        assert!(lines[1].trim_start().starts_with("1  "), "{table}");
-        assert!(lines[1].contains("10.000"), "{table}");
-        assert!(lines[1].contains("9.800–10.400"), "{table}");
-        assert!(lines[1].contains("1.00×") && lines[1].contains("100%"), "{table}");
-        assert!(lines[1].contains("50.0 MiB"), "{table}");
-        assert!(table.contains("fit: Amdahl") || table.contains("fit: USL"), "{table}");
-        assert!(table.contains("predicted speedup: 8 workers "), "{table}");
-        assert!(table.contains("recommended: --jobs 8 "), "{table}");
-        assert!(table.contains("whole grid (10000 tasks) at 8 workers: about "));
-        assert!(table.contains("64 shards "), "{table}");
     }
 
     #[test]
