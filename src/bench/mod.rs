@@ -14,7 +14,9 @@ pub mod table;
 
 pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
 pub use plot::{speedup_svg, SpeedupPoint};
-pub use report::{speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, PREDICT_AT, SHARDS};
+pub use report::{
+    speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, BENCH_FORMAT, PREDICT_AT, SHARDS,
+};
 pub use run::{measure, scratch_dir, Timed, SCRATCH_PREFIX};
 pub use sample::sample_indices;
 pub use table::render_table;

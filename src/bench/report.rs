@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::fit::{fit, recommend, Fit};
 use super::plot::SpeedupPoint;
 
+/// The layout version of `bench/bench.json`, written as its `format` field. It goes up
+/// when a field is removed or renamed or changes meaning, so that a reader which checks it
+/// can refuse a file it would misread; new fields alone leave it as it is.
+pub const BENCH_FORMAT: u32 = 1;
+
 /// Worker counts at which the report predicts speedup from the fitted model.
 pub const PREDICT_AT: [u32; 4] = [8, 16, 64, 256];
 
@@ -100,6 +105,10 @@ pub struct BenchRun {
 /// The contents of `bench/bench.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
+    /// The layout version, [`BENCH_FORMAT`] when this version of `sweep` wrote the file.
+    /// Files from before the field existed have none; it reads as 0.
+    #[serde(default)]
+    pub format: u32,
     /// The spec file benchmarked, as given on the command line.
     pub spec: String,
     /// Number of tasks in the whole grid.
@@ -191,6 +200,7 @@ pub fn summarize(
     };
 
     BenchReport {
+        format: BENCH_FORMAT,
         spec: spec.to_string(),
         tasks_in_grid,
         sample,
@@ -421,6 +431,9 @@ mod tests {
         for key in ["jobs", "io_threads", "tasks", "seconds_median", "tasks_per_s", "speedup", "efficiency"] {
             assert!(run.get(key).is_some(), "runs[].{key} missing");
         }
+        assert_eq!(v["format"], BENCH_FORMAT);
+        // First, so that the top of the file tells what it is.
+        assert!(json.starts_with(&format!("{{\n  \"format\": {BENCH_FORMAT},")), "{json}");
         assert_eq!(v["recommended_jobs"], 8);
         assert!(["usl", "amdahl"].contains(&v["fit"]["model"].as_str().unwrap()));
         assert_eq!(v["predicted_speedup"][0][0], 8);
@@ -438,6 +451,14 @@ mod tests {
         let (fa, fb) = (back.fit.unwrap(), r.fit.unwrap());
         assert_eq!(fa.model, fb.model);
         assert!((fa.sigma - fb.sigma).abs() < 1e-12 && (fa.lambda - fb.lambda).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_file_from_before_the_format_field_reads_as_format_0() {
+        let mut v = serde_json::to_value(report()).unwrap();
+        v.as_object_mut().unwrap().remove("format");
+        let back: BenchReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back.format, 0);
     }
 
     #[test]
