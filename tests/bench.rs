@@ -67,6 +67,7 @@ fn bench_json_holds_every_setting_and_repetition() {
     let output = bench(&spec, &out_dir, &FAST);
 
     let v = read_json(&out_dir.join("bench/bench.json"));
+    assert_eq!(v["format"], sweep::bench::BENCH_FORMAT);
     let runs = v["runs"].as_array().unwrap();
     let settings: Vec<(u64, u64)> =
         runs.iter().map(|r| (r["jobs"].as_u64().unwrap(), r["io_threads"].as_u64().unwrap())).collect();

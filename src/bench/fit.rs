@@ -15,17 +15,21 @@
 //!
 //! 1. **Linearised start.** `N/X(N) = a + b(N−1) + cN(N−1)` with `a = 1/λ`, `b = σ/λ`,
 //!    `c = κ/λ` is linear in `(a, b, c)`. It is solved by weighted least squares (weights
-//!    `1/(N/X)²`, so every point counts by its relative error), with `b, c ≥ 0` enforced by
-//!    trying the constrained subsets. Unlike the textbook form it needs no measurement at
-//!    `N = 1`.
-//! 2. **Refinement on the original scale.** For fixed `(σ, κ)` the least-squares `λ` has a
-//!    closed form, so a small Nelder–Mead search over `(|σ|, |κ|)` minimises the sum of
-//!    squared throughput residuals, restarted until it stops improving.
+//!    `1/(N/X)²`, so every point counts by its relative error; an SVD of the weighted
+//!    design), with `b, c ≥ 0` enforced by trying the constrained subsets. Unlike the
+//!    textbook form it needs no measurement at `N = 1`.
+//! 2. **Refinement on the original scale.** Levenberg–Marquardt over `(λ, σ, κ)` minimises
+//!    the sum of squared throughput residuals. The bounds `σ, κ ≥ 0` are kept the same way
+//!    as in step 1: each face of the feasible region (`σ` or `κ` or both held at 0) is
+//!    fitted without bounds and the best fit that stays feasible is kept.
 //! 3. **Model choice.** Amdahl needs two distinct worker counts, the USL three. The USL is
 //!    kept only if its `κ` matters within the measured range and it beats Amdahl clearly: by
 //!    an F-test (`F > 4`) when there are spare degrees of freedom, otherwise by at least 5%
 //!    in the residual sum of squares.
 
+mod least_squares;
+
+use least_squares::{best_lambda, refine};
 use serde::{Deserialize, Serialize};
 
 /// Which scalability model a [`Fit`] is.
@@ -109,10 +113,10 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     }
     let n_max = *distinct.last().expect("at least two worker counts");
 
-    let amdahl = refine(&pts, false, n_max);
+    let amdahl = refine(&pts, false);
     let mut chosen = amdahl;
     if distinct.len() >= 3 {
-        let usl = refine(&pts, true, n_max);
+        let usl = refine(&pts, true);
         if usl_is_supported(&pts, &amdahl, &usl, n_max) {
             chosen = usl;
         }
@@ -164,208 +168,6 @@ fn r_squared(pts: &[(f64, f64)], sse: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// The least-squares `λ` for fixed `(σ, κ)`: with `g = N / (1 + σ(N−1) + κN(N−1))`,
-/// `λ = Σ X·g / Σ g²`.
-fn best_lambda(pts: &[(f64, f64)], sigma: f64, kappa: f64) -> f64 {
-    let (mut xg, mut gg) = (0.0, 0.0);
-    for &(n, x) in pts {
-        let g = n / denominator(n, sigma, kappa);
-        xg += x * g;
-        gg += g * g;
-    }
-    xg / gg
-}
-
-/// Residual sum of squares of throughput for `(σ, κ)` with the best `λ`.
-fn sse(pts: &[(f64, f64)], sigma: f64, kappa: f64) -> f64 {
-    let lambda = best_lambda(pts, sigma, kappa);
-    pts.iter()
-        .map(|&(n, x)| {
-            let r = x - lambda * n / denominator(n, sigma, kappa);
-            r * r
-        })
-        .sum()
-}
-
-/// Fits `(σ, κ)` (with `κ` fixed at 0 unless `usl`) and returns `(σ, κ, sse)`.
-fn refine(pts: &[(f64, f64)], usl: bool, n_max: f64) -> (f64, f64, f64) {
-    let (sigma0, kappa0) = linearised(pts, usl);
-    // Search over (|σ|, |κ|·n_max): the mirror keeps both non-negative without a boundary,
-    // and scaling κ by n_max puts both coordinates on a similar footing, since κ·N
-    // competes with σ in the denominator.
-    let objective = |p: &[f64]| {
-        let kappa = if usl { p[1].abs() / n_max } else { 0.0 };
-        sse(pts, p[0].abs(), kappa)
-    };
-    let start = if usl { vec![sigma0, kappa0 * n_max] } else { vec![sigma0] };
-    let scale: f64 = pts.iter().map(|p| p.1 * p.1).sum();
-    let (best, value) = nelder_mead(&objective, start, 1e-15 * scale);
-    let sigma = best[0].abs();
-    let kappa = if usl { best[1].abs() / n_max } else { 0.0 };
-    (sigma, kappa, value)
-}
-
-/// Starting values of `(σ, κ)` from weighted least squares on `N/X = a + b(N−1) + cN(N−1)`,
-/// with `b, c ≥ 0` (and `c = 0` unless `usl`).
-fn linearised(pts: &[(f64, f64)], usl: bool) -> (f64, f64) {
-    let rows: Vec<([f64; 3], f64, f64)> = pts
-        .iter()
-        .map(|&(n, x)| {
-            let y = n / x;
-            ([1.0, n - 1.0, n * (n - 1.0)], y, 1.0 / (y * y))
-        })
-        .collect();
-    // Column subsets to try: always a; b and c only when free.
-    let subsets: &[&[usize]] = if usl { &[&[0, 1, 2], &[0, 1], &[0, 2], &[0]] } else { &[&[0, 1], &[0]] };
-    let mut best: Option<(f64, [f64; 3])> = None;
-    for cols in subsets {
-        let Some(coef) = weighted_least_squares(&rows, cols) else {
-            continue;
-        };
-        if coef[0] <= 0.0 || coef[1] < 0.0 || coef[2] < 0.0 {
-            continue;
-        }
-        let wsse: f64 = rows
-            .iter()
-            .map(|(r, y, w)| {
-                let fit = r[0] * coef[0] + r[1] * coef[1] + r[2] * coef[2];
-                w * (y - fit).powi(2)
-            })
-            .sum();
-        if best.is_none_or(|(b, _)| wsse < b) {
-            best = Some((wsse, coef));
-        }
-    }
-    match best {
-        Some((_, [a, b, c])) => (b / a, c / a),
-        None => (0.0, 0.0),
-    }
-}
-
-/// Weighted least squares on the chosen columns; the other coefficients are 0.
-fn weighted_least_squares(rows: &[([f64; 3], f64, f64)], cols: &[usize]) -> Option<[f64; 3]> {
-    let k = cols.len();
-    let mut m = [[0.0f64; 4]; 3];
-    for (r, y, w) in rows {
-        for (i, &ci) in cols.iter().enumerate() {
-            for (j, &cj) in cols.iter().enumerate() {
-                m[i][j] += w * r[ci] * r[cj];
-            }
-            m[i][k] += w * r[ci] * y;
-        }
-    }
-    let sol = solve(&mut m, k)?;
-    let mut coef = [0.0; 3];
-    for (i, &ci) in cols.iter().enumerate() {
-        coef[ci] = sol[i];
-    }
-    Some(coef)
-}
-
-/// Solves the `k × k` system in `m` (augmented with the right-hand side in column `k`) by
-/// Gaussian elimination with partial pivoting.
-fn solve(m: &mut [[f64; 4]; 3], k: usize) -> Option<[f64; 3]> {
-    let norm = m.iter().take(k).flat_map(|row| row[..k].iter()).fold(0.0f64, |acc, v| acc.max(v.abs()));
-    if norm == 0.0 || !norm.is_finite() {
-        return None;
-    }
-    for col in 0..k {
-        let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
-        if m[pivot][col].abs() <= 1e-13 * norm {
-            return None;
-        }
-        m.swap(col, pivot);
-        let pivot_row = m[col];
-        for row in m.iter_mut().take(k).skip(col + 1) {
-            let factor = row[col] / pivot_row[col];
-            for (v, p) in row.iter_mut().zip(pivot_row).take(k + 1).skip(col) {
-                *v -= factor * p;
-            }
-        }
-    }
-    let mut x = [0.0; 3];
-    for row in (0..k).rev() {
-        let mut acc = m[row][k];
-        for c in row + 1..k {
-            acc -= m[row][c] * x[c];
-        }
-        x[row] = acc / m[row][row];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
-}
-
-/// Minimises `f` from `start` with the Nelder–Mead simplex method, restarting from the best
-/// point until a restart no longer improves it. Returns the best point and its value.
-/// `f_tol` is an absolute tolerance on the spread of values across the simplex.
-fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: Vec<f64>, f_tol: f64) -> (Vec<f64>, f64) {
-    let mut best = start;
-    let mut best_value = f(&best);
-    for _ in 0..8 {
-        let (point, value) = nelder_mead_once(f, &best, f_tol);
-        let improved = value < best_value - f_tol;
-        if value <= best_value {
-            best = point;
-            best_value = value;
-        }
-        if !improved {
-            break;
-        }
-    }
-    (best, best_value)
-}
-
-fn nelder_mead_once(f: &dyn Fn(&[f64]) -> f64, start: &[f64], f_tol: f64) -> (Vec<f64>, f64) {
-    const MAX_ITERATIONS: usize = 4000;
-    let d = start.len();
-    let mut simplex: Vec<(Vec<f64>, f64)> = Vec::with_capacity(d + 1);
-    simplex.push((start.to_vec(), f(start)));
-    for i in 0..d {
-        let mut p = start.to_vec();
-        p[i] += (0.25 * p[i].abs()).max(0.02);
-        let v = f(&p);
-        simplex.push((p, v));
-    }
-    let size_of = |s: &[(Vec<f64>, f64)]| {
-        s[1..].iter().flat_map(|(p, _)| p.iter().zip(&s[0].0).map(|(a, b)| (a - b).abs())).fold(0.0f64, f64::max)
-    };
-    for _ in 0..MAX_ITERATIONS {
-        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let spread = simplex[d].1 - simplex[0].1;
-        if spread <= f_tol && size_of(&simplex) <= 1e-12 {
-            break;
-        }
-        let centroid: Vec<f64> =
-            (0..d).map(|i| simplex[..d].iter().map(|(p, _)| p[i]).sum::<f64>() / d as f64).collect();
-        let worst = simplex[d].clone();
-        let along = |t: f64| -> Vec<f64> { centroid.iter().zip(&worst.0).map(|(c, w)| c + t * (c - w)).collect() };
-        let reflected = along(1.0);
-        let fr = f(&reflected);
-        if fr < simplex[0].1 {
-            let expanded = along(2.0);
-            let fe = f(&expanded);
-            simplex[d] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
-        } else if fr < simplex[d - 1].1 {
-            simplex[d] = (reflected, fr);
-        } else {
-            let contracted = if fr < worst.1 { along(0.5) } else { along(-0.5) };
-            let fc = f(&contracted);
-            if fc < worst.1.min(fr) {
-                simplex[d] = (contracted, fc);
-            } else {
-                let best = simplex[0].0.clone();
-                for (p, v) in simplex.iter_mut().skip(1) {
-                    for (x, b) in p.iter_mut().zip(&best) {
-                        *x = b + 0.5 * (*x - b);
-                    }
-                    *v = f(p);
-                }
-            }
-        }
-    }
-    simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
-    simplex.swap_remove(0)
 }
 
 /// How close to the best throughput [`recommend`] accepts: within 5%.

@@ -2,19 +2,21 @@
 //! scalability model to throughput measured at several worker counts, recommending a worker
 //! count, and reporting the result as a table, JSON and an SVG plot.
 //!
-//! Everything here but [`run`] is pure computation (apart from reading this process's
-//! resource usage); [`run`] times a sample through the real scheduler in a scratch directory.
+//! Everything here but [`run`] is pure computation (apart from [`Machine::detect`]); [`run`]
+//! times a sample through the real scheduler in a scratch directory.
 
 pub mod fit;
 pub mod plot;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod table;
 
 pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
 pub use plot::{speedup_svg, SpeedupPoint};
 pub use report::{
-    render_table, speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, PREDICT_AT, SHARDS,
+    speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, BENCH_FORMAT, PREDICT_AT, SHARDS,
 };
 pub use run::{measure, scratch_dir, Timed, SCRATCH_PREFIX};
 pub use sample::sample_indices;
+pub use table::render_table;

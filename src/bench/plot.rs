@@ -63,6 +63,7 @@ fn draw(
     let y_max = y_top * 1.1;
     let y_min = points.iter().map(|p| p.min.min(p.median)).fold(0.0f64, f64::min);
 
+    let tick = |v: &f64| crate::text::number(*v);
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -121,15 +122,6 @@ fn draw(
         .draw()?;
     root.present()?;
     Ok(())
-}
-
-/// Tick label: whole numbers without a decimal point, others as they are.
-fn tick(v: &f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
-    }
 }
 
 /// A minimal SVG carrying only a message, for the (unexpected) case that drawing fails.

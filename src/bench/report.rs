@@ -1,10 +1,15 @@
-//! The benchmark report: the `bench/bench.json` types, the arithmetic that turns raw timings
-//! into them, the table printed to stdout, and this process's resource usage.
+//! The benchmark report: the `bench/bench.json` types and the arithmetic that turns raw
+//! timings into them. The table printed to stdout is [`super::table`]'s.
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{fit, recommend, Fit, WITHIN_BEST};
+use super::fit::{fit, recommend, Fit};
 use super::plot::SpeedupPoint;
+
+/// The layout version of `bench/bench.json`, written as its `format` field. It goes up
+/// when a field is removed or renamed or changes meaning, so that a reader which checks it
+/// can refuse a file it would misread; new fields alone leave it as it is.
+pub const BENCH_FORMAT: u32 = 1;
 
 /// Worker counts at which the report predicts speedup from the fitted model.
 pub const PREDICT_AT: [u32; 4] = [8, 16, 64, 256];
@@ -100,6 +105,10 @@ pub struct BenchRun {
 /// The contents of `bench/bench.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
+    /// The layout version, [`BENCH_FORMAT`] when this version of `sweep` wrote the file.
+    /// Files from before the field existed have none; it reads as 0.
+    #[serde(default)]
+    pub format: u32,
     /// The spec file benchmarked, as given on the command line.
     pub spec: String,
     /// Number of tasks in the whole grid.
@@ -191,6 +200,7 @@ pub fn summarize(
     };
 
     BenchReport {
+        format: BENCH_FORMAT,
         spec: spec.to_string(),
         tasks_in_grid,
         sample,
@@ -277,113 +287,16 @@ pub fn speedup_points(report: &BenchReport) -> Vec<SpeedupPoint> {
         .collect()
 }
 
-/// Renders the report for the terminal: a table with one row per run (jobs, io, tasks,
-/// median s, min–max, tasks/s, speedup, efficiency, CPU util, peak RSS, MB/s), then the fit,
-/// the predicted speedups, the recommendation and the predicted sweep time. Ends with a
-/// newline.
-pub fn render_table(report: &BenchReport) -> String {
-    const HEADERS: [&str; 11] = [
-        "jobs",
-        "io",
-        "tasks",
-        "median s",
-        "min–max s",
-        "tasks/s",
-        "speedup",
-        "efficiency",
-        "CPU util",
-        "peak RSS",
-        "MB/s",
-    ];
-    let rows: Vec<[String; 11]> = report
-        .runs
-        .iter()
-        .map(|r| {
-            [
-                r.jobs.to_string(),
-                r.io_threads.to_string(),
-                r.tasks.to_string(),
-                format!("{:.3}", r.seconds_median),
-                format!("{:.3}–{:.3}", r.seconds_min, r.seconds_max),
-                format!("{:.1}", r.tasks_per_s),
-                format!("{:.2}×", r.speedup),
-                format!("{:.0}%", 100.0 * r.efficiency),
-                format!("{:.0}%", 100.0 * r.cpu_utilization),
-                crate::text::bytes(r.peak_rss_bytes),
-                format!("{:.2}", r.bytes_per_s / 1e6),
-            ]
-        })
-        .collect();
-    let width =
-        |i: usize| rows.iter().map(|row| row[i].chars().count()).chain([HEADERS[i].chars().count()]).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..HEADERS.len()).map(width).collect();
-    let line = |cells: &[&str]| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| format!("{c:>w$}")).collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-
-    let mut out = line(&HEADERS);
-    for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        out += &line(&cells);
-    }
-    out.push('\n');
-
-    match &report.fit {
-        Some(f) => {
-            out += &format!(
-                "fit: {}, X(N) = λN / (1 + σ(N−1) + κN(N−1)) with λ = {:.3} tasks/s, \
-                 σ = {:.4} (serial fraction), κ = {:.3e}, R² = {:.4}",
-                f.model.name(),
-                f.lambda,
-                f.sigma,
-                f.kappa,
-                f.r2
-            );
-            if let Some(peak) = f.peak_workers() {
-                out += &format!("; throughput peaks near {peak:.0} workers");
-            }
-            out.push('\n');
-        }
-        None => out += "fit: none (needs runs at two or more worker counts)\n",
-    }
-    if !report.predicted_speedup.is_empty() {
-        let predicted: Vec<String> =
-            report.predicted_speedup.iter().map(|(n, s)| format!("{n} workers {s:.2}×")).collect();
-        out += &format!("predicted speedup: {}\n", predicted.join(", "));
-    }
-    out += &format!(
-        "recommended: --jobs {} (the fewest workers within {:.0}% of the best measured \
-         throughput)\n",
-        report.recommended_jobs,
-        100.0 * WITHIN_BEST
-    );
-    if report.predicted_sweep_seconds > 0.0 {
-        let sharded: Vec<String> = report
-            .predicted_sweep_seconds_sharded
-            .iter()
-            .map(|&(s, secs)| format!("{s} shards {}", crate::text::duration_rough(secs)))
-            .collect();
-        out += &format!(
-            "whole grid ({} tasks) at {} workers: about {}; split: {}\n",
-            report.tasks_in_grid,
-            report.recommended_jobs,
-            crate::text::duration_rough(report.predicted_sweep_seconds),
-            sharded.join(", ")
-        );
-    }
-    out
-}
-
+/// Measurements and a report for the tests of this module and of [`super::table`].
 #[cfg(test)]
-mod tests {
+pub(super) mod testdata {
     use super::*;
 
-    fn machine() -> Machine {
+    pub fn machine() -> Machine {
         Machine { cores: 8, os: "linux".into(), arch: "x86_64".into(), sweep_version: "0.1.0".into() }
     }
 
-    fn repeat(seconds: f64, jobs: usize) -> Repeat {
+    pub fn repeat(seconds: f64, jobs: usize) -> Repeat {
         Repeat {
             seconds,
             cpu_seconds: seconds * jobs as f64 * 0.9,
@@ -393,7 +306,7 @@ mod tests {
     }
 
     /// 100 tasks; one worker does 10 tasks/s; Amdahl-ish slowdown with more workers.
-    fn measurements() -> Vec<Measurement> {
+    pub fn measurements() -> Vec<Measurement> {
         let mut ms = Vec::new();
         for (jobs, times) in [(4, [3.0, 3.2, 2.9]), (1, [10.0, 10.4, 9.8]), (2, [5.3, 5.2, 5.5]), (8, [2.0, 2.1, 1.95])]
         {
@@ -407,10 +320,16 @@ mod tests {
         ms
     }
 
-    fn report() -> BenchReport {
+    pub fn report() -> BenchReport {
         let sample = (0..100).map(|i| format!("t{i:04}")).collect();
         summarize("demo.toml", 10_000, sample, &measurements(), machine())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdata::{machine, measurements, repeat, report};
+    use super::*;
 
     #[test]
     fn summarize_computes_medians_speedup_and_efficiency() {
@@ -490,7 +409,6 @@ mod tests {
         assert!((r.predicted_sweep_seconds - 1000.0 / (100.0 / 3.0)).abs() < 1e-9);
         // Assumed perfect scaling up to the smallest run.
         assert!((r.runs[0].speedup - 4.0).abs() < 1e-12);
-        assert!(render_table(&r).contains("fit: none"));
     }
 
     #[test]
@@ -502,7 +420,6 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         let back: BenchReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
-        render_table(&r);
     }
 
     #[test]
@@ -514,6 +431,9 @@ mod tests {
         for key in ["jobs", "io_threads", "tasks", "seconds_median", "tasks_per_s", "speedup", "efficiency"] {
             assert!(run.get(key).is_some(), "runs[].{key} missing");
         }
+        assert_eq!(v["format"], BENCH_FORMAT);
+        // First, so that the top of the file tells what it is.
+        assert!(json.starts_with(&format!("{{\n  \"format\": {BENCH_FORMAT},")), "{json}");
         assert_eq!(v["recommended_jobs"], 8);
         assert!(["usl", "amdahl"].contains(&v["fit"]["model"].as_str().unwrap()));
         assert_eq!(v["predicted_speedup"][0][0], 8);
@@ -534,26 +454,11 @@ mod tests {
     }
 
     #[test]
-    fn table_has_aligned_columns_and_the_summary_lines() {
-        let table = render_table(&report());
-        let lines: Vec<&str> = table.lines().collect();
-        assert!(lines[0].starts_with("jobs  io  tasks  median s"), "{table}");
-        assert!(lines[0].ends_with("MB/s"), "{table}");
-        // Header plus one line per run, all right-aligned to the same width.
-        let width = lines[0].chars().count();
-        for line in &lines[1..5] {
-            assert_eq!(line.chars().count(), width, "{table}");
-        }
-        assert!(lines[1].trim_start().starts_with("1  "), "{table}");
-        assert!(lines[1].contains("10.000"), "{table}");
-        assert!(lines[1].contains("9.800–10.400"), "{table}");
-        assert!(lines[1].contains("1.00×") && lines[1].contains("100%"), "{table}");
-        assert!(lines[1].contains("50.0 MiB"), "{table}");
-        assert!(table.contains("fit: Amdahl") || table.contains("fit: USL"), "{table}");
-        assert!(table.contains("predicted speedup: 8 workers "), "{table}");
-        assert!(table.contains("recommended: --jobs 8 "), "{table}");
-        assert!(table.contains("whole grid (10000 tasks) at 8 workers: about "));
-        assert!(table.contains("64 shards "), "{table}");
+    fn a_file_from_before_the_format_field_reads_as_format_0() {
+        let mut v = serde_json::to_value(report()).unwrap();
+        v.as_object_mut().unwrap().remove("format");
+        let back: BenchReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back.format, 0);
     }
 
     #[test]
