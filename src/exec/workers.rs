@@ -44,6 +44,8 @@ struct InFlight {
     queued: Queued,
     request: u64,
     dir: PathBuf,
+    /// When it was sent, or when the reply before it came, whichever is later: when the
+    /// worker could start on it.
     sent: Instant,
 }
 
@@ -135,7 +137,9 @@ impl WorkerRun<'_, '_, '_> {
             let limit = if isolate > 0 { 1 } else { window };
             let was_idle = inflight.is_empty();
             buf.clear();
-            while inflight.len() < limit && !self.cancel.is_draining() {
+            // Refill once half the window has come back: one write for many requests.
+            let refill = inflight.len() <= limit / 2;
+            while refill && inflight.len() < limit && !self.cancel.is_draining() {
                 if self.ws.max_tasks > 0 && w.answered + inflight.len() as u64 >= self.ws.max_tasks {
                     break;
                 }
@@ -177,10 +181,14 @@ impl WorkerRun<'_, '_, '_> {
             match w.recv(self.watchdog) {
                 Ok(reply) => {
                     let head = inflight.pop_front().expect("a request is in flight");
+                    let now = Instant::now();
+                    if let Some(next) = inflight.front_mut() {
+                        next.sent = next.sent.max(now);
+                    }
                     let output = std::mem::take(&mut w.output);
                     self.watchdog.set_timeout(w.pgid(), if inflight.is_empty() { None } else { self.ws.timeout });
-                    let at = Instant::now();
-                    let took = at.duration_since(head.sent).as_secs_f64() / (1 + inflight.len()).max(1) as f64;
+                    let at = now;
+                    let took = at.duration_since(head.sent).as_secs_f64();
                     let e = ewma.map_or(took, |e| 0.8 * e + 0.2 * took);
                     ewma = Some(e);
                     if isolate > 0 {
@@ -199,7 +207,7 @@ impl WorkerRun<'_, '_, '_> {
                     } else {
                         self.finish_reply(&head, reply, &output)
                     };
-                    self.record(&mut batch, &mut local, &head, result, at);
+                    self.record(&mut batch, &mut local, &head, result, at, took > 1e-3);
                 }
                 Err(ended) => {
                     worker = None;
@@ -211,7 +219,7 @@ impl WorkerRun<'_, '_, '_> {
                     if inflight.len() == 1 {
                         let head = inflight.pop_front().expect("one in flight");
                         let failure = self.died(&ended, &head);
-                        self.record(&mut batch, &mut local, &head, Err(failure), Instant::now());
+                        self.record(&mut batch, &mut local, &head, Err(failure), Instant::now(), true);
                     } else {
                         // Send them again one at a time: the one that kills a worker alone fails.
                         isolate = inflight.len();
@@ -276,9 +284,13 @@ impl WorkerRun<'_, '_, '_> {
         if let Some(bad) = clash(&reply.metrics, &self.spec.grid.columns) {
             return Err(bad);
         }
-        let task = self.idents[head.queued.index as usize].0;
-        crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string()))
-            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
+        // Output the worker printed on stdout was just written there too.
+        if reply.files || !reply.arrays.is_empty() || !output.is_empty() {
+            let task = self.idents[head.queued.index as usize].0;
+            crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string())).map_err(|e| {
+                TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}"))
+            })?;
+        }
         Ok(reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
     }
 
@@ -290,6 +302,7 @@ impl WorkerRun<'_, '_, '_> {
         head: &InFlight,
         result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
         at: Instant,
+        slow: bool,
     ) {
         let q = head.queued;
         let id = self.idents[q.index as usize].0;
@@ -299,7 +312,7 @@ impl WorkerRun<'_, '_, '_> {
             Ok(mut metrics) => {
                 let a = Attempt { index: q.index, number, seconds, last: true, at };
                 batch.records.push(id, a, Ok(&mut metrics));
-                batch.pushed(at, seconds > 1e-3);
+                batch.pushed(at, slow);
             }
             Err(f) => {
                 let last = q.tries >= self.retries || self.cancel.is_draining();
@@ -314,14 +327,11 @@ impl WorkerRun<'_, '_, '_> {
     }
 }
 
-/// The columns of `results.csv` that sweep writes itself.
-const OWN_COLUMNS: [&str; 8] = ["task", "replicate", "seed", "status", "attempts", "seconds", "class", "error"];
-
 /// A metric named like one of sweep's own columns or a parameter: it would shadow that
 /// column, so the task fails, naming the key.
 pub(super) fn clash(metrics: &[(String, Metric)], params: &[String]) -> Option<TaskFailure> {
     let (key, what) = metrics.iter().find_map(|(k, _)| {
-        if OWN_COLUMNS.contains(&k.as_str()) {
+        if crate::results::columns::is_own(k) {
             Some((k, "one of sweep's own results.csv columns"))
         } else if params.iter().any(|p| p == k) {
             Some((k, "a parameter"))

@@ -10,6 +10,11 @@ pub const STATUS: [&str; 3] = ["status", "attempts", "seconds"];
 /// The columns after the metrics.
 pub const TRAILING: [&str; 2] = ["class", "error"];
 
+/// Whether `name` is one of the columns sweep writes itself (a metric may not take it).
+pub fn is_own(name: &str) -> bool {
+    LEADING.iter().chain(&STATUS).chain(&TRAILING).any(|c| *c == name)
+}
+
 /// The header of a `results.csv` with parameter columns `params` and metric columns
 /// `metrics`, in that order.
 pub fn header<'a>(

@@ -7,7 +7,8 @@
 //!    "seed":<u64>,"seed_str":"<u64>","seed32":<u32>,"replicate":0,"attempt":1,"out":"<dir>"}`.
 //!    It may write several before reading a reply (pipelining).
 //! 3. The worker answers each request, in order, with one line: `{"id":1,"metrics":{...}}`
-//!    (and `"arrays":[...]`, the `.npy` files it wrote in `out`), or
+//!    (and `"files":true` when it wrote anything in `out`, which sweep then moves into
+//!    place; `"arrays":[...]` names the `.npy` files among them), or
 //!    `{"id":1,"error":"<one line>","detail":"<more>"}`.
 //! 4. sweep closes the worker's stdin when it has no more tasks for it; the worker exits.
 //!
@@ -130,6 +131,9 @@ pub struct Reply {
     pub metrics: Vec<(String, Metric)>,
     /// The `.npy` files the worker wrote in the task's directory, by array name.
     pub arrays: Vec<String>,
+    /// Whether the worker wrote anything in the task's directory (`"files": true`, or
+    /// `arrays`): then sweep moves it into place.
+    pub files: bool,
     /// Why the task failed: one line.
     pub error: Option<String>,
     /// More about the failure (a traceback).
@@ -182,6 +186,7 @@ impl<'de> Visitor<'de> for ReplySeed {
                 "id" => r.id = m.next_value()?,
                 "metrics" => m.next_value_seed(MetricsOrNull(&mut r.metrics))?,
                 "arrays" => r.arrays = m.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                "files" => r.files = m.next_value::<Option<bool>>()?.unwrap_or(false),
                 "error" => r.error = m.next_value()?,
                 "detail" => r.detail = m.next_value()?,
                 _ => {
