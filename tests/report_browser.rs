@@ -5,10 +5,7 @@
 //! Skips, with a message on stderr, when no Chromium is installed; fails instead when
 //! `CI=true`. Set `SWEEP_CHROMIUM` to the browser binary to pick one.
 
-mod support {
-    #[path = "../support/outdir.rs"]
-    pub mod outdir;
-}
+mod common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,7 +86,7 @@ fn report_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    support::outdir::small(&out);
+    common::outdir::small(&out);
     let html = sweep::report::html::render_report(&out).unwrap();
     let page = dir.path().join("report.html");
     std::fs::write(&page, &html).unwrap();
