@@ -5,28 +5,39 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-/// Tasks that write arrays and take long enough to be killed mid-run.
+/// Tasks of 5 and 15 ms that write an array each: 400 of them keep two workers busy for
+/// 2 s or more. sweep writes its journal out every 200 ms, so a round killed right after
+/// its first record has journaled some 20 to 40 tasks, and five rounds leave most undone.
 const ARRAYS: &str =
-    "seed = 3\nreplicates = 30\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [3000, 6000]\n";
+    "seed = 3\nreplicates = 200\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n";
+const ARRAY_TASKS: usize = 400;
 
 /// How long a run may take to journal its first record on a busy machine.
 const START: Duration = Duration::from_secs(30);
 
 #[test]
-fn kill_9_at_ten_moments_then_resume_is_byte_identical() {
+fn kill_9_mid_run_five_times_then_resume_is_byte_identical() {
     let env = Env::with("a.toml", ARRAYS);
     env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
-    env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--jobs", "2"]);
-    std::fs::remove_dir_all(env.path("k")).unwrap();
-    // Kill points spread over the run (it takes ~150 ms): each round kills a resumed run.
-    for (round, delay_ms) in [5u64, 12, 20, 31, 44, 58, 70, 85, 100, 120].into_iter().enumerate() {
+    // Each round starts (then resumes) the sweep and kills it as soon as its journal holds a
+    // record more than before: the kill lands while tasks and array writes are in flight.
+    let mut journaled = 0;
+    for round in 0..5 {
         let mut args = vec!["run", "a.toml", "--out", "k", "-q", "--jobs", "2"];
         if round > 0 {
             args.push("--resume");
         }
         let mut child = env.spawn(&args);
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        wait_until(&format!("round {round} to journal a task"), START, || {
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
+            env.journaled_done("k").len() > journaled
+        });
         kill9(&mut child);
+        // Proof that the kill landed mid-run: this round journaled tasks, and not all of them.
+        let now = env.journaled_done("k").len();
+        assert!(now > journaled, "round {round} journaled nothing");
+        assert!(now < ARRAY_TASKS, "round {round} journaled all {ARRAY_TASKS} tasks before the kill");
+        journaled = now;
     }
     env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
     assert_eq!(npy_files(&env.path("clean")), npy_files(&env.path("k")));
