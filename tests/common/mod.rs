@@ -82,16 +82,19 @@ impl Env {
     }
 
     /// Runs `sweep ARGS`, asserts that it exits with `code`, returns what it printed.
+    #[track_caller]
     pub fn exits(&self, args: &[&str], code: i32) -> Out {
         exits(&mut self.sweep(args), code)
     }
 
     /// `sweep ARGS` exits 0; returns its stdout.
+    #[track_caller]
     pub fn succeeds(&self, args: &[&str]) -> String {
         self.exits(args, 0).stdout
     }
 
     /// `sweep ARGS` exits with `code`; returns its stderr.
+    #[track_caller]
     pub fn fails(&self, args: &[&str], code: i32) -> String {
         assert_ne!(code, 0, "use succeeds() for a command that must succeed");
         self.exits(args, code).stderr
@@ -127,6 +130,7 @@ impl Env {
 
 /// Runs `cmd`, asserts that it exits with `code`, returns what it printed. The failure
 /// message shows both outputs.
+#[track_caller]
 pub fn exits(cmd: &mut assert_cmd::Command, code: i32) -> Out {
     let o = cmd.output().expect("cannot run sweep");
     let out = Out { stdout: text(&o.stdout), stderr: text(&o.stderr) };

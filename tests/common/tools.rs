@@ -14,6 +14,7 @@ use std::process::Command;
 ///
 /// A tool is required when `SWEEP_REQUIRE_<TOOL>=1` (e.g. `SWEEP_REQUIRE_SLURM=1`), or when
 /// `CI=true` unless `SWEEP_REQUIRE_<TOOL>=0` opts that one tool out.
+#[track_caller]
 pub fn require_tool<T>(tool: &str, found: Result<T, String>) -> Option<T> {
     let why = match found {
         Ok(t) => return Some(t),

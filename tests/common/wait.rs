@@ -23,6 +23,7 @@ pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 /// [`poll_until`], failing the test with "timed out after `timeout` waiting for `what`".
+#[track_caller]
 pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
     assert!(poll_until(timeout, cond), "timed out after {timeout:?} waiting for {what}");
 }
