@@ -75,6 +75,7 @@ impl Env {
     }
 
     /// `sweep ARGS` in the directory, to be run by the caller (e.g. with more environment).
+    /// Keep the `Env` alive until it has run: dropping it deletes the directory.
     pub fn sweep(&self, args: &[&str]) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("sweep").unwrap();
         c.current_dir(self.dir.path()).args(args).env_remove("SLURM_CPUS_PER_TASK");
