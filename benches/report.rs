@@ -2,7 +2,7 @@
 //! 5 s and 2 MB. Run with `cargo bench --bench report`; set `SWEEP_BENCH_REPORT_DIR` to
 //! keep the rendered pages there.
 
-#[path = "../tests/support/outdir.rs"]
+#[path = "../tests/common/outdir.rs"]
 mod outdir;
 
 use std::time::Instant;

@@ -1,8 +1,8 @@
 //! `sweep run --bench` end to end: what it writes, and what it leaves alone.
 
-use assert_cmd::Command;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+use std::path::Path;
 
 /// 2 ms tasks, metrics only.
 const SPIN: &str = "name = \"spin\"\nreplicates = 100\n[model]\nname = \"spin\"\nsave = []\n[params]\nmicros = 2000\n";
@@ -14,43 +14,16 @@ const ARRAYS: &str = "name = \"arrays\"\nreplicates = 20\n[model]\nname = \"spin
 /// The flags every bench here uses, to keep it fast.
 const FAST: [&str; 7] = ["--bench", "--bench-jobs", "1,2", "--bench-tasks", "40", "--bench-repeat", "2"];
 
-fn sweep() -> Command {
-    Command::cargo_bin("sweep").unwrap()
+/// `sweep run SPEC --out OUT --bench...`, which must succeed; returns its stdout.
+fn bench(env: &Env, spec: &str, out: &str, flags: &[&str]) -> String {
+    env.succeeds(&[&["run", spec, "--out", out], flags].concat())
 }
 
-fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
+fn read_json(env: &Env, rel: &str) -> serde_json::Value {
+    serde_json::from_str(&env.read(rel)).unwrap()
 }
 
-fn bench(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let out = sweep().arg("run").arg(spec).arg("--out").arg(out).args(extra).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, into);
-            } else {
-                into.insert(p.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut m = BTreeMap::new();
-    walk(dir, dir, &mut m);
-    m
-}
-
+/// The benchmark's scratch directories left in `dir`.
 fn scratch_dirs(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -61,12 +34,10 @@ fn scratch_dirs(dir: &Path) -> Vec<String> {
 
 #[test]
 fn bench_json_holds_every_setting_and_repetition() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "spin.toml", SPIN);
-    let out_dir = tmp.path().join("out");
-    let output = bench(&spec, &out_dir, &FAST);
+    let env = Env::with("spin.toml", SPIN);
+    let stdout = bench(&env, "spin.toml", "out", &FAST);
 
-    let v = read_json(&out_dir.join("bench/bench.json"));
+    let v = read_json(&env, "out/bench/bench.json");
     assert_eq!(v["format"], sweep::bench::BENCH_FORMAT);
     let runs = v["runs"].as_array().unwrap();
     let settings: Vec<(u64, u64)> =
@@ -89,21 +60,18 @@ fn bench_json_holds_every_setting_and_repetition() {
     assert_eq!(v["tasks_in_grid"], 100);
     assert_eq!(v["sample"].as_array().unwrap().len(), 40);
 
-    let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.starts_with("jobs  io  tasks  median s"), "{stdout}");
     assert!(stdout.contains("fit: "), "{stdout}");
-    let cmd = format!("sweep run {} --jobs {recommended} --out {}", spec.display(), out_dir.display());
+    let cmd = format!("sweep run spin.toml --jobs {recommended} --out out");
     assert!(stdout.contains(&cmd), "{stdout}");
-    assert_eq!(scratch_dirs(tmp.path()), Vec::<String>::new());
+    assert_eq!(scratch_dirs(env.dir.path()), Vec::<String>::new());
 }
 
 #[test]
 fn the_plot_is_well_formed_svg() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "spin.toml", SPIN);
-    let out_dir = tmp.path().join("out");
-    bench(&spec, &out_dir, &FAST);
-    let svg = std::fs::read_to_string(out_dir.join("bench/speedup.svg")).unwrap();
+    let env = Env::with("spin.toml", SPIN);
+    bench(&env, "spin.toml", "out", &FAST);
+    let svg = env.read("out/bench/speedup.svg");
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     assert!(doc.descendants().any(|n| n.text().is_some_and(|t| t.contains("workers"))));
@@ -111,25 +79,22 @@ fn the_plot_is_well_formed_svg() {
 
 #[test]
 fn the_sample_is_deterministic_and_spread_over_the_grid() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "arrays.toml", ARRAYS);
-    let grid = tmp.path().join("grid");
-    sweep().args(["run", "-q", "--out"]).arg(&grid).arg(&spec).assert().success();
+    let env = Env::with("arrays.toml", ARRAYS);
+    env.succeeds(&["run", "-q", "--out", "grid", "arrays.toml"]);
     let quick = ["--bench", "--bench-jobs", "1", "--bench-io", "2", "--bench-tasks", "8", "--bench-repeat", "1"];
-    bench(&spec, &tmp.path().join("a"), &quick);
-    bench(&spec, &tmp.path().join("b"), &quick);
-    let sample = |d: &str| read_json(&tmp.path().join(d).join("bench/bench.json"))["sample"].clone();
+    bench(&env, "arrays.toml", "a", &quick);
+    bench(&env, "arrays.toml", "b", &quick);
+    let sample = |d: &str| read_json(&env, &format!("{d}/bench/bench.json"))["sample"].clone();
     assert_eq!(sample("a"), sample("b"));
 
     // Where the sampled tasks sit in the grid (results.csv lists it in grid order).
-    let csv = std::fs::read_to_string(grid.join("results.csv")).unwrap();
-    let order: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let order: Vec<String> = env.results("grid").iter().map(|r| r["task"].clone()).collect();
     assert_eq!(order.len(), 40);
     let positions: Vec<usize> = sample("a")
         .as_array()
         .unwrap()
         .iter()
-        .map(|id| order.iter().position(|t| *t == id.as_str().unwrap()).expect("a task of the grid"))
+        .map(|id| order.iter().position(|t| t == id.as_str().unwrap()).expect("a task of the grid"))
         .collect();
     // One pick in each fifth of the grid: not the first 8 tasks.
     for (i, p) in positions.iter().enumerate() {
@@ -139,63 +104,58 @@ fn the_sample_is_deterministic_and_spread_over_the_grid() {
 
 #[test]
 fn an_existing_sweep_is_left_byte_identical() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "arrays.toml", ARRAYS);
-    let out_dir = tmp.path().join("out");
-    sweep().args(["run", "-q", "--out"]).arg(&out_dir).arg(&spec).assert().success();
-    let before = snapshot(&out_dir);
+    let env = Env::with("arrays.toml", ARRAYS);
+    env.succeeds(&["run", "-q", "--out", "out", "arrays.toml"]);
+    let before = all_files(&env.path("out"));
     assert!(before.contains_key(Path::new("journal.jsonl")) && before.contains_key(Path::new("results.csv")));
 
     let quick = ["--bench", "--bench-jobs", "1,2", "--bench-tasks", "10", "--bench-repeat", "1"];
-    bench(&spec, &out_dir, &quick);
-    let mut after = snapshot(&out_dir);
+    bench(&env, "arrays.toml", "out", &quick);
+    let mut after = all_files(&env.path("out"));
     assert!(after.remove(Path::new("bench/bench.json")).is_some());
     assert!(after.remove(Path::new("bench/speedup.svg")).is_some());
     assert!(before == after, "files of the sweep changed");
-    assert_eq!(scratch_dirs(tmp.path()), Vec::<String>::new());
+    assert_eq!(scratch_dirs(env.dir.path()), Vec::<String>::new());
 
     // Tasks that write arrays are also timed with other I/O thread counts.
-    let v = read_json(&out_dir.join("bench/bench.json"));
+    let v = read_json(&env, "out/bench/bench.json");
     let ios: Vec<u64> = v["runs"].as_array().unwrap().iter().map(|r| r["io_threads"].as_u64().unwrap()).collect();
     assert_eq!(ios, [1, 2, 4, 1, 2, 4]);
     // The sweep is still complete.
-    sweep().arg("status").arg(&out_dir).assert().success();
+    env.succeeds(&["status", "out"]);
 }
 
 #[test]
 fn a_sweep_can_start_where_it_was_benchmarked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "spin.toml", SPIN.replace("2000", "0").as_str());
-    let out_dir = tmp.path().join("fresh/out");
-    bench(&spec, &out_dir, &FAST);
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 1, "only bench/ was created");
-    sweep().args(["run", "-q", "--out"]).arg(&out_dir).arg(&spec).assert().success();
-    assert!(out_dir.join("results.csv").is_file() && out_dir.join("bench/bench.json").is_file());
-    assert_eq!(scratch_dirs(&tmp.path().join("fresh")), Vec::<String>::new());
+    let env = Env::with("spin.toml", &SPIN.replace("2000", "0"));
+    bench(&env, "spin.toml", "fresh/out", &FAST);
+    assert_eq!(std::fs::read_dir(env.path("fresh/out")).unwrap().count(), 1, "only bench/ was created");
+    env.succeeds(&["run", "-q", "--out", "fresh/out", "spin.toml"]);
+    assert!(env.path("fresh/out/results.csv").is_file() && env.path("fresh/out/bench/bench.json").is_file());
+    assert_eq!(scratch_dirs(&env.path("fresh")), Vec::<String>::new());
 }
 
 #[test]
 fn a_directory_that_is_not_a_sweep_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "spin.toml", SPIN);
-    let out_dir = tmp.path().join("other");
-    std::fs::create_dir(&out_dir).unwrap();
-    std::fs::write(out_dir.join("notes.txt"), "mine").unwrap();
-    sweep().arg("run").arg(&spec).arg("--out").arg(&out_dir).args(FAST).assert().code(2);
-    assert!(!out_dir.join("bench").exists());
-    assert_eq!(scratch_dirs(tmp.path()), Vec::<String>::new());
+    let env = Env::with("spin.toml", SPIN);
+    env.write("other/notes.txt", "mine");
+    env.fails(&[&["run", "spin.toml", "--out", "other"], &FAST[..]].concat(), 2);
+    assert!(!env.path("other/bench").exists());
+    assert_eq!(scratch_dirs(env.dir.path()), Vec::<String>::new());
 }
 
 #[test]
 fn bench_flags_are_checked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let spec = write_spec(tmp.path(), "spin.toml", SPIN);
-    let run = |args: &[&str]| sweep().arg("run").arg(&spec).args(args).current_dir(tmp.path()).assert().code(2);
-    run(&["--bench-jobs", "1,2"]);
-    run(&["--bench", "--bench-jobs", "0,2"]);
-    run(&["--bench", "--bench-tasks", "0"]);
-    run(&["--bench", "--resume"]);
-    run(&["--bench", "--jobs", "2"]);
-    run(&["--bench", "--dry-run"]);
-    assert!(!tmp.path().join("runs").exists());
+    let env = Env::with("spin.toml", SPIN);
+    for flags in [
+        &["--bench-jobs", "1,2"][..],
+        &["--bench", "--bench-jobs", "0,2"],
+        &["--bench", "--bench-tasks", "0"],
+        &["--bench", "--resume"],
+        &["--bench", "--jobs", "2"],
+        &["--bench", "--dry-run"],
+    ] {
+        env.fails(&[&["run", "spin.toml"], flags].concat(), 2);
+    }
+    assert!(!env.path("runs").exists());
 }

@@ -3,47 +3,11 @@
 //! so these tests are deterministic; the tolerances are nonetheless set from the sampling
 //! error of each statistic (stated next to each check), not tuned to the seeds.
 
-use rand::SeedableRng;
+mod common;
+use common::model::{metric, model, run_task};
 use std::path::Path;
-use std::sync::Arc;
-use sweep::model::{Metric, Model, Outputs, Params, Registry, TaskError, TaskRng};
+use sweep::model::Registry;
 use sweep::Value;
-
-fn model(name: &str) -> Arc<dyn Model> {
-    Registry::builtin().get(name).unwrap_or_else(|| panic!("no built-in model `{name}`"))
-}
-
-/// The model's defaults with `overrides` applied, in the model's parameter order.
-fn values(model: &dyn Model, overrides: &[(&str, Value)]) -> Vec<Value> {
-    let specs = model.params();
-    for (name, _) in overrides {
-        assert!(specs.iter().any(|s| s.name == *name), "no parameter `{name}`");
-    }
-    specs
-        .iter()
-        .map(|s| match overrides.iter().find(|(n, _)| *n == s.name) {
-            Some((_, v)) => v.coerce(s.kind).expect("override of the right type"),
-            None => s.default.clone().expect("every parameter has a default"),
-        })
-        .collect()
-}
-
-/// `check`s and runs one task seeded with `seed`, keeping the arrays named in `save`.
-fn run_task(model: &dyn Model, overrides: &[(&str, Value)], seed: u64, save: &[&str]) -> Result<Outputs, TaskError> {
-    let specs = model.params();
-    let vals = values(model, overrides);
-    let params = Params::new(&specs, &vals);
-    model.check(&params).map_err(TaskError)?;
-    let save: Arc<[String]> = save.iter().map(|s| s.to_string()).collect();
-    let mut out = Outputs::new(Some(save));
-    let mut rng = TaskRng::seed_from_u64(seed);
-    model.run(&params, &mut rng, &mut out)?;
-    Ok(out)
-}
-
-fn metric(out: &Outputs, name: &str) -> f64 {
-    out.get(name).and_then(Metric::as_f64).unwrap_or_else(|| panic!("no metric `{name}`"))
-}
 
 /// Mean and sample standard deviation (ddof = 1).
 fn mean_std(v: &[f64]) -> (f64, f64) {

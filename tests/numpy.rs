@@ -3,23 +3,16 @@
 mod common;
 use common::*;
 
-fn have_numpy() -> bool {
-    std::process::Command::new("python3").args(["-c", "import numpy"]).status().is_ok_and(|s| s.success())
-}
-
 #[test]
 fn numpy_loads_every_array_and_the_results() {
-    if !have_numpy() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "numpy must be installed in CI (.ci/run installs it)");
-        eprintln!("SKIPPED numpy_loads_every_array_and_the_results: python3 with numpy is not installed");
+    if require_tool("numpy", numpy()).is_none() {
         return;
     }
-    let env = Env::new();
-    env.write(
+    let env = Env::with(
         "r.toml",
         "replicates = 2\n[model]\nname = \"reaction\"\nt_final = 5.0\n[params]\nk = [0.5, 1.5]\nc0 = [1.0, 2.0]\n",
     );
-    env.sweep(&["run", "r.toml", "-q"]).assert().success();
+    env.succeeds(&["run", "r.toml", "-q"]);
     let script = r#"
 import csv, math, os, sys
 import numpy as np
@@ -40,6 +33,6 @@ print("ok", len(rows))
 "#;
     let path = env.write("check.py", script);
     let o = std::process::Command::new("python3").arg(&path).arg(env.path("runs/r")).output().unwrap();
-    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ok 8"));
+    assert!(o.status.success(), "{}\n{}", text(&o.stdout), stderr(&o));
+    assert!(text(&o.stdout).contains("ok 8"));
 }

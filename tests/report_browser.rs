@@ -2,28 +2,27 @@
 //! `target/tmp/report-browser/` for a human to look at), checks the console stayed
 //! clean, and checks the parsed DOM with `--dump-dom`.
 //!
-//! Skips, with a message on stderr, when no Chromium is installed; fails instead when
-//! `CI=true`. Set `SWEEP_CHROMIUM` to the browser binary to pick one.
+//! Skips, with a SKIPPED line on stderr, when no Chromium is installed; fails instead when
+//! `CI=true` (see `require_tool`). Set `SWEEP_CHROMIUM` to the browser binary to pick one.
 
-mod support {
-    #[path = "../support/outdir.rs"]
-    pub mod outdir;
-}
-
+mod common;
+use common::*;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn find_chromium() -> Option<PathBuf> {
+/// `SWEEP_CHROMIUM`, else the first Chromium or Chrome in `PATH`.
+fn find_chromium() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("SWEEP_CHROMIUM") {
-        return Some(PathBuf::from(p));
+        return Ok(PathBuf::from(p));
     }
-    let path = std::env::var_os("PATH")?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
     ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
         .iter()
         .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
         .find(|p| p.is_file())
+        .ok_or_else(|| "no chromium in PATH (install `chromium` or set SWEEP_CHROMIUM)".to_string())
 }
 
 /// Runs the browser headless on `url` with `args`; returns (stdout, stderr).
@@ -51,19 +50,18 @@ fn chromium(bin: &Path, profile: &Path, args: &[&str], url: &str) -> (String, St
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-            assert!(status.success(), "{} failed ({status}):\n{stderr}", bin.display());
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("{} did not finish within 120 s", bin.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let mut status = None;
+    if !poll_until(Duration::from_secs(120), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{} did not finish within 120 s", bin.display());
     }
+    let status = status.unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert!(status.success(), "{} failed ({status}):\n{stderr}", bin.display());
     (
         std::fs::read_to_string(&stdout_path).unwrap_or_default(),
         std::fs::read_to_string(&stderr_path).unwrap_or_default(),
@@ -77,22 +75,13 @@ fn console_problems(log: &str) -> Vec<&str> {
 
 #[test]
 fn report_renders_in_chromium() {
-    let Some(bin) = find_chromium() else {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!ci, "CI=true but no Chromium was found (install `chromium` or set SWEEP_CHROMIUM)");
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED report_renders_in_chromium: no chromium in PATH (install it or set SWEEP_CHROMIUM)"
-        );
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
+    let Some(bin) = require_tool("chromium", find_chromium()) else { return };
+    let env = Env::new();
+    let out = env.path("out");
     std::fs::create_dir(&out).unwrap();
-    support::outdir::small(&out);
+    outdir::small(&out);
     let html = sweep::report::html::render_report(&out).unwrap();
-    let page = dir.path().join("report.html");
-    std::fs::write(&page, &html).unwrap();
+    let page = env.write("report.html", &html);
     let url = format!("file://{}", page.display());
 
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
@@ -101,7 +90,7 @@ fn report_renders_in_chromium() {
     let _ = std::fs::remove_file(&shot);
     let (_, log) = chromium(
         &bin,
-        &dir.path().join("profile1"),
+        &env.path("profile1"),
         &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2400"],
         &url,
     );
@@ -112,7 +101,7 @@ fn report_renders_in_chromium() {
     std::fs::copy(&page, keep.join("report.html")).unwrap();
     let _ = writeln!(std::io::stderr(), "screenshot: {}", shot.display());
 
-    let (dom, log) = chromium(&bin, &dir.path().join("profile2"), &["--dump-dom"], &url);
+    let (dom, log) = chromium(&bin, &env.path("profile2"), &["--dump-dom"], &url);
     let problems = console_problems(&log);
     assert!(problems.is_empty(), "console errors or failed loads:\n{}", problems.join("\n"));
     assert!(dom.contains("<h1>reaction &lt;test&gt;</h1>"), "{dom}");

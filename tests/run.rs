@@ -24,10 +24,9 @@ fn identities(rows: &[BTreeMap<String, String>], params: &[&str]) -> BTreeMap<St
 
 #[test]
 fn jobs_1_and_2_give_identical_outputs() {
-    let env = Env::new();
-    env.write("s.toml", SPIN);
-    env.sweep(&["run", "s.toml", "--jobs", "1", "--out", "one", "-q"]).assert().success();
-    env.sweep(&["run", "s.toml", "--jobs", "2", "--out", "two", "-q"]).assert().success();
+    let env = Env::with("s.toml", SPIN);
+    env.succeeds(&["run", "s.toml", "--jobs", "1", "--out", "one", "-q"]);
+    env.succeeds(&["run", "s.toml", "--jobs", "2", "--out", "two", "-q"]);
     let a = npy_files(&env.path("one"));
     assert_eq!(a.len(), 18, "one data.npy per task");
     assert_eq!(a, npy_files(&env.path("two")));
@@ -41,14 +40,13 @@ fn jobs_1_and_2_give_identical_outputs() {
 
 #[test]
 fn reordering_keys_and_values_keeps_ids_and_seeds() {
-    let env = Env::new();
-    env.write("a.toml", SPIN);
+    let env = Env::with("a.toml", SPIN);
     env.write(
         "b.toml",
         "name = \"s\"\nreplicates = 3\nseed = 7\n[params]\nmicros = [200, 0, 100]\narray_len = [8, 4]\n[model]\nname = \"spin\"\n",
     );
-    env.sweep(&["run", "a.toml", "--out", "a", "-q"]).assert().success();
-    env.sweep(&["run", "b.toml", "--out", "b", "-q"]).assert().success();
+    env.succeeds(&["run", "a.toml", "--out", "a", "-q"]);
+    env.succeeds(&["run", "b.toml", "--out", "b", "-q"]);
     let p = ["array_len", "micros"];
     assert_eq!(identities(&env.results("a"), &p), identities(&env.results("b"), &p));
     assert_eq!(npy_files(&env.path("a")), npy_files(&env.path("b")));
@@ -56,11 +54,10 @@ fn reordering_keys_and_values_keeps_ids_and_seeds() {
 
 #[test]
 fn adding_a_value_keeps_existing_ids_and_seeds() {
-    let env = Env::new();
-    env.write("a.toml", SPIN);
+    let env = Env::with("a.toml", SPIN);
     env.write("b.toml", &SPIN.replace("micros = [0, 100, 200]", "micros = [0, 100, 150, 200]"));
-    env.sweep(&["run", "a.toml", "--out", "a", "-q"]).assert().success();
-    env.sweep(&["run", "b.toml", "--out", "b", "-q"]).assert().success();
+    env.succeeds(&["run", "a.toml", "--out", "a", "-q"]);
+    env.succeeds(&["run", "b.toml", "--out", "b", "-q"]);
     let p = ["array_len", "micros"];
     let (a, b) = (identities(&env.results("a"), &p), identities(&env.results("b"), &p));
     assert_eq!(b.len(), 24);
@@ -71,11 +68,10 @@ fn adding_a_value_keeps_existing_ids_and_seeds() {
 
 #[test]
 fn replicates_and_master_seeds_give_different_seeds() {
-    let env = Env::new();
-    env.write("a.toml", SPIN);
+    let env = Env::with("a.toml", SPIN);
     env.write("b.toml", &SPIN.replace("seed = 7", "seed = 8"));
-    env.sweep(&["run", "a.toml", "--out", "a", "-q"]).assert().success();
-    env.sweep(&["run", "b.toml", "--out", "b", "-q"]).assert().success();
+    env.succeeds(&["run", "a.toml", "--out", "a", "-q"]);
+    env.succeeds(&["run", "b.toml", "--out", "b", "-q"]);
     let a = env.results("a");
     let seeds: std::collections::BTreeSet<_> = a.iter().map(|r| r["seed"].clone()).collect();
     assert_eq!(seeds.len(), a.len(), "every task has its own seed");
@@ -90,10 +86,8 @@ fn replicates_and_master_seeds_give_different_seeds() {
 
 #[test]
 fn a_panicking_task_is_isolated() {
-    let env = Env::new();
-    env.write("p.toml", "replicates = 40\n[model]\nname = \"spin\"\npanic_rate = 0.3\nfail_rate = 0.1\n");
-    let o = env.sweep(&["run", "p.toml", "-q"]).assert().code(1).get_output().clone();
-    let err = stderr(&o);
+    let env = Env::with("p.toml", "replicates = 40\n[model]\nname = \"spin\"\npanic_rate = 0.3\nfail_rate = 0.1\n");
+    let err = env.fails(&["run", "p.toml", "-q"], 1);
     assert!(err.contains("failed"), "{err}");
     assert!(!err.contains("panicked at"), "task panics are not dumped on the terminal: {err}");
     let rows = env.results("runs/p");
@@ -107,9 +101,8 @@ fn a_panicking_task_is_isolated() {
 
 #[test]
 fn metric_only_tasks_create_no_directories() {
-    let env = Env::new();
-    env.write("m.toml", "replicates = 50\n[model]\nname = \"spin\"\n");
-    env.sweep(&["run", "m.toml", "-q"]).assert().success();
+    let env = Env::with("m.toml", "replicates = 50\n[model]\nname = \"spin\"\n");
+    env.succeeds(&["run", "m.toml", "-q"]);
     assert!(!env.path("runs/m/tasks").exists());
     for f in ["spec.toml", "manifest.json", "journal.jsonl", "results.csv"] {
         assert!(env.path("runs/m").join(f).is_file(), "{f}");
@@ -118,29 +111,25 @@ fn metric_only_tasks_create_no_directories() {
 
 #[test]
 fn an_existing_sweep_is_never_overwritten() {
-    let env = Env::new();
-    env.write("m.toml", "replicates = 5\n[model]\nname = \"spin\"\n");
-    env.sweep(&["run", "m.toml", "-q"]).assert().success();
+    let env = Env::with("m.toml", "replicates = 5\n[model]\nname = \"spin\"\n");
+    env.succeeds(&["run", "m.toml", "-q"]);
     let before = env.read("runs/m/results.csv");
-    let o = env.sweep(&["run", "m.toml"]).assert().code(2).get_output().clone();
-    assert!(stderr(&o).contains("already holds a sweep"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--resume"));
+    let err = env.fails(&["run", "m.toml"], 2);
+    assert!(err.contains("already holds a sweep") && err.contains("--resume"), "{err}");
     assert_eq!(before, env.read("runs/m/results.csv"));
     // A directory with someone else's files is refused too.
     env.write("mine/notes.txt", "mine");
-    env.sweep(&["run", "m.toml", "--out", "mine"]).assert().code(2);
+    env.fails(&["run", "m.toml", "--out", "mine"], 2);
     assert_eq!(std::fs::read_dir(env.path("mine")).unwrap().count(), 1);
 }
 
 #[test]
 fn dry_run_plans_without_running() {
-    let env = Env::new();
-    env.write(
+    let env = Env::with(
         "big.toml",
         "replicates = 10\n[model]\nname = \"spin\"\n[params]\nmicros = { range = [0, 1000] }\narray_len = { range = [0, 1000] }\n",
     );
-    let o = env.sweep(&["run", "big.toml", "--dry-run"]).assert().success().get_output().clone();
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = env.succeeds(&["run", "big.toml", "--dry-run"]);
     assert!(text.contains("10000000 tasks"), "{text}");
     assert!(text.contains("micros") && text.contains("first tasks"), "{text}");
     assert!(!env.path("runs").exists(), "a dry run writes nothing");
@@ -148,9 +137,8 @@ fn dry_run_plans_without_running() {
 
 #[test]
 fn zipped_parameters_vary_together() {
-    let env = Env::new();
-    env.write("z.toml", "zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2, 3]\narray_len = [4, 5, 6]\n");
-    env.sweep(&["run", "z.toml", "-q"]).assert().success();
+    let env = Env::with("z.toml", "zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2, 3]\narray_len = [4, 5, 6]\n");
+    env.succeeds(&["run", "z.toml", "-q"]);
     let pairs: Vec<(String, String)> =
         env.results("runs/z").iter().map(|r| (r["micros"].clone(), r["array_len"].clone())).collect();
     assert_eq!(pairs, [("1", "4"), ("2", "5"), ("3", "6")].map(|(a, b)| (a.to_string(), b.to_string())));
@@ -158,9 +146,8 @@ fn zipped_parameters_vary_together() {
 
 #[test]
 fn reaction_matches_the_analytic_solution() {
-    let env = Env::new();
-    env.write("r.toml", "[model]\nname = \"reaction\"\nsave = []\n[params]\nk = { linspace = [0.01, 2.0, 7] }\nsolver = [\"rk45\", \"rk4\"]\n");
-    env.sweep(&["run", "r.toml", "-q"]).assert().success();
+    let env = Env::with("r.toml", "[model]\nname = \"reaction\"\nsave = []\n[params]\nk = { linspace = [0.01, 2.0, 7] }\nsolver = [\"rk45\", \"rk4\"]\n");
+    env.succeeds(&["run", "r.toml", "-q"]);
     for r in env.results("runs/r") {
         let k: f64 = r["k"].parse().unwrap();
         let conv: f64 = r["conversion"].parse().unwrap();
@@ -170,15 +157,13 @@ fn reaction_matches_the_analytic_solution() {
 
 #[test]
 fn quiet_prints_nothing_and_otherwise_the_summary_is_printed() {
-    let env = Env::new();
-    env.write("q.toml", "replicates = 5\n[model]\nname = \"spin\"\n");
+    let env = Env::with("q.toml", "replicates = 5\n[model]\nname = \"spin\"\n");
     // stderr is a pipe here, not a terminal.
-    let o = env.sweep(&["run", "q.toml", "--quiet", "--out", "quiet"]).assert().success().get_output().clone();
-    assert_eq!(stderr(&o), "", "--quiet prints nothing on stderr");
-    assert!(o.stdout.is_empty(), "nor on stdout");
+    let quiet = env.exits(&["run", "q.toml", "--quiet", "--out", "quiet"], 0);
+    assert_eq!(quiet.stderr, "", "--quiet prints nothing on stderr");
+    assert_eq!(quiet.stdout, "", "nor on stdout");
 
-    let o = env.sweep(&["run", "q.toml", "--jobs", "2", "--out", "loud"]).assert().success().get_output().clone();
-    let err = stderr(&o);
+    let err = env.exits(&["run", "q.toml", "--jobs", "2", "--out", "loud"], 0).stderr;
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "the summary and where the results are, no bar:\n{err}");
     assert!(

@@ -1,25 +1,34 @@
 //! Snapshots of the message `sweep run` prints for each class of spec error, exactly as a
-//! user sees it. The spec is always `grid.toml` in a fresh directory, so paths are stable.
+//! user sees it: the file, line and column, the offending text with a caret under it, and
+//! the help. The spec is always `grid.toml` in a fresh directory, so paths are stable.
+//! Every case also exits 2, prints nothing on stdout and writes nothing.
 //! After a deliberate change to a message, review the new `.snap.new` files and rename them
 //! over the old `.snap` files (or run `cargo insta review`).
 
 mod common;
 use common::*;
 
-/// `sweep run grid.toml` on `spec`: asserts exit 2 and that nothing was written, and
-/// snapshots stderr (with the spec as the snapshot's description).
+/// `sweep run grid.toml` in a fresh directory holding `spec` as grid.toml (or nothing):
+/// asserts exit 2, an empty stdout and that nothing was written; returns stderr.
+fn spec_error(spec: Option<&str>) -> String {
+    let env = Env::new();
+    if let Some(spec) = spec {
+        env.write("grid.toml", spec);
+    }
+    let out = env.exits(&["run", "grid.toml"], 2);
+    assert!(!env.path("runs").exists(), "nothing is written on a spec error");
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+    out.stderr
+}
+
+/// A test snapshotting the error for `spec` (which is the snapshot's description).
 macro_rules! spec_error {
     ($name:ident, $spec:expr) => {
         #[test]
         fn $name() {
             let spec: &str = &$spec;
-            let env = Env::new();
-            env.write("grid.toml", spec);
-            let o = env.sweep(&["run", "grid.toml"]).assert().code(2).get_output().clone();
-            assert!(!env.path("runs").exists(), "nothing is written on a spec error");
-            assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
             insta::with_settings!({ description => spec, omit_expression => true }, {
-                insta::assert_snapshot!(stderr(&o));
+                insta::assert_snapshot!(spec_error(Some(spec)));
             });
         }
     };
@@ -47,4 +56,14 @@ spec_error!(
 spec_error!(zip_unknown_name, "zip = [[\"micros\", \"nope\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\n");
 spec_error!(unknown_placeholder, "[command]\nargv = [\"echo\", \"{kk}\"]\n[params]\nk = [1, 2]\n");
 spec_error!(bad_timeout, "[command]\nargv = [\"true\"]\ntimeout = \"ten minutes\"\n");
+spec_error!(unknown_duration_unit, "[command]\nargv = [\"true\"]\ntimeout = \"10 minuts\"\n");
+// The caret is under the parameter the model's message names, swept or fixed.
 spec_error!(model_check_failure, format!("{HEAD}[params]\nk = [1.0]\nt_final = [1.0, -1.0]\n"));
+spec_error!(model_check_failure_of_a_fixed_value, format!("{HEAD}k = 1.0\nt_final = -1.0\n"));
+
+#[test]
+fn missing_spec_file() {
+    insta::with_settings!({ description => "(no grid.toml)", omit_expression => true }, {
+        insta::assert_snapshot!(spec_error(None));
+    });
+}

@@ -5,18 +5,15 @@
 //! same on every machine. (The width is not fixed in the CLI itself, so users still get
 //! help wrapped to their own terminal.)
 
-use std::process::{Command, Stdio};
+mod common;
+use common::*;
 
+/// `sweep ARGS` with `COLUMNS=columns`; must succeed; returns stdout.
 fn help(args: &[&str], columns: usize) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
-        .args(args)
-        .env("COLUMNS", columns.to_string())
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run sweep");
-    assert!(o.status.success(), "sweep {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).expect("utf-8 help")
+    let env = Env::new();
+    let mut cmd = env.sweep(args);
+    cmd.env("COLUMNS", columns.to_string()).env_remove("CLICOLOR_FORCE");
+    exits(&mut cmd, 0).stdout
 }
 
 fn widest(text: &str) -> usize {

@@ -2,39 +2,10 @@
 //! the public library API only: `Model::run` with `TaskRng::seed_from_u64`, and one sweep
 //! run end to end with `Sweep`. Each tolerance is stated and justified next to its check.
 
-use rand::SeedableRng;
-use std::sync::Arc;
-use sweep::model::{Metric, Model, Outputs, Params, Registry, TaskRng};
+mod common;
+use common::model::{metric, model, task};
+use common::{parse_csv, Env};
 use sweep::{Sweep, Value};
-
-fn model(name: &str) -> Arc<dyn Model> {
-    Registry::builtin().get(name).unwrap_or_else(|| panic!("no built-in model `{name}`"))
-}
-
-/// Runs one task of `model` with its defaults and `overrides`, seeded with `seed`, saving
-/// no arrays; `check` must accept the parameters.
-fn run_task(model: &dyn Model, overrides: &[(&str, Value)], seed: u64) -> Outputs {
-    let specs = model.params();
-    let values: Vec<Value> = specs
-        .iter()
-        .map(|s| match overrides.iter().find(|(n, _)| *n == s.name) {
-            Some((_, v)) => v.coerce(s.kind).expect("override of the right type"),
-            None => s.default.clone().expect("a default"),
-        })
-        .collect();
-    for (name, _) in overrides {
-        assert!(specs.iter().any(|s| s.name == *name), "no parameter `{name}`");
-    }
-    let params = Params::new(&specs, &values);
-    model.check(&params).unwrap_or_else(|e| panic!("check: {e}"));
-    let mut out = Outputs::new(Some(Arc::from(Vec::<String>::new())));
-    model.run(&params, &mut TaskRng::seed_from_u64(seed), &mut out).unwrap_or_else(|e| panic!("run: {e}"));
-    out
-}
-
-fn metric(out: &Outputs, name: &str) -> f64 {
-    out.get(name).and_then(Metric::as_f64).unwrap_or_else(|| panic!("no metric `{name}`"))
-}
 
 /// The 20 rate constants linspace(0.01, 2, 20).
 fn ks() -> Vec<f64> {
@@ -58,7 +29,7 @@ fn exact_conversion(k: f64, t_final: f64) -> f64 {
 fn fin_defaults_match_the_textbook_mean_and_std() {
     let m = model("fin");
     for seed in 0..8 {
-        let out = run_task(&*m, &[], seed);
+        let out = task(&*m, &[], seed);
         let (mean, std) = (metric(&out, "mean"), metric(&out, "std"));
         eprintln!("fin seed {seed}: mean {mean:.4} C, std {std:.4} C");
         assert!((mean - 73.66).abs() <= 0.1, "seed {seed}: mean {mean} is not within 0.1 of 73.66");
@@ -84,7 +55,7 @@ fn reaction_rk45_matches_the_analytic_solution() {
     let m = model("reaction");
     let mut worst: f64 = 0.0;
     for k in ks() {
-        let out = run_task(&*m, &[("k", Value::Float(k))], 0);
+        let out = task(&*m, &[("k", Value::Float(k))], 0);
         let diff = (metric(&out, "conversion") - exact_conversion(k, 10.0)).abs();
         worst = worst.max(diff);
         assert!(diff <= 1e-6, "rk45, k = {k}: |conversion - exact| = {diff:e}");
@@ -110,7 +81,7 @@ fn reaction_rk4_matches_the_analytic_solution() {
     let mut worst: f64 = 0.0;
     for k in ks() {
         let ov = [("k", Value::Float(k)), ("solver", Value::from("rk4")), ("dt", Value::Float(1e-3))];
-        let out = run_task(&*m, &ov, 0);
+        let out = task(&*m, &ov, 0);
         assert_eq!(metric(&out, "steps"), 10_000.0, "rk4 takes t_final/dt steps");
         let diff = (metric(&out, "conversion") - exact_conversion(k, 10.0)).abs();
         worst = worst.max(diff);
@@ -129,7 +100,7 @@ fn reaction_rk4_matches_the_analytic_solution() {
 /// conversion within 1e-6 of the analytic one (conversion does not depend on c0).
 #[test]
 fn reaction_sweep_results_match_the_analytic_solution() {
-    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new();
     let spec = r#"
 seed = 3
 [model]
@@ -139,20 +110,14 @@ save = []
 k = { linspace = [0.01, 2.0, 20] }
 c0 = [0.5, 2.0]
 "#;
-    let summary = Sweep::from_toml("validation", spec).jobs(2).out(dir.path().join("out")).run().unwrap();
+    let summary = Sweep::from_toml("validation", spec).jobs(2).out(env.path("out")).run().unwrap();
     assert_eq!((summary.done, summary.failed, summary.pending), (40, 0, 0));
-    let mut rdr = csv::Reader::from_path(&summary.results).unwrap();
-    let headers = rdr.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (c_k, c_conv) = (col("k"), col("conversion"));
-    let mut rows = 0;
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        let k: f64 = rec[c_k].parse().unwrap();
-        let conversion: f64 = rec[c_conv].parse().unwrap();
+    let rows = parse_csv(&std::fs::read_to_string(&summary.results).unwrap());
+    for r in &rows {
+        let k: f64 = r["k"].parse().unwrap();
+        let conversion: f64 = r["conversion"].parse().unwrap();
         let diff = (conversion - exact_conversion(k, 10.0)).abs();
         assert!(diff <= 1e-6, "results.csv, k = {k}: |conversion - exact| = {diff:e}");
-        rows += 1;
     }
-    assert_eq!(rows, 40);
+    assert_eq!(rows.len(), 40);
 }

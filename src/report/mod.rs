@@ -19,5 +19,5 @@ pub use error::ReportError;
 
 /// Fake out directories for tests (shared with the integration tests and the bench).
 #[cfg(test)]
-#[path = "../../tests/support/outdir.rs"]
+#[path = "../../tests/common/outdir.rs"]
 pub(crate) mod testdata;

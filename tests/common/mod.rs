@@ -1,9 +1,29 @@
 //! Helpers shared by the integration tests: a temporary working directory with a spec,
-//! the `sweep` binary run inside it, and readers for what it writes.
-#![allow(dead_code)]
+//! the `sweep` binary run inside it with its exit code checked, and readers for what it
+//! writes. Every test file goes through here.
+//!
+//! - [`files`]: the one walker over a directory tree ([`npy_files`], [`temp_files`], ...).
+//! - [`wait`]: waiting for an observable condition with a deadline ([`wait_until`]).
+//! - [`tools`]: skipping visibly when python3/numpy, Chromium or SLURM is missing, failing
+//!   instead under `CI=true` ([`require_tool`]).
+//! - [`outdir`]: fake out directories for the report tests (src/report's unit tests and
+//!   benches/report.rs include the same file by path).
+//! - [`model`]: one task of a built-in model through the library API.
+// Each test binary uses some of these helpers, so the rest is unused there.
+#![allow(dead_code, unused_imports)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+pub mod files;
+pub mod model;
+pub mod outdir;
+pub mod tools;
+pub mod wait;
+
+pub use files::*;
+pub use tools::*;
+pub use wait::*;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// A temporary directory that `sweep` runs in.
@@ -11,9 +31,28 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// What a finished `sweep` printed.
+#[derive(Debug)]
+pub struct Out {
+    pub stdout: String,
+    pub stderr: String,
+}
+
 impl Env {
     pub fn new() -> Self {
         Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    /// A fresh directory holding one file, `name`, with `text` (usually a spec).
+    pub fn with(name: &str, text: &str) -> Self {
+        let env = Env::new();
+        env.write(name, text);
+        env
+    }
+
+    /// A fresh directory under `parent` (e.g. `/tmp`, where SLURM jobs can write).
+    pub fn under(parent: &str, prefix: &str) -> Self {
+        Env { dir: tempfile::Builder::new().prefix(prefix).tempdir_in(parent).expect("tempdir") }
     }
 
     /// Writes `text` to `name` inside the directory.
@@ -28,14 +67,39 @@ impl Env {
         self.dir.path().join(rel)
     }
 
-    /// `sweep ARGS` in the directory.
+    /// `path(rel)` as a string, for an argument that must be absolute.
+    pub fn abs(&self, rel: &str) -> String {
+        self.path(rel).to_str().expect("a UTF-8 temporary path").to_string()
+    }
+
+    /// `sweep ARGS` in the directory, to be run by the caller (e.g. with more environment).
+    /// Keep the `Env` alive until it has run: dropping it deletes the directory.
     pub fn sweep(&self, args: &[&str]) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("sweep").unwrap();
         c.current_dir(self.dir.path()).args(args).env_remove("SLURM_CPUS_PER_TASK");
         c
     }
 
-    /// `sweep ARGS` started in the background.
+    /// Runs `sweep ARGS`, asserts that it exits with `code`, returns what it printed.
+    #[track_caller]
+    pub fn exits(&self, args: &[&str], code: i32) -> Out {
+        exits(&mut self.sweep(args), code)
+    }
+
+    /// `sweep ARGS` exits 0; returns its stdout.
+    #[track_caller]
+    pub fn succeeds(&self, args: &[&str]) -> String {
+        self.exits(args, 0).stdout
+    }
+
+    /// `sweep ARGS` exits with `code`; returns its stderr.
+    #[track_caller]
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        assert_ne!(code, 0, "use succeeds() for a command that must succeed");
+        self.exits(args, code).stderr
+    }
+
+    /// `sweep ARGS` started in the background, stdout discarded, stderr piped.
     pub fn spawn(&self, args: &[&str]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_sweep"))
             .current_dir(self.dir.path())
@@ -51,10 +115,34 @@ impl Env {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
-    /// results.csv as rows of (column → value).
+    /// results.csv of the sweep in `out` as rows of (column → value).
     pub fn results(&self, out: &str) -> Vec<BTreeMap<String, String>> {
         parse_csv(&self.read(&format!("{out}/results.csv")))
     }
+
+    /// The tasks that the journal of the sweep in `out` records done (none while it has
+    /// no journal).
+    pub fn journaled_done(&self, out: &str) -> BTreeSet<String> {
+        done_tasks(&std::fs::read_to_string(self.path(&format!("{out}/journal.jsonl"))).unwrap_or_default())
+    }
+}
+
+/// Runs `cmd`, asserts that it exits with `code`, returns what it printed. The failure
+/// message shows both outputs.
+#[track_caller]
+pub fn exits(cmd: &mut assert_cmd::Command, code: i32) -> Out {
+    let o = cmd.output().expect("cannot run sweep");
+    let out = Out { stdout: text(&o.stdout), stderr: text(&o.stderr) };
+    assert_eq!(o.status.code(), Some(code), "{cmd:?}: exit status {}, not {code}\n{out:#?}", o.status);
+    out
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    text(&o.stderr)
 }
 
 pub fn parse_csv(text: &str) -> Vec<BTreeMap<String, String>> {
@@ -79,42 +167,29 @@ pub fn without_columns(text: &str, drop: &[&str]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
-/// Every `.npy` under `dir`, by path relative to it.
-pub fn npy_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(rd) = std::fs::read_dir(d) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else if p.extension().is_some_and(|x| x == "npy") {
-                out.insert(p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    walk(dir, dir, &mut out);
-    out
+/// The complete lines of a journal, parsed: each run's header, then its records. A line
+/// that does not parse (torn by a killed run) is skipped, as sweep itself skips it, and so
+/// is a last line still being written.
+pub fn journal_lines(journal: &str) -> Vec<serde_json::Value> {
+    journal.split_inclusive('\n').filter(|l| l.ends_with('\n')).filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
-/// Every file under `dir` whose name marks it a temporary.
-pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(d) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.file_name().unwrap().to_string_lossy().contains(".sweep-tmp") {
-                out.push(p);
-            }
-        }
-    }
-    walk(dir, &mut out);
-    out
+/// The tasks a journal records done, over all its runs.
+pub fn done_tasks(journal: &str) -> BTreeSet<String> {
+    journal_lines(journal)
+        .iter()
+        .filter(|v| v["status"] == "done")
+        .filter_map(|v| v["task"].as_str().map(String::from))
+        .collect()
 }
 
-pub fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// Sends `sig` to `child`.
+pub fn signal(child: &Child, sig: i32) {
+    unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+/// Kills `child` with SIGKILL and reaps it.
+pub fn kill9(child: &mut Child) {
+    signal(child, libc::SIGKILL);
+    let _ = child.wait();
 }
