@@ -20,6 +20,9 @@ pub enum Error {
     /// Jobs could not be submitted to the batch system (`sweep slurm --submit`).
     #[error("{0}")]
     Submit(String),
+    /// A report or plot could not be made.
+    #[error("{0}")]
+    Report(#[from] crate::report::ReportError),
     /// A file could not be read or written.
     #[error("{context}: {source}")]
     Io {

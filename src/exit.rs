@@ -23,6 +23,8 @@ impl From<&Error> for Code {
             Error::Spec(_) | Error::Usage(_) | Error::Lock(_) => USAGE,
             // Something was attempted and did not complete.
             Error::Io { .. } | Error::Submit(_) => TASKS_FAILED,
+            Error::Report(r) if r.is_usage() => USAGE,
+            Error::Report(_) => TASKS_FAILED,
         })
     }
 }
@@ -72,5 +74,16 @@ mod tests {
         assert_eq!(for_tasks(0, 1), TASKS_FAILED);
         assert_eq!(Code::from(&Error::Usage("x".into())), Code(USAGE));
         assert_eq!(Code::from(&Error::Submit("x".into())), Code(TASKS_FAILED));
+    }
+
+    #[test]
+    fn a_report_of_a_damaged_sweep_is_a_failure_not_a_usage_error() {
+        use crate::report::ReportError;
+        let missing = ReportError::Io { path: "x".into(), source: std::io::ErrorKind::NotFound.into() };
+        let unreadable = ReportError::Io { path: "x".into(), source: std::io::ErrorKind::PermissionDenied.into() };
+        let damaged = ReportError::Format { path: "results.csv".into(), message: "no `task` column".into() };
+        assert_eq!(Code::from(&Error::Report(missing)), Code(USAGE));
+        assert_eq!(Code::from(&Error::Report(unreadable)), Code(TASKS_FAILED));
+        assert_eq!(Code::from(&Error::Report(damaged)), Code(TASKS_FAILED));
     }
 }

@@ -4,12 +4,8 @@ use crate::cli::{PlotArgs, ReportArgs};
 use crate::error::Error;
 use crate::report::{html, plot};
 
-fn report_error(e: crate::report::ReportError) -> Error {
-    Error::Usage(e.to_string())
-}
-
 pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
-    let page = html::render_report(&a.dir).map_err(report_error)?;
+    let page = html::render_report(&a.dir).map_err(Error::Report)?;
     let path = a.output.unwrap_or_else(|| a.dir.join("report.html"));
     crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
@@ -19,9 +15,9 @@ pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
 
 pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
     if let Some(o) = &a.output {
-        plot::check_output_path(o).map_err(report_error)?;
+        plot::check_output_path(o).map_err(Error::Report)?;
     }
-    let svg = plot::render_plot(&a.dir, &a.x, &a.y, a.by.as_deref()).map_err(report_error)?;
+    let svg = plot::render_plot(&a.dir, &a.x, &a.y, a.by.as_deref()).map_err(Error::Report)?;
     match &a.output {
         Some(path) => {
             crate::io::write_atomic(path, |w| std::io::Write::write_all(w, svg.as_bytes()))

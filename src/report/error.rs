@@ -77,3 +77,20 @@ pub enum ReportError {
         message: String,
     },
 }
+
+impl ReportError {
+    /// Whether the request itself is at fault (a directory with no sweep, a column or an
+    /// output the sweep cannot have), rather than the files or the drawing.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            ReportError::Io { source, .. } => source.kind() == io::ErrorKind::NotFound,
+            ReportError::UnknownColumn { .. } | ReportError::Unsupported(_) | ReportError::PngUnsupported { .. } => {
+                true
+            }
+            ReportError::Csv { .. }
+            | ReportError::Format { .. }
+            | ReportError::Manifest(_)
+            | ReportError::Draw { .. } => false,
+        }
+    }
+}
