@@ -196,7 +196,7 @@ class Handshake(WorkerTest):
         hello = d.line()  # the first line must be the handshake, intact
         self.assertEqual(hello["pid"], d.proc.pid)
         d.send(self.req(1, x=3))
-        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 3}})
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 3}}, "no files, no `files`")
         self.assertEqual(d.close(), 0)
         err = d.err()
         for text in ("print at import", "print to stderr at import", "fd 1 at import", "printf at import"):
@@ -353,8 +353,9 @@ class Extras(WorkerTest):
         np.testing.assert_array_equal(np.load(os.path.join(self.out(1), "draws.npy")), rng.normal(size=5))
 
     def test_out_is_a_path_created_only_when_asked_for(self):
-        m = self.metrics("model.py:with_out")
-        self.assertEqual(m, {"is_path": True, "is_dir": True, "out": self.out(1)})
+        reply = self.call("model.py:with_out", None)
+        self.assertEqual(reply["metrics"], {"is_path": True, "is_dir": True, "out": self.out(1)})
+        self.assertIs(reply["files"], True, "sweep moves a task's out into place only when told")
         self.assertEqual(self.files(1), ["note.txt"])
 
     def test_no_out_directory_for_a_function_without_out(self):
@@ -565,11 +566,11 @@ class Output(WorkerTest):
     def test_every_kind_of_write_lands_in_out(self):
         d = self.start("model.py:prints")
         d.send(self.req(1, x=7))
-        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 7}})
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 7}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "print to stdout 7\nos.write to fd 1\n")
         self.assertEqual(self.read(1, "stderr.txt"), "print to stderr 7\nos.write to fd 2\n")
         d.send(self.req(2, x=8))
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 8}})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 8}, "files": True})
         self.assertEqual(self.read(2, "stdout.txt"), "print to stdout 8\nos.write to fd 1\n", "nothing of task 1")
         self.assertEqual(d.close(), 0)
         self.assertIsNone(d.line(), "nothing but replies on the protocol")
@@ -578,8 +579,8 @@ class Output(WorkerTest):
     def test_c_level_printf(self):
         d = self.start("model.py:c_printf")
         d.send(self.req(1, x=42), self.req(2, x=43))
-        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 42}})
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 43}})
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 42}, "files": True})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 43}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "printf from C 42\n")
         self.assertEqual(self.read(2, "stdout.txt"), "printf from C 43\n")
         self.assertEqual(self.files(1), ["stdout.txt"])
@@ -603,7 +604,7 @@ class Output(WorkerTest):
         d = self.start("model.py:closes_stdout")
         d.send(self.req(1, x=1), self.req(2, x=2))
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 1}})
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}, "files": True})
         self.assertEqual(self.read(2, "stdout.txt"), "printed by task 2\n")
         self.assertEqual(d.close(), 0)
 

@@ -74,6 +74,13 @@ pub fn execute(
 ) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();
+    if !matches!(spec.task, TaskKind::Model(_)) {
+        let shard = match &cfg.selection {
+            Selection::Shard(s) => Some(*s),
+            _ => None,
+        };
+        super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag());
+    }
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);

@@ -5,6 +5,7 @@
 //! the [`writer`] threads write arrays before their task is recorded.
 
 mod attempt;
+mod attempts;
 mod config;
 mod engine;
 mod journal_queue;

@@ -249,7 +249,7 @@ impl WorkerRun<'_, '_, '_> {
 
     /// A fresh directory name for an attempt (the worker creates it only if it writes files).
     fn attempt_dir(&self, task: TaskId, number: u32) -> PathBuf {
-        self.out.root.join("attempts").join(format!("{task}-{number}-{}", self.tag))
+        self.out.root.join("attempts").join(super::attempts::name(task, number, &self.tag))
     }
 
     /// The failure of a task whose worker ended while it ran.

@@ -44,9 +44,10 @@ pub fn write_npy_atomic(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Resu
 
 /// Moves a finished attempt's directory to its final place `dest` (`tasks/<task>`), when
 /// the attempt wrote any files; `Ok(false)` when it wrote none. A directory already at
-/// `dest` (left by a run that died between this move and its journal record) is moved aside
-/// beside the attempt first, never merged with the new files.
+/// `dest` (left by a run that died between this move and its journal record) is replaced
+/// whole, never merged with the new files: it is moved aside first and removed after.
 pub fn promote(attempt: &Path, dest: &Path) -> io::Result<bool> {
+    let mut stale = None;
     match std::fs::rename(attempt, dest) {
         Ok(()) => return Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound && std::fs::symlink_metadata(attempt).is_err() => {
@@ -59,9 +60,18 @@ pub fn promote(attempt: &Path, dest: &Path) -> io::Result<bool> {
             let mut aside = attempt.as_os_str().to_owned();
             aside.push(".replaced");
             std::fs::rename(dest, &aside)?;
+            stale = Some(PathBuf::from(aside));
         }
     }
-    std::fs::rename(attempt, dest).map(|()| true)
+    std::fs::rename(attempt, dest)?;
+    if let Some(stale) = stale {
+        // A symlink planted there is removed, not followed.
+        let _ = match std::fs::symlink_metadata(&stale) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&stale),
+            _ => std::fs::remove_file(&stale),
+        };
+    }
+    Ok(true)
 }
 
 /// Removes temporary files a killed run left in `dir` (only files carrying [`TEMP_MARK`]).

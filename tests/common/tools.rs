@@ -56,3 +56,12 @@ pub fn numpy() -> Result<(), String> {
         Err(e) => Err(format!("cannot run python3: {e}")),
     }
 }
+
+/// Whether `python3` can import numpy and scipy (the `[python]` tests' models use both).
+pub fn scipy() -> Result<(), String> {
+    match Command::new("python3").args(["-c", "import numpy, scipy.integrate"]).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(_) => Err("python3 cannot import numpy and scipy (pip install numpy scipy)".to_string()),
+        Err(e) => Err(format!("cannot run python3: {e}")),
+    }
+}

@@ -1,0 +1,73 @@
+//! Attempt directories (`attempts/<task>-<attempt>-<run>/`): every attempt of a task that
+//! writes files writes them into a fresh directory of its own, which becomes
+//! `tasks/<task>/` only when the attempt is done. A failed attempt's directory stays, for
+//! debugging; one that no journal record vouches for (its run was killed, or stopped it)
+//! is removed by the next run that holds the tasks it belongs to.
+
+use crate::cluster::Shard;
+use crate::grid::TaskId;
+use crate::outdir::OutDir;
+use crate::results::Store;
+use std::path::Path;
+
+/// The name of attempt `number` of `task` in the run tagged `tag`.
+pub(super) fn name(task: TaskId, number: u32, tag: &str) -> String {
+    format!("{task}-{number}-{tag}")
+}
+
+/// Reads an attempt directory's name back: (task, attempt number, run tag).
+fn parse(name: &str) -> Option<(TaskId, u32, &str)> {
+    let (task, rest) = name.split_once('-')?;
+    let (number, tag) = rest.split_once('-')?;
+    Some((task.parse().ok()?, number.parse().ok()?, tag))
+}
+
+/// Removes the attempt directories of earlier runs that no journal record vouches for
+/// (attempt numbers past the task's recorded attempts), and directories moved aside when a
+/// stale `tasks/<task>/` was replaced; for a shard run, only those of its own tasks.
+pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>, tag: &str) {
+    let dir = out.root.join("attempts");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+    if names.is_empty() {
+        return;
+    }
+    let index = store.index();
+    for name in names {
+        let Some((task, number, run)) = parse(name.trim_end_matches(".replaced")) else { continue };
+        if run == tag || shard.is_some_and(|s| !s.contains(task)) {
+            continue;
+        }
+        let recorded = index.get(&task).map_or(0, |&i| store.rows[i as usize].attempts);
+        if name.ends_with(".replaced") || number > recorded {
+            remove(&dir.join(&name));
+        }
+    }
+}
+
+/// Removes `path` without following a symlink planted there.
+fn remove(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back() {
+        let n = name(TaskId(0xab), 3, "1f2e");
+        assert_eq!(n, "00000000000000ab-3-1f2e");
+        assert_eq!(parse(&n), Some((TaskId(0xab), 3, "1f2e")));
+        assert_eq!(parse("junk"), None);
+        assert_eq!(parse("00000000000000ab-x-1"), None);
+    }
+}
