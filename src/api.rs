@@ -146,7 +146,7 @@ impl Sweep {
     pub fn run(self) -> Result<Summary, Error> {
         let spec = self.spec()?;
         let out = OutDir::new(self.out.clone().unwrap_or_else(|| spec.out.clone()));
-        let mut prepared = prepare(spec, out, self.resume, self.shard)?;
+        let mut prepared = prepare(spec, out, self.resume, self.shard, self.config.jobs)?;
         let stats = Arc::new(Stats::new(self.config.jobs));
         let outcome = prepared.run(&self.config, &self.cancel, &stats)?;
         let (done, failed, pending) = prepared.store.counts();

@@ -11,7 +11,7 @@ use crate::proc::Watchdog;
 use crate::results::{write_results_csv, Store};
 use crate::spec::{Spec, SpecError, TaskKind};
 use crate::task::Cancel;
-use crate::worker::Worker;
+use crate::worker::{StartError, Worker};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -41,8 +41,8 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// The shard this run is limited to.
     pub shard: Option<Shard>,
-    /// A persistent worker started to check that it starts, for the run to use.
-    pub spare: Option<Worker>,
+    /// Persistent workers started (to check that they start) for the run to use.
+    pub spare: Vec<Worker>,
     _lock: Lock,
 }
 
@@ -52,9 +52,13 @@ pub struct Prepared {
 /// A `[python]` or `[worker]` sweep starts its first worker before anything is written, so
 /// that a worker that cannot start (an ImportError, a typo in the function's name) stops
 /// the run with the spec's line and the worker's own message, leaving nothing behind.
-pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> Result<Prepared, Error> {
+///
+/// `workers` is how many persistent workers the run will use (its `--jobs`): they start
+/// side by side here, so that their start-up (an interpreter, its imports) is paid once in
+/// wall time, not once per worker.
+pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
     check_dir(&spec, &out, resume)?;
-    let spare = start_worker(&spec)?;
+    let spare = start_workers(&spec, workers)?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard)?;
     let shown = out.root.display().to_string();
     let mut store = Store::new(&spec);
@@ -67,37 +71,66 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>) -> R
     Ok(Prepared { spec, out, store, journal, warnings, shard, spare, _lock: lock })
 }
 
-/// Starts one worker of a `[python]` or `[worker]` sweep and waits until it is ready.
-pub fn start_worker(spec: &Spec) -> Result<Option<Worker>, Error> {
-    let TaskKind::Worker(ws) = &spec.task else { return Ok(None) };
+/// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
+/// task) and waits until all are ready; none for other sweeps. When one cannot start, the
+/// others are stopped and the error names the spec's line.
+pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
+    let TaskKind::Worker(ws) = &spec.task else { return Ok(Vec::new()) };
+    let n = n.max(1).min(spec.task_count().max(1) as usize);
     let watchdog = Watchdog::new(Arc::new(Cancel::new()));
-    let env = [("SWEEP_RUN_ID".to_string(), crate::proc::run_tag().to_string()), ("SWEEP_WORKER".into(), "0".into())];
-    match Worker::start(ws, &env, None, &watchdog) {
-        Ok(w) => {
-            watchdog.forget(w.pgid());
-            Ok(Some(w))
-        }
-        Err(e) => {
-            let what = match &ws.python {
-                Some(f) => format!("[python] `{}` cannot start: {e}", f.function),
-                None => format!("[worker] `{}` cannot start: {e}", ws.argv.join(" ")),
-            };
-            let detail = e.detail().trim_end();
-            let help = if detail.is_empty() {
-                "fix the worker, then run again; nothing was written".to_string()
-            } else {
-                let indented: Vec<String> = detail.lines().map(|l| format!("    {l}")).collect();
-                format!("what the worker said (nothing was written):\n{}", indented.join("\n"))
-            };
-            Err(Error::Spec(SpecError {
-                path: spec.path.clone(),
-                source: spec.text.clone(),
-                span: Some(ws.span.clone()),
-                message: what,
-                help: Some(help),
-            }))
+    // Spawned on this thread, which outlives them (they die with the thread that started
+    // them); their start-ups are then waited for side by side.
+    let spawned: Vec<Result<Worker, StartError>> = (0..n)
+        .map(|slot| {
+            let env = [
+                ("SWEEP_RUN_ID".to_string(), crate::proc::run_tag().to_string()),
+                ("SWEEP_WORKER".into(), slot.to_string()),
+            ];
+            Worker::spawn(ws, &env, None, &watchdog)
+        })
+        .collect();
+    let started: Vec<Result<Worker, StartError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = spawned
+            .into_iter()
+            .map(|w| {
+                let watchdog = &watchdog;
+                s.spawn(move || w?.ready(watchdog))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(StartError::Spawn("panicked".into())))).collect()
+    });
+    let mut workers = Vec::with_capacity(n);
+    let mut first_error = None;
+    for r in started {
+        match r {
+            Ok(w) => {
+                watchdog.forget(w.pgid());
+                workers.push(w);
+            }
+            Err(e) if first_error.is_none() => first_error = Some(e),
+            Err(_) => {}
         }
     }
+    let Some(e) = first_error else { return Ok(workers) };
+    drop(workers);
+    let what = match &ws.python {
+        Some(f) => format!("[python] `{}` cannot start: {e}", f.function),
+        None => format!("[worker] `{}` cannot start: {e}", ws.argv.join(" ")),
+    };
+    let detail = e.detail().trim_end();
+    let help = if detail.is_empty() {
+        "fix the worker, then run again; nothing was written".to_string()
+    } else {
+        let indented: Vec<String> = detail.lines().map(|l| format!("    {l}")).collect();
+        format!("what the worker said (nothing was written):\n{}", indented.join("\n"))
+    };
+    Err(Error::Spec(SpecError {
+        path: spec.path.clone(),
+        source: spec.text.clone(),
+        span: Some(ws.span.clone()),
+        message: what,
+        help: Some(help),
+    }))
 }
 
 /// Makes `out` ready for shard runs of `spec` without running anything: creates it, writes
@@ -241,7 +274,7 @@ impl Prepared {
         if let Some(s) = self.shard {
             config.selection = Selection::Shard(s);
         }
-        let spare = self.spare.take();
+        let spare = std::mem::take(&mut self.spare);
         let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats, spare);
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;

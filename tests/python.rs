@@ -323,3 +323,16 @@ fn a_spec_with_a_python_function_runs_from_another_directory() {
     env.succeeds(&["run", "port/grid.toml", "-q"]);
     assert!(env.results("runs/grid").iter().all(|r| r["status"] == "done"));
 }
+
+#[test]
+fn workers_started_side_by_side_outlive_the_threads_that_waited_for_them() {
+    // Regression: workers died with SIGKILL (their parent-death signal) when the short-lived
+    // threads that started them ended, and every task of a --jobs 2 run crashed.
+    if require_tool("numpy", numpy()).is_none() {
+        return;
+    }
+    let env = Env::with("sq.py", "import time\ndef f(x):\n    time.sleep(0.05)\n    return {'y': x * x}\n");
+    env.write("sq.toml", "[python]\nfunction = \"sq.py:f\"\n[params]\nx = { range = [0, 20] }\n");
+    env.succeeds(&["run", "sq.toml", "--jobs", "2", "-q"]);
+    assert!(env.results("runs/sq").iter().all(|r| r["status"] == "done"));
+}

@@ -29,7 +29,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         max_failures: a.max_failures,
         ..RunConfig::default()
     };
-    let mut prepared = prepare(spec, out, a.resume, a.shard)?;
+    let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }

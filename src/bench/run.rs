@@ -78,7 +78,7 @@ pub fn measure(
         return Err(Error::Usage(format!("the benchmark's scratch directory {} is in use", scratch.display())));
     }
     let _cleanup = Scratch(scratch);
-    let mut prepared = prepare(copy, OutDir::new(scratch), false, None)?;
+    let mut prepared = prepare(copy, OutDir::new(scratch), false, None, jobs)?;
     let config = RunConfig {
         jobs: jobs.max(1),
         io_threads: io_threads.max(1),
@@ -97,7 +97,7 @@ pub fn measure(
         &config,
         cancel,
         &stats,
-        prepared.spare.take(),
+        std::mem::take(&mut prepared.spare),
     )
     .context(|| format!("benchmark run in {}", scratch.display()))?;
     let seconds = t0.elapsed().as_secs_f64();

@@ -59,8 +59,8 @@ fn choose(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> (Vec
 /// Runs the selected, not-yet-done tasks of `spec`, recording each attempt in `journal`
 /// and `store`. Returns when every selected task has finished or the run was stopped.
 ///
-/// `spare` is a worker of a `[python]` or `[worker]` sweep started beforehand (to check that
-/// it starts before the out directory is touched); the run uses it as its first worker.
+/// `spare` are workers of a `[python]` or `[worker]` sweep started beforehand (to check that
+/// they start before the out directory is touched); the run uses them first.
 #[allow(clippy::too_many_arguments)]
 pub fn execute(
     spec: &Spec,
@@ -70,7 +70,7 @@ pub fn execute(
     cfg: &RunConfig,
     cancel: &Arc<Cancel>,
     stats: &Arc<Stats>,
-    spare: Option<Worker>,
+    spare: Vec<Worker>,
 ) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();

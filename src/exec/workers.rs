@@ -64,8 +64,8 @@ pub(super) struct WorkerRun<'a, 'r, 's> {
     pub requests: Requests,
     pub to_run: &'a [u64],
     pub cursor: AtomicUsize,
-    /// A worker started before the run (to check it starts), for the first thread.
-    pub spare: Mutex<Option<Worker>>,
+    /// Workers started before the run (to check they start), taken first.
+    pub spare: Mutex<Vec<Worker>>,
     /// Distinguishes this run's attempt directories from other runs'.
     pub tag: String,
     pub env: Vec<(String, String)>,
@@ -84,7 +84,7 @@ impl WorkerRun<'_, '_, '_> {
     /// The worker of thread `slot`: started (or restarted) as needed until the queue is
     /// empty or the run stops.
     fn start(&self, slot: usize) -> Option<Worker> {
-        if let Some(w) = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(w) = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             self.watchdog.watch(w.pgid(), None, self.ws.grace);
             w.set_log(&self.log(slot));
             return Some(w);
@@ -115,6 +115,7 @@ impl WorkerRun<'_, '_, '_> {
 
     /// One worker thread.
     pub fn thread(&self, slot: usize) {
+        crate::proc::block_sigpipe();
         let mut batch = Batch::new(self.recorder);
         let mut local: VecDeque<Queued> = VecDeque::new();
         let mut inflight: VecDeque<InFlight> = VecDeque::new();

@@ -24,6 +24,20 @@ pub fn die_with_parent(cmd: &mut Command) {
     }
 }
 
+/// Blocks SIGPIPE in the calling thread, so that writing to a child that has died fails
+/// with EPIPE (and the child's end is then read as such) instead of killing sweep, whose
+/// main thread lets SIGPIPE end it quietly when its own stdout is a closed pipe.
+pub fn block_sigpipe() {
+    // SAFETY: the set is initialised by sigemptyset before use; pthread_sigmask only
+    // changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Sends `sig` to process group `pgid`; a group that is already gone (ESRCH) is fine.
 pub fn signal_group(pgid: i32, sig: libc::c_int) {
     // SAFETY: kill has no memory-safety preconditions.

@@ -18,5 +18,5 @@ pub fn run_tag() -> &'static str {
     })
 }
 
-pub use group::{describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
+pub use group::{block_sigpipe, describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
 pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, Watchdog};

@@ -127,7 +127,21 @@ impl Worker {
     /// Starts a worker of `spec` with `env` added, watched by `watchdog` (without a
     /// deadline until a task is sent), and waits for its handshake. Its stderr goes to `log`
     /// when given (and is kept in memory until then).
+    ///
+    /// The worker dies with the thread that starts it (`PR_SET_PDEATHSIG`), so start it on
+    /// a thread that outlives it: to start several at once, [`spawn`](Self::spawn) them
+    /// on one thread and wait for each with [`ready`](Self::ready) on others.
     pub fn start(
+        spec: &WorkerSpec,
+        env: &[(String, String)],
+        log: Option<&Path>,
+        watchdog: &Watchdog,
+    ) -> Result<Worker, StartError> {
+        Self::spawn(spec, env, log, watchdog)?.ready(watchdog)
+    }
+
+    /// Starts a worker without waiting for its handshake (see [`start`](Self::start)).
+    pub fn spawn(
         spec: &WorkerSpec,
         env: &[(String, String)],
         log: Option<&Path>,
@@ -165,7 +179,7 @@ impl Worker {
             .map_err(|e| StartError::Spawn(format!("cannot start a thread: {e}")))?;
         let stdout = BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped"));
         let stdin = child.stdin.take();
-        let mut w = Worker {
+        let w = Worker {
             child,
             pgid,
             stdin,
@@ -177,10 +191,16 @@ impl Worker {
             handshake: serde_json::Value::Null,
             answered: 0,
         };
+        Ok(w)
+    }
+
+    /// Waits for a spawned worker's handshake.
+    pub fn ready(mut self, watchdog: &Watchdog) -> Result<Worker, StartError> {
+        let w = &mut self;
         match w.read_handshake() {
             Ok(v) => {
                 w.handshake = v;
-                Ok(w)
+                Ok(self)
             }
             Err(e) => {
                 let ended = w.end(watchdog);
