@@ -722,14 +722,21 @@ def main(argv):
         return 2
 
     # From here on fds 1 and 2 are the capture files, and sys.stdout / sys.stderr are
-    # new streams over them (the old ones are flushed first and kept as sys.__stdout__).
-    for stream in (sys.stdout, sys.stderr):
+    # new streams over them. The old streams (still sys.__stdout__ / sys.__stderr__)
+    # write to the same fds; a module may have kept them, so they become line-buffered
+    # and what is written to them lands in the task that wrote it.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except Exception:
             pass
     os.dup2(capture[0], 1)
     os.dup2(capture[1], 2)
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except Exception:
+            pass
     sys.stdout, sys.stderr = _text_stream(1), _text_stream(2)
     # A crash in C code (segfault, abort) dumps the Python stack to sweep's log.
     faulthandler.enable(file=log)

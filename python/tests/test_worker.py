@@ -586,6 +586,14 @@ class Output(WorkerTest):
         self.assertEqual(d.close(), 0)
         self.assertIsNone(d.line(), "nothing but replies on the protocol")
 
+    def test_a_stream_kept_from_import_time_writes_into_the_task_that_wrote(self):
+        d = self.start("model.py:prints_to_the_stream_of_import_time")
+        d.send(self.req(1, x=1), self.req(2, x=2))
+        self.assertEqual([d.line()["id"], d.line()["id"]], [1, 2])
+        self.assertEqual(self.read(1, "stdout.txt"), "to the old stdout 1\n")
+        self.assertEqual(self.read(2, "stdout.txt"), "to the old stdout 2\n")
+        self.assertEqual(d.close(), 0)
+
     def test_print_without_newline_is_flushed_after_the_task(self):
         self.assertEqual(self.metrics("model.py:prints_no_newline"), {"y": 2})
         self.assertEqual(self.read(1, "stdout.txt"), "no newline")
