@@ -42,8 +42,10 @@ class Driver:
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
             argv = [sys.executable, "-c", SOURCE, "--function", function, "--base", base, "--params", json.dumps(params)]
+        # Python's own buffering, as when sweep's user has not asked for unbuffered output.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd, bufsize=0
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd, env=env, bufsize=0
         )
         self.buf = b""
 
