@@ -473,7 +473,10 @@ class Worker:
     # -- one task --------------------------------------------------------------------
 
     def run(self, req):
-        """Runs one request and returns its reply line (without the newline)."""
+        """Runs one request and returns its reply line (without the newline).
+
+        This is the path of the common task: a flat dict of plain values returned, and
+        nothing printed. Everything else goes on in `finish`."""
         try:
             rid = req["id"]
             kwargs = req["params"]
@@ -486,21 +489,43 @@ class Worker:
         except Exception as e:  # making `out` failed, say
             return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
 
-        failure = None
         try:
             result = self.func(**kwargs)
         except BaseException as e:  # SystemExit too: a task may not end the worker
-            failure = error_line(e), user_traceback(e)
+            return self.finish(req, rid, None, e)
+        if type(result) is not dict:
+            return self.finish(req, rid, result, None)
+        for k, v in result.items():
+            if type(k) is not str or type(v) not in _PLAIN:
+                return self.finish(req, rid, result, None)
+        # What the task printed. Both streams are line-buffered, so flushing is usually
+        # free; the two lseeks are the only system calls of a quiet task.
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            sys.stderr.flush()
+        except Exception:
+            pass
+        try:
+            if os.lseek(1, 0, os.SEEK_CUR) or os.lseek(2, 0, os.SEEK_CUR):
+                return self.finish(req, rid, result, None)
+        except OSError:
+            return self.finish(req, rid, result, None)
+        return self.encode({"id": rid, "metrics": result})
+
+    def finish(self, req, rid, result, exc):
+        """The reply to any task but the common one: the function raised `exc`, or it
+        returned `result`, which may need converting, or have arrays to save; and what
+        the task wrote to fds 1 and 2 is saved into its out directory."""
+        failure = None
+        metrics = arrays = None
+        if exc is not None:
+            failure = error_line(exc), user_traceback(exc)
         else:
             try:
-                arrays = None
-                if type(result) is dict:
-                    metrics = result
-                    for k, v in result.items():
-                        if type(k) is not str or type(v) not in _PLAIN:
-                            metrics, arrays = self.convert(result)
-                            break
-                elif result is None:
+                if result is None:
                     metrics = {}
                 elif isinstance(result, dict):
                     metrics, arrays = self.convert(result)
@@ -515,8 +540,6 @@ class Worker:
             except Exception as e:
                 failure = error_line(e), user_traceback(e)
 
-        # What the task printed. Both streams are line-buffered, so flushing is usually
-        # free; the two lseeks are the only system calls of a quiet task.
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
