@@ -28,6 +28,8 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
 5. Whatever the task writes to fd 1 or fd 2 (print, os.write, C code) goes to private
    capture files, and from there to ``<out>/stdout.txt`` and ``<out>/stderr.txt``; the
    protocol never sees it. Output while importing goes to the real fd 2 (sweep's log).
+   The protocol itself moves to private duplicates of fds 0 and 1 before the import;
+   fd 0 becomes /dev/null, so a task that reads stdin gets EOF, not requests.
 6. EOF on fd 0: the outstanding replies are written and the driver exits 0. SIGINT is
    ignored (sweep stops its workers itself); SIGTERM ends the worker.
 """
@@ -441,8 +443,10 @@ class Worker:
             for line in block.decode("utf-8", "replace").split("\n"):
                 if not line:
                     continue
-                # raw_decode takes exactly one JSON value with nothing around it, and skips
-                # the checks json.loads makes first; anything else takes the slow path.
+                # raw_decode parses the value at the start of the line and says where it
+                # ended, without the checks json.loads makes first. A line with anything
+                # around its value (blanks, a \r, garbage) goes to json.loads, which
+                # accepts blanks and words an error for the rest.
                 try:
                     req, end = raw_decode(line)
                 except ValueError:
