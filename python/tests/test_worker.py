@@ -213,6 +213,11 @@ class Handshake(WorkerTest):
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 16}})
         self.assertEqual(d.close(), 0)
 
+    def test_source_fits_in_one_command_line_argument(self):
+        # Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); sweep passes the source as one.
+        self.assertLess(len(SOURCE.encode()), 100 * 1024)
+        self.assertNotIn("\0", SOURCE)
+
     def test_importable_as_sweep_worker(self):
         code = "import sweep._worker as w; print(callable(w.main), w.PROTOCOL, w.EXTRAS)"
         out = subprocess.run(
