@@ -141,9 +141,7 @@ def load_function(spec, base):
     ``func`` may be dotted (``model.py:Model.run``)."""
     module_part, colon, attr = spec.rpartition(":")
     if not colon or not module_part or not attr:
-        raise StartupError(
-            f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function"
-        )
+        raise StartupError(f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function")
     if is_file_spec(module_part):
         path = os.path.normpath(os.path.join(base, module_part))
         module = _import_file(path)
@@ -741,7 +739,8 @@ def main(argv):
             import numpy  # noqa: F401  (here, so that a missing numpy is a start-up error)
         capture = (_capture_file(), _capture_file())
     except StartupError as e:
-        _write_all(proto_out, (encode({"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}) + "\n").encode())
+        msg = {"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}
+        _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
     except BaseException as e:  # anything the import raised, SystemExit included
         msg = {"sweep_worker": PROTOCOL, "error": error_line(e), "detail": user_traceback(e)}

@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "sweep", "_worker.py")
-MODEL = "def square(x):\n    return {\"y\": x * x}\n"
+MODEL = 'def square(x):\n    return {"y": x * x}\n'
 
 
 def requests(start, count, out_root):

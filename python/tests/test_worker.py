@@ -41,7 +41,17 @@ class Driver:
     def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None):
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
-            argv = [sys.executable, "-c", SOURCE, "--function", function, "--base", base, "--params", json.dumps(params)]
+            argv = [
+                sys.executable,
+                "-c",
+                SOURCE,
+                "--function",
+                function,
+                "--base",
+                base,
+                "--params",
+                json.dumps(params),
+            ]
         # Python's own buffering, as when sweep's user has not asked for unbuffered output.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
         self.proc = subprocess.Popen(
@@ -310,7 +320,9 @@ class StartupErrors(WorkerTest):
         d = self.spawn(None, argv=[sys.executable, "-c", SOURCE, "--function", "model.py:square"])
         self.assertIn("--base is missing", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
-        d = self.spawn(None, argv=[sys.executable, "-c", SOURCE, "--function=model.py:square", "--base", FIXTURES, "--params", "x"])
+        d = self.spawn(
+            None, argv=[sys.executable, "-c", SOURCE, "--function=model.py:square", "--base", FIXTURES, "--params", "x"]
+        )
         self.assertIn("--params is not JSON", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
 
@@ -476,8 +488,12 @@ class Returns(WorkerTest):
         return reply
 
     def test_bad_top_level_returns(self):
-        self.bad("model.py:returns_float", "returns_float() returned a float; return a dict of metrics and arrays, or None")
-        self.bad("model.py:returns_list", "returns_list() returned a list; return a dict of metrics and arrays, or None")
+        self.bad(
+            "model.py:returns_float", "returns_float() returned a float; return a dict of metrics and arrays, or None"
+        )
+        self.bad(
+            "model.py:returns_list", "returns_list() returned a list; return a dict of metrics and arrays, or None"
+        )
 
     def test_bad_values(self):
         self.bad(
@@ -655,7 +671,16 @@ class Protocol(WorkerTest):
 
     def test_invalid_json_gets_a_protocol_error_and_the_worker_goes_on(self):
         d = self.start("model.py:square")
-        d.send("{not json", self.req(2, x=2), "", "   ", '{"id": 3}', "[1, 2]", '{"id": 5, "params": [1]}', self.req(4, x=4))
+        d.send(
+            "{not json",
+            self.req(2, x=2),
+            "",
+            "   ",
+            '{"id": 3}',
+            "[1, 2]",
+            '{"id": 5, "params": [1]}',
+            self.req(4, x=4),
+        )
         bad = d.line()
         self.assertIsNone(bad["id"])
         self.assertTrue(bad["error"].startswith("protocol: request is not JSON"), bad)
