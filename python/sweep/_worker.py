@@ -767,6 +767,10 @@ def main(argv):
     # A crash in C code (segfault, abort) dumps the Python stack to sweep's log.
     faulthandler.enable(file=log)
 
+    # A child that the function forks (os.fork, multiprocessing's fork pools) must not
+    # keep the protocol pipes open: sweep would see no EOF when this worker dies.
+    os.register_at_fork(after_in_child=lambda: (os.close(proto_in), os.close(proto_out)))
+
     worker = Worker(plan, proto_in, proto_out, capture)
     hello = {"sweep_worker": PROTOCOL, "pid": os.getpid(), "python": sys.version, "executable": sys.executable}
     try:

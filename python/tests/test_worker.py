@@ -715,6 +715,17 @@ class Protocol(WorkerTest):
         self.assertEqual(d.line()["id"], 2)
         d.close()
 
+    def test_a_forked_child_does_not_hold_the_protocol_open(self):
+        d = self.start("model.py:forks_a_sleeper")
+        d.send(self.req(1, x=10))
+        child = d.line()["metrics"]["child"]
+        try:
+            d.proc.stdin.close()
+            self.assertEqual(d.proc.wait(timeout=TIMEOUT), 0)
+            self.assertIsNone(d.line(timeout=3), "EOF on the replies while the child still sleeps")
+        finally:
+            os.kill(child, signal.SIGKILL)
+
     def test_sigint_is_ignored_and_sigterm_ends_the_worker(self):
         d = self.start("model.py:square")
         d.proc.send_signal(signal.SIGINT)
