@@ -715,9 +715,11 @@ class Worker:
 
 def main(argv):
     """Runs the worker; returns the exit status (0 at EOF, 2 when start-up failed)."""
-    # Before the user's import, so that no handler the module installs is overridden
-    # and a Ctrl-C in sweep's terminal never reaches the worker.
+    # Before the user's import, so that no handler the module installs is overridden.
+    # Ctrl-C in sweep's terminal is sweep's to handle (it stops its workers itself), and
+    # SIGTERM ends the worker even if an ignored SIGTERM was inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     # The protocol moves to private fds first. Fd 0 becomes /dev/null, so that a task
     # calling input() reads EOF instead of requests; fd 1 goes to the real fd 2 while the

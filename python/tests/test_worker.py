@@ -38,7 +38,7 @@ TIMEOUT = 30  # seconds any one read may take before a test fails instead of han
 class Driver:
     """One driver process and a line reader over its stdout."""
 
-    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None):
+    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None, preexec_fn=None):
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
             argv = [
@@ -55,7 +55,14 @@ class Driver:
         # Python's own buffering, as when sweep's user has not asked for unbuffered output.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd, env=env, bufsize=0
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            cwd=cwd,
+            env=env,
+            bufsize=0,
+            preexec_fn=preexec_fn,
         )
         self.buf = b""
 
@@ -732,6 +739,17 @@ class Protocol(WorkerTest):
         time.sleep(0.1)
         d.send(self.req(1, x=3))
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 9}})
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=TIMEOUT), -signal.SIGTERM)
+
+    def test_sigterm_ends_the_worker_even_if_ignored_by_its_parent(self):
+        def ignore_sigterm():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+        argv = [sys.executable, "-c", SOURCE, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
+        d = Driver(None, None, argv=argv, preexec_fn=ignore_sigterm)
+        self.drivers.append(d)
+        self.assertIn("pid", d.line())
         d.proc.send_signal(signal.SIGTERM)
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), -signal.SIGTERM)
 
