@@ -22,7 +22,8 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
    (a pathlib.Path, created first), ``replicate`` and ``task`` its signature names (all
    of them if it takes ``**kwargs``).
 4. One reply a request, in order: ``{"id", "metrics": {...}}`` plus ``"arrays": [...]``
-   when it returned numpy arrays (written as ``<out>/<name>.npy``), or
+   when it returned numpy arrays (written as ``<out>/<name>.npy``) and ``"files": true``
+   when anything was written into ``<out>`` (sweep then moves it into place), or
    ``{"id", "error": "<one line>", "detail": "<traceback>"}``. A request that is not
    JSON gets ``{"id": null, "error": "protocol: ..."}``.
 5. Whatever the task writes to fd 1 or fd 2 (print, os.write, C code) goes to private
@@ -402,6 +403,8 @@ class Worker:
         self.func = plan.func
         self.name = plan.name
         self.add_extras = _extras_adder(plan.extras)
+        # Whether every task's `out` exists once it ran: then sweep must move it into place.
+        self.makes_out = "out" in plan.extras
         self.proto_in = proto_in
         self.proto_out = proto_out
         self.capture = capture
@@ -515,6 +518,8 @@ class Worker:
                 return self.finish(req, rid, result, None)
         except OSError:
             return self.finish(req, rid, result, None)
+        if self.makes_out:
+            return self.encode({"id": rid, "metrics": result, "files": True})
         return self.encode({"id": rid, "metrics": result})
 
     def finish(self, req, rid, result, exc):
@@ -555,9 +560,10 @@ class Worker:
             os.dup2(self.capture[0], 1)
             os.dup2(self.capture[1], 2)
             dirty = True
+        files = self.makes_out
         if dirty or failure is not None:
             try:
-                self.save_output(req.get("out"), failure)
+                files = self.save_output(req.get("out"), failure) or files
             except Exception as e:  # OSError, or an `out` that is not a path
                 if failure is None:
                     failure = f"{error_line(e)} (saving the task's output)", user_traceback(e)
@@ -565,8 +571,10 @@ class Worker:
         if failure is not None:
             return self.encode({"id": rid, "error": failure[0], "detail": failure[1]})
         if arrays:
-            return self.encode({"id": rid, "metrics": metrics, "arrays": list(arrays)})
+            return self.encode({"id": rid, "metrics": metrics, "arrays": list(arrays), "files": True})
         try:
+            if files:
+                return self.encode({"id": rid, "metrics": metrics, "files": True})
             return self.encode({"id": rid, "metrics": metrics})
         except (TypeError, ValueError, RecursionError) as e:  # a str subclass that json refuses, say
             return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
@@ -677,7 +685,8 @@ class Worker:
 
     def save_output(self, out, failure):
         """Moves what the task wrote to fds 1 and 2 into <out>/stdout.txt and stderr.txt,
-        empties the capture files, and appends a failure's traceback to stderr.txt."""
+        empties the capture files, and appends a failure's traceback to stderr.txt.
+        Returns whether it wrote anything into <out>."""
         moved = False
         for fd, filename in zip(self.capture, ("stdout.txt", "stderr.txt")):
             size = os.fstat(fd).st_size
@@ -707,6 +716,8 @@ class Worker:
             os.makedirs(out, exist_ok=True)
             with open(os.path.join(out, "stderr.txt"), "a", encoding="utf-8", errors="backslashreplace") as f:
                 f.write(failure[1])
+            moved = True
+        return moved
 
 
 # ----------------------------------------------------------------------------------------

@@ -379,12 +379,13 @@ class Extras(WorkerTest):
         np.testing.assert_array_equal(np.load(os.path.join(self.out(1), "draws.npy")), rng.normal(size=5))
 
     def test_out_is_a_path_created_only_when_asked_for(self):
-        m = self.metrics("model.py:with_out")
-        self.assertEqual(m, {"is_path": True, "is_dir": True, "out": self.out(1)})
+        reply = self.call("model.py:with_out")
+        self.assertEqual(reply["metrics"], {"is_path": True, "is_dir": True, "out": self.out(1)})
+        self.assertIs(reply["files"], True, "sweep must move what the task wrote into place")
         self.assertEqual(self.files(1), ["note.txt"])
 
     def test_no_out_directory_for_a_function_without_out(self):
-        self.assertEqual(self.metrics("model.py:with_seed"), {"seed": SEED, "type": "int"})
+        self.assertEqual(self.call("model.py:with_seed"), {"id": 1, "metrics": {"seed": SEED, "type": "int"}})
         self.assertFalse(os.path.exists(self.out(1)))
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "tasks")))
 
@@ -467,6 +468,7 @@ class Returns(WorkerTest):
         reply = self.call("model.py:arrays")
         self.assertEqual(reply["metrics"], {"n": 3})
         self.assertEqual(reply["arrays"], ["c", "m", "fit.resid", "flags", "f32"])
+        self.assertIs(reply["files"], True)
         self.assertEqual(self.files(1), ["c.npy", "f32.npy", "fit.resid.npy", "flags.npy", "m.npy"])
         expect = {
             "c": np.linspace(0.0, 1.0, 7) ** 3,
@@ -557,6 +559,7 @@ class Failures(WorkerTest):
         d = self.start("model.py:simulate", ["k", "c0"])
         d.send(self.req(1, k=-1.0, c0=1.0), self.req(2, k=1.0, c0=1.0))
         fail, ok = d.line(), d.line()
+        self.assertEqual(sorted(fail), ["detail", "error", "id"])
         self.assertEqual(fail["id"], 1)
         self.assertEqual(fail["error"], "ValueError: k must be > 0")
         detail = fail["detail"]
@@ -595,11 +598,11 @@ class Output(WorkerTest):
     def test_every_kind_of_write_lands_in_out(self):
         d = self.start("model.py:prints")
         d.send(self.req(1, x=7))
-        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 7}})
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 7}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "print to stdout 7\nos.write to fd 1\n")
         self.assertEqual(self.read(1, "stderr.txt"), "print to stderr 7\nos.write to fd 2\n")
         d.send(self.req(2, x=8))
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 8}})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 8}, "files": True})
         self.assertEqual(self.read(2, "stdout.txt"), "print to stdout 8\nos.write to fd 1\n", "nothing of task 1")
         self.assertEqual(d.close(), 0)
         self.assertIsNone(d.line(), "nothing but replies on the protocol")
@@ -608,8 +611,8 @@ class Output(WorkerTest):
     def test_c_level_printf(self):
         d = self.start("model.py:c_printf")
         d.send(self.req(1, x=42), self.req(2, x=43))
-        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 42}})
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 43}})
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 42}, "files": True})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 43}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "printf from C 42\n")
         self.assertEqual(self.read(2, "stdout.txt"), "printf from C 43\n")
         self.assertEqual(self.files(1), ["stdout.txt"])
@@ -625,7 +628,7 @@ class Output(WorkerTest):
         self.assertEqual(d.close(), 0)
 
     def test_print_without_newline_is_flushed_after_the_task(self):
-        self.assertEqual(self.metrics("model.py:prints_no_newline"), {"y": 2})
+        self.assertEqual(self.call("model.py:prints_no_newline"), {"id": 1, "metrics": {"y": 2}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "no newline")
 
     def test_quiet_tasks_write_no_files(self):
@@ -641,7 +644,7 @@ class Output(WorkerTest):
         d = self.start("model.py:closes_stdout")
         d.send(self.req(1, x=1), self.req(2, x=2))
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 1}})
-        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}})
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}, "files": True})
         self.assertEqual(self.read(2, "stdout.txt"), "printed by task 2\n")
         self.assertEqual(d.close(), 0)
 
