@@ -2,7 +2,8 @@
 
     python3 python/tests/bench_driver.py [--tasks 200000] [--workers 1] [--repeat 3] [--joblib]
 
-Starts --workers driver processes (as sweep does: ``python3 -c <source> ...``), feeds
+Starts --workers driver processes (as sweep does: ``python3 -c <loader> ...`` with the
+driver's source in SWEEP_WORKER_DRIVER), feeds
 each its share of --tasks requests shaped like sweep's (pipelined, from a writer
 thread), reads every reply, and prints tasks/s counted from the first request written to
 the last reply read; start-up (the handshake) is not counted. It also prints the tasks per
@@ -48,11 +49,15 @@ def requests(start, count, out_root):
     return "\n".join(lines).encode()
 
 
+LOADER = "import os, sys; exec(compile(os.environ.pop('SWEEP_WORKER_DRIVER'), 'sweep-worker', 'exec'))"
+
+
 def start_driver(source, base):
     proc = subprocess.Popen(
-        [sys.executable, "-c", source, "--function", "bench_model.py:square", "--base", base, "--params", '["x"]'],
+        [sys.executable, "-c", LOADER, "--function", "bench_model.py:square", "--base", base, "--params", '["x"]'],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        env=dict(os.environ, SWEEP_WORKER_DRIVER=source),
         bufsize=0,
     )
     hello = json.loads(proc.stdout.readline())

@@ -1,8 +1,9 @@
 """Tests of the worker driver, python/sweep/_worker.py, through its protocol.
 
-Each test starts the driver as sweep does (``python3 -c <source> --function ...``),
-writes JSON-lines requests to its stdin and reads the replies from its stdout. The
-functions swept are in fixtures/model.py.
+Each test starts the driver as sweep does (``python3 -c <loader> --function ...``, the
+driver's source in the environment variable that the loader takes it from), writes
+JSON-lines requests to its stdin and reads the replies from its stdout. The functions
+swept are in fixtures/model.py.
 
     python3 -m unittest discover -s python/tests -v
 """
@@ -29,6 +30,17 @@ FIXTURES = os.path.join(HERE, "fixtures")
 with open(DRIVER, encoding="utf-8") as f:
     SOURCE = f.read()
 
+# How sweep starts a worker (src/worker/python.rs): a short loader on the command line, and
+# the driver's source in an environment variable, which the loader removes.
+DRIVER_VAR = "SWEEP_WORKER_DRIVER"
+LOADER = f"import os, sys; exec(compile(os.environ.pop('{DRIVER_VAR}'), 'sweep-worker', 'exec'))"
+
+
+def driver_argv(*args):
+    """The command line of a driver started as sweep starts it, with `args` after -c."""
+    return [sys.executable, "-c", LOADER, *args]
+
+
 SEED = 7715563472341002891  # above 2**62: JSON ints that must come through exactly
 SEED32 = 123456789
 TASK = "a913da2afb6c7eb4"
@@ -41,19 +53,11 @@ class Driver:
     def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None, preexec_fn=None):
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
-            argv = [
-                sys.executable,
-                "-c",
-                SOURCE,
-                "--function",
-                function,
-                "--base",
-                base,
-                "--params",
-                json.dumps(params),
-            ]
+            argv = driver_argv("--function", function, "--base", base, "--params", json.dumps(params))
         # Python's own buffering, as when sweep's user has not asked for unbuffered output.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        if LOADER in argv:
+            env[DRIVER_VAR] = SOURCE
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -222,6 +226,14 @@ class Handshake(WorkerTest):
             self.assertIn(text, err)
         self.assertIsNone(self.files(1), "a task that prints nothing writes no files")
 
+    def test_runs_with_its_source_on_the_command_line(self):
+        argv = [sys.executable, "-c", SOURCE, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
+        d = self.spawn(None, argv=argv)
+        self.assertEqual(d.line()["pid"], d.proc.pid)
+        d.send(self.req(1, x=4))
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 16}})
+        self.assertEqual(d.close(), 0)
+
     def test_runs_as_a_script_file_too(self):
         argv = [sys.executable, DRIVER, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
         d = self.spawn(None, argv=argv)
@@ -231,7 +243,8 @@ class Handshake(WorkerTest):
         self.assertEqual(d.close(), 0)
 
     def test_source_fits_in_one_command_line_argument(self):
-        # Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); sweep passes the source as one.
+        # Linux caps one argv or environment string at 128 KiB (MAX_ARG_STRLEN); sweep passes
+        # the source as one.
         self.assertLess(len(SOURCE.encode()), 100 * 1024)
         self.assertNotIn("\0", SOURCE)
 
@@ -251,7 +264,7 @@ class StartupErrors(WorkerTest):
         self.assertTrue(hello["detail"].startswith("Traceback (most recent call last):\n"), hello["detail"])
         self.assertIn("imports_missing.py", hello["detail"])
         self.assertIn("import scipyy", hello["detail"])
-        self.assertNotIn('File "<string>"', hello["detail"], "the driver's frames are dropped")
+        self.assertNotIn("sweep-worker", hello["detail"], "the driver's frames are dropped")
         self.assertNotIn("importlib", hello["detail"])
 
     def test_syntax_error(self):
@@ -324,12 +337,10 @@ class StartupErrors(WorkerTest):
     def test_bad_command_lines(self):
         hello = self.startup_error("model.py", ["x"])
         self.assertIn("must be path/to/model.py:function or package.module:function", hello["error"])
-        d = self.spawn(None, argv=[sys.executable, "-c", SOURCE, "--function", "model.py:square"])
+        d = self.spawn(None, argv=driver_argv("--function", "model.py:square"))
         self.assertIn("--base is missing", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
-        d = self.spawn(
-            None, argv=[sys.executable, "-c", SOURCE, "--function=model.py:square", "--base", FIXTURES, "--params", "x"]
-        )
+        d = self.spawn(None, argv=driver_argv("--function=model.py:square", "--base", FIXTURES, "--params", "x"))
         self.assertIn("--params is not JSON", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
 
@@ -565,7 +576,7 @@ class Failures(WorkerTest):
         detail = fail["detail"]
         self.assertTrue(detail.startswith("Traceback (most recent call last):\n  File "), detail)
         self.assertIn("model.py", detail.splitlines()[1], "the first frame is the user's")
-        self.assertNotIn("<string>", detail)
+        self.assertNotIn("sweep-worker", detail)
         self.assertNotIn("_worker", detail)
         self.assertTrue(detail.endswith("ValueError: k must be > 0\n"))
         self.assertEqual(self.read(1, "stderr.txt"), detail)
@@ -749,7 +760,7 @@ class Protocol(WorkerTest):
         def ignore_sigterm():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
-        argv = [sys.executable, "-c", SOURCE, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
+        argv = driver_argv("--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]')
         d = Driver(None, None, argv=argv, preexec_fn=ignore_sigterm)
         self.drivers.append(d)
         self.assertIn("pid", d.line())
