@@ -89,7 +89,26 @@ def drain(proc, count, result, index):
     result[index] = time.perf_counter()
 
 
-def run_once(tasks, workers, base, source):
+def windowed(proc, data, window, result, index):
+    """Feeds requests as sweep does: at most `window` in flight, and more (one write) once
+    half of them have come back. Stores the time of the last reply."""
+    lines = data.splitlines(keepends=True)
+    fd, out = proc.stdout.fileno(), proc.stdin
+    sent = received = 0
+    while received < len(lines):
+        if sent - received <= window // 2 and sent < len(lines):
+            more = min(window - (sent - received), len(lines) - sent)
+            out.write(b"".join(lines[sent : sent + more]))
+            sent += more
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise RuntimeError(f"driver exited after {received} of {len(lines)} replies")
+        received += chunk.count(b"\n")
+    out.close()
+    result[index] = time.perf_counter()
+
+
+def run_once(tasks, workers, base, source, window=None):
     procs = [start_driver(source, base) for _ in range(workers)]
     share = [tasks // workers + (1 if w < tasks % workers else 0) for w in range(workers)]
     data, start = [], 0
@@ -97,8 +116,14 @@ def run_once(tasks, workers, base, source):
         data.append(requests(start, n, base))
         start += n
     ends = [None] * workers
-    readers = [threading.Thread(target=drain, args=(p, n, ends, i)) for i, (p, n) in enumerate(zip(procs, share))]
-    writers = [threading.Thread(target=feed, args=(p, d)) for p, d in zip(procs, data)]
+    if window:
+        readers = [
+            threading.Thread(target=windowed, args=(p, d, window, ends, i)) for i, (p, d) in enumerate(zip(procs, data))
+        ]
+        writers = []
+    else:
+        readers = [threading.Thread(target=drain, args=(p, n, ends, i)) for i, (p, n) in enumerate(zip(procs, share))]
+        writers = [threading.Thread(target=feed, args=(p, d)) for p, d in zip(procs, data)]
     t0 = time.perf_counter()
     for t in readers + writers:
         t.start()
@@ -137,6 +162,12 @@ def main():
     ap.add_argument("--tasks", type=int, default=200_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--window",
+        type=int,
+        help="at most this many requests in flight per driver, refilled once half have come back, as sweep "
+        "does (its window grows to 64); default: all of them written at once",
+    )
     ap.add_argument("--joblib", action="store_true", help="also time joblib.Parallel on the same tasks")
     a = ap.parse_args()
     with open(DRIVER) as f:
@@ -146,11 +177,12 @@ def main():
             f.write(MODEL)
         rates, per_cpu = [], []
         for i in range(a.repeat):
-            rate, cpu_rate = run_once(a.tasks, a.workers, base, source)
+            rate, cpu_rate = run_once(a.tasks, a.workers, base, source, a.window)
             rates.append(rate)
             per_cpu.append(cpu_rate)
             print(
-                f"driver  run {i + 1}: {rate:,.0f} tasks/s ({a.tasks:,} tasks, {a.workers} worker(s); "
+                f"driver  run {i + 1}: {rate:,.0f} tasks/s ({a.tasks:,} tasks, {a.workers} worker(s), "
+                f"window {a.window or 'unbounded'}; "
                 f"{cpu_rate:,.0f} tasks per CPU-second of the drivers)",
                 flush=True,
             )
