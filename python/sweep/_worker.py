@@ -73,6 +73,11 @@ _READ_SIZE = 1 << 16
 # (seconds) is sent at once, so that the replies of slow tasks arrive as they finish.
 _FLUSH_AFTER = 0.005
 
+# Replies also go out once this many have been collected: sweep keeps a window of
+# requests in flight and sends more once half have come back, and this keeps the next
+# requests arriving while the driver still works on the rest of the window.
+_FLUSH_EVERY = 16
+
 # Values that go into the metrics as they are. Checked by exact type: the fast path.
 _PLAIN = frozenset({int, float, bool, str, type(None)})
 
@@ -462,7 +467,7 @@ class Worker:
                         continue
                 replies.append(run(req))
                 now = clock()
-                if now - since > _FLUSH_AFTER:
+                if now - since > _FLUSH_AFTER or len(replies) >= _FLUSH_EVERY:
                     send(replies)
                     replies.clear()
                     since = clock()

@@ -747,6 +747,17 @@ class Protocol(WorkerTest):
         finally:
             os.kill(child, signal.SIGKILL)
 
+    def test_replies_go_out_every_16_tasks_without_waiting_for_the_rest(self):
+        # sweep sends more requests once half its window has come back; 16 fast tasks
+        # must not wait for the slow 17th of the same read.
+        d = self.start("model.py:sleeps")
+        t0 = time.monotonic()
+        d.send(*(self.req(i, x=0) for i in range(1, 17)), self.req(17, x=3.0))
+        self.assertEqual([d.line(timeout=2.5)["id"] for _ in range(16)], list(range(1, 17)))
+        self.assertLess(time.monotonic() - t0, 2.5)
+        self.assertEqual(d.line()["id"], 17)
+        d.close()
+
     def test_sigint_is_ignored_and_sigterm_ends_the_worker(self):
         d = self.start("model.py:square")
         d.proc.send_signal(signal.SIGINT)
