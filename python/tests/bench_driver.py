@@ -15,6 +15,7 @@ same function and tasks, for comparison. Runs nothing under unittest (no test_ p
 import argparse
 import json
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -89,23 +90,38 @@ def drain(proc, count, result, index):
     result[index] = time.perf_counter()
 
 
-def windowed(proc, data, window, result, index):
-    """Feeds requests as sweep does: at most `window` in flight, and more (one write) once
-    half of them have come back. Stores the time of the last reply."""
-    lines = data.splitlines(keepends=True)
-    fd, out = proc.stdout.fileno(), proc.stdin
-    sent = received = 0
-    while received < len(lines):
-        if sent - received <= window // 2 and sent < len(lines):
-            more = min(window - (sent - received), len(lines) - sent)
-            out.write(b"".join(lines[sent : sent + more]))
-            sent += more
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            raise RuntimeError(f"driver exited after {received} of {len(lines)} replies")
-        received += chunk.count(b"\n")
-    out.close()
-    result[index] = time.perf_counter()
+def windowed(procs, datas, window, ends):
+    """Feeds requests as sweep does: at most `window` in flight per driver, and more (one
+    write) once half of them have come back. One thread for all drivers, with select, so
+    that the feeding costs little and never waits for a lock. Stores each driver's time
+    of its last reply in `ends`."""
+    lines = [d.splitlines(keepends=True) for d in datas]
+    sent = [0] * len(procs)
+    received = [0] * len(procs)
+    fds = {p.stdout.fileno(): i for i, p in enumerate(procs)}
+
+    def refill(i):
+        if sent[i] - received[i] <= window // 2 and sent[i] < len(lines[i]):
+            more = min(window - (sent[i] - received[i]), len(lines[i]) - sent[i])
+            # At most `window` requests in flight: far less than a pipe holds, so this never blocks.
+            procs[i].stdin.write(b"".join(lines[i][sent[i] : sent[i] + more]))
+            sent[i] += more
+
+    for i in range(len(procs)):
+        refill(i)
+    while fds:
+        for fd in select.select(list(fds), [], [])[0]:
+            i = fds[fd]
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise RuntimeError(f"driver exited after {received[i]} of {len(lines[i])} replies")
+            received[i] += chunk.count(b"\n")
+            if received[i] == len(lines[i]):
+                ends[i] = time.perf_counter()
+                procs[i].stdin.close()
+                del fds[fd]
+            else:
+                refill(i)
 
 
 def run_once(tasks, workers, base, source, window=None):
@@ -117,9 +133,7 @@ def run_once(tasks, workers, base, source, window=None):
         start += n
     ends = [None] * workers
     if window:
-        readers = [
-            threading.Thread(target=windowed, args=(p, d, window, ends, i)) for i, (p, d) in enumerate(zip(procs, data))
-        ]
+        readers = [threading.Thread(target=windowed, args=(procs, data, window, ends))]
         writers = []
     else:
         readers = [threading.Thread(target=drain, args=(p, n, ends, i)) for i, (p, n) in enumerate(zip(procs, share))]
@@ -170,6 +184,10 @@ def main():
     )
     ap.add_argument("--joblib", action="store_true", help="also time joblib.Parallel on the same tasks")
     a = ap.parse_args()
+    if a.window is not None and not 2 <= a.window <= 256:
+        # The single feeding thread writes up to a window of requests at once, which must
+        # fit in a pipe (64 KiB) or it would block with the other drivers waiting.
+        ap.error("--window must be between 2 and 256")
     with open(DRIVER) as f:
         source = f.read()
     with tempfile.TemporaryDirectory() as base:
