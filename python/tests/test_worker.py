@@ -390,9 +390,9 @@ class Extras(WorkerTest):
         np.testing.assert_array_equal(np.load(os.path.join(self.out(1), "draws.npy")), rng.normal(size=5))
 
     def test_out_is_a_path_created_only_when_asked_for(self):
-        reply = self.call("model.py:with_out")
+        reply = self.call("model.py:with_out", None)
         self.assertEqual(reply["metrics"], {"is_path": True, "is_dir": True, "out": self.out(1)})
-        self.assertIs(reply["files"], True, "sweep must move what the task wrote into place")
+        self.assertIs(reply["files"], True, "sweep moves a task's out into place only when told")
         self.assertEqual(self.files(1), ["note.txt"])
 
     def test_no_out_directory_for_a_function_without_out(self):
