@@ -3,6 +3,7 @@
 sweep writes one JSON request a line to fd 0 and reads one reply a line from fd 1, in
 order. This worker answers each request with metrics computed from its parameters.
 """
+
 import json
 import os
 import sys

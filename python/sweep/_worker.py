@@ -29,6 +29,8 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
 5. Whatever the task writes to fd 1 or fd 2 (print, os.write, C code) goes to private
    capture files, and from there to ``<out>/stdout.txt`` and ``<out>/stderr.txt``; the
    protocol never sees it. Output while importing goes to the real fd 2 (sweep's log).
+   The protocol itself moves to private duplicates of fds 0 and 1 before the import;
+   fd 0 becomes /dev/null, so a task that reads stdin gets EOF, not requests.
 6. EOF on fd 0: the outstanding replies are written and the driver exits 0. SIGINT is
    ignored (sweep stops its workers itself); SIGTERM ends the worker.
 """
@@ -70,6 +72,11 @@ _READ_SIZE = 1 << 16
 # Replies are batched per read; a batch that has been collecting for longer than this
 # (seconds) is sent at once, so that the replies of slow tasks arrive as they finish.
 _FLUSH_AFTER = 0.005
+
+# Replies also go out once this many have been collected: sweep keeps a window of
+# requests in flight and sends more once half have come back, and this keeps the next
+# requests arriving while the driver still works on the rest of the window.
+_FLUSH_EVERY = 16
 
 # Values that go into the metrics as they are. Checked by exact type: the fast path.
 _PLAIN = frozenset({int, float, bool, str, type(None)})
@@ -140,9 +147,7 @@ def load_function(spec, base):
     ``func`` may be dotted (``model.py:Model.run``)."""
     module_part, colon, attr = spec.rpartition(":")
     if not colon or not module_part or not attr:
-        raise StartupError(
-            f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function"
-        )
+        raise StartupError(f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function")
     if is_file_spec(module_part):
         path = os.path.normpath(os.path.join(base, module_part))
         module = _import_file(path)
@@ -444,8 +449,10 @@ class Worker:
             for line in block.decode("utf-8", "replace").split("\n"):
                 if not line:
                     continue
-                # raw_decode takes exactly one JSON value with nothing around it, and skips
-                # the checks json.loads makes first; anything else takes the slow path.
+                # raw_decode parses the value at the start of the line and says where it
+                # ended, without the checks json.loads makes first. A line with anything
+                # around its value (blanks, a \r, garbage) goes to json.loads, which
+                # accepts blanks and words an error for the rest.
                 try:
                     req, end = raw_decode(line)
                 except ValueError:
@@ -460,7 +467,7 @@ class Worker:
                         continue
                 replies.append(run(req))
                 now = clock()
-                if now - since > _FLUSH_AFTER:
+                if now - since > _FLUSH_AFTER or len(replies) >= _FLUSH_EVERY:
                     send(replies)
                     replies.clear()
                     since = clock()
@@ -476,7 +483,10 @@ class Worker:
     # -- one task --------------------------------------------------------------------
 
     def run(self, req):
-        """Runs one request and returns its reply line (without the newline)."""
+        """Runs one request and returns its reply line (without the newline).
+
+        This is the path of the common task: a flat dict of plain values returned, and
+        nothing printed. Everything else goes on in `finish`."""
         try:
             rid = req["id"]
             kwargs = req["params"]
@@ -489,21 +499,45 @@ class Worker:
         except Exception as e:  # making `out` failed, say
             return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
 
-        failure = None
         try:
             result = self.func(**kwargs)
         except BaseException as e:  # SystemExit too: a task may not end the worker
-            failure = error_line(e), user_traceback(e)
+            return self.finish(req, rid, None, e)
+        if type(result) is not dict:
+            return self.finish(req, rid, result, None)
+        for k, v in result.items():
+            if type(k) is not str or type(v) not in _PLAIN:
+                return self.finish(req, rid, result, None)
+        # What the task printed. Both streams are line-buffered, so flushing is usually
+        # free; the two lseeks are the only system calls of a quiet task.
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            sys.stderr.flush()
+        except Exception:
+            pass
+        try:
+            if os.lseek(1, 0, os.SEEK_CUR) or os.lseek(2, 0, os.SEEK_CUR):
+                return self.finish(req, rid, result, None)
+        except OSError:
+            return self.finish(req, rid, result, None)
+        if self.makes_out:
+            return self.encode({"id": rid, "metrics": result, "files": True})
+        return self.encode({"id": rid, "metrics": result})
+
+    def finish(self, req, rid, result, exc):
+        """The reply to any task but the common one: the function raised `exc`, or it
+        returned `result`, which may need converting, or have arrays to save; and what
+        the task wrote to fds 1 and 2 is saved into its out directory."""
+        failure = None
+        metrics = arrays = None
+        if exc is not None:
+            failure = error_line(exc), user_traceback(exc)
         else:
             try:
-                arrays = None
-                if type(result) is dict:
-                    metrics = result
-                    for k, v in result.items():
-                        if type(k) is not str or type(v) not in _PLAIN:
-                            metrics, arrays = self.convert(result)
-                            break
-                elif result is None:
+                if result is None:
                     metrics = {}
                 elif isinstance(result, dict):
                     metrics, arrays = self.convert(result)
@@ -518,8 +552,6 @@ class Worker:
             except Exception as e:
                 failure = error_line(e), user_traceback(e)
 
-        # What the task printed. Both streams are line-buffered, so flushing is usually
-        # free; the two lseeks are the only system calls of a quiet task.
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -699,9 +731,11 @@ class Worker:
 
 def main(argv):
     """Runs the worker; returns the exit status (0 at EOF, 2 when start-up failed)."""
-    # Before the user's import, so that no handler the module installs is overridden
-    # and a Ctrl-C in sweep's terminal never reaches the worker.
+    # Before the user's import, so that no handler the module installs is overridden.
+    # Ctrl-C in sweep's terminal is sweep's to handle (it stops its workers itself), and
+    # SIGTERM ends the worker even if an ignored SIGTERM was inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     # The protocol moves to private fds first. Fd 0 becomes /dev/null, so that a task
     # calling input() reads EOF instead of requests; fd 1 goes to the real fd 2 while the
@@ -723,7 +757,8 @@ def main(argv):
             import numpy  # noqa: F401  (here, so that a missing numpy is a start-up error)
         capture = (_capture_file(), _capture_file())
     except StartupError as e:
-        _write_all(proto_out, (encode({"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}) + "\n").encode())
+        msg = {"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}
+        _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
     except BaseException as e:  # anything the import raised, SystemExit included
         msg = {"sweep_worker": PROTOCOL, "error": error_line(e), "detail": user_traceback(e)}
@@ -731,17 +766,28 @@ def main(argv):
         return 2
 
     # From here on fds 1 and 2 are the capture files, and sys.stdout / sys.stderr are
-    # new streams over them (the old ones are flushed first and kept as sys.__stdout__).
-    for stream in (sys.stdout, sys.stderr):
+    # new streams over them. The old streams (still sys.__stdout__ / sys.__stderr__)
+    # write to the same fds; a module may have kept them, so they become line-buffered
+    # and what is written to them lands in the task that wrote it.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
         except Exception:
             pass
     os.dup2(capture[0], 1)
     os.dup2(capture[1], 2)
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except Exception:
+            pass
     sys.stdout, sys.stderr = _text_stream(1), _text_stream(2)
     # A crash in C code (segfault, abort) dumps the Python stack to sweep's log.
     faulthandler.enable(file=log)
+
+    # A child that the function forks (os.fork, multiprocessing's fork pools) must not
+    # keep the protocol pipes open: sweep would see no EOF when this worker dies.
+    os.register_at_fork(after_in_child=lambda: (os.close(proto_in), os.close(proto_out)))
 
     worker = Worker(plan, proto_in, proto_out, capture)
     hello = {"sweep_worker": PROTOCOL, "pid": os.getpid(), "python": sys.version, "executable": sys.executable}

@@ -2,7 +2,8 @@
 
     python3 python/tests/bench_driver.py [--tasks 200000] [--workers 1] [--repeat 3] [--joblib]
 
-Starts --workers driver processes (as sweep does: ``python3 -c <source> ...``), feeds
+Starts --workers driver processes (as sweep does: ``python3 -c <loader> ...`` with the
+driver's source in SWEEP_WORKER_DRIVER), feeds
 each its share of --tasks requests shaped like sweep's (pipelined, from a writer
 thread), reads every reply, and prints tasks/s counted from the first request written to
 the last reply read; start-up (the handshake) is not counted. It also prints the tasks per
@@ -14,6 +15,7 @@ same function and tasks, for comparison. Runs nothing under unittest (no test_ p
 import argparse
 import json
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "sweep", "_worker.py")
-MODEL = "def square(x):\n    return {\"y\": x * x}\n"
+MODEL = 'def square(x):\n    return {"y": x * x}\n'
 
 
 def requests(start, count, out_root):
@@ -48,11 +50,15 @@ def requests(start, count, out_root):
     return "\n".join(lines).encode()
 
 
+LOADER = "import os, sys; exec(compile(os.environ.pop('SWEEP_WORKER_DRIVER'), 'sweep-worker', 'exec'))"
+
+
 def start_driver(source, base):
     proc = subprocess.Popen(
-        [sys.executable, "-c", source, "--function", "bench_model.py:square", "--base", base, "--params", '["x"]'],
+        [sys.executable, "-c", LOADER, "--function", "bench_model.py:square", "--base", base, "--params", '["x"]'],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        env=dict(os.environ, SWEEP_WORKER_DRIVER=source),
         bufsize=0,
     )
     hello = json.loads(proc.stdout.readline())
@@ -84,7 +90,41 @@ def drain(proc, count, result, index):
     result[index] = time.perf_counter()
 
 
-def run_once(tasks, workers, base, source):
+def windowed(procs, datas, window, ends):
+    """Feeds requests as sweep does: at most `window` in flight per driver, and more (one
+    write) once half of them have come back. One thread for all drivers, with select, so
+    that the feeding costs little and never waits for a lock. Stores each driver's time
+    of its last reply in `ends`."""
+    lines = [d.splitlines(keepends=True) for d in datas]
+    sent = [0] * len(procs)
+    received = [0] * len(procs)
+    fds = {p.stdout.fileno(): i for i, p in enumerate(procs)}
+
+    def refill(i):
+        if sent[i] - received[i] <= window // 2 and sent[i] < len(lines[i]):
+            more = min(window - (sent[i] - received[i]), len(lines[i]) - sent[i])
+            # At most `window` requests in flight: far less than a pipe holds, so this never blocks.
+            procs[i].stdin.write(b"".join(lines[i][sent[i] : sent[i] + more]))
+            sent[i] += more
+
+    for i in range(len(procs)):
+        refill(i)
+    while fds:
+        for fd in select.select(list(fds), [], [])[0]:
+            i = fds[fd]
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise RuntimeError(f"driver exited after {received[i]} of {len(lines[i])} replies")
+            received[i] += chunk.count(b"\n")
+            if received[i] == len(lines[i]):
+                ends[i] = time.perf_counter()
+                procs[i].stdin.close()
+                del fds[fd]
+            else:
+                refill(i)
+
+
+def run_once(tasks, workers, base, source, window=None):
     procs = [start_driver(source, base) for _ in range(workers)]
     share = [tasks // workers + (1 if w < tasks % workers else 0) for w in range(workers)]
     data, start = [], 0
@@ -92,8 +132,12 @@ def run_once(tasks, workers, base, source):
         data.append(requests(start, n, base))
         start += n
     ends = [None] * workers
-    readers = [threading.Thread(target=drain, args=(p, n, ends, i)) for i, (p, n) in enumerate(zip(procs, share))]
-    writers = [threading.Thread(target=feed, args=(p, d)) for p, d in zip(procs, data)]
+    if window:
+        readers = [threading.Thread(target=windowed, args=(procs, data, window, ends))]
+        writers = []
+    else:
+        readers = [threading.Thread(target=drain, args=(p, n, ends, i)) for i, (p, n) in enumerate(zip(procs, share))]
+        writers = [threading.Thread(target=feed, args=(p, d)) for p, d in zip(procs, data)]
     t0 = time.perf_counter()
     for t in readers + writers:
         t.start()
@@ -132,8 +176,18 @@ def main():
     ap.add_argument("--tasks", type=int, default=200_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--window",
+        type=int,
+        help="at most this many requests in flight per driver, refilled once half have come back, as sweep "
+        "does (its window grows to 64); default: all of them written at once",
+    )
     ap.add_argument("--joblib", action="store_true", help="also time joblib.Parallel on the same tasks")
     a = ap.parse_args()
+    if a.window is not None and not 2 <= a.window <= 256:
+        # The single feeding thread writes up to a window of requests at once, which must
+        # fit in a pipe (64 KiB) or it would block with the other drivers waiting.
+        ap.error("--window must be between 2 and 256")
     with open(DRIVER) as f:
         source = f.read()
     with tempfile.TemporaryDirectory() as base:
@@ -141,11 +195,12 @@ def main():
             f.write(MODEL)
         rates, per_cpu = [], []
         for i in range(a.repeat):
-            rate, cpu_rate = run_once(a.tasks, a.workers, base, source)
+            rate, cpu_rate = run_once(a.tasks, a.workers, base, source, a.window)
             rates.append(rate)
             per_cpu.append(cpu_rate)
             print(
-                f"driver  run {i + 1}: {rate:,.0f} tasks/s ({a.tasks:,} tasks, {a.workers} worker(s); "
+                f"driver  run {i + 1}: {rate:,.0f} tasks/s ({a.tasks:,} tasks, {a.workers} worker(s), "
+                f"window {a.window or 'unbounded'}; "
                 f"{cpu_rate:,.0f} tasks per CPU-second of the drivers)",
                 flush=True,
             )

@@ -1,8 +1,9 @@
 """Tests of the worker driver, python/sweep/_worker.py, through its protocol.
 
-Each test starts the driver as sweep does (``python3 -c <source> --function ...``),
-writes JSON-lines requests to its stdin and reads the replies from its stdout. The
-functions swept are in fixtures/model.py.
+Each test starts the driver as sweep does (``python3 -c <loader> --function ...``, the
+driver's source in the environment variable that the loader takes it from), writes
+JSON-lines requests to its stdin and reads the replies from its stdout. The functions
+swept are in fixtures/model.py.
 
     python3 -m unittest discover -s python/tests -v
 """
@@ -29,6 +30,17 @@ FIXTURES = os.path.join(HERE, "fixtures")
 with open(DRIVER, encoding="utf-8") as f:
     SOURCE = f.read()
 
+# How sweep starts a worker (src/worker/python.rs): a short loader on the command line, and
+# the driver's source in an environment variable, which the loader removes.
+DRIVER_VAR = "SWEEP_WORKER_DRIVER"
+LOADER = f"import os, sys; exec(compile(os.environ.pop('{DRIVER_VAR}'), 'sweep-worker', 'exec'))"
+
+
+def driver_argv(*args):
+    """The command line of a driver started as sweep starts it, with `args` after -c."""
+    return [sys.executable, "-c", LOADER, *args]
+
+
 SEED = 7715563472341002891  # above 2**62: JSON ints that must come through exactly
 SEED32 = 123456789
 TASK = "a913da2afb6c7eb4"
@@ -38,12 +50,23 @@ TIMEOUT = 30  # seconds any one read may take before a test fails instead of han
 class Driver:
     """One driver process and a line reader over its stdout."""
 
-    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None):
+    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None, preexec_fn=None):
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
-            argv = [sys.executable, "-c", SOURCE, "--function", function, "--base", base, "--params", json.dumps(params)]
+            argv = driver_argv("--function", function, "--base", base, "--params", json.dumps(params))
+        # Python's own buffering, as when sweep's user has not asked for unbuffered output.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        if LOADER in argv:
+            env[DRIVER_VAR] = SOURCE
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd, bufsize=0
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            cwd=cwd,
+            env=env,
+            bufsize=0,
+            preexec_fn=preexec_fn,
         )
         self.buf = b""
 
@@ -203,6 +226,14 @@ class Handshake(WorkerTest):
             self.assertIn(text, err)
         self.assertIsNone(self.files(1), "a task that prints nothing writes no files")
 
+    def test_runs_with_its_source_on_the_command_line(self):
+        argv = [sys.executable, "-c", SOURCE, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
+        d = self.spawn(None, argv=argv)
+        self.assertEqual(d.line()["pid"], d.proc.pid)
+        d.send(self.req(1, x=4))
+        self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 16}})
+        self.assertEqual(d.close(), 0)
+
     def test_runs_as_a_script_file_too(self):
         argv = [sys.executable, DRIVER, "--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]']
         d = self.spawn(None, argv=argv)
@@ -210,6 +241,12 @@ class Handshake(WorkerTest):
         d.send(self.req(1, x=4))
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 16}})
         self.assertEqual(d.close(), 0)
+
+    def test_source_fits_in_one_command_line_argument(self):
+        # Linux caps one argv or environment string at 128 KiB (MAX_ARG_STRLEN); sweep passes
+        # the source as one.
+        self.assertLess(len(SOURCE.encode()), 100 * 1024)
+        self.assertNotIn("\0", SOURCE)
 
     def test_importable_as_sweep_worker(self):
         code = "import sweep._worker as w; print(callable(w.main), w.PROTOCOL, w.EXTRAS)"
@@ -227,7 +264,7 @@ class StartupErrors(WorkerTest):
         self.assertTrue(hello["detail"].startswith("Traceback (most recent call last):\n"), hello["detail"])
         self.assertIn("imports_missing.py", hello["detail"])
         self.assertIn("import scipyy", hello["detail"])
-        self.assertNotIn('File "<string>"', hello["detail"], "the driver's frames are dropped")
+        self.assertNotIn("sweep-worker", hello["detail"], "the driver's frames are dropped")
         self.assertNotIn("importlib", hello["detail"])
 
     def test_syntax_error(self):
@@ -300,10 +337,10 @@ class StartupErrors(WorkerTest):
     def test_bad_command_lines(self):
         hello = self.startup_error("model.py", ["x"])
         self.assertIn("must be path/to/model.py:function or package.module:function", hello["error"])
-        d = self.spawn(None, argv=[sys.executable, "-c", SOURCE, "--function", "model.py:square"])
+        d = self.spawn(None, argv=driver_argv("--function", "model.py:square"))
         self.assertIn("--base is missing", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
-        d = self.spawn(None, argv=[sys.executable, "-c", SOURCE, "--function=model.py:square", "--base", FIXTURES, "--params", "x"])
+        d = self.spawn(None, argv=driver_argv("--function=model.py:square", "--base", FIXTURES, "--params", "x"))
         self.assertIn("--params is not JSON", d.line()["error"])
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), 2)
 
@@ -359,7 +396,7 @@ class Extras(WorkerTest):
         self.assertEqual(self.files(1), ["note.txt"])
 
     def test_no_out_directory_for_a_function_without_out(self):
-        self.assertEqual(self.metrics("model.py:with_seed"), {"seed": SEED, "type": "int"})
+        self.assertEqual(self.call("model.py:with_seed"), {"id": 1, "metrics": {"seed": SEED, "type": "int"}})
         self.assertFalse(os.path.exists(self.out(1)))
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "tasks")))
 
@@ -442,6 +479,7 @@ class Returns(WorkerTest):
         reply = self.call("model.py:arrays")
         self.assertEqual(reply["metrics"], {"n": 3})
         self.assertEqual(reply["arrays"], ["c", "m", "fit.resid", "flags", "f32"])
+        self.assertIs(reply["files"], True)
         self.assertEqual(self.files(1), ["c.npy", "f32.npy", "fit.resid.npy", "flags.npy", "m.npy"])
         expect = {
             "c": np.linspace(0.0, 1.0, 7) ** 3,
@@ -470,8 +508,12 @@ class Returns(WorkerTest):
         return reply
 
     def test_bad_top_level_returns(self):
-        self.bad("model.py:returns_float", "returns_float() returned a float; return a dict of metrics and arrays, or None")
-        self.bad("model.py:returns_list", "returns_list() returned a list; return a dict of metrics and arrays, or None")
+        self.bad(
+            "model.py:returns_float", "returns_float() returned a float; return a dict of metrics and arrays, or None"
+        )
+        self.bad(
+            "model.py:returns_list", "returns_list() returned a list; return a dict of metrics and arrays, or None"
+        )
 
     def test_bad_values(self):
         self.bad(
@@ -528,12 +570,13 @@ class Failures(WorkerTest):
         d = self.start("model.py:simulate", ["k", "c0"])
         d.send(self.req(1, k=-1.0, c0=1.0), self.req(2, k=1.0, c0=1.0))
         fail, ok = d.line(), d.line()
+        self.assertEqual(sorted(fail), ["detail", "error", "id"])
         self.assertEqual(fail["id"], 1)
         self.assertEqual(fail["error"], "ValueError: k must be > 0")
         detail = fail["detail"]
         self.assertTrue(detail.startswith("Traceback (most recent call last):\n  File "), detail)
         self.assertIn("model.py", detail.splitlines()[1], "the first frame is the user's")
-        self.assertNotIn("<string>", detail)
+        self.assertNotIn("sweep-worker", detail)
         self.assertNotIn("_worker", detail)
         self.assertTrue(detail.endswith("ValueError: k must be > 0\n"))
         self.assertEqual(self.read(1, "stderr.txt"), detail)
@@ -587,8 +630,16 @@ class Output(WorkerTest):
         self.assertEqual(d.close(), 0)
         self.assertIsNone(d.line(), "nothing but replies on the protocol")
 
+    def test_a_stream_kept_from_import_time_writes_into_the_task_that_wrote(self):
+        d = self.start("model.py:prints_to_the_stream_of_import_time")
+        d.send(self.req(1, x=1), self.req(2, x=2))
+        self.assertEqual([d.line()["id"], d.line()["id"]], [1, 2])
+        self.assertEqual(self.read(1, "stdout.txt"), "to the old stdout 1\n")
+        self.assertEqual(self.read(2, "stdout.txt"), "to the old stdout 2\n")
+        self.assertEqual(d.close(), 0)
+
     def test_print_without_newline_is_flushed_after_the_task(self):
-        self.assertEqual(self.metrics("model.py:prints_no_newline"), {"y": 2})
+        self.assertEqual(self.call("model.py:prints_no_newline"), {"id": 1, "metrics": {"y": 2}, "files": True})
         self.assertEqual(self.read(1, "stdout.txt"), "no newline")
 
     def test_quiet_tasks_write_no_files(self):
@@ -641,7 +692,16 @@ class Protocol(WorkerTest):
 
     def test_invalid_json_gets_a_protocol_error_and_the_worker_goes_on(self):
         d = self.start("model.py:square")
-        d.send("{not json", self.req(2, x=2), "", "   ", '{"id": 3}', "[1, 2]", '{"id": 5, "params": [1]}', self.req(4, x=4))
+        d.send(
+            "{not json",
+            self.req(2, x=2),
+            "",
+            "   ",
+            '{"id": 3}',
+            "[1, 2]",
+            '{"id": 5, "params": [1]}',
+            self.req(4, x=4),
+        )
         bad = d.line()
         self.assertIsNone(bad["id"])
         self.assertTrue(bad["error"].startswith("protocol: request is not JSON"), bad)
@@ -676,12 +736,45 @@ class Protocol(WorkerTest):
         self.assertEqual(d.line()["id"], 2)
         d.close()
 
+    def test_a_forked_child_does_not_hold_the_protocol_open(self):
+        d = self.start("model.py:forks_a_sleeper")
+        d.send(self.req(1, x=10))
+        child = d.line()["metrics"]["child"]
+        try:
+            d.proc.stdin.close()
+            self.assertEqual(d.proc.wait(timeout=TIMEOUT), 0)
+            self.assertIsNone(d.line(timeout=3), "EOF on the replies while the child still sleeps")
+        finally:
+            os.kill(child, signal.SIGKILL)
+
+    def test_replies_go_out_every_16_tasks_without_waiting_for_the_rest(self):
+        # sweep sends more requests once half its window has come back; 16 fast tasks
+        # must not wait for the slow 17th of the same read.
+        d = self.start("model.py:sleeps")
+        t0 = time.monotonic()
+        d.send(*(self.req(i, x=0) for i in range(1, 17)), self.req(17, x=3.0))
+        self.assertEqual([d.line(timeout=2.5)["id"] for _ in range(16)], list(range(1, 17)))
+        self.assertLess(time.monotonic() - t0, 2.5)
+        self.assertEqual(d.line()["id"], 17)
+        d.close()
+
     def test_sigint_is_ignored_and_sigterm_ends_the_worker(self):
         d = self.start("model.py:square")
         d.proc.send_signal(signal.SIGINT)
         time.sleep(0.1)
         d.send(self.req(1, x=3))
         self.assertEqual(d.line(), {"id": 1, "metrics": {"y": 9}})
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=TIMEOUT), -signal.SIGTERM)
+
+    def test_sigterm_ends_the_worker_even_if_ignored_by_its_parent(self):
+        def ignore_sigterm():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+        argv = driver_argv("--function", "model.py:square", "--base", FIXTURES, "--params", '["x"]')
+        d = Driver(None, None, argv=argv, preexec_fn=ignore_sigterm)
+        self.drivers.append(d)
+        self.assertIn("pid", d.line())
         d.proc.send_signal(signal.SIGTERM)
         self.assertEqual(d.proc.wait(timeout=TIMEOUT), -signal.SIGTERM)
 
