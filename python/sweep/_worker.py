@@ -21,7 +21,7 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
    extras ``seed``, ``seed32``, ``rng`` (numpy PCG64 Generator from ``seed``), ``out``
    (a pathlib.Path, created first), ``replicate`` and ``task`` its signature names (all
    of them if it takes ``**kwargs``).
-4. One reply a request, in order: ``{"id", "metrics": {...}}`` plus ``"arrays": [...]``
+4. One reply a request, in order, with ``"seconds"`` the call took: ``{"id", "metrics": {...}}`` plus ``"arrays": [...]``
    when it returned numpy arrays (written as ``<out>/<name>.npy``) and ``"files": true``
    when anything was written into ``<out>`` (sweep then moves it into place), or
    ``{"id", "error": "<one line>", "detail": "<traceback>"}``. A request that is not
@@ -410,6 +410,7 @@ class Worker:
         self.add_extras = _extras_adder(plan.extras)
         # Whether every task's `out` exists once it ran: then sweep must move it into place.
         self.makes_out = "out" in plan.extras
+        self.clock = time.perf_counter
         self.proto_in = proto_in
         self.proto_out = proto_out
         self.capture = capture
@@ -499,15 +500,18 @@ class Worker:
         except Exception as e:  # making `out` failed, say
             return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
 
+        clock = self.clock
+        started = clock()
         try:
             result = self.func(**kwargs)
         except BaseException as e:  # SystemExit too: a task may not end the worker
-            return self.finish(req, rid, None, e)
+            return self.finish(req, rid, None, e, clock() - started)
+        seconds = clock() - started
         if type(result) is not dict:
-            return self.finish(req, rid, result, None)
+            return self.finish(req, rid, result, None, seconds)
         for k, v in result.items():
             if type(k) is not str or type(v) not in _PLAIN:
-                return self.finish(req, rid, result, None)
+                return self.finish(req, rid, result, None, seconds)
         # What the task printed. Both streams are line-buffered, so flushing is usually
         # free; the two lseeks are the only system calls of a quiet task.
         try:
@@ -520,14 +524,14 @@ class Worker:
             pass
         try:
             if os.lseek(1, 0, os.SEEK_CUR) or os.lseek(2, 0, os.SEEK_CUR):
-                return self.finish(req, rid, result, None)
+                return self.finish(req, rid, result, None, seconds)
         except OSError:
-            return self.finish(req, rid, result, None)
+            return self.finish(req, rid, result, None, seconds)
         if self.makes_out:
-            return self.encode({"id": rid, "metrics": result, "files": True})
-        return self.encode({"id": rid, "metrics": result})
+            return self.encode({"id": rid, "metrics": result, "files": True, "seconds": seconds})
+        return self.encode({"id": rid, "metrics": result, "seconds": seconds})
 
-    def finish(self, req, rid, result, exc):
+    def finish(self, req, rid, result, exc, seconds):
         """The reply to any task but the common one: the function raised `exc`, or it
         returned `result`, which may need converting, or have arrays to save; and what
         the task wrote to fds 1 and 2 is saved into its out directory."""
@@ -574,13 +578,15 @@ class Worker:
                     failure = f"{error_line(e)} (saving the task's output)", user_traceback(e)
 
         if failure is not None:
-            return self.encode({"id": rid, "error": failure[0], "detail": failure[1]})
+            return self.encode({"id": rid, "error": failure[0], "detail": failure[1], "seconds": seconds})
         if arrays:
-            return self.encode({"id": rid, "metrics": metrics, "arrays": list(arrays), "files": True})
+            return self.encode(
+                {"id": rid, "metrics": metrics, "arrays": list(arrays), "files": True, "seconds": seconds}
+            )
         try:
             if files:
-                return self.encode({"id": rid, "metrics": metrics, "files": True})
-            return self.encode({"id": rid, "metrics": metrics})
+                return self.encode({"id": rid, "metrics": metrics, "files": True, "seconds": seconds})
+            return self.encode({"id": rid, "metrics": metrics, "seconds": seconds})
         except (TypeError, ValueError, RecursionError) as e:  # a str subclass that json refuses, say
             return self.encode({"id": rid, "error": error_line(e), "detail": user_traceback(e)})
 

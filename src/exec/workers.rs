@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 
 /// Requests in flight per worker at most, for tasks much shorter than a round trip.
 const MAX_WINDOW: usize = 64;
-/// Replies faster than this, on average, widen the window; slower ones narrow it to one,
-/// so that a slow task never holds others back from an idle worker.
-const FAST: Duration = Duration::from_micros(300);
-const SLOW: Duration = Duration::from_millis(3);
+/// About this much work is kept in flight per worker: enough that a worker never waits
+/// for sweep's round trip, while a slow task keeps at most one other waiting behind it
+/// (tasks slower than this get a window of one: the round trip is then noise).
+const IN_FLIGHT: Duration = Duration::from_millis(10);
 /// Workers that fail to start this many times in a row stop the run.
 const START_FAILURES: u32 = 3;
 
@@ -189,15 +189,15 @@ impl WorkerRun<'_, '_, '_> {
                     let output = std::mem::take(&mut w.output);
                     self.watchdog.set_timeout(w.pgid(), if inflight.is_empty() { None } else { self.ws.timeout });
                     let at = now;
-                    let took = at.duration_since(head.sent).as_secs_f64();
+                    // The worker's own timing when it gives one: replies that arrive in a
+                    // batch would otherwise seem to take no time.
+                    let took = reply.seconds.unwrap_or_else(|| at.duration_since(head.sent).as_secs_f64());
                     let e = ewma.map_or(took, |e| 0.8 * e + 0.2 * took);
                     ewma = Some(e);
                     if isolate > 0 {
                         isolate -= 1;
-                    } else if e < FAST.as_secs_f64() {
-                        window = (window * 2).min(MAX_WINDOW);
-                    } else if e > SLOW.as_secs_f64() {
-                        window = 1;
+                    } else {
+                        window = (IN_FLIGHT.as_secs_f64() / e.max(1e-7)).clamp(1.0, MAX_WINDOW as f64) as usize;
                     }
                     let result = if reply.id != Some(head.request) {
                         let got = reply.id.map_or("none".to_string(), |i| i.to_string());
@@ -208,7 +208,7 @@ impl WorkerRun<'_, '_, '_> {
                     } else {
                         self.finish_reply(&head, reply, &output)
                     };
-                    self.record(&mut batch, &mut local, &head, result, at, took > 1e-3);
+                    self.record(&mut batch, &mut local, &head, result, at, took);
                 }
                 Err(ended) => {
                     worker = None;
@@ -220,7 +220,9 @@ impl WorkerRun<'_, '_, '_> {
                     if inflight.len() == 1 {
                         let head = inflight.pop_front().expect("one in flight");
                         let failure = self.died(&ended, &head);
-                        self.record(&mut batch, &mut local, &head, Err(failure), Instant::now(), true);
+                        let at = Instant::now();
+                        let seconds = at.duration_since(head.sent).as_secs_f64();
+                        self.record(&mut batch, &mut local, &head, Err(failure), at, seconds);
                     } else {
                         // Send them again one at a time: the one that kills a worker alone fails.
                         isolate = inflight.len();
@@ -303,17 +305,16 @@ impl WorkerRun<'_, '_, '_> {
         head: &InFlight,
         result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
         at: Instant,
-        slow: bool,
+        seconds: f64,
     ) {
         let q = head.queued;
         let id = self.idents[q.index as usize].0;
-        let seconds = at.duration_since(head.sent).as_secs_f64();
         let number = self.number(q);
         match result {
             Ok(mut metrics) => {
                 let a = Attempt { index: q.index, number, seconds, last: true, at };
                 batch.records.push(id, a, Ok(&mut metrics));
-                batch.pushed(at, slow);
+                batch.pushed(at, seconds > 1e-3);
             }
             Err(f) => {
                 let last = q.tries >= self.retries || self.cancel.is_draining();

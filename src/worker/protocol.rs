@@ -8,7 +8,8 @@
 //!    It may write several before reading a reply (pipelining).
 //! 3. The worker answers each request, in order, with one line: `{"id":1,"metrics":{...}}`
 //!    (and `"files":true` when it wrote anything in `out`, which sweep then moves into
-//!    place; `"arrays":[...]` names the `.npy` files among them), or
+//!    place; `"arrays":[...]` names the `.npy` files among them; `"seconds"` the time the
+//!    task took, which replaces sweep's own reckoning from when replies arrive), or
 //!    `{"id":1,"error":"<one line>","detail":"<more>"}`.
 //! 4. sweep closes the worker's stdin when it has no more tasks for it; the worker exits.
 //!
@@ -138,6 +139,8 @@ pub struct Reply {
     pub error: Option<String>,
     /// More about the failure (a traceback).
     pub detail: Option<String>,
+    /// How long the task took in the worker, when it says (`"seconds"`).
+    pub seconds: Option<f64>,
 }
 
 /// A line of a worker's stdout.
@@ -189,6 +192,7 @@ impl<'de> Visitor<'de> for ReplySeed {
                 "files" => r.files = m.next_value::<Option<bool>>()?.unwrap_or(false),
                 "error" => r.error = m.next_value()?,
                 "detail" => r.detail = m.next_value()?,
+                "seconds" => r.seconds = m.next_value::<Option<f64>>()?.filter(|s| s.is_finite() && *s >= 0.0),
                 _ => {
                     m.next_value::<IgnoredAny>()?;
                 }
@@ -286,13 +290,13 @@ mod tests {
 
     #[test]
     fn replies_are_read_with_metrics_in_order_and_unknown_fields_ignored() {
-        let line = br#"{"id": 3, "metrics": {"y": NaN, "fit": {"k": 1}, "ok": true}, "arrays": ["c"], "extra": [1, {"x": 2}]}"#;
+        let line = br#"{"id": 3, "metrics": {"y": NaN, "fit": {"k": 1}, "ok": true}, "arrays": ["c"], "seconds": 0.25, "extra": [1, {"x": 2}]}"#;
         let Line::Reply(r) = parse_line(line).unwrap() else { panic!("a reply") };
         assert_eq!(r.id, Some(3));
         let names: Vec<&str> = r.metrics.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["y", "fit.k", "ok"]);
         assert_eq!(r.arrays, ["c"]);
-        assert_eq!(r.error, None);
+        assert_eq!((r.error, r.seconds), (None, Some(0.25)));
         let Line::Reply(r) = parse_line(br#"{"id":4,"error":"ValueError: k","detail":"Traceback..."}"#).unwrap() else {
             panic!("a reply")
         };
