@@ -89,13 +89,13 @@ impl Sweep {
 
     /// Worker threads (`--jobs`).
     pub fn jobs(mut self, n: usize) -> Self {
-        self.config.jobs = n.max(1);
+        self.config.jobs = n.clamp(1, crate::cli::MAX_JOBS as usize);
         self
     }
 
     /// Array writer threads (`--io-threads`).
     pub fn io_threads(mut self, n: usize) -> Self {
-        self.config.io_threads = n.max(1);
+        self.config.io_threads = n.clamp(1, crate::cli::MAX_IO_THREADS as usize);
         self
     }
 

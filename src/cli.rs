@@ -61,10 +61,10 @@ pub struct RunArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
     /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = count(MAX_JOBS))]
     pub jobs: Option<usize>,
     /// Threads writing array outputs.
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = count(MAX_IO_THREADS))]
     pub io_threads: usize,
     /// Out directory (default: the spec's `out`, else `runs/<name>`).
     #[arg(short, long, value_name = "DIR")]
@@ -108,6 +108,16 @@ pub struct RunArgs {
     /// Times each setting is run.
     #[arg(long, value_name = "R", default_value_t = 3, requires = "bench", value_parser = clap::value_parser!(u32).range(1..))]
     pub bench_repeat: u32,
+}
+
+/// The most worker threads (and processes) a run starts.
+pub const MAX_JOBS: u64 = 4096;
+/// The most array writer threads a run starts.
+pub const MAX_IO_THREADS: u64 = 256;
+
+/// Parses a count from 1 to `max`: more threads than that would only exhaust the machine.
+fn count(max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=max)
 }
 
 /// Parses a count of at least 1.

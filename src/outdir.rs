@@ -58,6 +58,36 @@ impl OutDir {
     pub fn holds_sweep(&self) -> bool {
         self.manifest().is_file() || self.lock_path().is_file()
     }
+    /// Refuses a symbolic link where sweep keeps its own files and directories: sweep never
+    /// writes through a link planted in an out directory. (The out directory itself may be
+    /// a link: that is where the user chose to put it.)
+    pub fn check_no_links(&self) -> Result<(), String> {
+        const OWN: [&str; 11] = [
+            "spec.toml",
+            "manifest.json",
+            "journal.jsonl",
+            "results.csv",
+            ".sweep.lock",
+            "journal",
+            "tasks",
+            "attempts",
+            "workers",
+            "bench",
+            "report.html",
+        ];
+        for name in OWN {
+            let p = self.root.join(name);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(format!(
+                    "{} is a symbolic link; sweep never follows links inside its out directory. \
+                     Remove it (nothing was changed)",
+                    p.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// `bench/`: what `sweep run --bench` writes (`bench.json`, `speedup.svg`).
     pub fn bench(&self) -> PathBuf {
         self.root.join("bench")
@@ -96,10 +126,12 @@ pub enum LockError {
 }
 
 fn open_lock(path: &Path) -> Result<File, LockError> {
+    use std::os::unix::fs::OpenOptionsExt;
     OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| LockError::Io(path.display().to_string(), e))
 }
@@ -174,6 +206,9 @@ pub struct Manifest {
     pub fixed: serde_json::Map<String, serde_json::Value>,
     /// The command's identity (command sweeps).
     pub command: Option<serde_json::Value>,
+    /// The arrays a model sweep saves (absent in manifests written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save: Option<Vec<String>>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -251,6 +286,13 @@ impl Manifest {
             tasks: spec.task_count(),
             fixed,
             command,
+            save: match &spec.task {
+                TaskKind::Model(m) => Some(match &m.save {
+                    Some(names) => names.to_vec(),
+                    None => m.model.arrays().iter().map(|a| a.name.to_string()).collect(),
+                }),
+                _ => None,
+            },
         }
     }
 
@@ -300,6 +342,15 @@ impl Manifest {
         }
         if self.command != new.command {
             out.push("the [command] table (argv/shell, env or cwd) changed".into());
+        }
+        if let (Some(old), Some(now)) = (&self.save, &new.save) {
+            if old != now {
+                out.push(format!(
+                    "`save` changed from [{}] to [{}]: the done tasks' arrays would not match",
+                    old.join(", "),
+                    now.join(", ")
+                ));
+            }
         }
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));

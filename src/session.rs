@@ -57,7 +57,7 @@ pub struct Prepared {
 /// side by side here, so that their start-up (an interpreter, its imports) is paid once in
 /// wall time, not once per worker.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
-    check_dir(&spec, &out, resume)?;
+    check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers)?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard)?;
     let shown = out.root.display().to_string();
@@ -143,12 +143,45 @@ pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> 
     Ok(warnings)
 }
 
+/// The shard counts (`N` of `shard-I-of-N`) of the shard journals already in `out`.
+fn shard_counts(out: &OutDir) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir(out.root.join("journal")) else { return Vec::new() };
+    let mut counts: Vec<u32> = rd
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".jsonl")?.rsplit_once("-of-")?.1.parse().ok()
+        })
+        .collect();
+    counts.sort();
+    counts.dedup();
+    counts
+}
+
 /// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
 /// that is neither a sweep nor empty.
-fn check_dir(spec: &Spec, out: &OutDir, resume: bool) -> Result<(), Error> {
+fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(), Error> {
     let shown = out.root.display().to_string();
+    if let Some(s) = shard {
+        let others = shard_counts(out);
+        if let Some(n) = others.iter().find(|&&n| n != s.count) {
+            return Err(Error::Usage(format!(
+                "{shown} holds shards of a {n}-way split; this run is shard {s} of a {}-way split. \
+                 Which shard a task belongs to depends on the number of shards, so all shards must \
+                 use the same number: --shard I/{n}",
+                s.count
+            )));
+        }
+    }
     if out.holds_sweep() {
-        if !resume {
+        // Shards of one sweep start side by side: a shard's first run into a directory that
+        // other shards of the same spec and split started needs no --resume.
+        let first_of_its_shard = shard.is_some_and(|s| {
+            !out.journal(Some(&s.file_stem())).exists()
+                && !out.journal(None).exists()
+                && Manifest::read(out).is_ok_and(|m| m.spec_hash == spec_hash(&spec.text))
+        });
+        if !resume && !first_of_its_shard {
             return Err(Error::Usage(format!(
                 "{shown} already holds a sweep; nothing was changed.\n  \
                  to finish it:        sweep run {} --resume{}\n  \
@@ -170,9 +203,10 @@ fn check_dir(spec: &Spec, out: &OutDir, resume: bool) -> Result<(), Error> {
 /// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
 /// manifest.
 fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(Lock, Vec<String>), Error> {
-    check_dir(spec, out, resume)?;
+    check_dir(spec, out, resume, shard)?;
     let shown = out.root.display().to_string();
     std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
+    out.check_no_links().map_err(Error::Usage)?;
     let stem = shard.map(|s| s.file_stem());
     let lock = Lock::acquire(out, stem.as_deref())?;
     if shard.is_none() {

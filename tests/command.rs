@@ -15,14 +15,23 @@ fn placeholders_and_environment_reach_the_program() {
     let env = Env::new();
     run(
         &env,
-        "[command]\nshell = 'echo {k} {seed} {replicate} {task} {out} \"$SWEEP_SEED $SWEEP_TASK $SWEEP_PARAM_K $OMP_NUM_THREADS $MKL_NUM_THREADS\" > {out}/args.txt'\nenv = { MKL_NUM_THREADS = \"3\" }\n[params]\nk = [0.5]\n",
+        "[command]\nshell = 'echo {k} {seed} {seed32} {replicate} {task} {out} \"$SWEEP_SEED $SWEEP_SEED32 $SWEEP_TASK $SWEEP_PARAM_K $OMP_NUM_THREADS $MKL_NUM_THREADS\" > {out}/args.txt'\nenv = { MKL_NUM_THREADS = \"3\" }\n[params]\nk = [0.5]\n",
         0,
     );
     let row = &env.results("runs/c")[0];
     let args = env.read(&format!("runs/c/tasks/{}/args.txt", row["task"]));
-    let dir = std::fs::canonicalize(env.path("runs/c/tasks")).unwrap().join(&row["task"]);
-    let want = format!("0.5 {s} 0 {t} {d} {s} {t} 0.5 1 3\n", s = row["seed"], t = row["task"], d = dir.display());
-    assert_eq!(args, want);
+    let seed32 = (row["seed"].parse::<u64>().unwrap() % (1 << 32)).to_string();
+    // {out} is the attempt's own directory, which became tasks/<task>/ when it was done.
+    let attempts = std::fs::canonicalize(env.path("runs/c/attempts")).unwrap();
+    let want = format!(
+        "0.5 {s} {s32} 0 {t} {d}/{t}-1-",
+        s = row["seed"],
+        s32 = seed32,
+        t = row["task"],
+        d = attempts.display()
+    );
+    assert!(args.starts_with(&want), "{args}\n{want}");
+    assert!(args.ends_with(&format!(" {s} {seed32} {t} 0.5 1 3\n", s = row["seed"], t = row["task"])), "{args}");
 }
 
 #[test]
@@ -58,7 +67,9 @@ fn exit_status_signal_and_timeout_fail_with_clear_messages() {
     // The timed-out task's background child is gone too. It counts as gone once it is a
     // zombie or reaped (its /proc entry then vanishes); SIGKILL lands asynchronously, so a
     // busy machine gets a moment.
-    let pid: i32 = env.read(&format!("runs/c/tasks/{}/bg.pid", by("slow")["task"])).trim().parse().unwrap();
+    // A failed attempt's files stay in its own directory under attempts/.
+    let dir = attempt_dirs(&env.path("runs/c"), &by("slow")["task"]).pop().unwrap();
+    let pid: i32 = std::fs::read_to_string(dir.join("bg.pid")).unwrap().trim().parse().unwrap();
     let alive = || {
         let exists = unsafe { libc::kill(pid, 0) } == 0;
         exists && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
@@ -83,6 +94,24 @@ x = [1, 2]
 }
 
 #[test]
+fn a_retried_task_starts_in_a_fresh_directory_and_never_reads_an_earlier_attempts_metrics() {
+    // Regression: attempt 1 wrote metrics.json and failed; the retry wrote none and its row
+    // carried attempt 1's metrics, beside attempt 1's files.
+    let env = Env::new();
+    let spec = "[command]\nshell = 'if [ -e {out}/../seen ]; then echo ok > {out}/note.txt; else touch {out}/../seen; echo {{\"stale\": 1}} > {out}/metrics.json; exit 1; fi'\n[params]\nx = [1]\n";
+    env.write("c.toml", spec);
+    env.succeeds(&["run", "c.toml", "-q", "--retries", "1"]);
+    let row = &env.results("runs/c")[0];
+    assert_eq!((row["status"].as_str(), row["attempts"].as_str()), ("done", "2"));
+    assert!(!row.contains_key("stale"), "no metric of the failed attempt: {row:?}");
+    let files = files(&env.path(&format!("runs/c/tasks/{}", row["task"])));
+    assert_eq!(files, [std::path::PathBuf::from("note.txt"), "stderr.txt".into(), "stdout.txt".into()]);
+    let failed = attempt_dirs(&env.path("runs/c"), &row["task"]);
+    assert_eq!(failed.len(), 1, "the failed attempt's files are kept apart: {failed:?}");
+    assert!(failed[0].join("metrics.json").exists());
+}
+
+#[test]
 fn resume_after_a_transient_failure_reruns_only_the_failed() {
     let env = Env::new();
     env.write("flag", "");
@@ -91,8 +120,9 @@ fn resume_after_a_transient_failure_reruns_only_the_failed() {
     std::fs::remove_file(env.path("flag")).unwrap();
     env.succeeds(&["run", "c.toml", "-q", "--resume"]);
     for r in env.results("runs/c") {
-        let runs = env.read(&format!("runs/c/tasks/{}/runs.txt", r["task"])).lines().count();
-        assert_eq!(runs, if r["x"] == "2" { 2 } else { 1 }, "{r:?}");
+        assert_eq!(r["attempts"], if r["x"] == "2" { "2" } else { "1" }, "{r:?}");
+        // Each attempt wrote into a fresh directory: the done one holds one run.
+        assert_eq!(env.read(&format!("runs/c/tasks/{}/runs.txt", r["task"])).lines().count(), 1, "{r:?}");
     }
 }
 

@@ -22,6 +22,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         return Ok(crate::exit::SUCCESS);
     }
     let jobs = a.jobs.or_else(|| std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok()));
+    let jobs = jobs.map(|j: usize| j.clamp(1, crate::cli::MAX_JOBS as usize));
     let config = RunConfig {
         jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
         io_threads: a.io_threads.max(1),

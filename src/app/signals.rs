@@ -1,9 +1,9 @@
-//! Ctrl-C, SIGTERM and SIGUSR1: the first drains (no new tasks; running ones finish and
+//! Ctrl-C, SIGTERM, SIGHUP (a closed terminal, a dropped ssh) and SIGUSR1: the first drains (no new tasks; running ones finish and
 //! are recorded), the second stops at once. What is printed and when the process exits
 //! is decided here; the engine only sees its [`Cancel`] token.
 
 use crate::task::{Cancel, StopReason};
-use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -31,7 +31,7 @@ impl Watch {
 /// [`Cancel`] is killed (its hooks kill running commands at once); if the run has not
 /// returned within [`WIND_DOWN`], `on_exit` runs and the process exits with code 130.
 pub fn install(cancel: Arc<Cancel>, on_exit: impl Fn() + Send + 'static) -> std::io::Result<Watch> {
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGUSR1])?;
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGUSR1])?;
     let finished = Arc::new((Mutex::new(false), Condvar::new()));
     let watched = finished.clone();
     std::thread::Builder::new().name("sweep-signals".into()).spawn(move || {
@@ -42,6 +42,7 @@ pub fn install(cancel: Arc<Cancel>, on_exit: impl Fn() + Send + 'static) -> std:
                 let name = match sig {
                     SIGINT => "interrupt",
                     SIGTERM => "SIGTERM",
+                    SIGHUP => "SIGHUP (the terminal closed)",
                     _ => "SIGUSR1",
                 };
                 eprintln!(

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Placeholders every command template knows besides the parameters.
-pub const BUILTIN_PLACEHOLDERS: [&str; 4] = ["seed", "replicate", "task", "out"];
+pub const BUILTIN_PLACEHOLDERS: [&str; 5] = ["seed", "seed32", "replicate", "task", "out"];
 
 /// Environment variables set to 1 unless the spec sets them, so that N workers each
 /// running a multithreaded numpy do not oversubscribe the cores.

@@ -4,27 +4,32 @@
 use super::template::Values;
 use super::{CommandSpec, Invocation, THREAD_VARS};
 use crate::task::{FailureClass, TaskFailure};
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// Creates the output directory and starts the command in a new process group.
+/// Creates the attempt's own directory (it must not exist: nothing planted there is ever
+/// used) and starts the command in a new process group.
 pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
     let spec = inv.spec;
     let io_failure = |what: &Path, e: io::Error| {
         TaskFailure::new(FailureClass::Io, format!("cannot create {}: {e}", what.display()))
     };
-    fs::create_dir_all(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
+    if let Some(parent) = inv.out_dir.parent() {
+        fs::create_dir_all(parent).map_err(|e| io_failure(parent, e))?;
+    }
+    fs::create_dir(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
     let create = |name: &str| {
         let path = inv.out_dir.join(name);
-        File::create(&path).map_err(|e| io_failure(&path, e))
+        crate::io::create_new(&path).map_err(|e| io_failure(&path, e))
     };
     let (stdout, stderr) = (create("stdout.txt")?, create("stderr.txt")?);
 
     let out = inv.out_dir.to_string_lossy();
     let values = Values { params: inv.values, seed: inv.seed, replicate: inv.replicate, task: inv.task, out: &out };
+    let seed32 = crate::grid::seed32(inv.seed).to_string();
     let (mut cmd, program) = match (&spec.argv, &spec.shell) {
         (Some(argv), _) => {
             let mut words = argv.iter().map(|t| t.render(&values, false));
@@ -42,7 +47,9 @@ pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
     };
 
     cmd.env("SWEEP_SEED", inv.seed.to_string())
+        .env("SWEEP_SEED32", &seed32)
         .env("SWEEP_TASK", inv.task)
+        .env(crate::proc::RUN_VAR, crate::proc::run_tag())
         .env("SWEEP_REPLICATE", inv.replicate.to_string())
         .env("SWEEP_OUT", inv.out_dir);
     for (name, value) in inv.columns.iter().zip(inv.values) {
@@ -57,6 +64,7 @@ pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
+    crate::proc::die_with_parent(&mut cmd);
 
     cmd.spawn().map_err(|e| {
         // A missing working directory also reads as ENOENT: say which one is missing.

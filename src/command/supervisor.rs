@@ -11,8 +11,9 @@ use super::CommandSpec;
 use crate::model::Metric;
 use crate::proc::{signal_group, wait_exited, Stop, Watchdog};
 use crate::task::{Cancel, FailureClass, TaskFailure};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// One task's command, with everything its placeholders and variables expand to.
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +30,8 @@ pub struct Invocation<'a> {
     pub replicate: u32,
     /// The 16-hex-digit task id.
     pub task: &'a str,
-    /// The task's output directory (absolute); created before the command starts.
+    /// The attempt's own directory (absolute), `{out}`: created before the command starts;
+    /// it must not exist yet.
     pub out_dir: &'a Path,
 }
 
@@ -38,14 +40,43 @@ pub struct Supervisor {
     watchdog: Watchdog,
 }
 
+/// The tasks whose commands run now, in this process (several sweeps may run in one
+/// process through the library): what they leave behind is theirs until they end.
+fn running() -> std::sync::MutexGuard<'static, HashMap<String, u32>> {
+    static SET: std::sync::OnceLock<Mutex<HashMap<String, u32>>> = std::sync::OnceLock::new();
+    SET.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Supervisor {
     /// A supervisor for one run; its watchdog thread stops when it is dropped.
     pub fn new(cancel: Arc<Cancel>) -> Arc<Self> {
         Arc::new(Supervisor { watchdog: Watchdog::new(cancel) })
     }
 
-    /// is left of its process group, so background children never outlive the task.
+    /// Runs one task's command to the end and returns its metrics from `metrics.json`
+    /// (none when the file is absent), in the order the file gives them.
+    ///
+    /// Blocks the calling thread until the command's leader exits; then kills whatever
+    /// is left of its process group, and the orphans it left (a `setsid` daemon, once sweep
+    /// is a child subreaper), so that nothing of a task outlives it.
     pub fn run(&self, inv: &Invocation) -> Result<Vec<(String, Metric)>, TaskFailure> {
+        *running().entry(inv.task.to_string()).or_default() += 1;
+        let result = self.run_inner(inv);
+        let still: HashSet<String> = {
+            let mut r = running();
+            if let Some(n) = r.get_mut(inv.task) {
+                *n -= 1;
+                if *n == 0 {
+                    r.remove(inv.task);
+                }
+            }
+            r.keys().cloned().collect()
+        };
+        crate::proc::collect_orphans(crate::proc::run_tag(), &still);
+        result
+    }
+
+    fn run_inner(&self, inv: &Invocation) -> Result<Vec<(String, Metric)>, TaskFailure> {
         let mut child = spawn(inv)?;
         let pgid = child.id() as i32;
         self.watchdog.watch(pgid, inv.spec.timeout, inv.spec.grace);
@@ -106,6 +137,7 @@ mod tests {
         cancel: Arc<Cancel>,
         sup: Arc<Supervisor>,
         columns: Vec<String>,
+        runs: std::sync::atomic::AtomicU32,
     }
 
     impl Env {
@@ -113,7 +145,7 @@ mod tests {
             let cancel = Arc::new(Cancel::new());
             let sup = Supervisor::new(Arc::clone(&cancel));
             let tmp = tempfile::tempdir().unwrap();
-            Env { tmp, cancel, sup, columns: vec!["k".into(), "step-size".into()] }
+            Env { tmp, cancel, sup, columns: vec!["k".into(), "step-size".into()], runs: Default::default() }
         }
 
         fn spec(&self, argv: Option<&[&str]>, shell: Option<&str>) -> CommandSpec {
@@ -137,12 +169,17 @@ mod tests {
             self.spec(None, Some(line))
         }
 
+        /// The directory of the last attempt (each run gets a fresh one, as in a sweep).
         fn out(&self) -> PathBuf {
-            self.tmp.path().join("tasks").join(TASK)
+            self.tmp
+                .path()
+                .join("attempts")
+                .join(format!("{TASK}-{}", self.runs.load(std::sync::atomic::Ordering::SeqCst)))
         }
 
         fn run_with(&self, spec: &CommandSpec, k: &str) -> Result<Vec<(String, Metric)>, TaskFailure> {
             let values = [k.to_string(), "0.1".to_string()];
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let out = self.out();
             let inv = Invocation {
                 spec,
@@ -331,16 +368,18 @@ mod tests {
     }
 
     #[test]
-    fn first_interrupt_terminates_running_commands() {
+    fn a_first_interrupt_lets_running_commands_finish() {
+        // Regression: the first Ctrl-C killed running commands at once, though the README
+        // says they finish.
         let env = Env::new();
-        let spec = env.shell("echo $$ > pgid; sleep 30");
+        let spec = env.shell("echo $$ > pgid; sleep 0.3; echo finished > done.txt");
         std::thread::scope(|s| {
             let task = s.spawn(|| env.run(&spec));
             env.wait_for("pgid");
             env.cancel.drain(StopReason::Interrupted);
-            assert_eq!(class(task.join().unwrap()).0, FailureClass::Interrupted);
+            assert_eq!(task.join().unwrap(), Ok(vec![]));
         });
-        assert!(group_gone(env.pid("pgid")));
+        assert_eq!(env.read("done.txt"), "finished\n");
     }
 
     #[test]
@@ -382,15 +421,15 @@ mod tests {
     }
 
     #[test]
-    fn metrics_json_becomes_sorted_metrics() {
+    fn metrics_json_becomes_metrics_in_the_files_order() {
         let env = Env::new();
         let json = r#"{"b": 2, "a": 0.5, "c": "x", "d": 1e3, "e": -4}"#;
         let json = json.replace('{', "{{").replace('}', "}}");
         let spec = env.shell(&format!("echo '{json}' > \"$SWEEP_OUT/metrics.json\""));
         let metrics = env.run(&spec).unwrap();
         let expected = [
-            ("a", Metric::Float(0.5)),
             ("b", Metric::Int(2)),
+            ("a", Metric::Float(0.5)),
             ("c", Metric::Str("x".into())),
             ("d", Metric::Float(1000.0)),
             ("e", Metric::Int(-4)),
@@ -401,14 +440,29 @@ mod tests {
     #[test]
     fn malformed_metrics_json_is_an_error_naming_the_file() {
         let env = Env::new();
-        for bad in ["[1, 2]", r#"{"a": {"b": 1}}"#, r#"{"a": [1]}"#, r#"{"a": null}"#, "{\"a\": 1", "not json", ""] {
-            fs::create_dir_all(env.out()).unwrap();
+        for bad in ["[1, 2]", r#"{"a": [1]}"#, r#"{"a": 1, "a": 2}"#, "{\"a\": 1", "not json", ""] {
             fs::write(env.tmp.path().join("m.json"), bad).unwrap();
             let spec = env.shell("cp m.json \"$SWEEP_OUT/metrics.json\"");
             let (class, msg) = class(env.run(&spec));
             assert_eq!(class, FailureClass::Error, "{bad}");
             assert!(msg.contains("metrics.json"), "{bad}: {msg}");
         }
+    }
+
+    #[test]
+    fn metrics_json_as_python_writes_it_is_read() {
+        // Regression: NaN, booleans, null and nested objects (all of which json.dump writes)
+        // failed the task, and a u64 came back as a float.
+        let env = Env::new();
+        let json = r#"{"x": NaN, "ok": true, "n": null, "fit": {"k": 1.5}, "seed": 11851360948378580888}"#;
+        let json = json.replace('{', "{{").replace('}', "}}");
+        let metrics = env.run(&env.shell(&format!("echo '{json}' > \"$SWEEP_OUT/metrics.json\""))).unwrap();
+        let names: Vec<&str> = metrics.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["x", "ok", "n", "fit.k", "seed"]);
+        assert!(matches!(metrics[0].1, Metric::Float(f) if f.is_nan()));
+        assert_eq!(metrics[1].1, Metric::Bool(true));
+        assert_eq!(metrics[2].1, Metric::Null);
+        assert_eq!(metrics[4].1, Metric::UInt(11851360948378580888));
     }
 
     #[test]

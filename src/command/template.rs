@@ -12,6 +12,8 @@ pub enum Piece {
     Param(usize),
     /// `{seed}`.
     Seed,
+    /// `{seed32}`: the seed's low 32 bits, for APIs that take no more.
+    Seed32,
     /// `{replicate}`.
     Replicate,
     /// `{task}`.
@@ -68,6 +70,7 @@ impl Template {
                     let name = &s[i + 1..end];
                     let piece = match name {
                         "seed" => Piece::Seed,
+                        "seed32" => Piece::Seed32,
                         "replicate" => Piece::Replicate,
                         "task" => Piece::Task,
                         "out" => Piece::Out,
@@ -120,6 +123,7 @@ impl Template {
                 }
                 Piece::Param(c) => v.params[*c].as_str().into(),
                 Piece::Seed => v.seed.to_string().into(),
+                Piece::Seed32 => crate::grid::seed32(v.seed).to_string().into(),
                 Piece::Replicate => v.replicate.to_string().into(),
                 Piece::Task => v.task.into(),
                 Piece::Out => v.out.into(),

@@ -4,7 +4,7 @@
 use crate::model::Metric;
 use crate::proc::describe_exit;
 use crate::task::{FailureClass, TaskFailure};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::ExitStatus;
@@ -49,43 +49,16 @@ fn stderr_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
-/// Reads a task's `metrics.json`, if it wrote one.
+/// Reads a task's `metrics.json`, if it wrote one (never through a symlink).
 pub(super) fn read_metrics(path: &Path) -> Result<Vec<(String, Metric)>, TaskFailure> {
     let failure = |msg: String| TaskFailure::new(FailureClass::Error, format!("{}: {msg}", path.display()));
-    match fs::read(path) {
-        Ok(bytes) => parse_metrics(&bytes).map_err(failure),
+    let read = |mut f: File| {
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map(|_| bytes)
+    };
+    match crate::io::open_nofollow(path).and_then(read) {
+        Ok(bytes) => crate::task::metrics::parse_object(&bytes).map_err(failure),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(failure(format!("cannot read: {e}"))),
     }
-}
-
-/// A flat JSON object of numbers and strings, sorted by key.
-fn parse_metrics(bytes: &[u8]) -> Result<Vec<(String, Metric)>, String> {
-    use serde_json::Value as Json;
-    let object: serde_json::Map<String, Json> = serde_json::from_slice(bytes)
-        .map_err(|e| format!("expected a flat JSON object of numbers and strings: {e}"))?;
-    let mut metrics = object
-        .into_iter()
-        .map(|(key, value)| {
-            let metric = match value {
-                Json::Number(n) => match n.as_i64() {
-                    Some(i) => Metric::Int(i),
-                    None => Metric::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Json::String(s) => Metric::Str(s.into()),
-                other => {
-                    let kind = match other {
-                        Json::Null => "null",
-                        Json::Bool(_) => "a boolean",
-                        Json::Array(_) => "an array",
-                        _ => "an object",
-                    };
-                    return Err(format!("`{key}` is {kind}; metrics must be numbers or strings"));
-                }
-            };
-            Ok((key, metric))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    metrics.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(metrics)
 }

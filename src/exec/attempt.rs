@@ -64,8 +64,14 @@ pub(super) struct Place<'a> {
 }
 
 impl Place<'_> {
-    /// Runs one attempt of task `index`; its results are then in `scratch.outputs()`.
-    pub fn run(&self, index: u64, (id, seed): (TaskId, u64), scratch: &mut Scratch) -> Result<(), TaskFailure> {
+    /// Runs attempt `number` of task `index`; its results are then in `scratch.outputs()`.
+    pub fn run(
+        &self,
+        index: u64,
+        (id, seed): (TaskId, u64),
+        number: u32,
+        scratch: &mut Scratch,
+    ) -> Result<(), TaskFailure> {
         let (point, replicate) = self.spec.grid.locate(index);
         let Scratch { outputs, params } = scratch;
         // One collector per worker: cloning the shared `save` list per task would make the
@@ -94,7 +100,8 @@ impl Place<'_> {
                 let grid = &self.spec.grid;
                 let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
                 let task = id.to_string();
-                let dir = self.out.task_dir(&task);
+                let dir =
+                    self.out.root.join("attempts").join(super::attempts::name(id, number, crate::proc::run_tag()));
                 let inv = Invocation {
                     spec: cmd,
                     columns: &grid.columns,
@@ -105,7 +112,14 @@ impl Place<'_> {
                     out_dir: &dir,
                 };
                 let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
-                for (k, v) in supervisor.run(&inv)? {
+                let metrics = supervisor.run(&inv)?;
+                if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
+                    return Err(clash);
+                }
+                crate::io::promote(&dir, &self.out.task_dir(&task)).map_err(|e| {
+                    TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}"))
+                })?;
+                for (k, v) in metrics {
                     outputs.metric(k, v);
                 }
                 Ok(())

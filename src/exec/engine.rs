@@ -3,6 +3,7 @@
 
 use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
+use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
 use super::journal_queue::JournalQueue;
 use super::recorder::{Attempt, Batch, Recorder};
 use super::workers::WorkerRun;
@@ -35,6 +36,10 @@ fn choose(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> (Vec
         let row = &rows[i as usize];
         if row.status == Status::Done {
             already.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        // Set aside: sweep crashed while it ran, again and again.
+        if row.status == Status::Failed && row.deaths >= DEATHS_TO_SET_ASIDE {
             return false;
         }
         if row.attempts > 0 {
@@ -74,15 +79,34 @@ pub fn execute(
 ) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();
-    if !matches!(spec.task, TaskKind::Model(_)) {
-        let shard = match &cfg.selection {
-            Selection::Shard(s) => Some(*s),
-            _ => None,
-        };
-        super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag());
+    let shard = match &cfg.selection {
+        Selection::Shard(s) => Some(*s),
+        _ => None,
+    };
+    super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag());
+    let running_path = match shard {
+        Some(s) => out.root.join("journal").join(format!("{}.running", s.file_stem())),
+        None => out.root.join(".sweep-running"),
+    };
+    if let Some(crashed) = Running::crashed(&running_path) {
+        record_deaths(&crashed, store, journal)?;
     }
+    std::fs::create_dir_all(out.root.join("attempts"))?;
+    // Processes of this run end with it, or with sweep, however sweep ends.
+    let sentinel = match &spec.task {
+        TaskKind::Model(_) => None,
+        TaskKind::Command(_) | TaskKind::Worker(_) => {
+            crate::proc::become_subreaper()?;
+            Some(crate::proc::Sentinel::start(crate::proc::run_tag())?)
+        }
+    };
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
+    // Only a model runs inside sweep's own process, where it can take sweep down.
+    let running = match &spec.task {
+        TaskKind::Model(_) => Some(Running::create(&running_path, cfg.jobs.max(1) + 1)?),
+        _ => None,
+    };
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let queue = JournalQueue::default();
@@ -103,7 +127,7 @@ pub fn execute(
     };
     let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
-    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
+    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior, running: running.as_ref() };
 
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
@@ -173,6 +197,14 @@ pub fn execute(
         journal_thread.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
+    drop(supervisor);
+    drop(workers);
+    if let Some(r) = running {
+        r.finish();
+    }
+    if let Some(s) = sentinel {
+        s.finish();
+    }
     // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives a
     // killed process as it is; after a machine crash, records the OS had not yet written are
     // simply run again by `--resume`.
@@ -210,6 +242,8 @@ struct Run<'a> {
     stats: &'a Stats,
     idents: &'a [(TaskId, u64)],
     prior: &'a HashMap<u64, u32>,
+    /// Where a model's worker notes the task it runs, for the crash handler.
+    running: Option<&'a Running>,
 }
 
 impl Run<'_> {
@@ -223,10 +257,13 @@ impl Run<'_> {
         let before = self.prior.get(&index).copied().unwrap_or(0);
         let mut t0 = Instant::now();
         self.stats.set_running(Some((id, t0)));
+        if let Some(r) = self.running {
+            r.set(Some(index));
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.place.run(index, (id, seed), scratch);
+            let result = self.place.run(index, (id, seed), before + attempt, scratch);
             let outputs = scratch.outputs();
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
@@ -266,5 +303,31 @@ impl Run<'_> {
             }
         }
         self.stats.set_running(None);
+        if let Some(r) = self.running {
+            r.set(None);
+        }
     }
+}
+
+/// Records a failed attempt of class `crash` for each task that ran when sweep crashed.
+fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWriter) -> io::Result<()> {
+    let signal =
+        crate::proc::signal_name(crashed.signal).map_or_else(|| format!("signal {}", crashed.signal), str::to_string);
+    let mut lines = Vec::new();
+    for &index in &crashed.tasks {
+        let Some(row) = store.rows.get(index as usize) else { continue };
+        if row.status == Status::Done {
+            continue;
+        }
+        let attempt = row.attempts + 1;
+        let (id, _) = store.idents[index as usize];
+        let failure =
+            crate::task::TaskFailure::new(FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
+        crate::journal::format_death(&mut lines, id, attempt, &signal);
+        store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
+        let row = &mut store.rows[index as usize];
+        row.deaths = row.deaths.saturating_add(1);
+    }
+    journal.append_formatted(&lines)?;
+    journal.flush()
 }

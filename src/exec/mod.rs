@@ -7,6 +7,7 @@
 mod attempt;
 mod attempts;
 mod config;
+mod crashes;
 mod engine;
 mod journal_queue;
 mod panic;

@@ -39,15 +39,16 @@ impl Writer<'_, '_, '_> {
     /// read-only disk stops the run.
     pub fn write(&self, job: WriteJob) {
         let id = self.idents[job.index as usize].0;
-        let dir = self.out.task_dir(&id.to_string());
+        // Written into the attempt's own directory, which becomes tasks/<task>/ whole.
+        let dir = self.out.root.join("attempts").join(super::attempts::name(id, job.attempt, crate::proc::run_tag()));
         let written = (|| -> io::Result<u64> {
-            std::fs::create_dir_all(&dir)?;
-            crate::io::remove_stale_temps(&dir);
+            std::fs::create_dir(&dir)?;
             let mut bytes = 0;
             for (name, array) in &job.arrays {
-                bytes += crate::io::write_npy_atomic(&dir, name, array)
+                bytes += crate::io::write_npy(&dir, name, array)
                     .map_err(|e| io::Error::new(e.kind(), format!("writing {}/{name}.npy: {e}", dir.display())))?;
             }
+            crate::io::promote(&dir, &self.out.task_dir(&id.to_string()))?;
             Ok(bytes)
         })();
         let mut metrics = job.metrics;

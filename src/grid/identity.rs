@@ -17,6 +17,12 @@ use crate::value::Value;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+/// The 32-bit seed of a task for APIs that take no more (`np.random.seed`, scikit-learn's
+/// `random_state`): the low 32 bits of the task's seed, `seed % 2**32`.
+pub fn seed32(seed: u64) -> u32 {
+    seed as u32
+}
+
 /// A task's content-based id: 64 bits, shown as 16 lowercase hex digits (a safe file name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(pub u64);

@@ -4,7 +4,7 @@ mod axis;
 mod identity;
 
 pub use axis::{generate, AxisGen};
-pub use identity::{Identity, TaskId};
+pub use identity::{seed32, Identity, TaskId};
 
 use crate::value::Value;
 

@@ -19,11 +19,25 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}{TEMP_MARK}-{}-{n}", std::process::id()))
 }
 
+/// Creates the file `path` for writing: it must not exist, and a symlink there is not
+/// followed (`O_EXCL | O_NOFOLLOW`), so that nothing planted in an out directory is ever
+/// written through.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).open(path)
+}
+
+/// Opens the file `path` for reading, refusing to follow a symlink there.
+pub fn open_nofollow(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
+}
+
 /// Writes `path` atomically with the bytes `fill` produces.
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
     let tmp = temp_path(path);
     let result = (|| {
-        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        let mut w = BufWriter::with_capacity(1 << 16, create_new(&tmp)?);
         fill(&mut w)?;
         w.flush()?;
         std::fs::rename(&tmp, path)
@@ -32,6 +46,17 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes `array` as `<dir>/<name>.npy`, a new file in an attempt's own directory (no
+/// temporary name needed: the directory becomes visible only once complete); returns the
+/// bytes written.
+pub fn write_npy(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Result<u64> {
+    inject_fault()?;
+    let mut w = BufWriter::with_capacity(1 << 16, create_new(&dir.join(format!("{name}.npy")))?);
+    array.write_npy(&mut w).map_err(io::Error::other)?;
+    w.flush()?;
+    Ok((array.len() * 8 + 128) as u64)
 }
 
 /// Writes `array` as `<dir>/<name>.npy` atomically; returns the bytes written.

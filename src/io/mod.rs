@@ -1,5 +1,8 @@
-//! Writing files: atomically (temporary name, then rename), arrays as `.npy`.
+//! Writing files: atomically (temporary name, then rename), arrays as `.npy`, attempt
+//! directories moved into place, and never through a symlink planted in an out directory.
 
 mod atomic;
 
-pub use atomic::{promote, remove_stale_temps, write_atomic, write_npy_atomic, TEMP_MARK};
+pub use atomic::{
+    create_new, open_nofollow, promote, remove_stale_temps, write_atomic, write_npy, write_npy_atomic, TEMP_MARK,
+};

@@ -12,7 +12,7 @@ mod read;
 mod write;
 
 pub use read::{journal_files, scan, Record, ScanStats};
-pub use write::{format_record, JournalWriter};
+pub use write::{format_death, format_record, JournalWriter};
 
 /// The journal format version this build writes and reads.
 pub const VERSION: u32 = 1;

@@ -25,6 +25,8 @@ pub struct Record<'a> {
     pub metrics: Vec<(Cow<'a, str>, Metric)>,
     /// Failure class and message of a failed attempt.
     pub failure: Option<(FailureClass, Cow<'a, str>)>,
+    /// The attempt ended because sweep itself crashed while it ran (`"died": true`).
+    pub died: bool,
 }
 
 /// What a scan found besides the records.
@@ -50,6 +52,8 @@ struct Line<'a> {
     #[serde(borrow)]
     error: Option<Cow<'a, str>>,
     sweep_journal: Option<u32>,
+    #[serde(default)]
+    died: bool,
 }
 
 #[derive(Default)]
@@ -166,6 +170,7 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
         seconds: line.seconds.unwrap_or(0.0),
         metrics: line.metrics.0,
         failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
+        died: line.died && !done,
     })
 }
 

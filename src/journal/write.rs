@@ -21,7 +21,9 @@ impl JournalWriter {
     /// Opens `path` for appending and writes a header for this run. A torn last line
     /// left by a killed run is terminated first, so it cannot swallow the next record.
     pub fn open(path: &Path, shard: &str) -> io::Result<Self> {
-        let mut f = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f =
+            OpenOptions::new().create(true).read(true).append(true).custom_flags(libc::O_NOFOLLOW).open(path)?;
         let len = f.metadata()?.len();
         if len > 0 {
             let mut last = [0u8; 1];
@@ -131,6 +133,15 @@ pub fn format_record(
         }
     }
     l.extend_from_slice(b"}\n");
+}
+
+/// Appends the journal line of an attempt that ended because sweep crashed while it ran
+/// (found on the next run): a failed attempt of class `crash` marked `"died": true`.
+pub fn format_death(l: &mut Vec<u8>, task: TaskId, attempt: u32, signal: &str) {
+    let f = TaskFailure::new(crate::task::FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
+    format_record(l, task, attempt, 0.0, Err(&f));
+    l.truncate(l.len() - 2);
+    l.extend_from_slice(b",\"died\":true}\n");
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {

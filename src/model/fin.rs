@@ -48,6 +48,11 @@ impl Model for Fin {
         if p.i64("n_samples") < 2 {
             return Err("n_samples must be at least 2".into());
         }
+        // The samples and a sorted copy.
+        crate::model::size::check_floats(
+            &format!("n_samples = {}", p.i64("n_samples")),
+            2.0 * p.i64("n_samples") as f64,
+        )?;
         if !is_nonneg(p.f64("h_std")) || !is_pos(p.f64("k")) || !is_pos(p.f64("A")) {
             return Err("h_std must be >= 0, k and A > 0".into());
         }
@@ -61,7 +66,7 @@ impl Model for Fin {
         let normal = Normal::new(p.f64("h_mean"), p.f64("h_std")).map_err(|e| e.to_string())?;
         let (t0, t_inf, l) = (p.f64("T0"), p.f64("T_inf"), p.f64("L"));
         let pka = p.f64("P") / (p.f64("k") * p.f64("A"));
-        let mut t_tip = Vec::with_capacity(n);
+        let mut t_tip = crate::model::size::try_vec(n, "the samples")?;
         for _ in 0..n {
             let mut h = normal.sample(rng);
             let mut tries = 0;
@@ -77,7 +82,8 @@ impl Model for Fin {
         }
         let mean = t_tip.iter().sum::<f64>() / n as f64;
         let var = t_tip.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
-        let mut sorted = t_tip.clone();
+        let mut sorted = crate::model::size::try_vec(n, "the sorted samples")?;
+        sorted.extend_from_slice(&t_tip);
         sorted.sort_by(f64::total_cmp);
         out.metric("mean", mean);
         out.metric("std", var.sqrt());

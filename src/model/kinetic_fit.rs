@@ -61,7 +61,8 @@ impl Model for KineticFit {
         let (k, c0, noise) = (p.f64("k"), p.f64("c0"), p.f64("noise"));
         let n = p.i64("n_points") as usize;
         let dt = p.f64("t_max") / (n - 1) as f64;
-        let t: Vec<f64> = (0..n).map(|i| i as f64 * dt).collect();
+        let mut t = crate::model::size::try_vec(n, "the times")?;
+        t.extend((0..n).map(|i| i as f64 * dt));
         let c_obs: Vec<f64> = t
             .iter()
             .map(|&ti| {
@@ -105,7 +106,8 @@ fn validate(p: &Params) -> Result<(), String> {
     if n < 3 {
         return Err(format!("n_points must be at least 3 to fit two parameters with an error estimate, not {n}"));
     }
-    Ok(())
+    // t, the data, the fitted curve and the fit's Jacobian (two columns).
+    crate::model::size::check_floats(&format!("n_points = {n}"), 5.0 * n as f64)
 }
 
 /// The result of [`fit_decay`].

@@ -4,6 +4,7 @@
 mod builtin;
 mod outputs;
 mod registry;
+pub mod size;
 
 pub use outputs::{bool_text, Metric, Outputs};
 pub use registry::Registry;

@@ -66,7 +66,8 @@ impl Model for Regression {
         let beta = DVector::from_vec(true_beta(k));
         let sigma = (beta.norm_squared() / p.f64("snr")).sqrt();
 
-        let draws: Vec<f64> = (0..n * k).map(|_| rng.sample(StandardNormal)).collect();
+        let mut draws = crate::model::size::try_vec(n * k, "the draws of X")?;
+        draws.extend((0..n * k).map(|_| rng.sample::<f64, _>(StandardNormal)));
         let x = DMatrix::from_row_slice(n, k, &draws);
         let eps = DVector::from_iterator(n, (0..n).map(|_| sigma * noise.sample(rng)));
         let signal = &x * &beta;
@@ -107,6 +108,8 @@ fn validate(p: &Params) -> Result<(), String> {
     if n <= k {
         return Err(format!("n must be greater than p for a least-squares fit (n = {n}, p = {k})"));
     }
+    // X, its draws, its QR factors and copies: a few n x p matrices.
+    crate::model::size::check_floats(&format!("n = {n}, p = {k}"), 4.0 * n as f64 * k as f64)?;
     let snr = p.f64("snr");
     if !(snr > 0.0 && snr.is_finite()) {
         return Err(format!("snr must be a finite number > 0, not {snr}"));

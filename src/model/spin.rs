@@ -39,7 +39,7 @@ impl Model for Spin {
         if p.i64("micros") < 0 || p.i64("array_len") < 0 {
             return Err("micros and array_len must be >= 0".into());
         }
-        Ok(())
+        crate::model::size::check_floats(&format!("array_len = {}", p.i64("array_len")), p.i64("array_len") as f64)
     }
     fn run(&self, p: &Params, rng: &mut TaskRng, out: &mut Outputs) -> Result<(), TaskError> {
         let value: f64 = rng.random();
@@ -60,7 +60,9 @@ impl Model for Spin {
         }
         let n = p.i64("array_len") as usize;
         if n > 0 && out.wants("data") {
-            out.array("data", Array1::from_iter((0..n).map(|_| rng.random::<f64>())));
+            let mut data = crate::model::size::try_vec(n, "the `data` array")?;
+            data.extend((0..n).map(|_| rng.random::<f64>()));
+            out.array("data", Array1::from(data));
         }
         out.metric("value", value);
         Ok(())

@@ -6,6 +6,8 @@
 //! sweep alone, which decides what the children get.
 
 mod group;
+mod reaper;
+mod sentinel;
 mod watchdog;
 
 /// A tag unique to this process: its pid and when it started, in hex. It names this run's
@@ -19,4 +21,6 @@ pub fn run_tag() -> &'static str {
 }
 
 pub use group::{block_sigpipe, describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
+pub use reaper::{become_subreaper, collect_orphans};
+pub use sentinel::{Sentinel, RUN_VAR};
 pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, Watchdog};

@@ -85,10 +85,9 @@ impl Group {
 
     /// One look at this group.
     fn tick(&mut self, pgid: i32, now: Instant, cancel: &Cancel, sig: &dyn Signaller) {
+        // A first Ctrl-C only drains: running groups finish. A second one kills them.
         if cancel.is_killed() {
             self.kill(pgid, Stop::Interrupted, sig);
-        } else if cancel.is_interrupted() {
-            self.terminate(pgid, Stop::Interrupted, now, sig);
         }
         if self.deadline.is_some_and(|d| now >= d) {
             self.terminate(pgid, Stop::Timeout, now, sig);
@@ -354,23 +353,16 @@ mod tests {
     }
 
     #[test]
-    fn an_interrupt_terminates_every_group_and_a_kill_signals_at_once() {
-        let (cancel, clock, sent, w) = setup();
+    fn a_first_interrupt_lets_groups_run_and_a_kill_signals_at_once() {
+        let (cancel, _, sent, w) = setup();
         w.watch(1, Some(100 * S), 30 * S);
         w.watch(2, None, 30 * S);
-        // Draining for another reason lets groups run on.
         cancel.drain(StopReason::MaxFailures(1));
         w.tick();
         assert_eq!(sent.take(), []);
-        let cancel = Arc::new(Cancel::new());
-        let w = Watchdog::manual(cancel.clone(), clock.clone(), sent.clone());
-        w.watch(1, Some(100 * S), 30 * S);
-        w.watch(2, None, 30 * S);
         cancel.drain(StopReason::Interrupted);
         w.tick();
-        let mut got = sent.take();
-        got.sort();
-        assert_eq!(got, [(1, TERM), (2, TERM)]);
+        assert_eq!(sent.take(), [], "running commands finish after a first Ctrl-C");
         // The kill hook signals before `kill` returns, without waiting for a tick.
         cancel.kill();
         let mut got = sent.take();
@@ -385,9 +377,9 @@ mod tests {
         w.watch(5, Some(S), 10 * S);
         clock.advance(S);
         w.tick();
-        cancel.drain(StopReason::Interrupted);
-        w.tick();
-        assert_eq!(sent.take(), [(5, TERM)], "one SIGTERM, however many reasons");
+        assert_eq!(sent.take(), [(5, TERM)]);
+        cancel.kill();
+        assert_eq!(sent.take(), [(5, KILL)]);
         assert_eq!(w.stopped(5), Some(Stop::Timeout));
     }
 

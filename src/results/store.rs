@@ -68,11 +68,13 @@ pub struct Row {
     pub seconds: f32,
     /// Metrics or failure.
     pub detail: Detail,
+    /// Attempts that ended because sweep itself crashed while they ran.
+    pub deaths: u8,
 }
 
 impl Default for Row {
     fn default() -> Self {
-        Row { status: Status::Pending, attempts: 0, seconds: 0.0, detail: Detail::None }
+        Row { status: Status::Pending, attempts: 0, seconds: 0.0, detail: Detail::None, deaths: 0 }
     }
 }
 
@@ -157,6 +159,10 @@ impl Store {
             },
         };
         *next = i + 1;
+        if r.died {
+            let row = &mut self.rows[i as usize];
+            row.deaths = row.deaths.saturating_add(1);
+        }
         if r.done {
             self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {

@@ -119,13 +119,28 @@ impl TaskKind {
 impl Spec {
     /// Reads and validates the spec file at `path` against the models of `registry`.
     pub fn from_file(path: &Path, registry: &Registry) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+        let bytes = std::fs::read(path).map_err(|e| SpecError {
             path: path.to_path_buf(),
             source: "".into(),
             span: None,
             message: format!("cannot read the spec: {e}"),
             help: Some("pass the path of a TOML spec file, e.g. `sweep run sweeps/reaction.toml`".into()),
         })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                // The bytes before the bad one are text: point there, in a readable copy.
+                let at = e.utf8_error().valid_up_to();
+                let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                return Err(SpecError {
+                    path: path.to_path_buf(),
+                    source: shown.into(),
+                    span: Some(at..at + 1),
+                    message: "the spec is not UTF-8 text".into(),
+                    help: Some("save the file as UTF-8 (TOML files are UTF-8)".into()),
+                });
+            }
+        };
         Self::parse(path, &text, registry)
     }
 
@@ -142,6 +157,21 @@ impl Spec {
     /// Total tasks.
     pub fn task_count(&self) -> u64 {
         self.grid.task_count()
+    }
+}
+
+/// Why `name` cannot be a directory's name under `runs/`, if it cannot.
+fn not_a_file_name(name: &str) -> Option<&'static str> {
+    if name.contains('/') || name.contains('\\') {
+        Some("it holds a path separator")
+    } else if name == "." || name == ".." {
+        Some("it is `.` or `..`")
+    } else if name.contains('\0') {
+        Some("it holds a NUL character")
+    } else if name.len() > 255 {
+        Some("it is longer than 255 bytes")
+    } else {
+        None
     }
 }
 
@@ -163,7 +193,16 @@ impl Ctx<'_> {
     fn validate(&self, raw: RawSpec, registry: &Registry) -> Result<Spec, SpecError> {
         let name = match &raw.name {
             Some(n) if n.get_ref().trim().is_empty() => return Err(self.at(n, "`name` is empty", None)),
-            Some(n) => n.get_ref().clone(),
+            Some(n) => {
+                if let Some(why) = not_a_file_name(n.get_ref()) {
+                    return Err(self.at(
+                        n,
+                        format!("`name` must be a plain file name (it names runs/<name>/): {why}"),
+                        Some("e.g. `name = \"reaction-k\"`; to write elsewhere, set `out = \"...\"`".into()),
+                    ));
+                }
+                n.get_ref().clone()
+            }
             None => self.path.file_stem().map_or("sweep".into(), |s| s.to_string_lossy().into_owned()),
         };
         let seed = match &raw.seed {

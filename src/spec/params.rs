@@ -15,6 +15,18 @@ pub(super) struct ParamAxis {
     pub values: Vec<Value>,
 }
 
+/// The first pair of equal values (as task identities see them: -0.0 equals 0.0), by index.
+fn first_duplicate(values: &[Value]) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::with_capacity(values.len());
+    for (j, v) in values.iter().enumerate() {
+        if let Some(&i) = seen.get(&v.canonical()) {
+            return Some((i, j));
+        }
+        seen.insert(v.canonical(), j);
+    }
+    None
+}
+
 impl Ctx<'_> {
     /// `[params]`: each key becomes a list of values.
     pub(super) fn params(&self, table: Option<&Spanned<raw::SpannedTable>>) -> Result<Vec<ParamAxis>, SpecError> {
@@ -24,6 +36,19 @@ impl Ctx<'_> {
             let gen = self.axis_gen(key.get_ref(), value)?;
             let values =
                 generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
+            if let Some((i, j)) = first_duplicate(&values) {
+                return Err(self.at(
+                    value,
+                    format!(
+                        "parameter `{}` has the value {} twice (values {} and {}): the same tasks would run twice",
+                        key.get_ref(),
+                        values[i],
+                        i + 1,
+                        j + 1
+                    ),
+                    Some("give each value once".into()),
+                ));
+            }
             out.push(ParamAxis { name: key.get_ref().clone(), key_span: key.span(), value_span: value.span(), values });
         }
         Ok(out)

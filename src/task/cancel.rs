@@ -7,7 +7,7 @@ use std::sync::Mutex;
 /// Why a run stopped starting new tasks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StopReason {
-    /// Ctrl-C, SIGTERM or SIGUSR1.
+    /// Ctrl-C, SIGTERM, SIGHUP or SIGUSR1.
     Interrupted,
     /// `--max-failures` was reached.
     MaxFailures(u64),

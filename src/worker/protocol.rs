@@ -27,11 +27,7 @@ use std::fmt;
 /// The protocol version this build speaks.
 pub const VERSION: u64 = 1;
 
-/// The 32-bit seed of a task for APIs that take no more (`np.random.seed`, scikit-learn's
-/// `random_state`): the low 32 bits of the task's seed, `seed % 2**32`.
-pub fn seed32(seed: u64) -> u32 {
-    seed as u32
-}
+pub use crate::grid::seed32;
 
 /// Formats requests, with every parameter value's JSON written once per run.
 pub struct Requests {

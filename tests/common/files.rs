@@ -54,3 +54,15 @@ pub fn npy_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
     files(dir).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().contains(".sweep-tmp")).collect()
 }
+
+/// The attempt directories of `task` left in the sweep at `out` (failed attempts), sorted.
+pub fn attempt_dirs(out: &Path, task: &str) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(out.join("attempts")) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{task}-")))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
