@@ -151,3 +151,25 @@ extern "C" fn on_crash(sig: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_crash_marks_the_running_tasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".sweep-running");
+        let running = Running::create(&path, 3).unwrap();
+        running.words[HEADER].store(8, Ordering::Relaxed);
+        running.words[HEADER + 2].store(1, Ordering::Relaxed);
+        // What a kill -9 leaves: slots filled, no signal written. Nobody is blamed.
+        assert!(Running::crashed(&path).is_none());
+        // What the crash handler leaves.
+        running.words[1].store(libc::SIGABRT as u64, Ordering::Relaxed);
+        let c = Running::crashed(&path).unwrap();
+        assert_eq!((c.signal, c.tasks), (libc::SIGABRT, vec![7, 0]));
+        running.finish();
+        assert!(!path.exists() && Running::crashed(&path).is_none());
+    }
+}

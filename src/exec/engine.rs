@@ -102,6 +102,12 @@ pub fn execute(
     };
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
+    let (suspects, rest): (Vec<u64>, Vec<u64>) = match &spec.task {
+        TaskKind::Model(_) if rows.rows.iter().any(|r| r.deaths > 0) => {
+            to_run.iter().partition(|&&i| rows.rows[i as usize].deaths > 0)
+        }
+        _ => (Vec::new(), to_run.clone()),
+    };
     // Only a model runs inside sweep's own process, where it can take sweep down.
     let running = match &spec.task {
         TaskKind::Model(_) => Some(Running::create(&running_path, cfg.jobs.max(1) + 1)?),
@@ -180,8 +186,15 @@ pub fn execute(
                 });
             }
             _ => pool.install(|| {
-                to_run
-                    .par_iter()
+                // Tasks that were running when sweep crashed run first, one at a time: if
+                // one crashes sweep again, it alone is to blame.
+                if !suspects.is_empty() {
+                    let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(&recorder), Scratch::default());
+                    for &i in &suspects {
+                        run.task(i, &mut tx, &mut batch, &mut scratch);
+                    }
+                }
+                rest.par_iter()
                     .with_max_len(1024)
                     .for_each_with((tx, Batch::new(&recorder), Scratch::default()), |(tx, batch, scratch), &i| {
                         run.task(i, tx, batch, scratch)

@@ -51,6 +51,11 @@ impl Writer<'_, '_, '_> {
             crate::io::promote(&dir, &self.out.task_dir(&id.to_string()))?;
             Ok(bytes)
         })();
+        if written.is_err() {
+            // Partial arrays help nobody (the model's outputs were in memory) and, on a full
+            // disk, would keep it full.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         let mut metrics = job.metrics;
         let result = match &written {
             Ok(bytes) => {

@@ -24,10 +24,26 @@ pub struct SpecError {
 impl std::error::Error for SpecError {}
 
 impl SpecError {
+    /// The span, moved out to whole characters of the source (a span from a parser of
+    /// bytes may start or end inside one).
+    fn char_span(&self) -> Option<Range<usize>> {
+        let span = self.span.as_ref()?;
+        let src = &self.source;
+        let mut start = span.start.min(src.len());
+        while !src.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, src.len());
+        while !src.is_char_boundary(end) {
+            end += 1;
+        }
+        Some(start..end)
+    }
+
     /// The 1-based line and column of the span's start.
     pub fn line_col(&self) -> Option<(usize, usize)> {
-        let span = self.span.as_ref()?;
-        let before = &self.source[..span.start.min(self.source.len())];
+        let span = self.char_span()?;
+        let before = &self.source[..span.start];
         let line = before.matches('\n').count() + 1;
         let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1);
         Some((line, before[before.len() - col..].chars().count() + 1))
@@ -44,7 +60,7 @@ impl fmt::Display for SpecError {
             }
             return Ok(());
         };
-        let span = self.span.clone().unwrap_or(0..0);
+        let span = self.char_span().unwrap_or(0..0);
         let text = self.source.lines().nth(line - 1).unwrap_or("");
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
@@ -52,7 +68,7 @@ impl fmt::Display for SpecError {
         writeln!(f, "{pad} |")?;
         writeln!(f, "{line} | {text}")?;
         let start_in_line = text.chars().take(col - 1).map(width).sum::<usize>();
-        let span_text = &self.source[span.start.min(self.source.len())..span.end.min(self.source.len())];
+        let span_text = &self.source[span];
         let first_line = span_text.split('\n').next().unwrap_or("");
         let carets = first_line.chars().map(width).sum::<usize>().max(1);
         write!(f, "{pad} | {}{}", " ".repeat(start_in_line), "^".repeat(carets))?;

@@ -15,14 +15,16 @@ pub(super) struct ParamAxis {
     pub values: Vec<Value>,
 }
 
-/// The first pair of equal values (as task identities see them: -0.0 equals 0.0), by index.
-fn first_duplicate(values: &[Value]) -> Option<(usize, usize)> {
-    let mut seen = std::collections::HashMap::with_capacity(values.len());
-    for (j, v) in values.iter().enumerate() {
-        if let Some(&i) = seen.get(&v.canonical()) {
+/// The first pair of equal positions along an axis (as task identities see values: -0.0
+/// equals 0.0; a zipped axis compares whole tuples), by index.
+fn first_duplicate(axis: &Axis) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::with_capacity(axis.len());
+    for j in 0..axis.len() {
+        let key: Vec<String> = axis.values.iter().map(|member| member[j].canonical()).collect();
+        if let Some(&i) = seen.get(&key) {
             return Some((i, j));
         }
-        seen.insert(v.canonical(), j);
+        seen.insert(key, j);
     }
     None
 }
@@ -36,19 +38,6 @@ impl Ctx<'_> {
             let gen = self.axis_gen(key.get_ref(), value)?;
             let values =
                 generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
-            if let Some((i, j)) = first_duplicate(&values) {
-                return Err(self.at(
-                    value,
-                    format!(
-                        "parameter `{}` has the value {} twice (values {} and {}): the same tasks would run twice",
-                        key.get_ref(),
-                        values[i],
-                        i + 1,
-                        j + 1
-                    ),
-                    Some("give each value once".into()),
-                ));
-            }
             out.push(ParamAxis { name: key.get_ref().clone(), key_span: key.span(), value_span: value.span(), values });
         }
         Ok(out)
@@ -239,6 +228,20 @@ impl Ctx<'_> {
                 },
                 None => axes.push(Axis { names: vec![p.name.clone()], values: vec![p.values.clone()] }),
             }
+        }
+        for axis in &axes {
+            let Some((i, j)) = first_duplicate(axis) else { continue };
+            let first = params.iter().find(|p| p.name == axis.names[0]).expect("axes hold params");
+            let shown: Vec<String> = axis.values.iter().map(|m| m[i].to_string()).collect();
+            let what = match axis.names.as_slice() {
+                [one] => format!("parameter `{one}` has the value {}", shown[0]),
+                many => format!("the zipped parameters {} have the values ({})", many.join(", "), shown.join(", ")),
+            };
+            return Err(self.err(
+                Some(first.value_span.clone()),
+                format!("{what} twice (values {} and {}): the same tasks would run twice", i + 1, j + 1),
+                Some("give each value once".into()),
+            ));
         }
         Ok((params.iter().map(|p| p.name.clone()).collect(), axes))
     }
