@@ -96,35 +96,45 @@ impl Place<'_> {
                     Err(msg) => Err(TaskFailure::new(FailureClass::Panic, msg)),
                 }
             }
-            TaskKind::Command(cmd) => {
-                let grid = &self.spec.grid;
-                let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
-                let task = id.to_string();
-                let dir =
-                    self.out.root.join("attempts").join(super::attempts::name(id, number, crate::proc::run_tag()));
-                let inv = Invocation {
-                    spec: cmd,
-                    columns: &grid.columns,
-                    values: &values,
-                    seed,
-                    replicate,
-                    task: &task,
-                    out_dir: &dir,
-                };
-                let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
-                let metrics = supervisor.run(&inv)?;
-                if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
-                    return Err(clash);
-                }
-                crate::io::promote(&dir, &self.out.task_dir(&task)).map_err(|e| {
-                    TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}"))
-                })?;
-                for (k, v) in metrics {
-                    outputs.metric(k, v);
-                }
-                Ok(())
-            }
+            TaskKind::Command(cmd) => self.command(cmd, (id, seed), number, point, replicate, outputs),
             TaskKind::Worker(_) => unreachable!("worker tasks run on their own threads (exec::workers)"),
         }
+    }
+
+    /// An attempt of a command task. Out of line: the model path above is the hot one.
+    #[inline(never)]
+    fn command(
+        &self,
+        cmd: &crate::command::CommandSpec,
+        (id, seed): (TaskId, u64),
+        number: u32,
+        point: u64,
+        replicate: u32,
+        outputs: &mut Outputs,
+    ) -> Result<(), TaskFailure> {
+        let grid = &self.spec.grid;
+        let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
+        let task = id.to_string();
+        let dir = self.out.root.join("attempts").join(super::attempts::name(id, number, crate::proc::run_tag()));
+        let inv = Invocation {
+            spec: cmd,
+            columns: &grid.columns,
+            values: &values,
+            seed,
+            replicate,
+            task: &task,
+            out_dir: &dir,
+        };
+        let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
+        let metrics = supervisor.run(&inv)?;
+        if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
+            return Err(clash);
+        }
+        crate::io::promote(&dir, &self.out.task_dir(&task))
+            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
+        for (k, v) in metrics {
+            outputs.metric(k, v);
+        }
+        Ok(())
     }
 }

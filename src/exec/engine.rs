@@ -102,15 +102,16 @@ pub fn execute(
     };
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
-    let (suspects, rest): (Vec<u64>, Vec<u64>) = match &spec.task {
-        TaskKind::Model(_) if rows.rows.iter().any(|r| r.deaths > 0) => {
+    let (suspects, others): (Vec<u64>, Vec<u64>) = match &spec.task {
+        TaskKind::Model(_) if prior.keys().any(|&i| rows.rows[i as usize].deaths > 0) => {
             to_run.iter().partition(|&&i| rows.rows[i as usize].deaths > 0)
         }
-        _ => (Vec::new(), to_run.clone()),
+        _ => (Vec::new(), Vec::new()),
     };
+    let rest: &[u64] = if suspects.is_empty() { &to_run } else { &others };
     // Only a model runs inside sweep's own process, where it can take sweep down.
     let running = match &spec.task {
-        TaskKind::Model(_) => Some(Running::create(&running_path, cfg.jobs.max(1) + 1)?),
+        TaskKind::Model(_) => Some(Running::create(&running_path, stats, cfg.jobs.max(1))?),
         _ => None,
     };
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
@@ -133,7 +134,7 @@ pub fn execute(
     };
     let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
-    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior, running: running.as_ref() };
+    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
 
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
@@ -255,8 +256,6 @@ struct Run<'a> {
     stats: &'a Stats,
     idents: &'a [(TaskId, u64)],
     prior: &'a HashMap<u64, u32>,
-    /// Where a model's worker notes the task it runs, for the crash handler.
-    running: Option<&'a Running>,
 }
 
 impl Run<'_> {
@@ -270,9 +269,7 @@ impl Run<'_> {
         let before = self.prior.get(&index).copied().unwrap_or(0);
         let mut t0 = Instant::now();
         self.stats.set_running(Some((id, t0)));
-        if let Some(r) = self.running {
-            r.set(Some(index));
-        }
+
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -316,9 +313,6 @@ impl Run<'_> {
             }
         }
         self.stats.set_running(None);
-        if let Some(r) = self.running {
-            r.set(None);
-        }
     }
 }
 
@@ -327,8 +321,11 @@ fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWrit
     let signal =
         crate::proc::signal_name(crashed.signal).map_or_else(|| format!("signal {}", crashed.signal), str::to_string);
     let mut lines = Vec::new();
-    for &index in &crashed.tasks {
-        let Some(row) = store.rows.get(index as usize) else { continue };
+    for task in &crashed.tasks {
+        // A few ids after a crash: a scan of the table needs no id map.
+        let Some(index) = store.idents.iter().position(|(id, _)| id == task) else { continue };
+        let index = index as u64;
+        let row = &store.rows[index as usize];
         if row.status == Status::Done {
             continue;
         }

@@ -22,10 +22,18 @@ pub struct Stats {
     last_finish_ms: AtomicU64,
     started: Instant,
     /// Per worker: the running task and its start (nanoseconds since `started`; `IDLE` when none).
-    slots: Vec<(AtomicU64, AtomicU64)>,
+    slots: Vec<Slot>,
 }
 
 const IDLE: u64 = u64::MAX;
+
+/// One worker's running task: a cache line of its own, as workers write it twice per task.
+#[repr(align(64))]
+#[derive(Debug)]
+struct Slot {
+    id: AtomicU64,
+    start: AtomicU64,
+}
 
 impl Stats {
     /// Counters for a run with `workers` threads.
@@ -38,7 +46,7 @@ impl Stats {
             bytes: AtomicU64::new(0),
             last_finish_ms: AtomicU64::new(0),
             started: Instant::now(),
-            slots: (0..workers + 1).map(|_| (AtomicU64::new(0), AtomicU64::new(IDLE))).collect(),
+            slots: (0..workers + 1).map(|_| Slot { id: AtomicU64::new(0), start: AtomicU64::new(IDLE) }).collect(),
         }
     }
 
@@ -72,7 +80,7 @@ impl Stats {
     /// Marks the calling worker as running `task` since `since`, or idle.
     pub(crate) fn set_running(&self, task: Option<(TaskId, Instant)>) {
         let i = rayon::current_thread_index().unwrap_or(self.slots.len() - 1).min(self.slots.len() - 1);
-        let (id, start) = &self.slots[i];
+        let Slot { id, start } = &self.slots[i];
         match task {
             Some((t, since)) => {
                 id.store(t.0, Ordering::Relaxed);
@@ -82,12 +90,22 @@ impl Stats {
         }
     }
 
+    /// Calls `f` with the id of every task running now. Only atomic loads: a signal
+    /// handler may call it.
+    pub(crate) fn for_each_running(&self, mut f: impl FnMut(u64)) {
+        for Slot { id, start } in &self.slots {
+            if start.load(Ordering::Relaxed) != IDLE {
+                f(id.load(Ordering::Relaxed));
+            }
+        }
+    }
+
     /// The task that has been running longest, and for how long.
     pub fn slowest_running(&self) -> Option<(TaskId, Duration)> {
         let now = self.elapsed().as_nanos() as u64;
         self.slots
             .iter()
-            .filter_map(|(id, start)| {
+            .filter_map(|Slot { id, start }| {
                 let s = start.load(Ordering::Relaxed);
                 (s != IDLE).then(|| (TaskId(id.load(Ordering::Relaxed)), Duration::from_nanos(now.saturating_sub(s))))
             })

@@ -50,7 +50,7 @@ impl Model for Fin {
         }
         // The samples and a sorted copy.
         crate::model::size::check_floats(
-            &format!("n_samples = {}", p.i64("n_samples")),
+            || format!("n_samples = {}", p.i64("n_samples")),
             2.0 * p.i64("n_samples") as f64,
         )?;
         if !is_nonneg(p.f64("h_std")) || !is_pos(p.f64("k")) || !is_pos(p.f64("A")) {

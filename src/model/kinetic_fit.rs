@@ -107,7 +107,7 @@ fn validate(p: &Params) -> Result<(), String> {
         return Err(format!("n_points must be at least 3 to fit two parameters with an error estimate, not {n}"));
     }
     // t, the data, the fitted curve and the fit's Jacobian (two columns).
-    crate::model::size::check_floats(&format!("n_points = {n}"), 5.0 * n as f64)
+    crate::model::size::check_floats(|| format!("n_points = {n}"), 5.0 * n as f64)
 }
 
 /// The result of [`fit_decay`].

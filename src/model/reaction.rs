@@ -53,7 +53,7 @@ impl Model for Reaction {
         if p.str("solver") == "rk4" {
             // t and c at every step, when saved.
             let steps = (p.f64("t_final") / p.f64("dt")).ceil();
-            crate::model::size::check_floats(&format!("t_final / dt = {steps} steps"), 2.0 * steps)?;
+            crate::model::size::check_floats(|| format!("t_final / dt = {steps} steps"), 2.0 * steps)?;
         }
         if p.str("solver") == "rk45" && !(is_pos(p.f64("rtol")) && is_pos(p.f64("atol"))) {
             return Err("rtol and atol must be > 0".into());

@@ -109,7 +109,7 @@ fn validate(p: &Params) -> Result<(), String> {
         return Err(format!("n must be greater than p for a least-squares fit (n = {n}, p = {k})"));
     }
     // X, its draws, its QR factors and copies: a few n x p matrices.
-    crate::model::size::check_floats(&format!("n = {n}, p = {k}"), 4.0 * n as f64 * k as f64)?;
+    crate::model::size::check_floats(|| format!("n = {n}, p = {k}"), 4.0 * n as f64 * k as f64)?;
     let snr = p.f64("snr");
     if !(snr > 0.0 && snr.is_finite()) {
         return Err(format!("snr must be a finite number > 0, not {snr}"));

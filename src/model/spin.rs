@@ -39,7 +39,7 @@ impl Model for Spin {
         if p.i64("micros") < 0 || p.i64("array_len") < 0 {
             return Err("micros and array_len must be >= 0".into());
         }
-        crate::model::size::check_floats(&format!("array_len = {}", p.i64("array_len")), p.i64("array_len") as f64)
+        crate::model::size::check_floats(|| format!("array_len = {}", p.i64("array_len")), p.i64("array_len") as f64)
     }
     fn run(&self, p: &Params, rng: &mut TaskRng, out: &mut Outputs) -> Result<(), TaskError> {
         let value: f64 = rng.random();
