@@ -123,6 +123,12 @@ impl Sweep {
         self
     }
 
+    /// Survive a machine crash, not only a dead process (`--durable`).
+    pub fn durable(mut self, yes: bool) -> Self {
+        self.config.durable = yes;
+        self
+    }
+
     /// Run one shard only (`--shard`).
     pub fn shard(mut self, shard: Shard) -> Self {
         self.shard = Some(shard);

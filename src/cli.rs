@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// Run only shard I of N (0-based), e.g. --shard $SLURM_ARRAY_TASK_ID/16.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Survive a machine crash (power loss, a dead node), not only a dead process: each
+    /// journal record reaches the disk after the files it vouches for, synced once per tick.
+    #[arg(long)]
+    pub durable: bool,
     /// Benchmark instead: time a sample of the grid's tasks at several worker counts (in
     /// scratch directories), print a table and the --jobs to use, and write bench/bench.json
     /// and bench/speedup.svg in the out directory. A sweep there is not touched.

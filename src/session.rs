@@ -314,6 +314,13 @@ impl Prepared {
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         if self.shard.is_none() {
             self.write_results()?;
+            if config.durable {
+                // results.csv and its rename, on disk before the run says it is done.
+                let sync = |p: &Path| std::fs::File::open(p).and_then(|f| f.sync_all());
+                sync(&self.out.results())
+                    .and_then(|()| sync(&self.out.root))
+                    .context(|| format!("cannot sync {}", self.out.results().display()))?;
+            }
         }
         Ok(outcome)
     }

@@ -28,6 +28,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         io_threads: a.io_threads.max(1),
         retries: a.retries,
         max_failures: a.max_failures,
+        durable: a.durable,
         ..RunConfig::default()
     };
     let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;

@@ -85,6 +85,7 @@ pub fn measure(
         retries: 0,
         max_failures: None,
         selection: Selection::Indices(indices.to_vec()),
+        durable: false,
     };
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu0 = process_cpu_seconds();

@@ -28,6 +28,9 @@ pub struct RunConfig {
     pub max_failures: Option<u64>,
     /// Which tasks.
     pub selection: Selection,
+    /// Survive a machine crash, not only a dead process: each journal record reaches the disk
+    /// after the files it vouches for (see [`crate::exec`]'s `--durable`).
+    pub durable: bool,
 }
 
 impl Default for RunConfig {
@@ -38,6 +41,7 @@ impl Default for RunConfig {
             retries: 0,
             max_failures: None,
             selection: Selection::All,
+            durable: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
-use super::journal_queue::JournalQueue;
+use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe};
 use super::recorder::{Attempt, Batch, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
@@ -136,10 +136,14 @@ pub fn execute(
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
     let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
 
+    let mut durability: Box<dyn Durability> = match cfg.durable {
+        true => Box::new(MachineSafe { root: std::fs::File::open(&out.root)? }),
+        false => Box::new(ProcessSafe),
+    };
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
             .name("sweep-journal".into())
-            .spawn_scoped(scope, || queue.write_loop(journal, cancel))
+            .spawn_scoped(scope, || queue.write_loop(journal, cancel, &mut *durability))
             .expect("spawn the journal thread");
         let io_threads = cfg.io_threads.max(1);
         let (tx, rx) = bounded::<WriteJob>(io_threads * QUEUE_PER_THREAD);
