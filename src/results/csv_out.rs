@@ -19,9 +19,23 @@ fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
     };
     let mut cols: Vec<u32> =
         declared.iter().filter_map(|d| store.keys.iter().position(|k| k == d).map(|i| i as u32)).collect();
-    let mut rest: Vec<u32> = (0..store.keys.len() as u32).filter(|i| !cols.contains(i)).collect();
-    rest.sort_by(|a, b| store.keys[*a as usize].cmp(&store.keys[*b as usize]));
-    cols.extend(rest);
+    // The others in the order tasks report them, taken in grid order (not in the order they
+    // finished, which depends on scheduling): the first task that has a metric places it.
+    let mut placed = vec![false; store.keys.len()];
+    cols.iter().for_each(|&c| placed[c as usize] = true);
+    let mut left = placed.iter().filter(|p| !**p).count();
+    for row in &store.rows {
+        if left == 0 {
+            break;
+        }
+        for (k, _) in row.detail.metrics() {
+            if !placed[*k as usize] {
+                placed[*k as usize] = true;
+                cols.push(*k);
+                left -= 1;
+            }
+        }
+    }
     cols
 }
 
@@ -188,6 +202,19 @@ mod tests {
     }
 
     #[test]
+    fn undeclared_metric_columns_follow_grid_order_not_finishing_order() {
+        let text = "[command]\nargv = [\"true\"]\n[params]\na = [1, 2, 3]\n";
+        let spec = Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
+        let (one, two) = (Metric::Int(1), Metric::Int(2));
+        // Task 2 finishes first and interns `late`; task 0 gives `b` then `a`.
+        let mut store = Store::new(&spec);
+        store.apply(2, 1, 0.0, Ok([("late", &one), ("a", &one)]));
+        store.apply(0, 1, 0.0, Ok([("b", &one), ("a", &two)]));
+        let cols: Vec<&str> = metric_columns(&spec, &store).iter().map(|&k| store.keys[k as usize].as_str()).collect();
+        assert_eq!(cols, ["b", "a", "late"]);
+    }
+
+    #[test]
     fn rows_follow_the_shared_header() {
         use crate::results::columns::Columns;
         use crate::task::{FailureClass, TaskFailure};
@@ -207,7 +234,11 @@ mod tests {
         let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
         let c = Columns::locate(&headers, &spec.grid.columns).unwrap();
         assert_eq!(headers[c.params.clone()], ["a", "b"]);
-        assert_eq!(headers[c.metrics.clone()], ["tag", "y"], "undeclared metrics sorted");
+        assert_eq!(
+            headers[c.metrics.clone()],
+            ["y", "tag"],
+            "undeclared metrics in the order the first task gives them"
+        );
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 8);
         assert!(rows.iter().all(|r| r.len() == headers.len()));
@@ -215,7 +246,7 @@ mod tests {
             |r: &csv::StringRecord, cols: std::ops::Range<usize>| cols.map(|i| r[i].to_string()).collect::<Vec<_>>();
         let trailing = |r: &csv::StringRecord| (r[c.class.unwrap()].to_string(), r[c.error.unwrap()].to_string());
         assert_eq!(fields(&rows[0], c.status..c.seconds + 1), ["done", "1", "0.500000"]);
-        assert_eq!(fields(&rows[0], c.metrics.clone()), ["x,y", "1.5"]);
+        assert_eq!(fields(&rows[0], c.metrics.clone()), ["1.5", "x,y"]);
         assert_eq!(trailing(&rows[0]), (String::new(), String::new()));
         assert_eq!(fields(&rows[1], c.status..c.seconds + 1), ["failed", "2", "0.250000"]);
         assert_eq!(fields(&rows[1], c.metrics.clone()), ["", ""]);
