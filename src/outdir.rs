@@ -209,6 +209,10 @@ pub struct Manifest {
     /// The arrays a model sweep saves (absent in manifests written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<Vec<String>>,
+    /// The directory of the spec file the sweep was started from, which its inputs resolve
+    /// against (absent in older manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_dir: Option<String>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -286,6 +290,7 @@ impl Manifest {
             tasks: spec.task_count(),
             fixed,
             command,
+            spec_dir: Some(spec.base.display().to_string()),
             save: match &spec.task {
                 TaskKind::Model(m) => Some(match &m.save {
                     Some(names) => names.to_vec(),

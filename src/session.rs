@@ -13,7 +13,7 @@ use crate::spec::{Spec, SpecError, TaskKind};
 use crate::task::Cancel;
 use crate::worker::{StartError, Worker};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Options of one run besides the spec.
@@ -338,10 +338,14 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, Sca
     if !out.manifest().is_file() {
         return Err(Error::Usage(format!("{} holds no sweep (no manifest.json)", dir.display())));
     }
-    let mut spec = Spec::from_file(&out.spec(), registry)?;
-    if spec_hash(&spec.text) != Manifest::read(&out).context(|| "cannot read the manifest".into())?.spec_hash {
+    let manifest = Manifest::read(&out).context(|| "cannot read the manifest".into())?;
+    let text = std::fs::read_to_string(out.spec()).context(|| format!("cannot read {}", out.spec().display()))?;
+    if spec_hash(&text) != manifest.spec_hash {
         return Err(Error::Usage(format!("{} does not match its manifest.json", out.spec().display())));
     }
+    // The spec's inputs resolve where the sweep was started from, as they did then.
+    let base = manifest.spec_dir.map_or_else(|| out.root.clone(), PathBuf::from);
+    let mut spec = Spec::parse_saved(&out.spec(), &text, registry, base)?;
     spec.out = out.root.clone();
     let mut store = Store::new(&spec);
     let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {}", dir.display()))?;

@@ -135,8 +135,8 @@ fn a_python_numpy_script_gives_the_same_numbers_as_by_hand() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("sweeps/python")).unwrap();
     std::fs::copy(root.join("sweeps/python/decay.py"), env.path("sweeps/python/decay.py")).unwrap();
-    std::fs::copy(root.join("sweeps/python.toml"), env.path("python.toml")).unwrap();
-    env.succeeds(&["run", "python.toml", "-q"]);
+    std::fs::copy(root.join("sweeps/python.toml"), env.path("sweeps/python.toml")).unwrap();
+    env.succeeds(&["run", "sweeps/python.toml", "-q"]);
     let rows = env.results("runs/python");
     assert_eq!(rows.len(), 30);
     let r = &rows[4];
@@ -156,4 +156,24 @@ fn a_python_numpy_script_gives_the_same_numbers_as_by_hand() {
         std::fs::read(by_hand.join("c.npy")).unwrap(),
         std::fs::read(env.path(&format!("runs/python/tasks/{}/c.npy", r["task"]))).unwrap()
     );
+}
+
+#[test]
+fn a_command_spec_runs_the_same_from_another_directory() {
+    // Regression: programs and cwd resolved against the shell's directory, so every task of
+    // a spec run from its parent directory failed (`can't open file '.../kinetics.py'`).
+    let env = Env::with("port/sim.sh", "echo \"{\\\"x2\\\": $(( $1 * 2 ))}\" > \"$2/metrics.json\"\n");
+    env.write("port/kin.toml", "[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2]\n");
+    env.succeeds(&["run", "port/kin.toml", "-q"]);
+    let rows = env.results("runs/kin");
+    assert_eq!(rows.iter().map(|r| r["x2"].as_str()).collect::<Vec<_>>(), ["2", "4"]);
+}
+
+#[test]
+fn a_missing_program_is_a_spec_error_before_any_task() {
+    let env = Env::with("port/kin.toml", "[command]\nargv = [\"./missing.sh\", \"{x}\"]\n[params]\nx = [1]\n");
+    let err = env.fails(&["run", "port/kin.toml"], 2);
+    assert!(err.contains("no program") && err.contains("port/missing.sh") && err.contains("kin.toml:2:"), "{err}");
+    env.write("p2.toml", "[command]\nargv = [\"no-such-program-here\"]\n[params]\nx = [1]\n");
+    assert!(env.fails(&["run", "p2.toml"], 2).contains("`no-such-program-here` is not on PATH"));
 }

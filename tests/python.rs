@@ -288,10 +288,10 @@ fn a_crash_is_retried_on_a_fresh_worker() {
     // The first attempt of x = 2 kills its worker; the retry (attempt 2) succeeds.
     let env = Env::with(
         "flaky.py",
-        "import os\nfrom pathlib import Path\ndef f(x, *, out):\n    mark = out.parent / f'seen-{x}'\n    if x == 2 and not mark.exists():\n        mark.touch()\n        os._exit(9)\n    return {'y': x}\n",
+        "import os, time\nfrom pathlib import Path\ndef f(x, *, out):\n    time.sleep(0.05)  # long enough that requests go one at a time\n    mark = out.parent / f'seen-{x}'\n    if x == 2 and not mark.exists():\n        mark.touch()\n        os._exit(9)\n    return {'y': x}\n",
     );
     env.write("flaky.toml", "[python]\nfunction = \"flaky.py:f\"\n[params]\nx = [1, 2, 3]\n");
-    env.succeeds(&["run", "flaky.toml", "--retries", "1", "-q"]);
+    env.succeeds(&["run", "flaky.toml", "--retries", "1", "--jobs", "1", "-q"]);
     let rows = env.results("runs/flaky");
     let two = rows.iter().find(|r| r["x"] == "2").unwrap();
     assert_eq!((two["status"].as_str(), two["attempts"].as_str()), ("done", "2"), "{two:?}");

@@ -32,7 +32,8 @@ pub struct CommandSpec {
     pub grace: Duration,
     /// Variables merged over the inherited environment.
     pub env: Vec<(String, String)>,
-    /// Working directory of the program (absolute).
+    /// Working directory of the program (absolute): the spec's directory unless `cwd` says
+    /// otherwise; relative program paths resolve against it.
     pub cwd: PathBuf,
     /// What identifies the command for resume checks: argv/shell, env and cwd as written.
     pub identity: serde_json::Value,

@@ -81,8 +81,12 @@ fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
     use std::collections::HashMap;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::OnceLock;
-    if program.contains('/') || program.is_empty() {
+    if program.is_empty() {
         return program.into();
+    }
+    if program.contains('/') {
+        // Relative to the command's directory, not to sweep's.
+        return spec.cwd.join(program);
     }
     let path_var = spec
         .env

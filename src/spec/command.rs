@@ -3,7 +3,7 @@
 use super::{Ctx, RawCommand, SpecError};
 use crate::command::{CommandSpec, Template, BUILTIN_PLACEHOLDERS, DEFAULT_GRACE};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::Path;
 use toml::Spanned;
 
 impl Ctx<'_> {
@@ -62,11 +62,15 @@ impl Ctx<'_> {
         let timeout = c.timeout.as_ref().map(|t| self.duration(t, "timeout")).transpose()?;
         let grace = c.grace.as_ref().map(|t| self.duration(t, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE);
         let env = env_list(c.env.as_ref());
-        let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        // Inputs are the spec's: they resolve against its directory, whatever the shell's is.
+        let here = self.base_dir();
         let cwd = match &c.cwd {
             Some(d) => here.join(d.get_ref()),
             None => here,
         };
+        if let Some(a) = &c.argv {
+            self.check_program(&a.get_ref()[0], &cwd, c.env.as_ref())?;
+        }
         let identity = serde_json::json!({
             "argv": c.argv.as_ref().map(|a| a.get_ref().iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>()),
             "shell": c.shell.as_ref().map(|s| s.get_ref().clone()),
@@ -74,6 +78,53 @@ impl Ctx<'_> {
             "cwd": cwd.display().to_string(),
         });
         Ok(CommandSpec { argv, shell, timeout, grace, env, cwd, identity })
+    }
+}
+
+impl Ctx<'_> {
+    /// Refuses a program that is not there: a relative path missing from the command's
+    /// directory, or a bare name on no `PATH` (unless placeholders make the name).
+    fn check_program(
+        &self,
+        program: &Spanned<String>,
+        cwd: &Path,
+        env: Option<&indexmap::IndexMap<Spanned<String>, Spanned<String>>>,
+    ) -> Result<(), SpecError> {
+        let name = program.get_ref();
+        if !self.check_inputs || name.contains('{') || name.is_empty() {
+            return Ok(());
+        }
+        if name.contains('/') {
+            let path: std::path::PathBuf =
+                cwd.join(name).components().filter(|c| *c != std::path::Component::CurDir).collect();
+            if path.is_file() {
+                return Ok(());
+            }
+            return Err(self.at(
+                program,
+                format!("no program {}", path.display()),
+                Some(format!(
+                    "a relative program path is relative to the command's directory, {} (the spec's, unless `cwd` says otherwise)",
+                    cwd.display()
+                )),
+            ));
+        }
+        let path_var = env
+            .into_iter()
+            .flatten()
+            .find(|(k, _)| k.get_ref() == "PATH")
+            .map(|(_, v)| std::ffi::OsString::from(v.get_ref()))
+            .or_else(|| std::env::var_os("PATH"))
+            .unwrap_or_default();
+        let found = std::env::split_paths(&path_var).any(|dir| cwd.join(dir).join(name).is_file());
+        if found {
+            return Ok(());
+        }
+        Err(self.at(
+            program,
+            format!("`{name}` is not on PATH"),
+            Some("give the program's path (relative to the spec's directory), or install it".into()),
+        ))
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Spec {
     pub seed: u64,
     /// The out directory (relative to the current directory unless absolute).
     pub out: PathBuf,
+    /// The directory the spec's inputs (programs, Python files) resolve against: its own.
+    pub base: PathBuf,
     /// What each task runs.
     pub task: TaskKind,
     /// The swept parameters.
@@ -146,7 +148,30 @@ impl Spec {
 
     /// Validates spec text; `path` names it in messages and gives the default name.
     pub fn parse(path: &Path, text: &str, registry: &Registry) -> Result<Spec, SpecError> {
-        let ctx = Ctx { path, source: text.into() };
+        let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => here.join(p),
+            _ => here,
+        };
+        Self::parse_with(path, text, registry, base, true)
+    }
+
+    /// Validates the spec text a sweep saved (its `spec.toml`), whose inputs resolve against
+    /// `base`, the directory of the spec file it was started from. Programs, files and
+    /// interpreters are not looked for: `status`, `collect` and `report` may run where they
+    /// are not (a login node, another machine).
+    pub fn parse_saved(path: &Path, text: &str, registry: &Registry, base: PathBuf) -> Result<Spec, SpecError> {
+        Self::parse_with(path, text, registry, base, false)
+    }
+
+    fn parse_with(
+        path: &Path,
+        text: &str,
+        registry: &Registry,
+        base: PathBuf,
+        check_inputs: bool,
+    ) -> Result<Spec, SpecError> {
+        let ctx = Ctx { path, source: text.into(), base, check_inputs };
         let raw: RawSpec = toml::from_str(text).map_err(|e| {
             let (msg, help) = toml_error::toml_message(text, e.message().trim(), e.span());
             ctx.err(e.span(), msg, help)
@@ -179,6 +204,10 @@ fn not_a_file_name(name: &str) -> Option<&'static str> {
 struct Ctx<'a> {
     path: &'a Path,
     source: Arc<str>,
+    /// The directory inputs resolve against: the spec file's.
+    base: PathBuf,
+    /// Whether programs, files and interpreters the spec names must exist.
+    check_inputs: bool,
 }
 
 impl Ctx<'_> {
@@ -283,7 +312,17 @@ impl Ctx<'_> {
             },
         };
         let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed);
-        Ok(Spec { path: self.path.to_path_buf(), text: self.source.clone(), name, seed, out, task, grid, identity })
+        Ok(Spec {
+            path: self.path.to_path_buf(),
+            text: self.source.clone(),
+            name,
+            seed,
+            out,
+            base: self.base.clone(),
+            task,
+            grid,
+            identity,
+        })
     }
 
     fn line_of(&self, offset: usize) -> usize {
