@@ -80,7 +80,10 @@ fn main() {
 
     let file = std::fs::File::create(out).unwrap_or_else(|e| panic!("cannot create {out}: {e}"));
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    w.write_all(b"task,replicate,seed,micros,status,attempts,seconds,value,class,error\n").unwrap();
+    w.write_all(
+        b"task,replicate,seed,micros,array_len,fail_rate,panic_rate,status,attempts,seconds,value,class,error\n",
+    )
+    .unwrap();
 
     // Batch b+1 is computed while batch b is written.
     let mut pending: Vec<Vec<u8>> = Vec::new();
@@ -137,7 +140,7 @@ fn rows(grid: &Grid, ident: &Identity, a: u64, b: u64) -> Vec<u8> {
         buf.extend_from_slice(int.format(rep).as_bytes());
         buf.push(b',');
         buf.extend_from_slice(int.format(seed).as_bytes());
-        buf.extend_from_slice(b",0,done,1,");
+        buf.extend_from_slice(b",0,0,0.0,0.0,done,1,");
         push_fixed6(&mut buf, secs);
         buf.push(b',');
         buf.extend_from_slice(f64_text(value, &mut float).as_bytes());

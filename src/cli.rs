@@ -32,7 +32,9 @@ pub enum Command {
     )]
     Slurm(Box<SlurmArgs>),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
-    #[command(after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml")]
+    #[command(
+        after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml\n  sweep status runs/reaction 4f2a"
+    )]
     Status(StatusArgs),
     /// Write the merged results.csv of a sweep (after shards ran).
     #[command(after_help = "Example:\n  sweep collect runs/reaction")]
@@ -84,6 +86,10 @@ pub struct RunArgs {
     /// After N failed tasks, start no new ones.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<u64>,
+    /// Go on even when the first 5 tasks all fail with the same error (by default the run
+    /// stops there: the rest would most likely fail too).
+    #[arg(long)]
+    pub keep_going: bool,
     /// Run only shard I of N (0-based), e.g. --shard $SLURM_ARRAY_TASK_ID/16.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
@@ -195,6 +201,9 @@ pub struct SlurmArgs {
 pub struct StatusArgs {
     /// The out directory, or the spec file (its out directory is used).
     pub target: PathBuf,
+    /// One task to show in full (its id, or the first digits of it): parameters, every
+    /// attempt, and the end of its stderr.
+    pub task: Option<String>,
     /// Show at most this many failed tasks.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,

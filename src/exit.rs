@@ -44,9 +44,13 @@ pub fn for_run(stopped: Option<&StopReason>, incomplete: bool) -> i32 {
     match stopped {
         Some(StopReason::Interrupted) => INTERRUPTED,
         // Stopped before its end: tasks are left whatever the counts say.
-        Some(StopReason::MaxFailures(_) | StopReason::Io(_) | StopReason::Workers(_) | StopReason::TimeLimit) => {
-            TASKS_FAILED
-        }
+        Some(
+            StopReason::MaxFailures(_)
+            | StopReason::Io(_)
+            | StopReason::Workers(_)
+            | StopReason::FailFast(_)
+            | StopReason::TimeLimit,
+        ) => TASKS_FAILED,
         None if incomplete => TASKS_FAILED,
         None => SUCCESS,
     }

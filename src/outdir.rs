@@ -209,6 +209,10 @@ pub struct Manifest {
     /// The arrays a model sweep saves (absent in manifests written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<Vec<String>>,
+    /// The fixed parameters' columns of `results.csv`, after the swept ones (absent in
+    /// manifests of sweeps whose results.csv had none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_columns: Vec<String>,
     /// The directory of the spec file the sweep was started from, which its inputs resolve
     /// against (absent in older manifests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -291,6 +295,7 @@ impl Manifest {
             fixed,
             command,
             spec_dir: Some(spec.base.display().to_string()),
+            fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             save: match &spec.task {
                 TaskKind::Model(m) => Some(match &m.save {
                     Some(names) => names.to_vec(),
@@ -299,6 +304,11 @@ impl Manifest {
                 _ => None,
             },
         }
+    }
+
+    /// The parameter columns of the sweep's `results.csv`: the swept ones, then the fixed.
+    pub fn param_columns(&self) -> Vec<String> {
+        self.columns.iter().chain(&self.fixed_columns).cloned().collect()
     }
 
     /// Reads `manifest.json` of `out`; a missing file keeps its [`io::ErrorKind::NotFound`].

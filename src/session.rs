@@ -346,6 +346,8 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, Sca
     // The spec's inputs resolve where the sweep was started from, as they did then.
     let base = manifest.spec_dir.map_or_else(|| out.root.clone(), PathBuf::from);
     let mut spec = Spec::parse_saved(&out.spec(), &text, registry, base)?;
+    // Saved as spec.toml, a spec without a name would be called "spec".
+    spec.name = manifest.name.clone();
     spec.out = out.root.clone();
     let mut store = Store::new(&spec);
     let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {}", dir.display()))?;

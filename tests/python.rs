@@ -245,9 +245,14 @@ fn outputs(env: &Env, out: &str) -> (String, std::collections::BTreeMap<std::pat
 #[test]
 fn results_are_identical_at_jobs_1_and_2_and_after_kill_9_and_resume() {
     let Some(env) = reaction() else { return };
+    // Slow enough (10 ms a task) that the kill lands mid-run on a busy machine.
+    env.write(
+        "slow.py",
+        "import time\nfrom reaction import simulate as fast\ndef simulate(k, c0, *, rng, out):\n    time.sleep(0.01)\n    return fast(k, c0, rng=rng, out=out)\n",
+    );
     env.write(
         "grid.toml",
-        "seed = 3\nreplicates = 4\n[python]\nfunction = \"reaction.py:simulate\"\n[params]\nk = { linspace = [0.1, 2.0, 25] }\nc0 = [1.0, 2.0]\n",
+        "seed = 3\nreplicates = 4\n[python]\nfunction = \"slow.py:simulate\"\n[params]\nk = { linspace = [0.1, 2.0, 25] }\nc0 = [1.0, 2.0]\n",
     );
     env.succeeds(&["run", "grid.toml", "--jobs", "1", "--out", "one", "-q"]);
     env.succeeds(&["run", "grid.toml", "--jobs", "2", "--out", "two", "-q"]);

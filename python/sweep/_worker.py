@@ -796,7 +796,15 @@ def main(argv):
     os.register_at_fork(after_in_child=lambda: (os.close(proto_in), os.close(proto_out)))
 
     worker = Worker(plan, proto_in, proto_out, capture)
-    hello = {"sweep_worker": PROTOCOL, "pid": os.getpid(), "python": sys.version, "executable": sys.executable}
+    hello = {
+        "sweep_worker": PROTOCOL,
+        "pid": os.getpid(),
+        "python": sys.version,
+        "executable": sys.executable,
+        # What the call passes besides the parameters, for sweep's --dry-run.
+        "function": plan.name,
+        "extras": list(plan.extras),
+    }
     try:
         _write_all(proto_out, (encode(hello) + "\n").encode())
         worker.serve()

@@ -220,8 +220,21 @@ class Handshake(WorkerTest):
         d = self.spawn("model.py:square")
         hello = d.line()
         self.assertEqual(
-            hello, {"sweep_worker": 1, "pid": d.proc.pid, "python": sys.version, "executable": sys.executable}
+            hello,
+            {
+                "sweep_worker": 1,
+                "pid": d.proc.pid,
+                "python": sys.version,
+                "executable": sys.executable,
+                "function": "square",
+                "extras": [],
+            },
         )
+        self.assertEqual(d.close(), 0)
+
+    def test_the_handshake_names_the_extras_the_function_takes(self):
+        d = self.spawn("model.py:with_out")
+        self.assertEqual(d.line()["extras"], ["out"])
         self.assertEqual(d.close(), 0)
 
     def test_eof_right_away_exits_0(self):

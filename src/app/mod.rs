@@ -2,12 +2,14 @@
 
 mod bench;
 mod completions;
+mod dry_run;
 mod models;
 mod report;
 mod run;
 mod signals;
 mod slurm;
 mod status;
+mod task_status;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;

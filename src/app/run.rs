@@ -9,6 +9,7 @@ use crate::report::progress::{Mode, Progress};
 use crate::session::{prepare, Prepared};
 use crate::spec::Spec;
 use crate::task::{Cancel, StopReason};
+use crate::usage::{Usage, Who};
 use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
@@ -18,8 +19,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         return super::bench::bench(&a, spec, out, registry);
     }
     if a.dry_run {
-        dry_run(&spec, &out);
-        return Ok(crate::exit::SUCCESS);
+        return super::dry_run::dry_run(&spec, &out);
     }
     let jobs = a.jobs.or_else(|| std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok()));
     let jobs = jobs.map(|j: usize| j.clamp(1, crate::cli::MAX_JOBS as usize));
@@ -29,6 +29,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         retries: a.retries,
         max_failures: a.max_failures,
         durable: a.durable,
+        keep_going: a.keep_going,
         ..RunConfig::default()
     };
     let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;
@@ -38,18 +39,47 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let cancel = Arc::new(Cancel::new());
     let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
     let stats = Arc::new(Stats::new(config.jobs));
-    let progress = Progress::start(stats.clone(), Mode::detect(a.quiet));
-    let cpu0 = crate::usage::process_cpu_seconds();
+    let grid = prepared.spec.grid.clone();
+    let describe = move |index: u64| crate::report::progress::describe_task(&grid, index);
+    let progress = Progress::start(stats.clone(), Mode::detect(a.quiet), Box::new(describe));
+    let before = Resources::now();
     let outcome = prepared.run(&config, &cancel, &stats);
     watch.finished();
     progress.finish();
     let outcome = outcome?;
-    let cpu = crate::usage::process_cpu_seconds() - cpu0;
-    Ok(summarize(&a, &prepared, &outcome, cpu, config.jobs))
+    let used = Resources::now().since(&before);
+    Ok(summarize(&a, &prepared, &outcome, &used, config.jobs))
+}
+
+/// CPU time of sweep and of the processes it ran and reaped (commands, workers), and their
+/// peak memory.
+struct Resources {
+    own: Usage,
+    children: Usage,
+}
+
+impl Resources {
+    fn now() -> Resources {
+        Resources { own: Usage::of(Who::Process), children: Usage::of(Who::Children) }
+    }
+
+    /// The CPU used since `before`; the peaks so far (peaks cannot be differenced).
+    fn since(&self, before: &Resources) -> Resources {
+        Resources {
+            own: Usage {
+                cpu_seconds: self.own.cpu_seconds - before.own.cpu_seconds,
+                peak_rss_bytes: self.own.peak_rss_bytes,
+            },
+            children: Usage {
+                cpu_seconds: self.children.cpu_seconds - before.children.cpu_seconds,
+                peak_rss_bytes: self.children.peak_rss_bytes,
+            },
+        }
+    }
 }
 
 /// Prints the end-of-run summary on stderr and picks the exit code.
-fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -> i32 {
+fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) -> i32 {
     let (done, failed, pending) = p.store.counts();
     let total = p.store.rows.len();
     let resume_cmd = format!(
@@ -59,10 +89,33 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         a.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
     );
     if !a.quiet {
-        let rate = (o.done + o.failed) as f64 / o.seconds.max(1e-9);
-        let util = 100.0 * cpu / (o.seconds.max(1e-9) * jobs as f64);
+        let finished = o.done + o.failed;
+        let pace = match finished {
+            0 => String::new(),
+            n if o.seconds / (n as f64) * jobs as f64 >= 1.0 => {
+                format!(", {} per task", crate::text::duration_short(o.seconds * jobs as f64 / n as f64))
+            }
+            n => format!(", {:.0} tasks/s", n as f64 / o.seconds.max(1e-9)),
+        };
+        // CPU only for work done: a resume with nothing to do has none to show.
+        let cpu = match finished {
+            0 => String::new(),
+            _ => {
+                let wall = o.seconds.max(1e-9) * jobs as f64;
+                let (own, kids) = (used.own.cpu_seconds, used.children.cpu_seconds);
+                let mut text = format!(", CPU {:.0}%", 100.0 * (own + kids) / wall);
+                if used.children.peak_rss_bytes > 0 {
+                    text.push_str(&format!(
+                        " (tasks {:.0}%, peak {})",
+                        100.0 * kids / wall,
+                        crate::text::bytes(used.children.peak_rss_bytes)
+                    ));
+                }
+                text
+            }
+        };
         eprintln!(
-            "sweep: {total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({rate:.0} tasks/s, {jobs} workers, CPU {util:.0}%){}",
+            "sweep: {total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({jobs} workers{pace}{cpu}){}",
             o.done,
             o.failed,
             o.seconds,
@@ -74,14 +127,31 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
                 eprintln!("sweep: shard {s} finished; merge all shards with `sweep collect {}`", p.out.root.display())
             }
         }
-    }
-    if !o.first_failures.is_empty() {
-        eprintln!("sweep: {} task(s) failed in this run; the first:", o.failed);
-        for (task, msg) in &o.first_failures {
-            let first_line = msg.lines().next().unwrap_or("");
-            eprintln!("  {task}: {first_line}");
+        let metrics_json = matches!(p.spec.task, crate::spec::TaskKind::Command(_));
+        if metrics_json && o.done > 0 && p.store.keys.is_empty() {
+            eprintln!(
+                "sweep: note: no task wrote {{out}}/metrics.json, so results.csv has no metric columns \
+                 (write a JSON object there to add some)"
+            );
         }
-        eprintln!("  (all failures: sweep status {})", p.out.root.display());
+    }
+    if !o.failure_groups.is_empty() {
+        eprintln!("sweep: {} task(s) failed in this run:", o.failed);
+        for g in o.failure_groups.iter().take(5) {
+            let params = crate::report::progress::describe_task(&p.spec.grid, g.first);
+            let task = p.store.idents[g.first as usize].0;
+            let tasks = if g.count == 1 { "1 task".to_string() } else { format!("{} tasks", g.count) };
+            eprintln!("  {tasks}: {}; first: {params} (task {task})", g.error);
+        }
+        let more: u64 = o.failure_groups.iter().skip(5).map(|g| g.count).sum::<u64>() + o.other_failures;
+        if more > 0 {
+            eprintln!("  and {more} more with other errors");
+        }
+        eprintln!(
+            "  (all failures: sweep status {}; one task: sweep status {} TASK)",
+            p.out.root.display(),
+            p.out.root.display()
+        );
     }
     match o.stopped {
         Some(StopReason::Interrupted) => {
@@ -89,6 +159,14 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         }
         Some(StopReason::MaxFailures(n)) => {
             eprintln!("sweep: stopped after {n} failed tasks (--max-failures). To finish: {resume_cmd}");
+        }
+        Some(StopReason::FailFast(ref e)) => {
+            eprintln!(
+                "sweep: stopped: the first {} tasks all failed with the same error, and none was done:\n  {e}\n  \
+                 the rest would most likely fail too. Fix the cause, then: {resume_cmd}\n  \
+                 (to run every task anyway: add --keep-going)",
+                crate::exec::FAIL_FAST_AFTER
+            );
         }
         Some(StopReason::Io(ref e)) => {
             eprintln!(
@@ -110,49 +188,4 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, cpu: f64, jobs: usize) -
         }
     }
     crate::exit::for_run(o.stopped.as_ref(), incomplete)
-}
-
-fn dry_run(spec: &Spec, out: &OutDir) {
-    let g = &spec.grid;
-    println!(
-        "{}: {}, {} tasks ({} points x {} replicates), seed {}",
-        spec.name,
-        spec.task.label(),
-        spec.task_count(),
-        g.points(),
-        g.replicates,
-        spec.seed
-    );
-    println!("out: {}", out.root.display());
-    println!("axes:");
-    for axis in &g.axes {
-        for (name, values) in axis.names.iter().zip(&axis.values) {
-            let shown: Vec<String> = if values.len() <= 6 {
-                values.iter().map(|v| v.to_string()).collect()
-            } else {
-                let mut v: Vec<String> = values[..3].iter().map(|v| v.to_string()).collect();
-                v.push("...".into());
-                v.extend(values[values.len() - 2..].iter().map(|v| v.to_string()));
-                v
-            };
-            let zip =
-                if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
-            println!("  {name:<12} {} value(s): {}{zip}", values.len(), shown.join(", "));
-        }
-    }
-    println!("first tasks:");
-    let mut header = format!("  {:<16}  {:>9}  {:<20}", "task", "replicate", "seed");
-    for c in &g.columns {
-        header.push_str(&format!("  {c}"));
-    }
-    println!("{header}");
-    for i in 0..spec.task_count().min(10) {
-        let (id, seed) = spec.identity.task(g, i);
-        let (point, rep) = g.locate(i);
-        let mut line = format!("  {id}  {rep:>9}  {seed:<20}");
-        for c in 0..g.columns.len() {
-            line.push_str(&format!("  {}", g.value(point, c)));
-        }
-        println!("{line}");
-    }
 }

@@ -24,6 +24,9 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     for w in torn_warnings(&scan) {
         eprintln!("warning: {w}");
     }
+    if let Some(task) = &a.task {
+        return super::task_status::show(&spec, &out, &store, task);
+    }
     let (done, failed, pending) = store.counts();
     println!("{}: {} ({}), {} tasks", out.root.display(), spec.name, spec.task.label(), store.rows.len());
     println!("  done     {done}");
@@ -53,8 +56,9 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
                 Detail::Failed(c, m) => (c.as_str(), m.lines().next().unwrap_or("")),
                 _ => ("", ""),
             };
+            let aside = if row.deaths >= 2 { "  (set aside: --resume skips it)" } else { "" };
             println!(
-                "  {}  {} replicate={rep}  attempts={}  {class}: {msg}",
+                "  {}  {} replicate={rep}  attempts={}  {class}: {msg}{aside}",
                 store.idents[i].0,
                 params.join(" "),
                 row.attempts

@@ -86,6 +86,8 @@ pub fn measure(
         max_failures: None,
         selection: Selection::Indices(indices.to_vec()),
         durable: false,
+        // A benchmark measures every task of its sample, failing or not.
+        keep_going: true,
     };
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu0 = process_cpu_seconds();

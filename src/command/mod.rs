@@ -7,7 +7,8 @@ mod verdict;
 
 pub use spawn::find_in_path;
 pub use supervisor::{Invocation, Supervisor};
-pub use template::{Piece, Template};
+pub use template::{Piece, Template, Values};
+pub use verdict::tail_lines;
 
 use std::path::PathBuf;
 use std::time::Duration;

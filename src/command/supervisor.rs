@@ -302,12 +302,17 @@ mod tests {
     }
 
     #[test]
-    fn nonzero_exit_reports_status_and_stderr_tail() {
+    fn nonzero_exit_reports_the_last_line_of_stderr_which_is_the_error() {
+        // Regression: the message was the last five lines, so a Python traceback showed as
+        // `File "numpy/random/mtrand.pyx", line 255` instead of its last line, the error.
         let env = Env::new();
-        let spec = env.shell("for i in 1 2 3 4 5 6 7; do echo line$i >&2; done; echo >&2; exit 3");
+        let spec = env.shell(
+            "echo 'Traceback (most recent call last):' >&2; echo '  File \"mtrand.pyx\", line 255' >&2; \
+             echo 'ValueError: Seed must be between 0 and 2**32 - 1' >&2; echo >&2; exit 3",
+        );
         let (class, msg) = class(env.run(&spec));
         assert_eq!(class, FailureClass::Exit);
-        assert_eq!(msg, "exit status 3: line3\nline4\nline5\nline6\nline7");
+        assert_eq!(msg, "exit status 3: ValueError: Seed must be between 0 and 2**32 - 1");
     }
 
     #[test]

@@ -11,11 +11,12 @@ use std::process::ExitStatus;
 
 /// At most this much of the end of `stderr.txt` is read for a failure message.
 const TAIL_BYTES: u64 = 4096;
-/// Lines of stderr quoted in a failure message.
-const TAIL_LINES: usize = 5;
+/// Lines of stderr quoted in a failure message: the last, which is where programs put the
+/// error itself (a Python traceback's `ValueError: ...`); `sweep status DIR TASK` shows more.
+const TAIL_LINES: usize = 1;
 
 /// The failure for a command that exited non-zero or was killed by a signal.
-pub(super) fn exit_failure(status: ExitStatus, stderr: &Path) -> TaskFailure {
+pub fn exit_failure(status: ExitStatus, stderr: &Path) -> TaskFailure {
     let (head, signal) = describe_exit(status);
     let class = if signal { FailureClass::Signal } else { FailureClass::Exit };
     match stderr_tail(stderr) {
@@ -26,7 +27,12 @@ pub(super) fn exit_failure(status: ExitStatus, stderr: &Path) -> TaskFailure {
 
 /// The last few non-empty lines of `path`, read from at most its last [`TAIL_BYTES`],
 /// joined by newlines; empty when there are none or the file cannot be read.
-fn stderr_tail(path: &Path) -> String {
+pub fn stderr_tail(path: &Path) -> String {
+    tail_lines(path, TAIL_LINES)
+}
+
+/// The last `n` non-empty lines of `path` (from at most its last [`TAIL_BYTES`]).
+pub fn tail_lines(path: &Path, n: usize) -> String {
     let read = || -> io::Result<Vec<u8>> {
         let mut file = File::open(path)?;
         let start = file.metadata()?.len().saturating_sub(TAIL_BYTES);
@@ -46,7 +52,7 @@ fn stderr_tail(path: &Path) -> String {
     };
     let text = String::from_utf8_lossy(&buf);
     let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Reads a task's `metrics.json`, if it wrote one (never through a symlink).

@@ -1,5 +1,6 @@
 //! What a run is asked to do, and what it did.
 
+pub use super::recorder::FailureGroup;
 use crate::grid::TaskId;
 use crate::task::StopReason;
 
@@ -31,6 +32,9 @@ pub struct RunConfig {
     /// Survive a machine crash, not only a dead process: each journal record reaches the disk
     /// after the files it vouches for (see [`crate::exec`]'s `--durable`).
     pub durable: bool,
+    /// Go on when the first tasks all fail alike (`--keep-going`); by default such a run
+    /// stops after [`FAIL_FAST_AFTER`](crate::exec::FAIL_FAST_AFTER) of them.
+    pub keep_going: bool,
 }
 
 impl Default for RunConfig {
@@ -42,6 +46,7 @@ impl Default for RunConfig {
             max_failures: None,
             selection: Selection::All,
             durable: false,
+            keep_going: false,
         }
     }
 }
@@ -65,4 +70,8 @@ pub struct RunOutcome {
     pub bytes_written: u64,
     /// The first failures: (task, message).
     pub first_failures: Vec<(TaskId, String)>,
+    /// This run's failures grouped by error, most frequent first.
+    pub failure_groups: Vec<FailureGroup>,
+    /// Failed tasks whose error is in no group (too many distinct errors).
+    pub other_failures: u64,
 }

@@ -173,7 +173,7 @@ mod tests {
         let path = dir.path().join(".sweep-running");
         let stats = Stats::new(2);
         let running = Running::create(&path, &stats, 2).unwrap();
-        stats.set_running(Some((TaskId(42), Instant::now())));
+        stats.set_running(Some((TaskId(42), 0, Instant::now())));
         // What a kill -9 leaves: no signal written. Nobody is blamed.
         assert!(Running::crashed(&path).is_none());
         // What the crash handler leaves (called by hand: SIGFPE's previous action is put back).

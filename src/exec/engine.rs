@@ -117,7 +117,7 @@ pub fn execute(
     stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
 
     let queue = JournalQueue::default();
-    let recorder = Recorder::new(rows, idents, &queue, stats, cancel, cfg.max_failures);
+    let recorder = Recorder::new(rows, idents, &queue, stats, cancel, cfg.max_failures, !cfg.keep_going);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
         .thread_name(|i| format!("sweep-worker-{i}"))
@@ -226,7 +226,7 @@ pub fn execute(
     // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives a
     // killed process as it is; after a machine crash, records the OS had not yet written are
     // simply run again by `--resume`.
-    let first_failures = recorder.into_first_failures();
+    let (first_failures, failure_groups, other_failures) = recorder.into_failures();
     if let Some(e) = journal_error {
         return Err(e);
     }
@@ -239,6 +239,8 @@ pub fn execute(
         seconds: started.elapsed().as_secs_f64(),
         bytes_written: stats.bytes.load(Ordering::Relaxed),
         first_failures,
+        failure_groups,
+        other_failures,
     })
 }
 
@@ -272,7 +274,7 @@ impl Run<'_> {
         let (id, seed) = self.idents[index as usize];
         let before = self.prior.get(&index).copied().unwrap_or(0);
         let mut t0 = Instant::now();
-        self.stats.set_running(Some((id, t0)));
+        self.stats.set_running(Some((id, index, t0)));
 
         let mut attempt = 0;
         loop {

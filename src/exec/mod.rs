@@ -16,6 +16,7 @@ mod stats;
 mod workers;
 mod writer;
 
-pub use config::{RunConfig, RunOutcome, Selection};
+pub use config::{FailureGroup, RunConfig, RunOutcome, Selection};
 pub use engine::execute;
+pub use recorder::FAIL_FAST_AFTER;
 pub use stats::Stats;

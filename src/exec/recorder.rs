@@ -91,10 +91,33 @@ impl Records {
     }
 }
 
+/// Failures with the same class and message, for the summary: how many, and the first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailureGroup {
+    /// `class: message` (the message's first line).
+    pub error: String,
+    /// Tasks of this run that failed so.
+    pub count: u64,
+    /// The first of them, by grid index.
+    pub first: u64,
+}
+
+/// Distinct errors kept for the summary at most (the rest are counted in `others`).
+const KEEP_GROUPS: usize = 100;
+/// The first failures of a run, all alike and with nothing done yet, that stop it.
+pub const FAIL_FAST_AFTER: u32 = 5;
+
 /// What the run records under its lock.
 struct Sink<'s> {
     rows: RowsMut<'s>,
     first_failures: Vec<(TaskId, String)>,
+    groups: Vec<FailureGroup>,
+    /// Failed tasks whose error did not fit in `groups`.
+    others: u64,
+    /// Tasks done in this run.
+    done: u64,
+    /// The same error, this many times in a row, with nothing done.
+    streak: (String, u32),
 }
 
 /// Records every attempt of a run.
@@ -105,6 +128,8 @@ pub(super) struct Recorder<'a, 's> {
     cancel: &'a Cancel,
     idents: &'a [(TaskId, u64)],
     max_failures: Option<u64>,
+    /// Stop when the first tasks all fail alike (off with `--keep-going`).
+    fail_fast: bool,
     failed_tasks: AtomicU64,
 }
 
@@ -117,14 +142,24 @@ impl<'a, 's> Recorder<'a, 's> {
         stats: &'a Stats,
         cancel: &'a Cancel,
         max_failures: Option<u64>,
+        fail_fast: bool,
     ) -> Self {
+        let sink = Sink {
+            rows,
+            first_failures: Vec::new(),
+            groups: Vec::new(),
+            others: 0,
+            done: 0,
+            streak: (String::new(), 0),
+        };
         Recorder {
-            sink: Mutex::new(Sink { rows, first_failures: Vec::new() }),
+            sink: Mutex::new(sink),
             journal,
             stats,
             cancel,
             idents,
             max_failures,
+            fail_fast,
             failed_tasks: AtomicU64::new(0),
         }
     }
@@ -140,11 +175,34 @@ impl<'a, 's> Recorder<'a, 's> {
             s.rows.apply(a.index, a.number, a.seconds, metrics);
             match result {
                 _ if !a.last => {}
-                Ok(_) => done += 1,
+                Ok(_) => {
+                    done += 1;
+                    s.done += 1;
+                }
                 Err(f) => {
                     failed += 1;
                     if s.first_failures.len() < KEEP_FAILURES {
                         s.first_failures.push((self.idents[a.index as usize].0, f.to_string()));
+                    }
+                    let error = format!("{}: {}", f.class, f.message.lines().next().unwrap_or(""));
+                    match s.groups.iter().position(|g| g.error == error) {
+                        Some(i) => {
+                            let g = &mut s.groups[i];
+                            g.count += 1;
+                            g.first = g.first.min(a.index);
+                        }
+                        None if s.groups.len() < KEEP_GROUPS => {
+                            s.groups.push(FailureGroup { error: error.clone(), count: 1, first: a.index })
+                        }
+                        None => s.others += 1,
+                    }
+                    if s.streak.0 == error {
+                        s.streak.1 += 1;
+                    } else {
+                        s.streak = (error, 1);
+                    }
+                    if self.fail_fast && s.done == 0 && s.streak.1 >= FAIL_FAST_AFTER {
+                        self.cancel.drain(StopReason::FailFast(s.streak.0.clone()));
                     }
                     let n = self.failed_tasks.fetch_add(1, Ordering::Relaxed) + 1;
                     if self.max_failures.is_some_and(|m| n >= m) {
@@ -161,9 +219,12 @@ impl<'a, 's> Recorder<'a, 's> {
         records.clear();
     }
 
-    /// The first failures recorded, for the summary.
-    pub fn into_first_failures(self) -> Vec<(TaskId, String)> {
-        self.sink.into_inner().unwrap_or_else(|e| e.into_inner()).first_failures
+    /// The first failures recorded, and the failures grouped by error (most frequent
+    /// first) with the count of those that did not fit, for the summary.
+    pub fn into_failures(self) -> (Vec<(TaskId, String)>, Vec<FailureGroup>, u64) {
+        let mut s = self.sink.into_inner().unwrap_or_else(|e| e.into_inner());
+        s.groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.first.cmp(&b.first)));
+        (s.first_failures, s.groups, s.others)
     }
 }
 
@@ -245,7 +306,7 @@ mod tests {
         let mut f = fixture(2);
         let (idents, rows) = f.store.split();
         let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(1));
+        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(1), false);
         let mut records = Records::default();
         records.push(TaskId(0), attempt(0, 1, false), Err(failure("first try")));
         let mut metrics = vec![("y".into(), Metric::Int(4))];
@@ -253,7 +314,7 @@ mod tests {
         rec.record_many(&mut records);
         assert!(records.is_empty());
         assert!(!f.cancel.is_draining(), "a retried failure is not a failed task for --max-failures");
-        assert!(rec.into_first_failures().is_empty());
+        assert!(rec.into_failures().0.is_empty());
         assert_eq!((f.stats.done.load(Ordering::Relaxed), f.stats.failed.load(Ordering::Relaxed)), (1, 0));
         let row = &f.store.rows[0];
         assert_eq!((row.status, row.attempts), (Status::Done, 2));
@@ -267,7 +328,7 @@ mod tests {
         let mut f = fixture(5);
         let (idents, rows) = f.store.split();
         let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(3));
+        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(3), false);
         for i in 0..2 {
             let mut records = Records::default();
             records.push(TaskId(i), attempt(i, 1, true), Err(failure("boom")));
@@ -279,7 +340,7 @@ mod tests {
         rec.record_many(&mut records);
         assert_eq!(f.cancel.reason(), Some(StopReason::MaxFailures(3)));
         assert_eq!(f.stats.failed.load(Ordering::Relaxed), 3);
-        assert_eq!(rec.into_first_failures().len(), 3);
+        assert_eq!(rec.into_failures().0.len(), 3);
         assert_eq!(f.store.counts(), (0, 3, 2));
     }
 
@@ -288,13 +349,13 @@ mod tests {
         let mut f = fixture(20);
         let (idents, rows) = f.store.split();
         let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None);
+        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, false);
         let mut records = Records::default();
         for i in 0..20 {
             records.push(TaskId(i), attempt(i, 1, true), Err(failure(&format!("task {i}"))));
         }
         rec.record_many(&mut records);
-        let kept = rec.into_first_failures();
+        let kept = rec.into_failures().0;
         assert_eq!(kept.len(), KEEP_FAILURES);
         assert_eq!(kept[0], (TaskId(0), "error: task 0".to_string()));
         assert!(!f.cancel.is_draining());
@@ -305,7 +366,7 @@ mod tests {
         let mut f = fixture(BATCH_LEN as u64 + 2);
         let (idents, rows) = f.store.split();
         let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None);
+        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, false);
         let now = Instant::now();
         {
             let mut batch = Batch::new(&rec);
@@ -334,5 +395,31 @@ mod tests {
             assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 4);
         }
         assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 5, "a dropped batch hands over what it holds");
+    }
+
+    #[test]
+    fn the_first_failures_all_alike_stop_the_run_unless_something_is_done() {
+        let run = |fail_fast: bool, done_first: bool| {
+            let mut f = fixture(20);
+            let (idents, rows) = f.store.split();
+            let idents = idents.to_vec();
+            let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, fail_fast);
+            let mut records = Records::default();
+            if done_first {
+                records.push(TaskId(19), attempt(19, 1, true), Ok(&mut Vec::new()));
+            }
+            for i in 0..FAIL_FAST_AFTER as u64 {
+                records.push(TaskId(i), attempt(i, 1, true), Err(failure("can't open file 'sim.py'")));
+                rec.record_many(&mut records);
+            }
+            let (_, groups, others) = rec.into_failures();
+            (f.cancel.reason(), groups, others)
+        };
+        let (reason, groups, others) = run(true, false);
+        assert_eq!(reason, Some(StopReason::FailFast("error: can't open file 'sim.py'".into())));
+        assert_eq!(groups, [FailureGroup { error: "error: can't open file 'sim.py'".into(), count: 5, first: 0 }]);
+        assert_eq!(others, 0);
+        assert_eq!(run(false, false).0, None, "--keep-going");
+        assert_eq!(run(true, true).0, None, "a task was done: the error is not everything's");
     }
 }

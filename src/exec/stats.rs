@@ -32,6 +32,8 @@ const IDLE: u64 = u64::MAX;
 #[derive(Debug)]
 struct Slot {
     id: AtomicU64,
+    /// Its grid index.
+    index: AtomicU64,
     start: AtomicU64,
 }
 
@@ -46,7 +48,9 @@ impl Stats {
             bytes: AtomicU64::new(0),
             last_finish_ms: AtomicU64::new(0),
             started: Instant::now(),
-            slots: (0..workers + 1).map(|_| Slot { id: AtomicU64::new(0), start: AtomicU64::new(IDLE) }).collect(),
+            slots: (0..workers + 1)
+                .map(|_| Slot { id: AtomicU64::new(0), index: AtomicU64::new(0), start: AtomicU64::new(IDLE) })
+                .collect(),
         }
     }
 
@@ -77,13 +81,15 @@ impl Stats {
         self.last_finish_ms.fetch_max(ms, Ordering::Relaxed);
     }
 
-    /// Marks the calling worker as running `task` since `since`, or idle.
-    pub(crate) fn set_running(&self, task: Option<(TaskId, Instant)>) {
+    /// Marks the calling worker as running `task` (grid index `index`) since `since`, or
+    /// idle.
+    pub(crate) fn set_running(&self, task: Option<(TaskId, u64, Instant)>) {
         let i = rayon::current_thread_index().unwrap_or(self.slots.len() - 1).min(self.slots.len() - 1);
-        let Slot { id, start } = &self.slots[i];
+        let Slot { id, index, start } = &self.slots[i];
         match task {
-            Some((t, since)) => {
+            Some((t, at, since)) => {
                 id.store(t.0, Ordering::Relaxed);
+                index.store(at, Ordering::Relaxed);
                 start.store(since.saturating_duration_since(self.started).as_nanos() as u64, Ordering::Relaxed);
             }
             None => start.store(IDLE, Ordering::Relaxed),
@@ -93,22 +99,25 @@ impl Stats {
     /// Calls `f` with the id of every task running now. Only atomic loads: a signal
     /// handler may call it.
     pub(crate) fn for_each_running(&self, mut f: impl FnMut(u64)) {
-        for Slot { id, start } in &self.slots {
+        for Slot { id, start, .. } in &self.slots {
             if start.load(Ordering::Relaxed) != IDLE {
                 f(id.load(Ordering::Relaxed));
             }
         }
     }
 
-    /// The task that has been running longest, and for how long.
-    pub fn slowest_running(&self) -> Option<(TaskId, Duration)> {
+    /// The task that has been running longest (its id and grid index), and for how long.
+    pub fn slowest_running(&self) -> Option<(TaskId, u64, Duration)> {
         let now = self.elapsed().as_nanos() as u64;
         self.slots
             .iter()
-            .filter_map(|Slot { id, start }| {
+            .filter_map(|Slot { id, index, start }| {
                 let s = start.load(Ordering::Relaxed);
-                (s != IDLE).then(|| (TaskId(id.load(Ordering::Relaxed)), Duration::from_nanos(now.saturating_sub(s))))
+                (s != IDLE).then(|| {
+                    let d = Duration::from_nanos(now.saturating_sub(s));
+                    (TaskId(id.load(Ordering::Relaxed)), index.load(Ordering::Relaxed), d)
+                })
             })
-            .max_by_key(|(_, d)| *d)
+            .max_by_key(|(_, _, d)| *d)
     }
 }

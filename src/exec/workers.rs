@@ -178,7 +178,7 @@ impl WorkerRun<'_, '_, '_> {
             if was_idle {
                 self.watchdog.set_timeout(w.pgid(), self.ws.timeout);
             }
-            self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.sent)));
+            self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.queued.index, head.sent)));
             match w.recv(self.watchdog) {
                 Ok(reply) => {
                     let head = inflight.pop_front().expect("a request is in flight");

@@ -60,7 +60,7 @@ impl Results {
             .iter()
             .map(str::to_string)
             .collect();
-        let columns = Columns::locate(&headers, &manifest.columns)
+        let columns = Columns::locate(&headers, &manifest.param_columns())
             .map_err(|message| ReportError::Format { path: path.clone(), message })?;
         Ok(Results { path, layout: Layout { headers, columns } })
     }

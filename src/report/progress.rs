@@ -38,6 +38,20 @@ impl Mode {
     }
 }
 
+/// Names a task for people from its grid index: `k=0.5 c0=1 replicate=2`.
+pub type Describe = Box<dyn Fn(u64) -> String + Send>;
+
+/// `k=0.5 c0=1 replicate=2`: task `index` of `grid`, by its parameters.
+pub fn describe_task(grid: &crate::grid::Grid, index: u64) -> String {
+    let (point, replicate) = grid.locate(index);
+    let mut parts: Vec<String> =
+        grid.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", grid.value(point, c))).collect();
+    if grid.replicates > 1 {
+        parts.push(format!("replicate={replicate}"));
+    }
+    parts.join(" ")
+}
+
 /// A running progress display; [`Progress::finish`] stops it.
 pub struct Progress {
     stop: Arc<AtomicBool>,
@@ -45,14 +59,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts showing `stats` in `mode`.
-    pub fn start(stats: Arc<Stats>, mode: Mode) -> Progress {
+    /// Starts showing `stats` in `mode`; `describe` names a running task by its parameters.
+    pub fn start(stats: Arc<Stats>, mode: Mode, describe: Describe) -> Progress {
         let stop = Arc::new(AtomicBool::new(false));
         let handle = (mode != Mode::Quiet).then(|| {
             let stop = stop.clone();
             std::thread::spawn(move || match mode {
-                Mode::Bar => bar(&stats, &stop),
-                _ => lines(&stats, &stop),
+                Mode::Bar => bar(&stats, &stop, &describe),
+                _ => lines(&stats, &stop, &describe),
             })
         });
         Progress { stop, handle }
@@ -67,41 +81,53 @@ impl Progress {
     }
 }
 
-/// " | slowest running: task ID for 1m 5s" when no task has finished for `threshold` (or
-/// since the start) and some task is running; else empty.
-fn stuck_note(stats: &Stats, threshold: Duration) -> String {
+/// " | slowest running: k=0.5 c0=1 (task ID) for 1m 5s" when no task has finished for
+/// `threshold` (or since the start) and some task is running; else empty.
+fn stuck_note(stats: &Stats, threshold: Duration, describe: &dyn Fn(u64) -> String) -> String {
     if stats.since_last_finish() < threshold {
         return String::new();
     }
     match stats.slowest_running() {
-        Some((task, d)) => format!(
-            " | slowest running: task {task} for {}",
+        Some((task, index, d)) => format!(
+            " | slowest running: {} (task {task}) for {}",
+            describe(index),
             humantime::format_duration(Duration::from_secs(d.as_secs()))
         ),
         None => String::new(),
     }
 }
 
-fn bar(stats: &Stats, stop: &AtomicBool) {
-    let total = stats.to_run.load(Ordering::Relaxed);
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
+/// The pace so far: tasks per second, or seconds per task when tasks take longer than one.
+fn pace(stats: &Stats) -> String {
+    let finished = stats.finished();
+    let secs = stats.elapsed().as_secs_f64();
+    match finished {
+        0 => "-".into(),
+        n if secs / n as f64 >= 1.0 => format!("{}/task", crate::text::duration_short(secs / n as f64)),
+        n => format!("{:.0}/s", n as f64 / secs.max(1e-9)),
+    }
+}
+
+fn bar(stats: &Stats, stop: &AtomicBool, describe: &dyn Fn(u64) -> String) {
+    // The length is read every tick: the engine sets it once it has chosen the tasks, which
+    // may be after this thread started (the bar showed `187/0`).
+    let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8));
     pb.set_style(
-        ProgressStyle::with_template(
-            "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}, {per_sec}]",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}]")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     while !stop.load(Ordering::Relaxed) {
+        pb.set_length(stats.to_run.load(Ordering::Relaxed));
         pb.set_position(stats.finished());
         let failed = stats.failed.load(Ordering::Relaxed);
-        pb.set_message(format!("({failed} failed){}", stuck_note(stats, STUCK_AFTER)));
+        pb.set_message(format!("({failed} failed, {}){}", pace(stats), stuck_note(stats, STUCK_AFTER, describe)));
         std::thread::sleep(Duration::from_millis(100));
     }
     pb.finish_and_clear();
 }
 
-fn lines(stats: &Stats, stop: &AtomicBool) {
+fn lines(stats: &Stats, stop: &AtomicBool, describe: &dyn Fn(u64) -> String) {
     let mut last = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
@@ -115,11 +141,12 @@ fn lines(stats: &Stats, stop: &AtomicBool) {
         let secs = stats.elapsed().as_secs_f64();
         let rate = (done + failed) as f64 / secs.max(1e-9);
         let left = total.saturating_sub(done + failed);
-        let eta = if rate > 0.0 { format!("{:.0}s", left as f64 / rate) } else { "?".into() };
+        let eta = if rate > 0.0 { crate::text::duration_rough(left as f64 / rate) } else { "?".into() };
         eprintln!(
-            "sweep: {}/{total} finished ({done} done, {failed} failed), {rate:.1} tasks/s, eta {eta}{}",
+            "sweep: {}/{total} finished ({done} done, {failed} failed), {}, eta {eta}{}",
             done + failed,
-            stuck_note(stats, STUCK_AFTER)
+            pace(stats),
+            stuck_note(stats, STUCK_AFTER, describe)
         );
     }
 }
@@ -130,19 +157,37 @@ mod tests {
     use crate::grid::TaskId;
 
     #[test]
-    fn the_stuck_note_names_the_slowest_running_task_after_the_threshold() {
+    fn the_stuck_note_names_the_slowest_running_task_by_its_parameters_after_the_threshold() {
         let stats = Stats::new(2);
+        let describe = |i: u64| format!("k={i}");
         // Nothing running: no note, however long it has been.
-        assert_eq!(stuck_note(&stats, Duration::ZERO), "");
-        stats.set_running(Some((TaskId(0xabc), Instant::now())));
+        assert_eq!(stuck_note(&stats, Duration::ZERO, &describe), "");
+        stats.set_running(Some((TaskId(0xabc), 7, Instant::now())));
         // Running, but the threshold has not passed.
-        assert_eq!(stuck_note(&stats, STUCK_AFTER), "");
+        assert_eq!(stuck_note(&stats, STUCK_AFTER, &describe), "");
         // Past the threshold: the running task is named.
-        assert_eq!(stuck_note(&stats, Duration::ZERO), " | slowest running: task 0000000000000abc for 0s");
+        assert_eq!(
+            stuck_note(&stats, Duration::ZERO, &describe),
+            " | slowest running: k=7 (task 0000000000000abc) for 0s"
+        );
         // A task finishing restarts the clock.
         stats.mark_finished(1, 0, Instant::now());
-        assert_eq!(stuck_note(&stats, Duration::from_secs(3600)), "");
+        assert_eq!(stuck_note(&stats, Duration::from_secs(3600), &describe), "");
         stats.set_running(None);
-        assert_eq!(stuck_note(&stats, Duration::ZERO), "");
+        assert_eq!(stuck_note(&stats, Duration::ZERO, &describe), "");
+    }
+
+    #[test]
+    fn tasks_are_described_by_their_parameters() {
+        use crate::grid::{Axis, Grid};
+        use crate::value::Value;
+        let axis = |n: &str, v: Vec<Value>| Axis { names: vec![n.into()], values: vec![v] };
+        let g = Grid::new(
+            vec!["k".into(), "c0".into()],
+            vec![axis("k", vec![0.5.into(), 1.5.into()]), axis("c0", vec![1.0.into()])],
+            3,
+        )
+        .unwrap();
+        assert_eq!(describe_task(&g, 4), "k=1.5 c0=1.0 replicate=1");
     }
 }

@@ -60,11 +60,21 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
                 .collect()
         })
         .collect();
-    let rows = Rows { spec, store, metrics: &metrics, col_text: &col_text };
+    // The fixed parameters (a model's, defaults included) follow the swept ones, so that a
+    // results file explains itself: the same text on every row.
+    let fixed = fixed_params(spec);
+    let mut fixed_text = Vec::new();
+    for (_, v) in &fixed {
+        let mut t = String::new();
+        v.write_text(&mut t);
+        fixed_text.push(b',');
+        push_field(&mut fixed_text, t.as_bytes());
+    }
+    let rows = Rows { spec, store, metrics: &metrics, col_text: &col_text, fixed_text: &fixed_text };
     crate::io::write_atomic(path, |out| {
         let mut head = csv::Writer::from_writer(Vec::new());
         let header = super::columns::header(
-            grid.columns.iter().map(String::as_str),
+            grid.columns.iter().map(String::as_str).chain(fixed.iter().map(|(n, _)| n.as_str())),
             metrics.iter().map(|m| store.keys[*m as usize].as_str()),
         );
         head.write_record(&header)?;
@@ -101,6 +111,16 @@ struct Rows<'a> {
     store: &'a Store,
     metrics: &'a [u32],
     col_text: &'a [Vec<Vec<u8>>],
+    /// `,v1,v2`: the fixed parameters' cells.
+    fixed_text: &'a [u8],
+}
+
+/// The parameters a model sweep does not sweep, with their values, in the model's order.
+pub fn fixed_params(spec: &Spec) -> Vec<(String, crate::value::Value)> {
+    match &spec.task {
+        TaskKind::Model(m) => m.fixed.clone(),
+        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
+    }
 }
 
 impl Rows<'_> {
@@ -128,6 +148,7 @@ impl Rows<'_> {
                 let (a, _) = grid.column_position(c);
                 w.extend_from_slice(&texts[grid.digit(point, a)]);
             }
+            w.extend_from_slice(self.fixed_text);
             w.push(b',');
             w.extend_from_slice(row.status.as_str().as_bytes());
             w.push(b',');

@@ -4,5 +4,5 @@ pub mod columns;
 mod csv_out;
 mod store;
 
-pub use csv_out::write_results_csv;
+pub use csv_out::{fixed_params, write_results_csv};
 pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};

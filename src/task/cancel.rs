@@ -13,6 +13,8 @@ pub enum StopReason {
     MaxFailures(u64),
     /// Outputs cannot be written (disk full, read-only, permissions): the OS error.
     Io(String),
+    /// The first tasks all failed with this error, and none was done: the rest would too.
+    FailFast(String),
     /// Workers keep failing to start (the last error, with its detail).
     Workers(String),
     /// A time limit the caller set passed (the pilot run of a benchmark); running tasks

@@ -1,0 +1,176 @@
+//! `sweep run --dry-run`: what a run would do, without doing it: the task count, the axes,
+//! the first tasks, and the first tasks' exact command lines or Python calls.
+
+use crate::command::{CommandSpec, Values};
+use crate::error::Error;
+use crate::outdir::OutDir;
+use crate::spec::{Spec, TaskKind};
+use crate::worker::WorkerSpec;
+
+/// Tasks whose call is shown.
+const SHOWN_CALLS: u64 = 3;
+
+pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
+    let g = &spec.grid;
+    println!(
+        "{}: {}, {} tasks ({} points x {} replicates), seed {}",
+        spec.name,
+        spec.task.label(),
+        spec.task_count(),
+        g.points(),
+        g.replicates,
+        spec.seed
+    );
+    println!("out: {}", out.root.display());
+    println!("axes:");
+    for axis in &g.axes {
+        for (name, values) in axis.names.iter().zip(&axis.values) {
+            let shown: Vec<String> = if values.len() <= 6 {
+                values.iter().map(|v| v.to_string()).collect()
+            } else {
+                let mut v: Vec<String> = values[..3].iter().map(|v| v.to_string()).collect();
+                v.push("...".into());
+                v.extend(values[values.len() - 2..].iter().map(|v| v.to_string()));
+                v
+            };
+            let zip =
+                if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
+            println!("  {name:<12} {} value(s): {}{zip}", values.len(), shown.join(", "));
+        }
+    }
+    println!("first tasks:");
+    let mut header = format!("  {:<16}  {:>9}  {:<20}", "task", "replicate", "seed");
+    for c in &g.columns {
+        header.push_str(&format!("  {c}"));
+    }
+    println!("{header}");
+    for i in 0..spec.task_count().min(10) {
+        let (id, seed) = spec.identity.task(g, i);
+        let (point, rep) = g.locate(i);
+        let mut line = format!("  {id}  {rep:>9}  {seed:<20}");
+        for c in 0..g.columns.len() {
+            line.push_str(&format!("  {}", g.value(point, c)));
+        }
+        println!("{line}");
+    }
+    match &spec.task {
+        TaskKind::Model(m) => {
+            let fixed: Vec<String> = m.fixed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!(
+                "model {} with {}",
+                m.model.name(),
+                if fixed.is_empty() { "nothing fixed".into() } else { fixed.join(" ") }
+            );
+        }
+        TaskKind::Command(cmd) => commands(spec, cmd, out),
+        TaskKind::Worker(ws) => calls(spec, ws, out)?,
+    }
+    Ok(crate::exit::SUCCESS)
+}
+
+/// `{out}` of attempt 1 of task `id`: a directory of the run-to-be.
+fn attempt_dir(out: &OutDir, id: crate::grid::TaskId) -> String {
+    let root = std::path::absolute(&out.root).unwrap_or_else(|_| out.root.clone());
+    root.join("attempts").join(format!("{id}-1-<run>")).display().to_string()
+}
+
+/// The first tasks' command lines, exactly as they will be run.
+fn commands(spec: &Spec, cmd: &CommandSpec, out: &OutDir) {
+    let g = &spec.grid;
+    println!("commands (in {}):", cmd.cwd.display());
+    for i in 0..spec.task_count().min(SHOWN_CALLS) {
+        let (id, seed) = spec.identity.task(g, i);
+        let (point, replicate) = g.locate(i);
+        let params: Vec<String> = (0..g.columns.len()).map(|c| g.value(point, c).to_string()).collect();
+        let dir = attempt_dir(out, id);
+        let task = id.to_string();
+        let v = Values { params: &params, seed, replicate, task: &task, out: &dir };
+        let line = match (&cmd.argv, &cmd.shell) {
+            (Some(argv), _) => {
+                argv.iter().map(|t| crate::text::shell_quote(&t.render(&v, false))).collect::<Vec<_>>().join(" ")
+            }
+            (None, Some(shell)) => format!("sh -c {}", crate::text::shell_quote(&shell.render(&v, true))),
+            (None, None) => String::new(),
+        };
+        println!("  {line}");
+    }
+}
+
+/// The first tasks' Python calls (or protocol requests), as a worker will receive them. A
+/// `[python]` function's module is imported to learn what its signature asks for, which
+/// also checks that it can be.
+fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir) -> Result<(), Error> {
+    let g = &spec.grid;
+    let Some(f) = &ws.python else {
+        println!("worker: {} (in {})", ws.argv.join(" "), ws.cwd.display());
+        println!("first requests:");
+        let requests = crate::worker::protocol::Requests::new(g, &[]);
+        for i in 0..spec.task_count().min(SHOWN_CALLS) {
+            let mut line = Vec::new();
+            requests.push(
+                &mut line,
+                g,
+                i + 1,
+                i,
+                spec.identity.task(g, i),
+                1,
+                &attempt_dir(out, spec.identity.task(g, i).0),
+            );
+            print!("  {}", String::from_utf8_lossy(&line));
+        }
+        return Ok(());
+    };
+    let workers = crate::session::start_workers(spec, 1)?;
+    let hello = workers.first().map(|w| w.handshake.clone()).unwrap_or_default();
+    drop(workers);
+    let python = hello["python"].as_str().unwrap_or("").split_whitespace().next().unwrap_or("?").to_string();
+    println!(
+        "python {python} ({}), in {}: {}",
+        hello["executable"].as_str().unwrap_or(&f.interpreter.display().to_string()),
+        ws.cwd.display(),
+        f.function
+    );
+    let name = hello["function"].as_str().unwrap_or("f").to_string();
+    let extras: Vec<String> =
+        hello["extras"].as_array().into_iter().flatten().filter_map(|e| e.as_str().map(String::from)).collect();
+    println!("first calls:");
+    for i in 0..spec.task_count().min(SHOWN_CALLS) {
+        let (id, seed) = spec.identity.task(g, i);
+        let (point, replicate) = g.locate(i);
+        let mut args: Vec<String> =
+            g.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", python_literal(g.value(point, c)))).collect();
+        for e in &extras {
+            args.push(match e.as_str() {
+                "seed" => format!("seed={seed}"),
+                "seed32" => format!("seed32={}", crate::grid::seed32(seed)),
+                "rng" => format!("rng=numpy.random.Generator(numpy.random.PCG64({seed}))"),
+                "out" => format!("out=PosixPath('{}')", attempt_dir(out, id)),
+                "replicate" => format!("replicate={replicate}"),
+                "task" => format!("task='{id}'"),
+                other => format!("{other}=..."),
+            });
+        }
+        println!("  {name}({})", args.join(", "));
+    }
+    Ok(())
+}
+
+/// A value as Python writes it.
+fn python_literal(v: &crate::Value) -> String {
+    use crate::Value;
+    match v {
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Str(s) => format!("{s:?}"),
+        Value::Float(f) if f.is_nan() => "nan".into(),
+        Value::Float(f) if f.is_infinite() => {
+            if *f > 0.0 {
+                "inf".into()
+            } else {
+                "-inf".into()
+            }
+        }
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e16 => format!("{f:.1}"),
+        other => other.to_string(),
+    }
+}
