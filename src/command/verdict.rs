@@ -25,13 +25,13 @@ pub fn exit_failure(status: ExitStatus, stderr: &Path) -> TaskFailure {
     }
 }
 
-/// The last few non-empty lines of `path`, read from at most its last [`TAIL_BYTES`],
+/// The last few non-empty lines of `path`, read from at most its last `TAIL_BYTES`,
 /// joined by newlines; empty when there are none or the file cannot be read.
 pub fn stderr_tail(path: &Path) -> String {
     tail_lines(path, TAIL_LINES)
 }
 
-/// The last `n` non-empty lines of `path` (from at most its last [`TAIL_BYTES`]).
+/// The last `n` non-empty lines of `path` (from at most its last `TAIL_BYTES`).
 pub fn tail_lines(path: &Path, n: usize) -> String {
     let read = || -> io::Result<Vec<u8>> {
         let mut file = File::open(path)?;

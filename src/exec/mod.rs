@@ -1,8 +1,8 @@
 //! The scheduler: runs tasks on a rayon pool, with retries, failure limits and cancellation.
 //!
-//! [`engine`] chooses the tasks and runs the pools; a worker runs an [`attempt`] of each
-//! task, the [`recorder`] puts every finished attempt in the store and the journal, and
-//! the [`writer`] threads write arrays before their task is recorded.
+//! `engine` chooses the tasks and runs the pools; a worker runs an `attempt` of each
+//! task, the `recorder` puts every finished attempt in the store and the journal, and
+//! the `writer` threads write arrays before their task is recorded.
 
 mod attempt;
 mod attempts;
