@@ -45,66 +45,44 @@ pub struct Values<'a> {
 
 impl Template {
     /// Parses `s`; on error returns the byte range inside `s`, a message and a hint.
+    ///
+    /// A placeholder is `{name}` with `name` a word (a letter or `_`, then letters, digits,
+    /// `_`, `.`, `-`);
+    /// any other brace is literal, so a shell's `{ a; b; }` and `{1..3}` pass through.
+    /// `{{` and `}}` are always literal braces.
     pub fn parse(s: &str, columns: &[String]) -> Result<Template, (Range<usize>, String, Option<String>)> {
         let mut pieces = Vec::new();
         let mut lit = String::new();
-        let mut chars = s.char_indices().peekable();
-        while let Some((i, ch)) = chars.next() {
-            match ch {
-                '{' if chars.peek().map(|c| c.1) == Some('{') => {
-                    chars.next();
-                    lit.push('{');
-                }
-                '}' if chars.peek().map(|c| c.1) == Some('}') => {
-                    chars.next();
-                    lit.push('}');
-                }
-                '{' => {
-                    let Some(end) = s[i..].find('}').map(|e| i + e) else {
-                        return Err((
-                            i..s.len(),
-                            "unclosed `{` in a command template".into(),
-                            Some("write `{{` for a literal brace".into()),
-                        ));
-                    };
-                    let name = &s[i + 1..end];
-                    let piece = match name {
-                        "seed" => Piece::Seed,
-                        "seed32" => Piece::Seed32,
-                        "replicate" => Piece::Replicate,
-                        "task" => Piece::Task,
-                        "out" => Piece::Out,
-                        _ => match columns.iter().position(|c| c == name) {
-                            Some(c) => Piece::Param(c),
-                            None => {
-                                let known = columns.iter().map(String::as_str).chain(BUILTIN_PLACEHOLDERS);
-                                let help = crate::text::did_you_mean(name, known.clone()).unwrap_or_else(|| {
-                                    format!(
-                                        "placeholders: {}",
-                                        known.map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
-                                    )
-                                });
-                                return Err((i..end + 1, format!("unknown placeholder `{{{name}}}`"), Some(help)));
-                            }
-                        },
-                    };
-                    if !lit.is_empty() {
-                        pieces.push(Piece::Lit(std::mem::take(&mut lit)));
-                    }
-                    pieces.push(piece);
-                    while chars.peek().is_some_and(|c| c.0 <= end) {
-                        chars.next();
-                    }
-                }
-                '}' => {
-                    return Err((
-                        i..i + 1,
-                        "unmatched `}` in a command template".into(),
-                        Some("write `}}` for a literal brace".into()),
-                    ))
-                }
-                c => lit.push(c),
+        let mut rest = s;
+        while let Some(ch) = rest.chars().next() {
+            let i = s.len() - rest.len();
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                lit.push(ch);
+                rest = &rest[2..];
+                continue;
             }
+            let Some(name) = (ch == '{').then(|| placeholder_name(&rest[1..])).flatten() else {
+                lit.push(ch);
+                rest = &rest[ch.len_utf8()..];
+                continue;
+            };
+            let end = i + name.len() + 1;
+            let piece = match name {
+                "seed" => Piece::Seed,
+                "seed32" => Piece::Seed32,
+                "replicate" => Piece::Replicate,
+                "task" => Piece::Task,
+                "out" => Piece::Out,
+                _ => match columns.iter().position(|c| c == name) {
+                    Some(c) => Piece::Param(c),
+                    None => return Err(unknown(s, i..end + 1, name, columns)),
+                },
+            };
+            if !lit.is_empty() {
+                pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+            }
+            pieces.push(piece);
+            rest = &s[end + 1..];
         }
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
@@ -138,6 +116,27 @@ impl Template {
     }
 }
 
+/// The word between `{` and the next `}` at the start of `after`, if it is one.
+fn placeholder_name(after: &str) -> Option<&str> {
+    let name = &after[..after.find('}')?];
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let first = name.chars().next()?;
+    ((first.is_alphabetic() || first == '_') && name.chars().all(word)).then_some(name)
+}
+
+/// The error for `{name}` at `at` in `s` that is neither a built-in nor a parameter.
+fn unknown(s: &str, at: Range<usize>, name: &str, columns: &[String]) -> (Range<usize>, String, Option<String>) {
+    let known = columns.iter().map(String::as_str).chain(BUILTIN_PLACEHOLDERS);
+    let help = if s[..at.start].ends_with('$') {
+        format!("for the shell's variable write `${name}` or `${{{{{name}}}}}`")
+    } else {
+        crate::text::did_you_mean(name, known.clone()).unwrap_or_else(|| {
+            format!("placeholders: {}", known.map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", "))
+        })
+    };
+    (at, format!("unknown placeholder `{{{name}}}`"), Some(help))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +161,20 @@ mod tests {
         assert_eq!(range, 2..6);
         assert!(msg.contains("{kk}"));
         assert_eq!(help.as_deref(), Some("did you mean `k`?"));
+    }
+
+    #[test]
+    fn shell_braces_that_are_not_placeholders_stay_literal() {
+        // Regression: `{ echo ...; exit 1; }` in `shell` was an "unknown placeholder".
+        let t = Template::parse("test {k} -lt 3 || { echo no >&2; exit 1; }; echo {1..3} }", &cols()).unwrap();
+        let v = Values { params: &["2".into(), "a".into()], seed: 7, replicate: 0, task: "ab", out: "/o" };
+        assert_eq!(t.render(&v, false), "test 2 -lt 3 || { echo no >&2; exit 1; }; echo {1..3} }");
+    }
+
+    #[test]
+    fn a_shell_variable_in_braces_gets_a_hint() {
+        let (_, msg, help) = Template::parse("echo ${HOME}", &cols()).unwrap_err();
+        assert_eq!(msg, "unknown placeholder `{HOME}`");
+        assert_eq!(help.as_deref(), Some("for the shell's variable write `$HOME` or `${{HOME}}`"));
     }
 }
