@@ -20,6 +20,7 @@ pub mod journal;
 pub mod model;
 pub mod outdir;
 pub mod proc;
+pub mod provenance;
 pub mod report;
 pub mod results;
 pub mod session;

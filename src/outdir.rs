@@ -209,6 +209,10 @@ pub struct Manifest {
     /// The arrays a model sweep saves (absent in manifests written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<Vec<String>>,
+    /// What produced the results (see [`crate::provenance`]), when the sweep was started
+    /// or last extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<serde_json::Value>,
     /// The fixed parameters' columns of `results.csv`, after the swept ones (absent in
     /// manifests of sweeps whose results.csv had none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -294,6 +298,7 @@ impl Manifest {
             tasks: spec.task_count(),
             fixed,
             command,
+            provenance: None,
             spec_dir: Some(spec.base.display().to_string()),
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             save: match &spec.task {

@@ -59,7 +59,8 @@ pub struct Prepared {
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers)?;
-    let (lock, mut warnings) = open_dir(&spec, &out, resume, shard)?;
+    let provenance = crate::provenance::collect(&spec, spare.first().map(|w| &w.handshake));
+    let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, Some(provenance))?;
     let shown = out.root.display().to_string();
     let mut store = Store::new(&spec);
     let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
@@ -139,7 +140,7 @@ pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
 /// when a run holds the directory. `sweep slurm --submit` calls it before submitting, so that
 /// spec mismatches are reported at once rather than by every array element.
 pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
-    let (_lock, warnings) = open_dir(spec, out, true, None)?;
+    let (_lock, warnings) = open_dir(spec, out, true, None, Some(crate::provenance::collect(spec, None)))?;
     Ok(warnings)
 }
 
@@ -202,7 +203,13 @@ fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> R
 
 /// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
 /// manifest.
-fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(Lock, Vec<String>), Error> {
+fn open_dir(
+    spec: &Spec,
+    out: &OutDir,
+    resume: bool,
+    shard: Option<Shard>,
+    provenance: Option<serde_json::Value>,
+) -> Result<(Lock, Vec<String>), Error> {
     check_dir(spec, out, resume, shard)?;
     let shown = out.root.display().to_string();
     std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
@@ -215,7 +222,7 @@ fn open_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Re
     }
     let mut warnings = Vec::new();
 
-    let fresh = Manifest::for_spec(spec);
+    let fresh = Manifest { provenance, ..Manifest::for_spec(spec) };
     match Manifest::read(out) {
         Ok(old) if old.spec_hash == fresh.spec_hash => {}
         Ok(old) => {
