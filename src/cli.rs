@@ -21,6 +21,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Write a commented starter spec (and, with --python, a starter model.py); never
+    /// overwrites a file.
+    #[command(
+        after_help = "Examples:\n  sweep init                 # grid.toml: a built-in model\n  sweep init --python        # grid.toml and model.py: your Python function\n  sweep init --command sim.toml"
+    )]
+    Init(InitArgs),
     /// Run (or resume) a sweep.
     #[command(
         after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume\n  sweep run grid.toml --bench --bench-jobs 1,2,4,8"
@@ -250,6 +256,20 @@ pub struct PlotArgs {
     /// Where to write the SVG (default: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `sweep init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The spec file to write.
+    #[arg(default_value = "grid.toml")]
+    pub file: PathBuf,
+    /// A sweep of a Python function (also writes model.py beside the spec).
+    #[arg(long, conflicts_with = "command")]
+    pub python: bool,
+    /// A sweep of any program, run once per task (also writes sim.py beside the spec).
+    #[arg(long)]
+    pub command: bool,
 }
 
 /// `sweep completions`.

@@ -3,6 +3,7 @@
 mod bench;
 mod completions;
 mod dry_run;
+mod init;
 mod models;
 mod report;
 mod run;
@@ -31,6 +32,7 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
         Command::Report(a) => report::report(a),
         Command::Plot(a) => report::plot(a),
         Command::Completions(a) => completions::completions(a),
+        Command::Init(a) => init::init(a),
     };
     match result {
         Ok(code) => code,
