@@ -170,7 +170,11 @@ fn quiet_prints_nothing_and_otherwise_the_summary_is_printed() {
         lines[0].starts_with("sweep: 5 tasks: 5 done, 0 failed, 0 pending | this run: 5 done, 0 failed in "),
         "{err}"
     );
-    assert!(lines[0].contains(" tasks/s, 2 workers, CPU ") && lines[0].ends_with("%)"), "{err}");
+    assert!(
+        lines[0].contains(" (2 workers, ") && lines[0].contains(" tasks/s, CPU ") && lines[0].ends_with("%)"),
+        "{err}"
+    );
+    assert!(!lines[0].contains("(tasks "), "a model's run has no task processes to count: {err}");
     assert_eq!(lines[1], "sweep: results in loud/results.csv");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "no terminal control codes off a terminal: {err:?}");
 }

@@ -104,7 +104,9 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: 
                 let wall = o.seconds.max(1e-9) * jobs as f64;
                 let (own, kids) = (used.own.cpu_seconds, used.children.cpu_seconds);
                 let mut text = format!(", CPU {:.0}%", 100.0 * (own + kids) / wall);
-                if used.children.peak_rss_bytes > 0 {
+                // Only tasks that are processes: a model's run has no children but the
+                // short-lived ones sweep itself starts (git, an interpreter's --version).
+                if !matches!(p.spec.task, crate::spec::TaskKind::Model(_)) && used.children.peak_rss_bytes > 0 {
                     text.push_str(&format!(
                         " (tasks {:.0}%, peak {})",
                         100.0 * kids / wall,

@@ -109,8 +109,11 @@ fn pace(stats: &Stats) -> String {
 }
 
 fn bar(stats: &Stats, stop: &AtomicBool, describe: &dyn Fn(u64) -> String) {
-    // The length is read every tick: the engine sets it once it has chosen the tasks, which
-    // may be after this thread started (the bar showed `187/0`).
+    // The engine sets the total once it has chosen the tasks, which may be after this thread
+    // started: drawn before, the bar showed `187/0`. So it waits for it, and reads it every tick.
+    while stats.to_run.load(Ordering::Relaxed) == 0 && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8));
     pb.set_style(
         ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}]")
