@@ -92,6 +92,12 @@ impl Env {
         self.exits(args, 0).stdout
     }
 
+    /// `sweep ARGS` exits 0; returns its stderr (the summary, notes and warnings).
+    #[track_caller]
+    pub fn succeeds_stderr(&self, args: &[&str]) -> String {
+        self.exits(args, 0).stderr
+    }
+
     /// `sweep ARGS` exits with `code`; returns its stderr.
     #[track_caller]
     pub fn fails(&self, args: &[&str], code: i32) -> String {

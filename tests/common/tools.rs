@@ -48,20 +48,26 @@ fn current_test() -> String {
     }
 }
 
-/// Whether `python3` can import numpy.
-pub fn numpy() -> Result<(), String> {
-    match Command::new("python3").args(["-c", "import numpy"]).output() {
+/// Whether `python3` can import `modules` (comma-separated, as in an `import` line).
+pub fn python_modules(modules: &str) -> Result<(), String> {
+    match Command::new("python3").args(["-c", &format!("import {modules}")]).output() {
         Ok(o) if o.status.success() => Ok(()),
-        Ok(_) => Err("python3 cannot import numpy (pip install numpy)".to_string()),
+        Ok(_) => Err(format!("python3 cannot import {modules} (pip install {})", modules.replace(',', ""))),
         Err(e) => Err(format!("cannot run python3: {e}")),
     }
 }
 
+/// Whether `python3` can import numpy.
+pub fn numpy() -> Result<(), String> {
+    python_modules("numpy")
+}
+
 /// Whether `python3` can import numpy and scipy (the `[python]` tests' models use both).
 pub fn scipy() -> Result<(), String> {
-    match Command::new("python3").args(["-c", "import numpy, scipy.integrate"]).output() {
-        Ok(o) if o.status.success() => Ok(()),
-        Ok(_) => Err("python3 cannot import numpy and scipy (pip install numpy scipy)".to_string()),
-        Err(e) => Err(format!("cannot run python3: {e}")),
-    }
+    python_modules("numpy, scipy")
+}
+
+/// Whether `python3` can import numpy and pandas (tests that read results.csv as users do).
+pub fn pandas() -> Result<(), String> {
+    python_modules("numpy, pandas")
 }
