@@ -50,6 +50,24 @@ pub fn peak_rss_bytes() -> u64 {
     Usage::of(Who::Process).peak_rss_bytes
 }
 
+/// CPU seconds (user + system) that the live process `pid` and the children it has waited
+/// for have used so far, from `/proc/PID/stat`; 0 where it cannot be read. For a process
+/// that has not been reaped yet, such as a persistent worker at the start of a measurement.
+pub fn live_cpu_seconds(pid: i32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // The fields after the command name, which is in parentheses and may hold spaces:
+    // utime, stime, cutime and cstime are the 14th to 17th fields of the whole line.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
+    let ticks: f64 = rest.split_whitespace().skip(11).take(4).filter_map(|f| f.parse::<f64>().ok()).sum();
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if per_second > 0 {
+        ticks / per_second as f64
+    } else {
+        0.0
+    }
+}
+
 fn rusage(who: Who) -> Option<libc::rusage> {
     let who = match who {
         Who::Process => libc::RUSAGE_SELF,
@@ -82,5 +100,17 @@ mod tests {
         std::hint::black_box(&buf);
         assert!(peak_rss_bytes() >= rss);
         assert!(peak_rss_bytes() > 1 << 20);
+    }
+
+    #[test]
+    fn a_live_process_cpu_time_is_read_from_proc() {
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let mine = live_cpu_seconds(std::process::id() as i32);
+        assert!(mine > 0.0 && mine <= process_cpu_seconds() + 0.02, "{mine}");
+        assert_eq!(live_cpu_seconds(-5), 0.0);
     }
 }

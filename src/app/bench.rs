@@ -18,7 +18,7 @@ use crate::spec::{Spec, TaskKind};
 use crate::task::{Cancel, StopReason};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The whole benchmark, pilot included, aims to take about this long by default.
@@ -72,11 +72,16 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
         .map_err(|e| Error::io("cannot watch for signals", e))?;
     }
     let mut next_scratch = 0;
-    let mut timed = |jobs: usize, io: usize, sample: &[u64], run_cancel: &Arc<Cancel>| -> Result<Timed, Error> {
+    let mut timed = |jobs: usize,
+                     io: usize,
+                     sample: &[u64],
+                     run_cancel: &Arc<Cancel>,
+                     started: Option<&OnceLock<Instant>>|
+     -> Result<Timed, Error> {
         let dir = scratch_dir(&out.root, next_scratch);
         next_scratch += 1;
         *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
-        let result = measure(&spec, registry, &dir, jobs, io, sample, run_cancel);
+        let result = measure(&spec, registry, &dir, jobs, io, sample, run_cancel, started);
         current.lock().unwrap_or_else(|e| e.into_inner()).take();
         let t = result?;
         if let Some(StopReason::Io(e)) = &t.outcome.stopped {
@@ -98,9 +103,10 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     let pilot = {
         let pilot_cancel = Arc::new(Cancel::new());
         let finished = AtomicBool::new(false);
+        let started = OnceLock::new();
         std::thread::scope(|s| {
-            s.spawn(|| watch_pilot(&cancel, &pilot_cancel, &finished));
-            let r = timed(1, DEFAULT_IO, &pilot_sample, &pilot_cancel);
+            s.spawn(|| watch_pilot(&cancel, &pilot_cancel, &finished, &started));
+            let r = timed(1, DEFAULT_IO, &pilot_sample, &pilot_cancel, Some(&started));
             finished.store(true, Ordering::Relaxed);
             r
         })?
@@ -153,7 +159,7 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     for &(j, io) in &settings {
         let mut m = Measurement { jobs: j, io_threads: io, tasks: n, repeats: Vec::new() };
         for _ in 0..repeats {
-            let t = timed(j, io, &sample, &cancel)?;
+            let t = timed(j, io, &sample, &cancel, None)?;
             if cancel.is_interrupted() {
                 return interrupted();
             }
@@ -195,16 +201,16 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     Ok(crate::exit::SUCCESS)
 }
 
-/// While the pilot runs: stop starting its tasks after [`PILOT_SECONDS`], or when the
-/// user interrupts the benchmark.
-fn watch_pilot(main: &Cancel, pilot: &Cancel, finished: &AtomicBool) {
-    let t0 = Instant::now();
+/// While the pilot runs: stop starting its tasks [`PILOT_SECONDS`] after its timed part
+/// began (`started`: not before, since persistent workers may take longer than that to
+/// import, and a pilot drained then ran no task), or when the user interrupts the benchmark.
+fn watch_pilot(main: &Cancel, pilot: &Cancel, finished: &AtomicBool, started: &OnceLock<Instant>) {
     while !finished.load(Ordering::Relaxed) {
         if main.is_killed() {
             pilot.kill();
         } else if main.is_interrupted() {
             pilot.drain(StopReason::Interrupted);
-        } else if t0.elapsed().as_secs_f64() > PILOT_SECONDS {
+        } else if started.get().is_some_and(|t0| t0.elapsed().as_secs_f64() > PILOT_SECONDS) {
             pilot.drain(StopReason::TimeLimit);
         }
         std::thread::sleep(Duration::from_millis(5));

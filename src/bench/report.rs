@@ -22,12 +22,19 @@ pub const SHARDS: [u32; 3] = [4, 16, 64];
 pub struct Repeat {
     /// Wall-clock seconds for the whole sample.
     pub seconds: f64,
-    /// CPU seconds (user + system) the process used meanwhile, e.g. the difference of two
-    /// [`crate::usage::process_cpu_seconds`] readings.
+    /// CPU seconds (user + system) used meanwhile by sweep and by the task processes it
+    /// reaped (commands, persistent workers): two differences of [`crate::usage::Usage`]
+    /// readings.
     pub cpu_seconds: f64,
-    /// Peak resident set size in bytes, e.g. [`crate::usage::peak_rss_bytes`] after the repetition (a
-    /// process-wide high-water mark; see there).
+    /// Peak resident set size of sweep's own process in bytes, e.g.
+    /// [`crate::usage::peak_rss_bytes`] after the repetition (a process-wide high-water mark;
+    /// see there).
     pub peak_rss_bytes: u64,
+    /// Peak resident set size of the largest task process (a command or a persistent
+    /// worker) reaped so far, in bytes; 0 for models, which run inside sweep. Like
+    /// `peak_rss_bytes` a high-water mark. Absent (0) in files written before it was kept.
+    #[serde(default)]
+    pub task_peak_rss_bytes: u64,
     /// Bytes of results written during the repetition.
     pub bytes_written: u64,
 }
@@ -98,6 +105,10 @@ pub struct BenchRun {
     pub cpu_utilization: f64,
     /// Largest peak resident set size over the repetitions, bytes.
     pub peak_rss_bytes: u64,
+    /// Largest peak resident set size of one task process over the repetitions, bytes (0
+    /// when tasks run inside sweep).
+    #[serde(default)]
+    pub task_peak_rss_bytes: u64,
     /// Output rate: `Σ bytes_written / Σ seconds`.
     pub bytes_per_s: f64,
 }
@@ -242,6 +253,7 @@ fn time_run(m: &Measurement) -> BenchRun {
         efficiency: 0.0,
         cpu_utilization: ratio(total_cpu, total_seconds * m.jobs.max(1) as f64),
         peak_rss_bytes: m.repeats.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0),
+        task_peak_rss_bytes: m.repeats.iter().map(|r| r.task_peak_rss_bytes).max().unwrap_or(0),
         bytes_per_s: ratio(total_bytes as f64, total_seconds),
     }
 }
@@ -301,6 +313,7 @@ pub(super) mod testdata {
             seconds,
             cpu_seconds: seconds * jobs as f64 * 0.9,
             peak_rss_bytes: 50 << 20,
+            task_peak_rss_bytes: 0,
             bytes_written: (seconds * 2e6) as u64,
         }
     }

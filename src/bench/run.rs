@@ -13,7 +13,7 @@ use crate::outdir::OutDir;
 use crate::session::prepare;
 use crate::spec::Spec;
 use crate::task::Cancel;
-use crate::usage::{peak_rss_bytes, process_cpu_seconds};
+use crate::usage::{peak_rss_bytes, Usage, Who};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,10 +56,15 @@ impl Drop for Scratch<'_> {
 ///
 /// The spec is parsed again from its text (with `registry`) for the scratch run. Only the
 /// scheduler's work is timed: preparing the scratch directory and removing it are not.
-/// The repeat's CPU seconds are this process's (workers, I/O threads and all), its peak RSS
-/// is the process-wide high-water mark after the run (see [`peak_rss_bytes`]), and its
-/// bytes are those of the arrays written. Failed tasks count as run; `cancel` stops the run
-/// early (check `outcome.stopped`).
+/// The repeat's CPU seconds are this process's (workers, I/O threads and all) plus those of
+/// the task processes reaped meanwhile (commands, and persistent workers, which end with
+/// the run), its peak RSS is the process-wide high-water mark after the run (see
+/// [`peak_rss_bytes`]), its task peak RSS the largest task process's, and its bytes are
+/// those of the arrays written. Failed tasks count as run; `cancel` stops the run
+/// early (check `outcome.stopped`). `started`, when given, is set when the timed part
+/// begins, after workers have started and imported: a caller that limits a run's time
+/// counts from there.
+#[allow(clippy::too_many_arguments)] // one call per setting; a struct would only rename them
 pub fn measure(
     spec: &Spec,
     registry: &Registry,
@@ -68,6 +73,7 @@ pub fn measure(
     io_threads: usize,
     indices: &[u64],
     cancel: &Arc<Cancel>,
+    started: Option<&std::sync::OnceLock<Instant>>,
 ) -> Result<Timed, Error> {
     let copy = Spec::parse(&spec.path, &spec.text, registry)?;
     let vacant = match std::fs::read_dir(scratch) {
@@ -90,8 +96,16 @@ pub fn measure(
         keep_going: true,
     };
     let stats = Arc::new(Stats::new(config.jobs));
-    let cpu0 = process_cpu_seconds();
+    let cpu = || Usage::of(Who::Process).cpu_seconds + Usage::of(Who::Children).cpu_seconds;
+    // Persistent workers were started (and did their imports) before the timed part; they
+    // are reaped after it, when all their CPU time is counted at once: take out what they
+    // had used when it began.
+    let before: f64 = prepared.spare.iter().map(|w| crate::usage::live_cpu_seconds(w.pgid())).sum();
+    let cpu0 = cpu() + before;
     let t0 = Instant::now();
+    if let Some(s) = started {
+        let _ = s.set(t0);
+    }
     let outcome = execute(
         &prepared.spec,
         &prepared.out,
@@ -104,9 +118,19 @@ pub fn measure(
     )
     .context(|| format!("benchmark run in {}", scratch.display()))?;
     let seconds = t0.elapsed().as_secs_f64();
-    let cpu_seconds = (process_cpu_seconds() - cpu0).max(0.0);
-    let repeat =
-        Repeat { seconds, cpu_seconds, peak_rss_bytes: peak_rss_bytes(), bytes_written: outcome.bytes_written };
+    // Persistent workers end (and are reaped) with the run, so their CPU is counted here.
+    let cpu_seconds = (cpu() - cpu0).max(0.0);
+    let task_peak_rss_bytes = match prepared.spec.task {
+        crate::spec::TaskKind::Model(_) => 0,
+        _ => Usage::of(Who::Children).peak_rss_bytes,
+    };
+    let repeat = Repeat {
+        seconds,
+        cpu_seconds,
+        peak_rss_bytes: peak_rss_bytes(),
+        task_peak_rss_bytes,
+        bytes_written: outcome.bytes_written,
+    };
     drop(prepared);
     Ok(Timed { repeat, outcome })
 }
@@ -137,7 +161,7 @@ mod tests {
         let scratch = scratch_dir(&tmp.path().join("out"), 0);
         let sample = crate::bench::sample_indices(spec.task_count(), 12, spec.seed);
         let cancel = Arc::new(Cancel::new());
-        let t = measure(&spec, &Registry::builtin(), &scratch, 2, 1, &sample, &cancel).unwrap();
+        let t = measure(&spec, &Registry::builtin(), &scratch, 2, 1, &sample, &cancel, None).unwrap();
         assert_eq!((t.outcome.done, t.outcome.failed, t.outcome.to_run), (12, 0, 12));
         assert!(t.repeat.seconds > 0.0 && t.repeat.bytes_written > 0 && t.repeat.peak_rss_bytes > 0);
         assert!(!scratch.exists());
@@ -152,7 +176,7 @@ mod tests {
         std::fs::create_dir(&scratch).unwrap();
         std::fs::write(scratch.join("keep.txt"), "x").unwrap();
         let cancel = Arc::new(Cancel::new());
-        assert!(measure(&spec, &Registry::builtin(), &scratch, 1, 1, &[0], &cancel).is_err());
+        assert!(measure(&spec, &Registry::builtin(), &scratch, 1, 1, &[0], &cancel, None).is_err());
         assert!(scratch.join("keep.txt").exists());
     }
 }

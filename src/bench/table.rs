@@ -4,11 +4,12 @@ use super::fit::WITHIN_BEST;
 use super::report::BenchReport;
 
 /// Renders the report for the terminal: a table with one row per run (jobs, io, tasks,
-/// median s, min–max, tasks/s, speedup, efficiency, CPU util, peak RSS, MB/s), then the fit,
+/// median s, min–max, tasks/s, speedup, efficiency, CPU util, peak RSS of sweep and of the
+/// largest task process, MB/s), then the fit,
 /// the predicted speedups, the recommendation and the predicted sweep time. Ends with a
 /// newline.
 pub fn render_table(report: &BenchReport) -> String {
-    const HEADERS: [&str; 11] = [
+    const HEADERS: [&str; 12] = [
         "jobs",
         "io",
         "tasks",
@@ -19,9 +20,10 @@ pub fn render_table(report: &BenchReport) -> String {
         "efficiency",
         "CPU util",
         "peak RSS",
+        "task RSS",
         "MB/s",
     ];
-    let rows: Vec<[String; 11]> = report
+    let rows: Vec<[String; 12]> = report
         .runs
         .iter()
         .map(|r| {
@@ -36,6 +38,7 @@ pub fn render_table(report: &BenchReport) -> String {
                 format!("{:.0}%", 100.0 * r.efficiency),
                 format!("{:.0}%", 100.0 * r.cpu_utilization),
                 crate::text::bytes(r.peak_rss_bytes),
+                if r.task_peak_rss_bytes > 0 { crate::text::bytes(r.task_peak_rss_bytes) } else { "–".into() },
                 format!("{:.2}", r.bytes_per_s / 1e6),
             ]
         })
