@@ -23,6 +23,7 @@ pub mod proc;
 pub mod provenance;
 pub mod report;
 pub mod results;
+pub mod runlog;
 pub mod session;
 pub mod spec;
 pub mod task;

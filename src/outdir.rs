@@ -34,6 +34,10 @@ impl OutDir {
     pub fn manifest(&self) -> PathBuf {
         self.root.join("manifest.json")
     }
+    /// `runs.jsonl`: what each run did and the resources it used ([`crate::runlog`]).
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs.jsonl")
+    }
     /// `results.csv`.
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")

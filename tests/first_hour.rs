@@ -131,6 +131,32 @@ fn child_cpu_and_peak_rss_of_a_cpu_bound_python_task_are_counted() {
 }
 
 #[test]
+fn status_shows_the_cpu_and_peak_memory_of_the_task_processes() {
+    if require_tool("numpy", numpy()).is_none() {
+        return;
+    }
+    // Regression: status showed no resource figures at all, and the summary's were lost
+    // with the terminal.
+    let env = Env::with(
+        "burn.py",
+        "import numpy as np\nx = np.ones(4_000_000)\ns = 0\nfor i in range(3_000_000):\n    s += i\n",
+    );
+    env.write("c.toml", "[command]\nargv = ['python3', 'burn.py']\n[params]\nx = [1, 2]\n");
+    env.succeeds(&["run", "c.toml", "--jobs", "2", "-q"]);
+    let out = env.succeeds(&["status", "runs/c"]);
+    let line = out.lines().find(|l| l.trim_start().starts_with("runs ")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("runs     1; last: 2 done, 0 failed in "), "{line}");
+    let tasks: f64 =
+        line.split("(tasks ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+    assert!(tasks > 20.0, "{line}");
+    assert!(line.contains("peak ") && line.contains("MiB"), "{line}");
+    // A resume with nothing left to run records nothing.
+    env.succeeds(&["run", "c.toml", "--out", "runs/c", "--resume", "--retries", "0", "-q"]);
+    let m: Vec<String> = env.read("runs/c/runs.jsonl").lines().map(String::from).collect();
+    assert_eq!(m.len(), 1, "a resume with nothing to do records no run: {m:?}");
+}
+
+#[test]
 fn the_progress_bar_total_is_the_task_count_under_a_terminal() {
     // Regression: the bar read its total before the engine set it (`187/0`).
     let env = Env::with("s.toml", "replicates = 40\n[model]\nname = \"spin\"\nmicros = 50000\n");

@@ -48,7 +48,32 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     progress.finish();
     let outcome = outcome?;
     let used = Resources::now().since(&before);
+    if outcome.done + outcome.failed > 0 {
+        record(&prepared, &outcome, &used, config.jobs);
+    }
     Ok(summarize(&a, &prepared, &outcome, &used, config.jobs))
+}
+
+/// Appends this run's figures to the sweep's `runs.jsonl`, for `sweep status`. A failure
+/// to write it is a warning: the results do not depend on it.
+fn record(p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) {
+    let processes = !matches!(p.spec.task, crate::spec::TaskKind::Model(_));
+    let r = crate::runlog::RunRecord {
+        format: crate::runlog::RUNLOG_FORMAT,
+        ended: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        shard: p.shard.map(|s| s.to_string()),
+        jobs,
+        seconds: o.seconds,
+        done: o.done,
+        failed: o.failed,
+        cpu_seconds: used.own.cpu_seconds + used.children.cpu_seconds,
+        task_cpu_seconds: if processes { used.children.cpu_seconds } else { 0.0 },
+        peak_rss_bytes: used.own.peak_rss_bytes,
+        task_peak_rss_bytes: if processes { used.children.peak_rss_bytes } else { 0 },
+    };
+    if let Err(e) = crate::runlog::append(&p.out.runs(), &r) {
+        eprintln!("warning: cannot write {}: {e}", p.out.runs().display());
+    }
 }
 
 /// CPU time of sweep and of the processes it ran and reaped (commands, workers), and their

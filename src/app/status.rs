@@ -9,6 +9,30 @@ use crate::session::{load, torn_warnings};
 use crate::spec::Spec;
 use std::path::{Path, PathBuf};
 
+/// One run's line: what it did, and its CPU and peak memory.
+fn describe_run(r: &crate::runlog::RunRecord) -> String {
+    let wall = r.seconds.max(1e-9) * r.jobs.max(1) as f64;
+    let mut text = format!(
+        "{} done, {} failed in {:.2}s on {} workers{}, CPU {:.0}%",
+        r.done,
+        r.failed,
+        r.seconds,
+        r.jobs,
+        r.shard.as_deref().map(|s| format!(" (shard {s})")).unwrap_or_default(),
+        100.0 * r.cpu_seconds / wall
+    );
+    if r.task_peak_rss_bytes > 0 {
+        text.push_str(&format!(
+            " (tasks {:.0}%, peak {})",
+            100.0 * r.task_cpu_seconds / wall,
+            crate::text::bytes(r.task_peak_rss_bytes)
+        ));
+    } else {
+        text.push_str(&format!(", peak {}", crate::text::bytes(r.peak_rss_bytes)));
+    }
+    text
+}
+
 /// The out directory of a status target: a directory, or a spec file's out directory.
 fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
     if target.is_file() {
@@ -36,6 +60,20 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
         "  lock     {}",
         if Lock::is_held(&out) { "held: a run is in progress" } else { "free: no run in progress" }
     );
+    let runs = crate::runlog::read(&out.runs());
+    if let Some(last) = runs.last() {
+        println!("  runs     {}; last: {}", runs.len(), describe_run(last));
+        if runs.len() > 1 {
+            let cpu: f64 = runs.iter().map(|r| r.cpu_seconds).sum();
+            let tasks: f64 = runs.iter().map(|r| r.task_cpu_seconds).sum();
+            let aside = if tasks > 0.0 {
+                format!(" (task processes {})", crate::text::duration_short(tasks))
+            } else {
+                String::new()
+            };
+            println!("  CPU      {} over all runs{aside}", crate::text::duration_short(cpu));
+        }
+    }
     if failed > 0 {
         println!("failed tasks:");
         let g = &spec.grid;
