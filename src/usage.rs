@@ -109,8 +109,9 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
         }
         std::hint::black_box(x);
+        // At least this process's own time; more if it has reaped children (tests run some).
         let mine = live_cpu_seconds(std::process::id() as i32);
-        assert!(mine > 0.0 && mine <= process_cpu_seconds() + 0.02, "{mine}");
+        assert!(mine > 0.0 && mine >= process_cpu_seconds() - 0.05, "{mine}");
         assert_eq!(live_cpu_seconds(-5), 0.0);
     }
 }
