@@ -14,6 +14,16 @@ fn python(env: &Env, script: &str, args: &[&str]) {
     assert!(o.status.success() && text(&o.stdout).contains("ok"), "{}\n{}", text(&o.stdout), stderr(&o));
 }
 
+/// Writes `script` as m.py and `spec` as c.toml, and runs the sweep, which must succeed;
+/// `None` (a visible skip) when python3 cannot import pandas and numpy.
+fn python_command_sweep(script: &str, spec: &str) -> Option<Env> {
+    require_tool("pandas", pandas())?;
+    let env = Env::with("m.py", script);
+    env.write("c.toml", spec);
+    env.succeeds(&["run", "c.toml", "-q"]);
+    Some(env)
+}
+
 #[test]
 fn a_run_whose_first_tasks_all_fail_alike_stops_early_and_says_how_to_go_on() {
     // Regression: 40 doomed tasks all ran when the program could not be opened.
@@ -56,15 +66,12 @@ fn the_error_shown_is_the_last_line_of_a_python_traceback() {
 
 #[test]
 fn metrics_json_with_nan_booleans_null_and_nested_objects_reaches_pandas() {
-    if require_tool("pandas", pandas()).is_none() {
-        return;
-    }
-    let env = Env::with(
-        "m.py",
+    let Some(env) = python_command_sweep(
         "import json, sys\njson.dump({'v': float('nan'), 'inf': float('inf'), 'ok': sys.argv[1] == '1', 'none': None, 'fit': {'k': 0.5}, 'seed_echo': int(sys.argv[2])}, open(sys.argv[3] + '/metrics.json', 'w'))\n",
-    );
-    env.write("c.toml", "[command]\nargv = ['python3', 'm.py', '{i}', '{seed}', '{out}']\n[params]\ni = [1, 2]\n");
-    env.succeeds(&["run", "c.toml", "-q"]);
+        "[command]\nargv = ['python3', 'm.py', '{i}', '{seed}', '{out}']\n[params]\ni = [1, 2]\n",
+    ) else {
+        return;
+    };
     let rows = env.results("runs/c");
     // Integers come back exactly, a u64 above i64::MAX included.
     assert!(rows.iter().all(|r| r["seed_echo"] == r["seed"]), "{rows:?}");
@@ -87,15 +94,12 @@ print("ok")
 
 #[test]
 fn seed32_seeds_numpys_legacy_api() {
-    if require_tool("pandas", pandas()).is_none() {
-        return;
-    }
-    let env = Env::with(
-        "s.py",
+    let Some(env) = python_command_sweep(
         "import json, sys\nimport numpy as np\nnp.random.seed(int(sys.argv[1]))\njson.dump({'u': np.random.random()}, open(sys.argv[2] + '/metrics.json', 'w'))\n",
-    );
-    env.write("c.toml", "replicates = 5\n[command]\nargv = ['python3', 's.py', '{seed32}', '{out}']\n");
-    env.succeeds(&["run", "c.toml", "-q"]);
+        "replicates = 5\n[command]\nargv = ['python3', 'm.py', '{seed32}', '{out}']\n",
+    ) else {
+        return;
+    };
     python(
         &env,
         r#"
