@@ -1,0 +1,185 @@
+"""Reading a sweep's results from Python.
+
+    import sweep
+    df = sweep.load("runs/reaction")    # results.csv as a pandas DataFrame, correct dtypes
+    ds = sweep.open("runs/reaction")    # an xarray Dataset over the grid's dimensions
+
+pandas is needed for `load`, and xarray (with numpy) for `open`; both are imported only
+when called, so that importing `sweep` stays cheap (the worker driver lives beside this).
+"""
+
+import builtins
+import json
+import os
+
+# Sweep's own columns of results.csv, in order: before the parameters, and around the
+# metrics (see the README's "Output layout").
+_LEADING = ["task", "replicate", "seed"]
+_BOOKKEEPING = ["status", "attempts", "seconds"]
+_TRAILING = ["class", "error"]
+
+
+class SweepDataError(Exception):
+    """An out directory that cannot be read as a sweep's: the message says which file and why."""
+
+
+def _manifest(out_dir):
+    path = os.path.join(out_dir, "manifest.json")
+    try:
+        with builtins.open(path, encoding="utf-8") as f:
+            m = json.load(f)
+    except FileNotFoundError:
+        raise SweepDataError(f"{path}: no such file; is {out_dir!r} a sweep's out directory?") from None
+    except ValueError as e:
+        raise SweepDataError(f"{path}: not valid JSON ({e})") from None
+    if m.get("format") != 1:
+        raise SweepDataError(f"{path}: manifest format {m.get('format')!r}; this module reads format 1")
+    return m
+
+
+def load(out_dir):
+    """results.csv of the sweep in `out_dir` as a pandas DataFrame, one row per task in grid order.
+
+    Task ids stay strings (an id of digits keeps its leading zeros), seeds are uint64
+    (they go up to 2**64 - 1), `status` is a categorical of done / failed / pending,
+    parameters and metrics take the types their values have (numbers, booleans, strings;
+    `nan`, `inf` and empty cells as pandas reads them), and `class` and `error` are
+    strings, empty for done tasks. The manifest's fixed parameters, seed and spec hash are
+    in `df.attrs`.
+    """
+    import pandas as pd
+
+    m = _manifest(out_dir)
+    path = os.path.join(out_dir, "results.csv")
+    if not os.path.exists(path):
+        raise SweepDataError(
+            f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir})"
+        )
+    df = pd.read_csv(
+        path,
+        dtype={"task": str, "seed": "uint64", "replicate": "int64", "class": str, "error": str},
+        keep_default_na=True,
+    )
+    for col in _TRAILING:
+        if col in df:
+            df[col] = df[col].fillna("")
+    df["status"] = pd.Categorical(df["status"], categories=["done", "failed", "pending"])
+    df.attrs.update(_attrs(m))
+    return df
+
+
+def _attrs(m):
+    attrs = {"name": m.get("name"), "kind": m.get("kind"), "seed": m.get("seed"), "spec_hash": m.get("spec_hash")}
+    if m.get("model"):
+        attrs["model"] = m["model"]
+    for k, v in (m.get("fixed") or {}).items():
+        attrs[k] = v
+    return {k: v for k, v in attrs.items() if v is not None}
+
+
+def metric_columns(df):
+    """The metric columns of a DataFrame from `load`: those between `seconds` and `class`."""
+    cols = list(df.columns)
+    start = cols.index("seconds") + 1
+    end = cols.index("class") if "class" in cols else len(cols)
+    return cols[start:end]
+
+
+def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
+    """The sweep in `out_dir` as an xarray Dataset.
+
+    Dimensions: one per swept axis, named after its parameter (zipped parameters share
+    one, named after the first, the others being coordinates along it), then `replicate`,
+    then each array's own dimensions (`<name>_dim0`, ...). Data variables: every metric
+    over the grid, every saved array (arrays whose length varies from task to task are
+    padded with NaN to the longest, and `<name>_len` gives each task's length), and
+    `task`, `seed` and `status`. A task that is not done is NaN in every numeric variable.
+    Fixed parameters, the seed and the spec hash are attributes.
+    """
+    import numpy as np
+    import xarray as xr
+
+    m = _manifest(out_dir)
+    df = load(out_dir)
+    axes = m["axes"]
+    reps = int(m["replicates"])
+    lens = [int(a["len"]) for a in axes]
+    points = int(np.prod(lens)) if lens else 1
+    if len(df) != points * reps:
+        raise SweepDataError(
+            f"{os.path.join(out_dir, 'results.csv')}: {len(df)} rows, but the manifest's grid has "
+            f"{points} points x {reps} replicates; run `sweep status {out_dir}` to rewrite it"
+        )
+    grid_shape = lens + [reps]
+    dims = [a["names"][0] for a in axes] + ["replicate"]
+
+    coords = {"replicate": np.arange(reps)}
+    stride = reps
+    strides = []
+    for n in reversed(lens):
+        strides.append(stride)
+        stride *= n
+    strides.reverse()
+    for a, n, s in zip(axes, lens, strides):
+        rows = df.iloc[[i * s for i in range(n)]]
+        for name in a["names"]:
+            coords[name] = (a["names"][0], rows[name].to_numpy())
+
+    def grid(values):
+        return (dims, np.asarray(values).reshape(grid_shape))
+
+    done = (df["status"] == "done").to_numpy()
+    data = {
+        "task": grid(df["task"].to_numpy(dtype=object)),
+        "seed": grid(df["seed"].to_numpy()),
+        "status": grid(df["status"].astype(str).to_numpy(dtype=object)),
+    }
+    for name in metric_columns(df):
+        col = df[name]
+        if col.dtype.kind in "biuf":
+            values = np.array(col.to_numpy(dtype=float), copy=True)
+            values[~done] = np.nan
+        else:
+            values = np.array(col.to_numpy(dtype=object), copy=True)
+            values[~done] = None
+        data[name] = grid(values)
+
+    for name, var in _arrays(out_dir, m, df, done).items():
+        arrays, shape = var
+        full = np.full((len(df),) + shape, np.nan)
+        lengths = np.zeros(len(df), dtype=np.int64)
+        for i, a in arrays.items():
+            a = a.reshape(a.shape + (1,) * (len(shape) - a.ndim))
+            full[(i,) + tuple(slice(0, d) for d in a.shape)] = a
+            lengths[i] = a.shape[0] if a.ndim else 1
+        own = [f"{name}_dim{k}" for k in range(len(shape))]
+        data[name] = (dims + own, full.reshape(grid_shape + list(shape)))
+        if len({a.shape for a in arrays.values()}) > 1:
+            data[f"{name}_len"] = grid(lengths)
+
+    return xr.Dataset(data, coords=coords, attrs=_attrs(m))
+
+
+def _arrays(out_dir, m, df, done):
+    """For each array name, ({row: ndarray}, the largest shape), from tasks/<task>/<name>.npy of done tasks."""
+    import numpy as np
+
+    names = m.get("save")
+    found = {}
+    for i in np.flatnonzero(done):
+        d = os.path.join(out_dir, "tasks", df["task"].iat[i])
+        try:
+            files = sorted(f for f in os.listdir(d) if f.endswith(".npy"))
+        except FileNotFoundError:
+            continue
+        for f in files:
+            name = f[: -len(".npy")]
+            if names is not None and name not in names:
+                continue
+            found.setdefault(name, {})[int(i)] = np.load(os.path.join(d, f), allow_pickle=False)
+    out = {}
+    for name, arrays in found.items():
+        ndim = max(a.ndim for a in arrays.values())
+        shape = tuple(max((a.shape[k] if k < a.ndim else 1) for a in arrays.values()) for k in range(ndim))
+        out[name] = (arrays, shape)
+    return out

@@ -1,0 +1,111 @@
+"""Tests of python/sweep/data.py (`sweep.load` and `sweep.open`) on out directories written
+here by hand, in the layout the README documents. ci/wheel.sh checks the same functions on
+real sweeps, from an installed wheel.
+
+    python3 -m unittest discover -s python/tests -v
+"""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import sweep  # noqa: E402
+
+try:
+    import pandas  # noqa: F401
+    import xarray  # noqa: F401
+
+    MISSING = None
+except ImportError as e:
+    # Under CI nothing may skip: the missing install is the failure.
+    if os.environ.get("CI") == "true":
+        raise
+    MISSING = str(e)
+
+HEADER = "task,replicate,seed,k,status,attempts,seconds,y,class,error\n"
+
+
+def out_dir(rows, *, reps=2, save=("a",), arrays=None):
+    """A sweep's out directory over k = [0.5, 2.0] with `reps` replicates."""
+    d = tempfile.mkdtemp()
+    manifest = {
+        "format": 1,
+        "name": "t",
+        "kind": "model",
+        "model": "m",
+        "seed": 3,
+        "spec_hash": "ab",
+        "replicates": reps,
+        "columns": ["k"],
+        "axes": [{"names": ["k"], "len": 2}],
+        "fixed": {"n": 7},
+        "save": list(save),
+    }
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    with open(os.path.join(d, "results.csv"), "w") as f:
+        f.write(HEADER + "".join(rows))
+    for task, arrs in (arrays or {}).items():
+        os.makedirs(os.path.join(d, "tasks", task))
+        for name, a in arrs.items():
+            np.save(os.path.join(d, "tasks", task, name + ".npy"), a)
+    return d
+
+
+ROWS = [
+    "0123456789abcdef,0,18446744073709551615,0.5,done,1,0.1,1.5,,\n",
+    "0000000000000001,1,5,0.5,done,1,0.1,2.5,,\n",
+    "00000000000000a2,0,6,2.0,failed,2,0.1,,error,ValueError: no\n",
+    "00000000000000a3,1,7,2.0,pending,0,,,,\n",
+]
+
+
+@unittest.skipIf(MISSING, f"pandas and xarray are needed: {MISSING}")
+class Load(unittest.TestCase):
+    def test_ids_stay_strings_seeds_are_uint64_and_status_is_categorical(self):
+        df = sweep.load(out_dir(ROWS))
+        self.assertEqual(df["task"].tolist()[1], "0000000000000001")
+        self.assertEqual(df["seed"].dtype, np.uint64)
+        self.assertEqual(int(df["seed"][0]), 2**64 - 1)
+        self.assertEqual(list(df["status"].cat.categories), ["done", "failed", "pending"])
+        self.assertEqual(df["error"].tolist(), ["", "", "ValueError: no", ""])
+        self.assertEqual(df.attrs["n"], 7)
+        self.assertEqual(sweep.metric_columns(df), ["y"])
+
+    def test_a_directory_that_is_not_a_sweep_is_named(self):
+        with self.assertRaisesRegex(sweep.SweepDataError, "manifest.json: no such file"):
+            sweep.load(tempfile.mkdtemp())
+        d = out_dir(ROWS)
+        os.remove(os.path.join(d, "results.csv"))
+        with self.assertRaisesRegex(sweep.SweepDataError, "results.csv: no such file"):
+            sweep.load(d)
+
+
+@unittest.skipIf(MISSING, f"pandas and xarray are needed: {MISSING}")
+class Open(unittest.TestCase):
+    def test_grid_dimensions_metrics_and_ragged_arrays(self):
+        arrays = {"0123456789abcdef": {"a": np.arange(3.0)}, "0000000000000001": {"a": np.arange(5.0)}}
+        ds = sweep.open(out_dir(ROWS, arrays=arrays))
+        self.assertEqual(dict(ds.sizes), {"k": 2, "replicate": 2, "a_dim0": 5})
+        self.assertEqual(ds["k"].values.tolist(), [0.5, 2.0])
+        self.assertEqual(ds["y"].sel(k=0.5).values.tolist(), [1.5, 2.5])
+        self.assertTrue(np.isnan(ds["y"].sel(k=2.0)).all(), "failed and pending tasks are missing")
+        self.assertEqual(ds["a_len"].sel(k=0.5).values.tolist(), [3, 5])
+        first = ds["a"].sel(k=0.5, replicate=0).values
+        self.assertEqual(first[:3].tolist(), [0.0, 1.0, 2.0])
+        self.assertTrue(np.isnan(first[3:]).all(), "padded to the longest")
+        self.assertTrue(np.isnan(ds["a"].sel(k=2.0)).all())
+        self.assertEqual(ds.attrs["seed"], 3)
+
+    def test_a_results_csv_that_does_not_fill_the_grid_is_refused(self):
+        with self.assertRaisesRegex(sweep.SweepDataError, "3 rows, but the manifest's grid has 2 points x 2"):
+            sweep.open(out_dir(ROWS[:3]))
+
+
+if __name__ == "__main__":
+    unittest.main()
