@@ -249,10 +249,22 @@ fn open_dir(
             crate::io::write_atomic(&out.spec(), |w| io::Write::write_all(w, spec.text.as_bytes()))
                 .context(|| format!("cannot write {}", out.spec().display()))?;
             updated.write(out).context(|| format!("cannot write {}", out.manifest().display()))?;
-            warnings.push(format!(
-                "the spec was extended: {} tasks now ({} before); only new and unfinished tasks run",
-                updated.tasks, old.tasks
-            ));
+            let (now, before) = (updated.tasks, old.tasks);
+            warnings.push(match now.cmp(&before) {
+                std::cmp::Ordering::Greater => {
+                    format!(
+                        "the spec was extended: {now} tasks now ({before} before); only new and unfinished tasks run"
+                    )
+                }
+                // Regression: shrinking the grid was reported as "the spec was extended".
+                std::cmp::Ordering::Less => format!(
+                    "the spec now has fewer tasks: {now} ({before} before); the others stay in the journal, \
+                     and results.csv lists only these {now}"
+                ),
+                std::cmp::Ordering::Equal => {
+                    format!("the spec changed but its {now} tasks did not; only unfinished tasks run")
+                }
+            });
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             // spec.toml first, manifest last: a manifest vouches for a complete directory.

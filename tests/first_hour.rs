@@ -280,3 +280,27 @@ fn status_of_a_sweep_without_a_name_shows_its_file_name() {
     let out = env.succeeds(&["status", "runs/mysweep"]);
     assert!(out.starts_with("runs/mysweep: mysweep (model spin)"), "{out}");
 }
+
+#[test]
+fn shrinking_the_grid_is_not_called_an_extension() {
+    let env = Env::with("s.toml", "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1, 2, 3]\n");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    env.write("s.toml", "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n");
+    let err = env.succeeds_stderr(&["run", "s.toml", "--resume"]);
+    assert!(err.contains("warning: the spec now has fewer tasks: 2 (4 before)"), "{err}");
+    assert!(!err.contains("extended"), "{err}");
+    assert_eq!(env.results("runs/s").len(), 2);
+    env.write("s.toml", "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1, 5]\n");
+    let err = env.succeeds_stderr(&["run", "s.toml", "--resume"]);
+    assert!(err.contains("warning: the spec was extended: 3 tasks now (2 before)"), "{err}");
+}
+
+#[test]
+fn a_resume_with_nothing_to_do_shows_no_cpu_figure() {
+    // Regression: a resume that ran nothing reported `CPU 371%`.
+    let env = Env::with("s.toml", "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    let err = env.succeeds_stderr(&["run", "s.toml", "--resume"]);
+    let line = err.lines().find(|l| l.contains("this run:")).unwrap();
+    assert!(line.contains("this run: 0 done, 0 failed") && !line.contains("CPU"), "{line}");
+}
