@@ -48,7 +48,7 @@ pub enum Command {
     /// Write one self-contained HTML report of a sweep (counts, failures, timings, plots).
     #[command(after_help = "Examples:\n  sweep report runs/reaction\n  sweep report runs/reaction -o reaction.html")]
     Report(ReportArgs),
-    /// Plot one metric against one parameter (mean with min-max over the rest), as SVG.
+    /// Plot one metric against one parameter (mean over replicates ± SEM), as SVG.
     #[command(
         after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg"
     )]
@@ -256,6 +256,29 @@ pub struct PlotArgs {
     /// Where to write the SVG (default: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The spread drawn around each grid point's mean over its replicates: ± standard
+    /// error (sem), ± standard deviation (sd), a 95% confidence interval (ci95, Student's
+    /// t), the smallest to the largest replicate (minmax), or none.
+    #[arg(long, value_enum, default_value_t = BandArg::Sem, value_name = "KIND")]
+    pub band: BandArg,
+    /// Put the metric on a log scale (values <= 0 are left out).
+    #[arg(long)]
+    pub logy: bool,
+}
+
+/// `sweep plot --band`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandArg {
+    /// ± the standard error of the mean (sd / sqrt(n)).
+    Sem,
+    /// ± the sample standard deviation (ddof = 1).
+    Sd,
+    /// The 95% confidence interval of the mean (t quantile × SEM).
+    Ci95,
+    /// From the smallest to the largest replicate.
+    Minmax,
+    /// No band.
+    None,
 }
 
 /// `sweep init`.

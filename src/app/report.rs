@@ -1,6 +1,6 @@
 //! `sweep report` and `sweep plot`.
 
-use crate::cli::{PlotArgs, ReportArgs};
+use crate::cli::{BandArg, PlotArgs, ReportArgs};
 use crate::error::Error;
 use crate::report::{html, plot};
 
@@ -17,7 +17,15 @@ pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
     if let Some(o) = &a.output {
         plot::check_output_path(o).map_err(Error::Report)?;
     }
-    let svg = plot::render_plot(&a.dir, &a.x, &a.y, a.by.as_deref()).map_err(Error::Report)?;
+    let band = match a.band {
+        BandArg::Sem => plot::Band::Sem,
+        BandArg::Sd => plot::Band::Sd,
+        BandArg::Ci95 => plot::Band::Ci95,
+        BandArg::Minmax => plot::Band::MinMax,
+        BandArg::None => plot::Band::None,
+    };
+    let req = plot::PlotRequest { x: a.x.clone(), y: a.y.clone(), by: a.by.clone(), band, log_y: a.logy };
+    let svg = plot::render_plot(&a.dir, &req).map_err(Error::Report)?;
     match &a.output {
         Some(path) => {
             crate::io::write_atomic(path, |w| std::io::Write::write_all(w, svg.as_bytes()))

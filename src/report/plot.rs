@@ -1,30 +1,52 @@
 //! `sweep plot`: one metric against one parameter, as SVG.
 //!
-//! Values are aggregated over replicates and over the other parameters: each x position
-//! shows the mean, with a band (numeric x) or error bars (categorical x) from the minimum
-//! to the maximum. Charts are drawn with plotters' SVG backend, which writes text as SVG
-//! `<text>` elements, so no fonts are needed to render them.
+//! Each point is the mean over the replicates of one grid point, with a band (numeric x)
+//! or error bars (categorical x) of the chosen [`Band`] (± SEM by default). When
+//! parameters other than `--x` and `--by` vary, a point is the mean of their grid
+//! points' means and has no band: a band across parameters would show their effect, not
+//! the noise (see `aggregate`); the subtitle names what was averaged over. Charts are
+//! drawn with plotters' SVG backend, which writes text as SVG `<text>` elements, so no
+//! fonts are needed to render them; the numbers behind each point are embedded as JSON
+//! in a `<metadata id="sweep-plot-data">` element.
 
 use std::path::Path;
 
 use super::aggregate::{aggregate, PlotAgg};
 use super::axis::Axis;
 pub use super::axis::MAX_X_POSITIONS;
-pub use super::chart::MAX_BANDS;
-use super::chart::{draw_plot, Chart};
+pub use super::band::Band;
+pub use super::data::METADATA_ID;
 use super::input::{read_manifest, Results};
+pub use super::lines::MAX_BANDS;
+use super::lines::{draw_plot, Chart};
 use super::survey::Survey;
 pub use super::ReportError;
 
 /// Most lines (values of the `--by` parameter) in one plot.
 pub const MAX_SERIES: usize = 20;
 
+/// What `sweep plot` draws.
+#[derive(Debug, Clone, Default)]
+pub struct PlotRequest {
+    /// The parameter on the x axis.
+    pub x: String,
+    /// The metric on the y axis (or `seconds`, `attempts`).
+    pub y: String,
+    /// One line per value of this parameter.
+    pub by: Option<String>,
+    /// The spread around each grid point's mean.
+    pub band: Band,
+    /// Draw y on a log scale.
+    pub log_y: bool,
+}
+
 /// Renders `sweep plot DIR --x X --y Y [--by BY]` as an SVG document.
 ///
 /// `x` and `by` must be parameters (columns of the grid); `y` a numeric metric, or
 /// `seconds` / `attempts`. Only done tasks contribute. Unknown names give
 /// [`ReportError::UnknownColumn`] listing the available ones.
-pub fn render_plot(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> Result<String, ReportError> {
+pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportError> {
+    let (x, y, by) = (req.x.as_str(), req.y.as_str(), req.by.as_deref());
     let manifest = read_manifest(out_dir)?;
     let results = Results::open(out_dir, &manifest)?;
     let layout = &results.layout;
@@ -84,13 +106,25 @@ pub fn render_plot(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> Result
             }
         }
     };
-    let mut plots = [PlotAgg::new(y_col, Axis::new(x_survey, MAX_X_POSITIONS), series)];
+    let mut plots = [PlotAgg::new(y_col, Axis::new(x_survey, MAX_X_POSITIONS), series, req.band)];
     aggregate(&results, &survey, &mut plots, false)?;
     let title = match by {
         Some(b) => format!("{y} vs {x} by {b}"),
         None => format!("{y} vs {x}"),
     };
-    let chart = Chart { title: Some(&title), x_name: x, y_name: y, series_name: by, width: 800, height: 500 };
+    let subtitle = super::caption::subtitle(&plots[0], &survey, layout, manifest.replicates, true);
+    let chart = Chart {
+        title: Some(&title),
+        subtitle: Some(&subtitle),
+        x_name: x,
+        y_name: y,
+        x_label: x,
+        y_label: y,
+        series_name: by,
+        log_y: req.log_y,
+        width: 800,
+        height: 520,
+    };
     draw_plot(&plots[0], &chart)
 }
 
@@ -113,35 +147,53 @@ mod tests {
     use super::super::testdata;
     use super::*;
 
+    fn req(x: &str, y: &str, by: Option<&str>) -> PlotRequest {
+        PlotRequest { x: x.into(), y: y.into(), by: by.map(String::from), ..Default::default() }
+    }
+
     #[test]
     fn plots_a_metric_by_a_parameter() {
         let dir = tempfile::tempdir().unwrap();
         testdata::small(dir.path());
-        let svg = render_plot(dir.path(), "k", "conc", Some("solver")).unwrap();
+        let svg = render_plot(dir.path(), &req("k", "conc", Some("solver"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("conc vs k by solver"));
         assert!(svg.contains("\neuler\n</text>") && svg.contains("\nrk4\n</text>"), "legend");
-        assert_eq!(svg.matches("<polygon").count(), 2, "one min-max band per line");
+        // c0 varies too: each point pools three grid points, so no band, and the
+        // subtitle says so.
+        assert_eq!(svg.matches("<polygon").count(), 0, "no band across c0");
+        assert!(svg.contains("mean over c0 (3 values); no band across them; use --by c0 to split"), "{svg}");
 
-        let svg = render_plot(dir.path(), "solver", "seconds", None).unwrap();
+        let svg = render_plot(dir.path(), &req("solver", "seconds", None)).unwrap();
         assert!(svg.contains("\neuler\n</text>"), "categories on the x axis");
         assert_eq!(svg.matches("<polygon").count(), 0, "error bars, not bands");
+    }
+
+    #[test]
+    fn one_band_per_line_when_points_are_grid_points() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::large(dir.path(), 10, 3);
+        let svg = render_plot(dir.path(), &req("k", "a", Some("c0"))).unwrap();
+        assert_eq!(svg.matches("<polygon").count(), 3, "one band per line");
+        assert!(svg.contains("mean ± SEM of 5 replicates per point"), "{svg}");
+        let none = PlotRequest { band: Band::None, ..req("k", "a", Some("c0")) };
+        assert_eq!(render_plot(dir.path(), &none).unwrap().matches("<polygon").count(), 0);
     }
 
     #[test]
     fn unknown_columns_are_named() {
         let dir = tempfile::tempdir().unwrap();
         testdata::small(dir.path());
-        let err = render_plot(dir.path(), "kk", "conc", None).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("kk", "conc", None)).unwrap_err().to_string();
         assert_eq!(err, "--x: no parameter `kk` in this sweep (did you mean `k`?); available: k, c0, solver");
-        let err = render_plot(dir.path(), "k", "cnc", None).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("k", "cnc", None)).unwrap_err().to_string();
         assert!(err.contains("--y: no metric `cnc`") && err.contains("did you mean `conc`?"), "{err}");
         assert!(err.contains("available: conc, steps, label, seconds, attempts"), "{err}");
-        let err = render_plot(dir.path(), "k", "conc", Some("solvr")).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("k", "conc", Some("solvr"))).unwrap_err().to_string();
         assert!(err.contains("--by: no parameter `solvr`") && err.contains("available: c0, solver"), "{err}");
-        let err = render_plot(dir.path(), "k", "conc", Some("k")).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("k", "conc", Some("k"))).unwrap_err().to_string();
         assert!(err.contains("same parameter"), "{err}");
-        let err = render_plot(dir.path(), "k", "label", None).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("k", "label", None)).unwrap_err().to_string();
         assert!(err.contains("`label` is not numeric") && err.contains("`ok`"), "{err}");
     }
 
@@ -149,9 +201,9 @@ mod tests {
     fn too_many_series_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         testdata::large(dir.path(), 30, 2);
-        let err = render_plot(dir.path(), "c0", "a", Some("k")).unwrap_err().to_string();
+        let err = render_plot(dir.path(), &req("c0", "a", Some("k"))).unwrap_err().to_string();
         assert!(err.contains("--by `k` has 30 values; at most 20"), "{err}");
-        assert!(render_plot(dir.path(), "k", "a", Some("c0")).is_ok());
+        assert!(render_plot(dir.path(), &req("k", "a", Some("c0"))).is_ok());
     }
 
     #[test]
@@ -172,7 +224,7 @@ mod tests {
         let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
         let header = csv.lines().next().unwrap();
         std::fs::write(dir.path().join("results.csv"), format!("{header}\n")).unwrap();
-        let svg = render_plot(dir.path(), "k", "conc", None).unwrap();
+        let svg = render_plot(dir.path(), &req("k", "conc", None)).unwrap();
         assert!(svg.contains("no finished tasks"), "{svg}");
     }
 }

@@ -8,8 +8,10 @@ use super::{escape, ReportError};
 use crate::outdir::Manifest;
 use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
-use crate::report::chart::{draw_plot, Chart, MAX_BANDS};
+use crate::report::band::Band;
+use crate::report::caption::subtitle;
 use crate::report::input::Results;
+use crate::report::lines::{draw_plot, Chart};
 use crate::report::survey::{ParamSurvey, Survey};
 
 /// Most metrics plotted.
@@ -36,7 +38,7 @@ pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
                 .filter_map(|p| p.distinct_count().filter(|n| (2..=MAX_SERIES_VALUES).contains(n)).map(|n| (n, p)))
                 .min_by_key(|(n, _)| *n)
                 .map(|(_, p)| p);
-            plots.push(PlotAgg::new(m, Axis::new(x, MAX_X_POSITIONS), series));
+            plots.push(PlotAgg::new(m, Axis::new(x, MAX_X_POSITIONS), series, Band::Sem));
         }
     }
     (plots, metrics)
@@ -76,10 +78,12 @@ pub(super) fn write(
         notes.push(format!("Metrics are plotted against the first {MAX_PARAMS} of {varying} swept parameters."));
     }
     if !plots.is_empty() {
-        let reps = format!("{} replicates", m.replicates);
         notes.push(format!(
-            "Each point is the mean over {reps} and over the other parameters' values; the shaded band \
-             (or error bar, for categorical parameters) spans the minimum to the maximum. Only finished tasks count."
+            "Each point is the mean over the {} replicates of one grid point, with a shaded band (or error bar, \
+             for categorical parameters) of ± one standard error of that mean. Where other parameters vary too, a \
+             point is the mean of their grid points' means and has no band: a band across parameters would show \
+             their effect, not the noise. Only finished tasks count.",
+            m.replicates
         ));
     }
     for n in notes {
@@ -97,15 +101,25 @@ pub(super) fn write(
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
             let by = p.series_column.map(|c| layout.name(c));
-            let chart = Chart { title: None, x_name, y_name, series_name: by, width: 600, height: 360 };
+            let sub = subtitle(p, s, layout, m.replicates, false);
+            let chart = Chart {
+                title: None,
+                subtitle: Some(&sub),
+                x_name,
+                y_name,
+                x_label: x_name,
+                y_label: y_name,
+                series_name: by,
+                log_y: false,
+                width: 600,
+                height: 380,
+            };
             let svg = draw_plot(p, &chart)?;
             let mut cap = format!("{y_name} vs {x_name}");
             if let Some(b) = by {
                 let _ = write!(cap, ", one line per value of {b}");
-                if p.series.len() > MAX_BANDS && !p.x.categorical() {
-                    let _ = write!(cap, " (min–max bands left out with more than {} lines)", MAX_BANDS);
-                }
             }
+            let _ = write!(cap, ": {sub}");
             match &p.x.kind {
                 AxisKind::Binned { bins, .. } => {
                     let _ = write!(cap, "; {x_name} binned into {bins} intervals");
