@@ -261,6 +261,10 @@ pub struct PlotArgs {
     /// t), the smallest to the largest replicate (minmax), or none.
     #[arg(long, value_enum, default_value_t = BandArg::Sem, value_name = "KIND")]
     pub band: BandArg,
+    /// Put the parameter on a log scale (automatic for logspace and geomspace axes, and
+    /// for positive values spanning three decades or more).
+    #[arg(long)]
+    pub logx: bool,
     /// Put the metric on a log scale (values <= 0 are left out).
     #[arg(long)]
     pub logy: bool,

@@ -24,7 +24,8 @@ pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
         BandArg::Minmax => plot::Band::MinMax,
         BandArg::None => plot::Band::None,
     };
-    let req = plot::PlotRequest { x: a.x.clone(), y: a.y.clone(), by: a.by.clone(), band, log_y: a.logy };
+    let req =
+        plot::PlotRequest { x: a.x.clone(), y: a.y.clone(), by: a.by.clone(), band, log_x: a.logx, log_y: a.logy };
     let svg = plot::render_plot(&a.dir, &req).map_err(Error::Report)?;
     match &a.output {
         Some(path) => {

@@ -15,6 +15,27 @@ pub(crate) fn read_manifest(out_dir: &Path) -> Result<Manifest, ReportError> {
     Ok(Manifest::load(&OutDir::new(out_dir))?)
 }
 
+/// The parameters that `<out>/spec.toml` generates with `logspace` or `geomspace`: their
+/// values are spaced by ratio, so a log axis shows them evenly. The manifest records only
+/// each axis's length, so the spec as run is read. An unreadable or unparsable spec gives
+/// none (the axis then falls back on the values' spread).
+pub(crate) fn log_spaced_params(out_dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(OutDir::new(out_dir).spec()) else {
+        return Vec::new();
+    };
+    let Ok(spec) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(params) = spec.get("params").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    params
+        .iter()
+        .filter(|(_, v)| v.as_table().is_some_and(|t| t.contains_key("logspace") || t.contains_key("geomspace")))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
 /// The header of `results.csv` and where each column is.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -153,6 +174,18 @@ mod tests {
         std::fs::write(dir.path().join("manifest.json"), "[]").unwrap();
         let err = read_manifest(dir.path()).unwrap_err().to_string();
         assert!(err.contains("manifest.json is not a sweep manifest: "), "{err}");
+    }
+
+    #[test]
+    fn log_spaced_parameters_come_from_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(log_spaced_params(dir.path()).is_empty(), "no spec");
+        let spec = "name = \"x\"\n[params]\nk = { logspace = [-3, 1, 5] }\nc0 = { geomspace = [1, 100, 3] }\n\
+                    t = { linspace = [0, 1, 3] }\nn = [1, 10, 100]\n";
+        std::fs::write(dir.path().join("spec.toml"), spec).unwrap();
+        assert_eq!(log_spaced_params(dir.path()), ["k", "c0"]);
+        std::fs::write(dir.path().join("spec.toml"), "not = toml = at all").unwrap();
+        assert!(log_spaced_params(dir.path()).is_empty());
     }
 
     #[test]

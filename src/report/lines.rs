@@ -267,7 +267,12 @@ fn draw_legend<'a, 's>(
         let c = color(all.iter().position(|s| s == label).unwrap_or(row));
         let y = 42 + row as i32 * 20;
         area.draw(&Rectangle::new([(8, y), (26, y + 10)], c.filled()))?;
-        area.draw(&Text::new(crate::text::shorten(label, 16), (32, y - 1), (FONT, 16).into_font()))?;
+        // Values like 3.1622776601683795 (from logspace) read better rounded.
+        let text = match super::input::parse_number(label) {
+            Some(v) if v.is_finite() => crate::text::number(v),
+            _ => crate::text::shorten(label, 16),
+        };
+        area.draw(&Text::new(text, (32, y - 1), (FONT, 16).into_font()))?;
     }
     Ok(())
 }

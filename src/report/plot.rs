@@ -36,6 +36,9 @@ pub struct PlotRequest {
     pub by: Option<String>,
     /// The spread around each grid point's mean.
     pub band: Band,
+    /// Draw x on a log scale (it is anyway for `logspace` and `geomspace` axes, and for
+    /// positive values spanning three decades or more).
+    pub log_x: bool,
     /// Draw y on a log scale.
     pub log_y: bool,
 }
@@ -106,7 +109,9 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
             }
         }
     };
-    let mut plots = [PlotAgg::new(y_col, Axis::new(x_survey, MAX_X_POSITIONS), series, req.band)];
+    let log_x = req.log_x || super::input::log_spaced_params(out_dir).iter().any(|p| p == x);
+    let axis = Axis::with_scale(x_survey, MAX_X_POSITIONS, log_x);
+    let mut plots = [PlotAgg::new(y_col, axis, series, req.band)];
     aggregate(&results, &survey, &mut plots, false)?;
     let title = match by {
         Some(b) => format!("{y} vs {x} by {b}"),

@@ -10,7 +10,7 @@ use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
 use crate::report::band::Band;
 use crate::report::caption::subtitle;
-use crate::report::input::Results;
+use crate::report::input::{Layout, Results};
 use crate::report::lines::{draw_plot, Chart};
 use crate::report::survey::{ParamSurvey, Survey};
 
@@ -22,8 +22,9 @@ pub const MAX_PARAMS: usize = 4;
 /// with the fewest values, when several qualify).
 pub const MAX_SERIES_VALUES: usize = 8;
 
-/// The plots to draw, still empty, and the metric columns they show.
-pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
+/// The plots to draw, still empty, and the metric columns they show; parameters named in
+/// `log_spaced` get a log x axis.
+pub(super) fn choose(survey: &Survey, layout: &Layout, log_spaced: &[String]) -> (Vec<PlotAgg>, Vec<usize>) {
     let x_params: Vec<&ParamSurvey> = survey.params.iter().filter(|p| p.varies()).take(MAX_PARAMS).collect();
     let metrics: Vec<usize> =
         survey.metrics.iter().filter(|m| m.numeric && m.finite > 0).take(MAX_METRICS).map(|m| m.column).collect();
@@ -38,7 +39,8 @@ pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
                 .filter_map(|p| p.distinct_count().filter(|n| (2..=MAX_SERIES_VALUES).contains(n)).map(|n| (n, p)))
                 .min_by_key(|(n, _)| *n)
                 .map(|(_, p)| p);
-            plots.push(PlotAgg::new(m, Axis::new(x, MAX_X_POSITIONS), series, Band::Sem));
+            let log = log_spaced.iter().any(|n| n == layout.name(x.column));
+            plots.push(PlotAgg::new(m, Axis::with_scale(x, MAX_X_POSITIONS, log), series, Band::Sem));
         }
     }
     (plots, metrics)

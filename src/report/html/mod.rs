@@ -35,7 +35,8 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     let layout = &results.layout;
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
-    let (mut plots, metrics) = metrics::choose(&survey);
+    let log_spaced = super::input::log_spaced_params(out_dir);
+    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced);
     let histogram = aggregate(&results, &survey, &mut plots, true)?;
 
     let name = &manifest.name;
