@@ -36,6 +36,32 @@ pub(crate) fn log_spaced_params(out_dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Units of a built-in model's parameters and metrics, by name, from the model's
+/// declarations ([`crate::model::ParamSpec::unit`], [`crate::model::OutputSpec::unit`]).
+/// Python functions and commands declare none, nor do models sweep does not know by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Units(Vec<(String, &'static str)>);
+
+impl Units {
+    /// The units the manifest's model declares.
+    pub fn of(manifest: &Manifest) -> Self {
+        let Some(model) = manifest.model.as_deref().and_then(|m| crate::model::Registry::builtin().get(m)) else {
+            return Units::default();
+        };
+        let params = model.params().into_iter().map(|p| (p.name.to_string(), p.unit));
+        let metrics = model.metrics().into_iter().map(|m| (m.name.to_string(), m.unit));
+        Units(params.chain(metrics).filter(|(_, u)| !u.is_empty()).collect())
+    }
+
+    /// `name (unit)`, or the name alone when it has no unit.
+    pub fn label(&self, name: &str) -> String {
+        match self.0.iter().find(|(n, _)| n == name) {
+            Some((_, unit)) => format!("{name} ({unit})"),
+            None => name.to_string(),
+        }
+    }
+}
+
 /// The header of `results.csv` and where each column is.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -186,6 +212,19 @@ mod tests {
         assert_eq!(log_spaced_params(dir.path()), ["k", "c0"]);
         std::fs::write(dir.path().join("spec.toml"), "not = toml = at all").unwrap();
         assert!(log_spaced_params(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn units_come_from_the_built_in_model() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let mut manifest = read_manifest(dir.path()).unwrap();
+        let units = Units::of(&manifest);
+        assert_eq!(units.label("k"), "k (1/s)", "reaction's rate constant");
+        assert_eq!(units.label("c_final"), "c_final (mol/L)");
+        assert_eq!((units.label("conversion"), units.label("seconds")), ("conversion".into(), "seconds".into()));
+        manifest.model = None;
+        assert_eq!(Units::of(&manifest).label("k"), "k", "commands and Python functions declare none");
     }
 
     #[test]

@@ -117,14 +117,15 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         Some(b) => format!("{y} vs {x} by {b}"),
         None => format!("{y} vs {x}"),
     };
+    let units = super::input::Units::of(&manifest);
     let subtitle = super::caption::subtitle(&plots[0], &survey, layout, manifest.replicates, true);
     let chart = Chart {
         title: Some(&title),
         subtitle: Some(&subtitle),
         x_name: x,
         y_name: y,
-        x_label: x,
-        y_label: y,
+        x_label: &units.label(x),
+        y_label: &units.label(y),
         series_name: by,
         log_y: req.log_y,
         width: 800,
@@ -168,6 +169,7 @@ mod tests {
         // subtitle says so.
         assert_eq!(svg.matches("<polygon").count(), 0, "no band across c0");
         assert!(svg.contains("mean over c0 (3 values); no band across them; use --by c0 to split"), "{svg}");
+        assert!(svg.contains("\nk (1/s)\n</text>"), "the x label has the model's unit");
 
         let svg = render_plot(dir.path(), &req("solver", "seconds", None)).unwrap();
         assert!(svg.contains("\neuler\n</text>"), "categories on the x axis");

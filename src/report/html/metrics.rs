@@ -10,7 +10,7 @@ use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
 use crate::report::band::Band;
 use crate::report::caption::subtitle;
-use crate::report::input::{Layout, Results};
+use crate::report::input::{Layout, Results, Units};
 use crate::report::lines::{draw_plot, Chart};
 use crate::report::survey::{ParamSurvey, Survey};
 
@@ -56,6 +56,7 @@ pub(super) fn write(
     metrics: &[usize],
 ) -> Result<(), ReportError> {
     let layout = &results.layout;
+    let units = Units::of(m);
     h.push_str("<h2 id=\"metrics\">Metrics</h2>\n");
     let numeric: Vec<_> = s.metrics.iter().filter(|m| m.numeric).collect();
     let mut notes = Vec::new();
@@ -93,7 +94,7 @@ pub(super) fn write(
     }
     for &metric in metrics {
         let y_name = layout.name(metric);
-        let _ = writeln!(h, "<h3>{}</h3>", escape(y_name));
+        let _ = writeln!(h, "<h3>{}</h3>", escape(&units.label(y_name)));
         if let Some(ms) = s.metric(metric) {
             if ms.nonfinite > 0 {
                 let _ = writeln!(h, "<p class=\"note\">{} NaN or infinite values left out.</p>", ms.nonfinite);
@@ -109,8 +110,8 @@ pub(super) fn write(
                 subtitle: Some(&sub),
                 x_name,
                 y_name,
-                x_label: x_name,
-                y_label: y_name,
+                x_label: &units.label(x_name),
+                y_label: &units.label(y_name),
                 series_name: by,
                 log_y: false,
                 width: 600,
