@@ -50,7 +50,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Plot one metric against one parameter (mean over replicates ± SEM), as SVG.
     #[command(
-        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg"
+        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg"
     )]
     Plot(PlotArgs),
     /// List the built-in models, or describe one.
@@ -234,9 +234,10 @@ pub struct ModelsArgs {
 pub struct ReportArgs {
     /// The out directory.
     pub dir: PathBuf,
-    /// Where to write the HTML (default: DIR/report.html).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write the HTML (default: DIR/report.html). `-o/--out` is "where to write"
+    /// in every subcommand; `--output` is accepted too.
+    #[arg(short, long, value_name = "FILE", alias = "output")]
+    pub out: Option<PathBuf>,
 }
 
 /// `sweep plot`.
@@ -253,9 +254,9 @@ pub struct PlotArgs {
     /// One line per value of this parameter.
     #[arg(long, value_name = "PARAM")]
     pub by: Option<String>,
-    /// Where to write the SVG (default: stdout).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write the SVG, `-` for stdout (default: DIR/plots/Y-vs-X[-by-BY].svg).
+    #[arg(short, long, value_name = "FILE", alias = "output")]
+    pub out: Option<PathBuf>,
     /// The spread drawn around each grid point's mean over its replicates: ± standard
     /// error (sem), ± standard deviation (sd), a 95% confidence interval (ci95, Student's
     /// t), the smallest to the largest replicate (minmax), or none.

@@ -69,7 +69,8 @@ pub(crate) fn embed(svg: &str, json: &str) -> String {
     let Some(end) = svg.find("<svg").and_then(|s| svg[s..].find('>').map(|e| s + e + 1)) else {
         return svg.to_string();
     };
-    let escaped = crate::report::html::escape(json);
+    // Element text: only these need escaping, and quotes left alone keep the JSON readable.
+    let escaped = json.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     format!("{}\n<metadata id=\"{METADATA_ID}\">{escaped}</metadata>{}", &svg[..end], &svg[end..])
 }
 

@@ -134,6 +134,19 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
     draw_plot(&plots[0], &chart)
 }
 
+/// Where `sweep plot` writes by default: `<out>/plots/<y>-vs-<x>[-by-<by>].svg`, with
+/// characters other than letters, digits, `.`, `_` and `-` in the names replaced by `_`.
+pub fn default_path(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> std::path::PathBuf {
+    let clean = |s: &str| -> String {
+        s.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+    };
+    let mut name = format!("{}-vs-{}", clean(y), clean(x));
+    if let Some(b) = by {
+        name.push_str(&format!("-by-{}", clean(b)));
+    }
+    crate::outdir::OutDir::new(out_dir).plots().join(format!("{name}.svg"))
+}
+
 /// Refuses output paths this module cannot write: PNG (which would need fonts) and
 /// anything that is not `.svg`.
 pub fn check_output_path(path: &Path) -> Result<(), ReportError> {
@@ -211,6 +224,14 @@ mod tests {
         let err = render_plot(dir.path(), &req("c0", "a", Some("k"))).unwrap_err().to_string();
         assert!(err.contains("--by `k` has 30 values; at most 20"), "{err}");
         assert!(render_plot(dir.path(), &req("k", "a", Some("c0"))).is_ok());
+    }
+
+    #[test]
+    fn default_paths_name_what_is_plotted() {
+        let p = default_path(Path::new("runs/r"), "k", "conversion", None);
+        assert_eq!(p, Path::new("runs/r/plots/conversion-vs-k.svg"));
+        let p = default_path(Path::new("r"), "a b", "y/z", Some("c0"));
+        assert_eq!(p, Path::new("r/plots/y_z-vs-a_b-by-c0.svg"));
     }
 
     #[test]
