@@ -149,8 +149,14 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart
         ticks::linear(x0, x1, 8)
     };
     let y_ticks = if chart.log_y { ticks::log(y0, y1, 8) } else { ticks::linear(y0, y1, 7) };
-    let x_fmt = |v: &f64| if plot.x.log { ticks::log_label(*v) } else { plot.x.label(*v) };
-    let y_fmt = |v: &f64| if chart.log_y { ticks::log_label(*v) } else { crate::text::number(*v) };
+    let x_step = if x_ticks.len() >= 2 { x_ticks[1] - x_ticks[0] } else { 0.0 };
+    let x_fmt = |v: &f64| match () {
+        _ if plot.x.log => ticks::log_label(*v),
+        _ if categorical => plot.x.label(*v),
+        _ => ticks::linear_label(*v, x_step),
+    };
+    let y_step = if y_ticks.len() >= 2 { y_ticks[1] - y_ticks[0] } else { 0.0 };
+    let y_fmt = |v: &f64| if chart.log_y { ticks::log_label(*v) } else { ticks::linear_label(*v, y_step) };
     // The y label area holds the widest tick label, a gap, and the rotated description:
     // sized from the labels so that the two never overlap.
     let y_labels: Vec<String> = y_ticks.iter().map(y_fmt).collect();

@@ -200,6 +200,43 @@ mod tests {
         assert_eq!(render_plot(dir.path(), &none).unwrap().matches("<polygon").count(), 0);
     }
 
+    /// The bug: long y tick labels ran into the rotated y axis label, whose area had a
+    /// fixed width.
+    #[test]
+    fn y_tick_labels_never_overlap_the_y_axis_label() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::large(dir.path(), 6, 1);
+        // Metric a becomes -0.0001234 plus a little: tick labels like "-0.0001232".
+        let path = dir.path().join("results.csv");
+        let csv = std::fs::read_to_string(&path).unwrap();
+        let mut out = String::new();
+        for (i, line) in csv.lines().enumerate() {
+            let mut f: Vec<String> = line.split(',').map(String::from).collect();
+            if i > 0 && f[5] == "done" {
+                f[8] = format!("{}", -0.0001234 + i as f64 * 1e-8);
+            }
+            out.push_str(&f.join(","));
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+        let svg = render_plot(dir.path(), &req("k", "a", None)).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let texts: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("text")).collect();
+        let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+        let desc = texts.iter().find(|n| n.attribute("transform").is_some_and(|t| t.contains("rotate"))).unwrap();
+        // Rotated a quarter turn, the label's glyphs extend one font size to the right of x.
+        let desc_right = num(desc, "x") + num(desc, "font-size");
+        let ticks: Vec<_> = texts.iter().filter(|n| n.attribute("text-anchor") == Some("end")).collect();
+        assert!(ticks.len() >= 3, "y tick labels");
+        for t in ticks {
+            let label = t.text().unwrap().trim();
+            assert!(label.starts_with("-0.0001"), "{label}");
+            // Digits are about 0.55 em wide in sans-serif; 0.6 leaves a margin.
+            let left = num(t, "x") - label.chars().count() as f64 * 0.6 * num(t, "font-size");
+            assert!(left > desc_right, "tick label {label} starts at {left}, the axis label ends at {desc_right}");
+        }
+    }
+
     #[test]
     fn unknown_columns_are_named() {
         let dir = tempfile::tempdir().unwrap();

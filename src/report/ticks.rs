@@ -37,6 +37,29 @@ pub(crate) fn snap(v: f64, step: f64) -> f64 {
     }
 }
 
+/// The label of the linear tick `v` among ticks `step` apart: as many decimals as the
+/// step needs and no more, so neighbours never print alike ("10000.2", not "10000"), in
+/// exponent form beyond a million or below 1e-4.
+pub(crate) fn linear_label(v: f64, step: f64) -> String {
+    if v == 0.0 || !v.is_finite() || !step.is_finite() || step <= 0.0 {
+        return crate::text::number(v);
+    }
+    let (mag, res) = (v.abs().log10().floor() as i32, step.log10().floor() as i32);
+    let trim = |s: String| -> String {
+        match s.split_once('e') {
+            Some((m, e)) if m.contains('.') => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+            _ if s.contains('.') => s.trim_end_matches('0').trim_end_matches('.').to_string(),
+            _ => s,
+        }
+    };
+    if !(-4..6).contains(&mag) {
+        let digits = (mag - res).clamp(0, 10) as usize;
+        return trim(format!("{v:.digits$e}"));
+    }
+    let decimals = (-res).clamp(0, 10) as usize;
+    trim(format!("{v:.decimals$}"))
+}
+
 /// Ticks of a log axis, as positions (log10 of the values) in `[lo, hi]`: whole decades
 /// when the axis spans at least two (thinned to at most `max`), else 1, 2 and 5 times
 /// the decades, else linear ticks of the values.
@@ -103,6 +126,18 @@ mod tests {
         assert_eq!(linear(0.13, 0.61, 5), [0.2, 0.3, 0.4, 0.5, 0.6]);
         assert_eq!(linear(-3.0, -1.0, 4), [-3.0, -2.5, -2.0, -1.5, -1.0]);
         assert!(linear(1.0, 1.0, 5).is_empty());
+    }
+
+    #[test]
+    fn labels_have_the_precision_of_the_step() {
+        let t = linear(10000.05, 10000.95, 5);
+        let labels: Vec<String> = t.iter().map(|v| linear_label(*v, t[1] - t[0])).collect();
+        assert_eq!(labels, ["10000.2", "10000.4", "10000.6", "10000.8"]);
+        assert_eq!(linear_label(0.25, 0.05), "0.25");
+        assert_eq!(linear_label(2.0, 0.5), "2");
+        assert_eq!(linear_label(3e-6, 1e-6), "3e-6");
+        assert_eq!(linear_label(2.5e7, 5e6), "2.5e7");
+        assert_eq!(linear_label(0.0, 0.1), "0");
     }
 
     #[test]
