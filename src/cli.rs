@@ -50,7 +50,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Plot one metric against one parameter (mean over replicates ± SEM), as SVG.
     #[command(
-        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg"
+        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg\n  sweep plot runs/reaction --x k --y conversion --heatmap c0"
     )]
     Plot(PlotArgs),
     /// List the built-in models, or describe one.
@@ -269,6 +269,9 @@ pub struct PlotArgs {
     /// Put the metric on a log scale (values <= 0 are left out).
     #[arg(long)]
     pub logy: bool,
+    /// Draw a heatmap instead: the metric's mean over --x (across) and this parameter (up).
+    #[arg(long, value_name = "PARAM", conflicts_with_all = ["by", "band", "logy"])]
+    pub heatmap: Option<String>,
 }
 
 /// `sweep plot --band`.

@@ -14,16 +14,6 @@ pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
 }
 
 pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
-    // `-o -` is stdout; without -o the plot goes into the out directory, named after
-    // what it shows, so a plot is never lost to a terminal.
-    let path = match &a.out {
-        Some(p) if p.as_os_str() == "-" => None,
-        Some(p) => Some(p.clone()),
-        None => Some(plot::default_path(&a.dir, &a.x, &a.y, a.by.as_deref())),
-    };
-    if let Some(o) = &path {
-        plot::check_output_path(o).map_err(Error::Report)?;
-    }
     let band = match a.band {
         BandArg::Sem => plot::Band::Sem,
         BandArg::Sd => plot::Band::Sd,
@@ -31,7 +21,17 @@ pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
         BandArg::Minmax => plot::Band::MinMax,
         BandArg::None => plot::Band::None,
     };
-    let req = plot::PlotRequest { x: a.x, y: a.y, by: a.by, band, log_x: a.logx, log_y: a.logy };
+    let req = plot::PlotRequest { x: a.x, y: a.y, by: a.by, band, log_x: a.logx, log_y: a.logy, heatmap: a.heatmap };
+    // `-o -` is stdout; without -o the plot goes into the out directory, named after
+    // what it shows, so a plot is never lost to a terminal.
+    let path = match &a.out {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p.clone()),
+        None => Some(plot::default_path(&a.dir, &req)),
+    };
+    if let Some(o) = &path {
+        plot::check_output_path(o).map_err(Error::Report)?;
+    }
     let svg = plot::render_plot(&a.dir, &req).map_err(Error::Report)?;
     match &path {
         Some(path) => {

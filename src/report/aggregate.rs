@@ -27,6 +27,7 @@ use std::collections::HashMap;
 
 use super::axis::Axis;
 use super::band::{Band, Replicates};
+use super::heat::HeatAgg;
 use super::input::{parse_number, Layout, Results};
 use super::survey::{ParamSurvey, Survey};
 use super::ReportError;
@@ -246,11 +247,13 @@ impl Histogram {
     }
 }
 
-/// Runs the second pass: fills `plots` and, when the survey saw durations, a histogram.
+/// Runs the second pass: fills `plots` and `heats` and, when the survey saw durations, a
+/// histogram.
 pub(crate) fn aggregate(
     results: &Results,
     survey: &Survey,
     plots: &mut [PlotAgg],
+    heats: &mut [HeatAgg],
     with_histogram: bool,
 ) -> Result<Option<Histogram>, ReportError> {
     let columns = &results.layout.columns;
@@ -266,6 +269,7 @@ pub(crate) fn aggregate(
         }
         if key != previous {
             plots.iter_mut().for_each(PlotAgg::end_point);
+            heats.iter_mut().for_each(HeatAgg::end_point);
             std::mem::swap(&mut key, &mut previous);
         }
         if &row[columns.status] != "done" {
@@ -279,8 +283,12 @@ pub(crate) fn aggregate(
         for p in plots.iter_mut() {
             p.add(row);
         }
+        for h in heats.iter_mut() {
+            h.add(row);
+        }
     })?;
     plots.iter_mut().for_each(PlotAgg::end_point);
+    heats.iter_mut().for_each(HeatAgg::end_point);
     Ok(hist)
 }
 

@@ -47,6 +47,42 @@ pub(super) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
     (lo - d, hi + d)
 }
 
+/// A linear f64 range whose ticks are ours ([`super::ticks`]), not plotters' own.
+/// (plotters' `with_key_points` would do, but it lacks the value formatter that
+/// `configure_mesh` requires.)
+pub(super) struct Ticked {
+    inner: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    pub(super) fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
+        Ticked { inner: range.into(), ticks }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Light grid lines would be plotters' guesses between our ticks: none.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
 /// Draws the duration histogram as an SVG document.
 pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<String, ReportError> {
     let err = draw_err("the duration histogram");

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::aggregate::{PlotAgg, Point};
-use super::chart::{color, draw_err, padded, Area, DrawResult, FONT};
+use super::chart::{color, draw_err, padded, Area, DrawResult, Ticked, FONT};
 use super::{data, ticks, ReportError};
 
 /// Most lines that each get a band; with more, bands would hide each other (and the
@@ -219,42 +219,6 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart
         }
     }
     Ok(())
-}
-
-/// A linear f64 range whose ticks are ours ([`super::ticks`]), not plotters' own.
-/// (plotters' `with_key_points` would do, but it lacks the value formatter that
-/// `configure_mesh` requires.)
-struct Ticked {
-    inner: plotters::coord::types::RangedCoordf64,
-    ticks: Vec<f64>,
-}
-
-impl Ticked {
-    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
-        Ticked { inner: range.into(), ticks }
-    }
-}
-
-impl Ranged for Ticked {
-    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        // Light grid lines would be plotters' guesses between our ticks: none.
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.inner.range()
-    }
 }
 
 /// A vertical bar from `lo` to `hi` at `x` with caps `w` wide on each side.

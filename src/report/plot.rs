@@ -16,6 +16,8 @@ use super::axis::Axis;
 pub use super::axis::MAX_X_POSITIONS;
 pub use super::band::Band;
 pub use super::data::METADATA_ID;
+use super::heat::{HeatAgg, MAX_HEAT_SLOTS};
+use super::heatmap::{draw_heatmap, HeatChart};
 use super::input::{read_manifest, Results};
 pub use super::lines::MAX_BANDS;
 use super::lines::{draw_plot, Chart};
@@ -41,6 +43,8 @@ pub struct PlotRequest {
     pub log_x: bool,
     /// Draw y on a log scale.
     pub log_y: bool,
+    /// Draw a heatmap instead: the metric's mean over `x` (across) and this parameter (up).
+    pub heatmap: Option<String>,
 }
 
 /// Renders `sweep plot DIR --x X --y Y [--by BY]` as an SVG document.
@@ -81,6 +85,16 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         }
         Some(b) => Some(find_param("--by", b, params.iter().filter(|p| *p != x).cloned().collect())?),
     };
+    let heat_col = match req.heatmap.as_deref() {
+        None => None,
+        Some(_) if by.is_some() => {
+            return Err(ReportError::Unsupported("--heatmap and --by cannot be used together".into()));
+        }
+        Some(b) if b == x => {
+            return Err(ReportError::Unsupported(format!("--heatmap `{b}` is the same parameter as --x")));
+        }
+        Some(b) => Some(find_param("--heatmap", b, params.iter().filter(|p| *p != x).cloned().collect())?),
+    };
 
     let survey = Survey::scan(&results)?;
     if let Some(m) = survey.metric(y_col) {
@@ -109,15 +123,34 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
             }
         }
     };
-    let log_x = req.log_x || super::input::log_spaced_params(out_dir).iter().any(|p| p == x);
+    let log_spaced = super::input::log_spaced_params(out_dir);
+    let log_x = req.log_x || log_spaced.iter().any(|p| p == x);
+    let units = super::input::Units::of(&manifest);
+    if let Some(c) = heat_col {
+        let b = layout.name(c);
+        let b_axis =
+            Axis::with_scale(survey.param(c).expect("a parameter"), MAX_HEAT_SLOTS, log_spaced.iter().any(|p| p == b));
+        let mut heats = [HeatAgg::new(y_col, Axis::with_scale(x_survey, MAX_HEAT_SLOTS, log_x), b_axis)];
+        aggregate(&results, &survey, &mut [], &mut heats, false)?;
+        let title = format!("{y} over {x} and {b}");
+        let subtitle = heats[0].subtitle(&survey, layout, manifest.replicates);
+        let chart = HeatChart {
+            title: Some(&title),
+            subtitle: Some(&subtitle),
+            names: [x, b, y],
+            labels: [&units.label(x), &units.label(b), &units.label(y)],
+            width: 800,
+            height: 560,
+        };
+        return draw_heatmap(&heats[0], &chart);
+    }
     let axis = Axis::with_scale(x_survey, MAX_X_POSITIONS, log_x);
     let mut plots = [PlotAgg::new(y_col, axis, series, req.band)];
-    aggregate(&results, &survey, &mut plots, false)?;
+    aggregate(&results, &survey, &mut plots, &mut [], false)?;
     let title = match by {
         Some(b) => format!("{y} vs {x} by {b}"),
         None => format!("{y} vs {x}"),
     };
-    let units = super::input::Units::of(&manifest);
     let subtitle = super::caption::subtitle(&plots[0], &survey, layout, manifest.replicates, true);
     let chart = Chart {
         title: Some(&title),
@@ -134,15 +167,20 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
     draw_plot(&plots[0], &chart)
 }
 
-/// Where `sweep plot` writes by default: `<out>/plots/<y>-vs-<x>[-by-<by>].svg`, with
-/// characters other than letters, digits, `.`, `_` and `-` in the names replaced by `_`.
-pub fn default_path(out_dir: &Path, x: &str, y: &str, by: Option<&str>) -> std::path::PathBuf {
+/// Where `sweep plot` writes by default: `<out>/plots/<y>-vs-<x>[-by-<by>].svg`, or
+/// `<y>-over-<x>-and-<b>.svg` for a heatmap, with characters other than letters, digits,
+/// `.`, `_` and `-` in the names replaced by `_`.
+pub fn default_path(out_dir: &Path, req: &PlotRequest) -> std::path::PathBuf {
+    let (x, y, by) = (req.x.as_str(), req.y.as_str(), req.by.as_deref());
     let clean = |s: &str| -> String {
         s.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
     };
     let mut name = format!("{}-vs-{}", clean(y), clean(x));
     if let Some(b) = by {
         name.push_str(&format!("-by-{}", clean(b)));
+    }
+    if let Some(b) = &req.heatmap {
+        name = format!("{}-over-{}-and-{}", clean(y), clean(x), clean(b));
     }
     crate::outdir::OutDir::new(out_dir).plots().join(format!("{name}.svg"))
 }
@@ -238,6 +276,29 @@ mod tests {
     }
 
     #[test]
+    fn heatmap_of_a_metric_over_two_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let heat = PlotRequest { heatmap: Some("c0".into()), ..req("k", "conc", None) };
+        let svg = render_plot(dir.path(), &heat).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let meta = doc.descendants().find(|n| n.has_tag_name("metadata")).unwrap();
+        let data: serde_json::Value = serde_json::from_str(meta.text().unwrap()).unwrap();
+        assert_eq!(
+            (data["kind"].as_str(), data["x"].as_str(), data["y"].as_str()),
+            (Some("heatmap"), Some("k"), Some("c0"))
+        );
+        let cells = data["cells"].as_array().unwrap();
+        // Tasks 50..59 (k = 2, c0 = 2 and 3) are pending: 13 of the 15 cells have values.
+        assert_eq!(cells.len(), 13);
+        assert!(svg.contains("each cell is the mean over solver of the grid points"), "solver pooled");
+        let with_by = PlotRequest { by: Some("solver".into()), ..heat.clone() };
+        assert!(render_plot(dir.path(), &with_by).unwrap_err().to_string().contains("cannot be used together"));
+        let same = PlotRequest { heatmap: Some("k".into()), ..heat };
+        assert!(render_plot(dir.path(), &same).unwrap_err().to_string().contains("same parameter"));
+    }
+
+    #[test]
     fn unknown_columns_are_named() {
         let dir = tempfile::tempdir().unwrap();
         testdata::small(dir.path());
@@ -265,10 +326,12 @@ mod tests {
 
     #[test]
     fn default_paths_name_what_is_plotted() {
-        let p = default_path(Path::new("runs/r"), "k", "conversion", None);
+        let p = default_path(Path::new("runs/r"), &req("k", "conversion", None));
         assert_eq!(p, Path::new("runs/r/plots/conversion-vs-k.svg"));
-        let p = default_path(Path::new("r"), "a b", "y/z", Some("c0"));
+        let p = default_path(Path::new("r"), &req("a b", "y/z", Some("c0")));
         assert_eq!(p, Path::new("r/plots/y_z-vs-a_b-by-c0.svg"));
+        let heat = PlotRequest { heatmap: Some("c0".into()), ..req("k", "conc", None) };
+        assert_eq!(default_path(Path::new("r"), &heat), Path::new("r/plots/conc-over-k-and-c0.svg"));
     }
 
     #[test]

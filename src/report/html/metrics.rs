@@ -10,6 +10,8 @@ use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
 use crate::report::band::Band;
 use crate::report::caption::subtitle;
+use crate::report::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
+use crate::report::heatmap::{draw_heatmap, HeatChart};
 use crate::report::input::{Layout, Results, Units};
 use crate::report::lines::{draw_plot, Chart};
 use crate::report::survey::{ParamSurvey, Survey};
@@ -46,13 +48,30 @@ pub(super) fn choose(survey: &Survey, layout: &Layout, log_spaced: &[String]) ->
     (plots, metrics)
 }
 
-/// Writes the section: notes on what is and is not plotted, then the plots per metric.
+/// The heatmap of the first plotted metric over the first two numeric swept
+/// parameters, when there are two.
+pub(super) fn choose_heatmap(
+    survey: &Survey,
+    layout: &Layout,
+    log_spaced: &[String],
+    metrics: &[usize],
+) -> Vec<HeatAgg> {
+    let (Some(&z), Some((a, b))) = (metrics.first(), heatmap_params(survey)) else {
+        return Vec::new();
+    };
+    let axis =
+        |p: &ParamSurvey| Axis::with_scale(p, MAX_HEAT_SLOTS, log_spaced.iter().any(|n| n == layout.name(p.column)));
+    vec![HeatAgg::new(z, axis(a), axis(b))]
+}
+
+/// Writes the section: notes on what is and is not plotted, then the plots per metric
+/// (the heatmaps first).
 pub(super) fn write(
     h: &mut String,
     m: &Manifest,
     results: &Results,
     s: &Survey,
-    plots: &[PlotAgg],
+    (plots, heats): (&[PlotAgg], &[HeatAgg]),
     metrics: &[usize],
 ) -> Result<(), ReportError> {
     let layout = &results.layout;
@@ -101,6 +120,21 @@ pub(super) fn write(
             }
         }
         h.push_str("<div class=\"plots\">\n");
+        for heat in heats.iter().filter(|x| x.z == metric) {
+            let (a, b) = (layout.name(heat.x.column), layout.name(heat.y.column));
+            let sub = heat.subtitle(s, layout, m.replicates);
+            let chart = HeatChart {
+                title: None,
+                subtitle: Some(&sub),
+                names: [a, b, y_name],
+                labels: [&units.label(a), &units.label(b), &units.label(y_name)],
+                width: 600,
+                height: 380,
+            };
+            let svg = draw_heatmap(heat, &chart)?;
+            let cap = format!("{y_name} over {a} and {b}: {sub} ({} values).", heat.total());
+            let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+        }
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
             let by = p.series_column.map(|c| layout.name(c));

@@ -37,7 +37,8 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     // Choose the plots, then fill them (and the histogram) in a second pass.
     let log_spaced = super::input::log_spaced_params(out_dir);
     let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced);
-    let histogram = aggregate(&results, &survey, &mut plots, true)?;
+    let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
+    let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
 
     let name = &manifest.name;
     let mut h = String::with_capacity(256 * 1024);
@@ -57,7 +58,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     write_status(&mut h, &manifest, &survey);
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
-    metrics::write(&mut h, &manifest, &results, &survey, &plots, &metrics)?;
+    metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
     bench::write(&mut h, out_dir);
 
     h.push_str("<h2 id=\"spec\">Spec</h2>\n");
@@ -310,7 +311,8 @@ mod tests {
         assert!(slowest.contains("<td class=\"num\">0.59</td><td><code>t0049</code>"));
         // Plots: conc and steps against k, c0 and solver; label is not numeric.
         assert!(html.contains("Not plotted (not numeric): label."));
-        assert_eq!(count_tag(&html, "svg"), 1 + 2 * 3, "histogram + 6 plots");
+        assert_eq!(count_tag(&html, "svg"), 1 + 1 + 2 * 3, "histogram, a heatmap of conc over k and c0, 6 plots");
+        assert!(html.contains("conc over k and c0: each cell is the mean over solver of the grid points&#39; means"));
         assert!(html.contains("conc vs k, one line per value of solver"));
         assert!(html.contains("conc vs c0, one line per value of solver"));
         assert!(html.contains("conc vs solver, one line per value of c0"));
