@@ -6,6 +6,7 @@
 //! number of tasks beyond fixed caps.
 
 mod bench;
+mod glance;
 mod metrics;
 mod style;
 
@@ -54,6 +55,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     let _ =
         writeln!(h, "<p class=\"sub\">Sweep report for <code>{}</code></p>", escape(&out_dir.display().to_string()));
 
+    glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
     write_failures(&mut h, &survey);
@@ -313,6 +315,14 @@ mod tests {
         assert!(html.contains("Not plotted (not numeric): label."));
         assert_eq!(count_tag(&html, "svg"), 1 + 1 + 2 * 3, "histogram, a heatmap of conc over k and c0, 6 plots");
         assert!(html.contains("conc over k and c0: each cell is the mean over solver of the grid points&#39; means"));
+        // The opening card: the sweep, its counts, failures grouped as the run summary prints them.
+        let glance = &html[html.find("<div class=\"card glance\">").unwrap()..];
+        let glance = &glance[..glance.find("</div>").unwrap()];
+        assert!(glance.contains("<b>reaction &lt;test&gt;</b>: built-in model <code>reaction</code>"), "{glance}");
+        assert!(glance.contains("60 tasks (30 grid points × 2 replicates): <b>42</b> done, <b>8</b> failed"));
+        assert!(glance.contains(
+            "5 tasks: <span class=\"msg\">diverged at t=3, &lt;bad&gt;</span>; first: <code>k=0.1, c0=1, solver=rk4</code> (task t0003)"
+        ), "{glance}");
         assert!(html.contains("conc vs k, one line per value of solver"));
         assert!(html.contains("conc vs c0, one line per value of solver"));
         assert!(html.contains("conc vs solver, one line per value of c0"));
