@@ -211,8 +211,9 @@ fn draw_colour_bar<'a>(area: &Area<'a>, (zlo, zhi): (f64, f64), label: &str) -> 
     let h = (hi - lo) / STRIPS as f64;
     ch.draw_series((0..STRIPS).map(|k| {
         let a = lo + h * k as f64;
+        // Each strip overlaps the next a little: abutting edges leave anti-aliased seams.
         Rectangle::new(
-            [(0.0, a), (1.0, a + h)],
+            [(0.0, a), (1.0, (a + h * 1.5).min(hi))],
             viridis((a + h / 2.0 - zlo) / (zhi - zlo).max(f64::MIN_POSITIVE)).filled(),
         )
     }))?;
