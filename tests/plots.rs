@@ -114,3 +114,31 @@ fn bad_plot_requests_are_usage_errors() {
     let err = env.fails(&["plot", "runs/fin", "--x", "h_mean", "--y", "mean", "-o", "m.png"], 2);
     assert!(err.contains("PNG"), "{err}");
 }
+
+#[test]
+fn heatmap_cells_are_the_grid_points_means_and_report_keeps_its_output_flag() {
+    let env = Env::with("fin.toml", &fin_spec("L = [0.02, 0.1]\n"));
+    env.succeeds(&["run", "fin.toml", "-q", "-j", "2"]);
+    env.succeeds(&["plot", "runs/fin", "--x", "h_mean", "--y", "mean", "--heatmap", "L"]);
+    let (svg, heat) = read_plot(&env, "runs/fin/plots/mean-over-h_mean-and-L.svg");
+    assert_eq!((heat["kind"].as_str(), heat["log_x"].as_bool()), (Some("heatmap"), Some(true)));
+    assert!(texts(&svg).iter().any(|t| t == "L (m)"), "{:?}", texts(&svg));
+    let cells = heat["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 12);
+    // The same means as the line plot split by L.
+    env.succeeds(&["plot", "runs/fin", "--x", "h_mean", "--y", "mean", "--by", "L"]);
+    let (_, lines) = read_plot(&env, "runs/fin/plots/mean-vs-h_mean-by-L.svg");
+    for s in lines["series"].as_array().unwrap() {
+        let l: f64 = s["label"].as_str().unwrap().parse().unwrap();
+        for p in s["points"].as_array().unwrap() {
+            let cell = cells.iter().find(|c| c["y"].as_f64() == Some(l) && c["x"] == p["x"]).expect("a cell per point");
+            let (a, b) = (cell["mean"].as_f64().unwrap(), p["mean"].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{cell} vs {p}");
+        }
+    }
+    // `--output` still works where `-o/--out` is now the documented name.
+    env.succeeds(&["report", "runs/fin", "--output", "r.html"]);
+    assert!(env.read("r.html").contains("mean over h_mean and L"));
+    env.succeeds(&["report", "runs/fin", "-o", "s.html"]);
+    assert!(env.path("s.html").is_file());
+}
