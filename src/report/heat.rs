@@ -102,7 +102,13 @@ impl HeatAgg {
         if others.is_empty() {
             return "binned: each cell is the mean over the grid points in it".to_string();
         }
-        let names: Vec<String> = others.iter().map(|p| layout.name(p.column).to_string()).collect();
+        let names: Vec<String> = others
+            .iter()
+            .map(|p| match p.distinct_count() {
+                Some(n) => format!("{} ({n} values)", layout.name(p.column)),
+                None => layout.name(p.column).to_string(),
+            })
+            .collect();
         format!("each cell is the mean over {} of the grid points' means", names.join(", "))
     }
 }

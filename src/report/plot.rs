@@ -291,7 +291,7 @@ mod tests {
         let cells = data["cells"].as_array().unwrap();
         // Tasks 50..59 (k = 2, c0 = 2 and 3) are pending: 13 of the 15 cells have values.
         assert_eq!(cells.len(), 13);
-        assert!(svg.contains("each cell is the mean over solver of the grid points"), "solver pooled");
+        assert!(svg.contains("each cell is the mean over solver (2 values) of the grid points"), "solver pooled");
         let with_by = PlotRequest { by: Some("solver".into()), ..heat.clone() };
         assert!(render_plot(dir.path(), &with_by).unwrap_err().to_string().contains("cannot be used together"));
         let same = PlotRequest { heatmap: Some("k".into()), ..heat };

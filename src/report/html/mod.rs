@@ -314,7 +314,9 @@ mod tests {
         // Plots: conc and steps against k, c0 and solver; label is not numeric.
         assert!(html.contains("Not plotted (not numeric): label."));
         assert_eq!(count_tag(&html, "svg"), 1 + 1 + 2 * 3, "histogram, a heatmap of conc over k and c0, 6 plots");
-        assert!(html.contains("conc over k and c0: each cell is the mean over solver of the grid points&#39; means"));
+        assert!(html.contains(
+            "conc over k and c0: each cell is the mean over solver (2 values) of the grid points&#39; means"
+        ));
         // The opening card: the sweep, its counts, failures grouped as the run summary prints them.
         let glance = &html[html.find("<div class=\"card glance\">").unwrap()..];
         let glance = &glance[..glance.find("</div>").unwrap()];
