@@ -41,7 +41,13 @@ fn main() {
         // per c0 value where there are few enough to draw).
         let by = (nc <= 20).then_some("c0");
         let start = Instant::now();
-        let svg = sweep::report::plot::render_plot(dir.path(), "k", "a", by).expect("render_plot");
+        let req = sweep::report::plot::PlotRequest {
+            x: "k".into(),
+            y: "a".into(),
+            by: by.map(String::from),
+            ..Default::default()
+        };
+        let svg = sweep::report::plot::render_plot(dir.path(), &req).expect("render_plot");
         let secs = start.elapsed().as_secs_f64();
         println!(
             "plot   {nk}x{nc}x5 = {tasks} tasks --x k --y a --by {by:?}: {secs:.3} s, {:.0} KB",

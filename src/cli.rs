@@ -48,9 +48,9 @@ pub enum Command {
     /// Write one self-contained HTML report of a sweep (counts, failures, timings, plots).
     #[command(after_help = "Examples:\n  sweep report runs/reaction\n  sweep report runs/reaction -o reaction.html")]
     Report(ReportArgs),
-    /// Plot one metric against one parameter (mean with min-max over the rest), as SVG.
+    /// Plot one metric against one parameter (mean over replicates ± SEM), as SVG.
     #[command(
-        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg"
+        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg\n  sweep plot runs/reaction --x k --y conversion --heatmap c0"
     )]
     Plot(PlotArgs),
     /// List the built-in models, or describe one.
@@ -234,9 +234,10 @@ pub struct ModelsArgs {
 pub struct ReportArgs {
     /// The out directory.
     pub dir: PathBuf,
-    /// Where to write the HTML (default: DIR/report.html).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write the HTML (default: DIR/report.html). `-o/--out` is "where to write"
+    /// in every subcommand; `--output` is accepted too.
+    #[arg(short, long, value_name = "FILE", alias = "output")]
+    pub out: Option<PathBuf>,
 }
 
 /// `sweep plot`.
@@ -253,9 +254,39 @@ pub struct PlotArgs {
     /// One line per value of this parameter.
     #[arg(long, value_name = "PARAM")]
     pub by: Option<String>,
-    /// Where to write the SVG (default: stdout).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write the SVG, `-` for stdout (default: DIR/plots/Y-vs-X[-by-BY].svg).
+    #[arg(short, long, value_name = "FILE", alias = "output")]
+    pub out: Option<PathBuf>,
+    /// The spread drawn around each grid point's mean over its replicates: ± standard
+    /// error (sem), ± standard deviation (sd), a 95% confidence interval (ci95, Student's
+    /// t), the smallest to the largest replicate (minmax), or none.
+    #[arg(long, value_enum, default_value_t = BandArg::Sem, value_name = "KIND")]
+    pub band: BandArg,
+    /// Put the parameter on a log scale (automatic for logspace and geomspace axes, and
+    /// for positive values spanning three decades or more).
+    #[arg(long)]
+    pub logx: bool,
+    /// Put the metric on a log scale (values <= 0 are left out).
+    #[arg(long)]
+    pub logy: bool,
+    /// Draw a heatmap instead: the metric's mean over --x (across) and this parameter (up).
+    #[arg(long, value_name = "PARAM", conflicts_with_all = ["by", "band", "logy"])]
+    pub heatmap: Option<String>,
+}
+
+/// `sweep plot --band`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandArg {
+    /// ± the standard error of the mean (sd / sqrt(n)).
+    Sem,
+    /// ± the sample standard deviation (ddof = 1).
+    Sd,
+    /// The 95% confidence interval of the mean (t quantile × SEM).
+    Ci95,
+    /// From the smallest to the largest replicate.
+    Minmax,
+    /// No band.
+    None,
 }
 
 /// `sweep init`.

@@ -66,7 +66,7 @@ impl OutDir {
     /// writes through a link planted in an out directory. (The out directory itself may be
     /// a link: that is where the user chose to put it.)
     pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 11] = [
+        const OWN: [&str; 12] = [
             "spec.toml",
             "manifest.json",
             "journal.jsonl",
@@ -78,6 +78,7 @@ impl OutDir {
             "workers",
             "bench",
             "report.html",
+            "plots",
         ];
         for name in OWN {
             let p = self.root.join(name);
@@ -92,6 +93,10 @@ impl OutDir {
         Ok(())
     }
 
+    /// `plots/`: where `sweep plot` writes by default.
+    pub fn plots(&self) -> PathBuf {
+        self.root.join("plots")
+    }
     /// `bench/`: what `sweep run --bench` writes (`bench.json`, `speedup.svg`).
     pub fn bench(&self) -> PathBuf {
         self.root.join("bench")

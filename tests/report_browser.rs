@@ -105,7 +105,9 @@ fn report_renders_in_chromium() {
     let problems = console_problems(&log);
     assert!(problems.is_empty(), "console errors or failed loads:\n{}", problems.join("\n"));
     assert!(dom.contains("<h1>reaction &lt;test&gt;</h1>"), "{dom}");
-    assert_eq!(dom.matches("<svg").count(), 7, "histogram and six plots in the parsed DOM");
+    assert_eq!(dom.matches("<svg").count(), 8, "histogram, a heatmap and six plots in the parsed DOM");
+    assert!(dom.contains("class=\"card glance\""), "the opening card");
+    assert!(dom.contains("<metadata id=\"sweep-plot-data\">"), "plot data survives HTML parsing");
     assert!(dom.contains("<b>42</b>done") && dom.contains("<b>8</b>failed") && dom.contains("<b>10</b>pending"));
     assert!(!dom.contains("<parsererror"), "an SVG failed to parse");
 }

@@ -1,12 +1,12 @@
 //! `sweep report` and `sweep plot`.
 
-use crate::cli::{PlotArgs, ReportArgs};
+use crate::cli::{BandArg, PlotArgs, ReportArgs};
 use crate::error::Error;
 use crate::report::{html, plot};
 
 pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
     let page = html::render_report(&a.dir).map_err(Error::Report)?;
-    let path = a.output.unwrap_or_else(|| a.dir.join("report.html"));
+    let path = a.out.unwrap_or_else(|| a.dir.join("report.html"));
     crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
     eprintln!("sweep: wrote {} ({} KB)", path.display(), page.len() / 1024);
@@ -14,12 +14,31 @@ pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
 }
 
 pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
-    if let Some(o) = &a.output {
+    let band = match a.band {
+        BandArg::Sem => plot::Band::Sem,
+        BandArg::Sd => plot::Band::Sd,
+        BandArg::Ci95 => plot::Band::Ci95,
+        BandArg::Minmax => plot::Band::MinMax,
+        BandArg::None => plot::Band::None,
+    };
+    let req = plot::PlotRequest { x: a.x, y: a.y, by: a.by, band, log_x: a.logx, log_y: a.logy, heatmap: a.heatmap };
+    // `-o -` is stdout; without -o the plot goes into the out directory, named after
+    // what it shows, so a plot is never lost to a terminal.
+    let path = match &a.out {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p.clone()),
+        None => Some(plot::default_path(&a.dir, &req)),
+    };
+    if let Some(o) = &path {
         plot::check_output_path(o).map_err(Error::Report)?;
     }
-    let svg = plot::render_plot(&a.dir, &a.x, &a.y, a.by.as_deref()).map_err(Error::Report)?;
-    match &a.output {
+    let svg = plot::render_plot(&a.dir, &req).map_err(Error::Report)?;
+    match &path {
         Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+            }
             crate::io::write_atomic(path, |w| std::io::Write::write_all(w, svg.as_bytes()))
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             eprintln!("sweep: wrote {}", path.display());

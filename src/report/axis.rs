@@ -1,6 +1,7 @@
 //! X axes: how a parameter's values map to at most a fixed number of positions
-//! (exact values, equal-width bins or categories), on a log scale when the values span
-//! decades, and how positions are labelled.
+//! (exact values, equal-width bins or categories), on a log scale when the spec made the
+//! axis with `logspace` or `geomspace` (or the user asks), else when the values span
+//! three decades or more, and how positions are labelled.
 
 use indexmap::IndexSet;
 
@@ -31,15 +32,24 @@ pub(crate) struct Axis {
 }
 
 impl Axis {
-    /// Builds the axis for a surveyed parameter with at most `max_slots` positions.
+    /// Builds the axis for a surveyed parameter with at most `max_slots` positions, on a
+    /// log scale when its positive values span three decades or more.
+    #[cfg(test)]
     pub fn new(p: &ParamSurvey, max_slots: usize) -> Self {
+        Self::with_scale(p, max_slots, false)
+    }
+
+    /// [`Axis::new`], on a log scale also when `want_log` (the spec generated the values
+    /// with `logspace` or `geomspace`, or the user asked), if every value is positive.
+    pub fn with_scale(p: &ParamSurvey, max_slots: usize, want_log: bool) -> Self {
         if !p.numeric {
             let names: IndexSet<String> = p.distinct.iter().take(max_slots).cloned().collect();
             let dropped = p.overflow || p.distinct.len() > names.len();
             return Axis { column: p.column, kind: AxisKind::Categories { names, dropped }, log: false };
         }
-        // Spread over three or more decades of positive values: use a log axis.
-        let log = p.min > 0.0 && p.max / p.min >= 1000.0;
+        // Without a word from the spec, three or more decades of positive values are
+        // taken to mean a log axis.
+        let log = p.min > 0.0 && (want_log || p.max / p.min >= 1000.0);
         let t = |x: f64| if log { x.log10() } else { x };
         let kind = match p.distinct_count() {
             Some(n) if n <= max_slots => {
@@ -161,5 +171,17 @@ mod tests {
         assert!(a.log);
         assert_eq!(a.label(-5.0), "1e-5");
         assert_eq!(a.label(-1.5), "");
+    }
+
+    #[test]
+    fn log_axis_when_asked_for_positive_values_only() {
+        let mut p = ParamSurvey::new(3);
+        for v in ["1", "3", "10"] {
+            p.add(v);
+        }
+        assert!(!Axis::new(&p, 200).log, "one decade is linear by default");
+        assert!(Axis::with_scale(&p, 200, true).log);
+        p.add("0");
+        assert!(!Axis::with_scale(&p, 200, true).log, "zero has no logarithm");
     }
 }

@@ -15,6 +15,53 @@ pub(crate) fn read_manifest(out_dir: &Path) -> Result<Manifest, ReportError> {
     Ok(Manifest::load(&OutDir::new(out_dir))?)
 }
 
+/// The parameters that `<out>/spec.toml` generates with `logspace` or `geomspace`: their
+/// values are spaced by ratio, so a log axis shows them evenly. The manifest records only
+/// each axis's length, so the spec as run is read. An unreadable or unparsable spec gives
+/// none (the axis then falls back on the values' spread).
+pub(crate) fn log_spaced_params(out_dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(OutDir::new(out_dir).spec()) else {
+        return Vec::new();
+    };
+    let Ok(spec) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(params) = spec.get("params").and_then(toml::Value::as_table) else {
+        return Vec::new();
+    };
+    params
+        .iter()
+        .filter(|(_, v)| v.as_table().is_some_and(|t| t.contains_key("logspace") || t.contains_key("geomspace")))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Units of a built-in model's parameters and metrics, by name, from the model's
+/// declarations ([`crate::model::ParamSpec::unit`], [`crate::model::OutputSpec::unit`]).
+/// Python functions and commands declare none, nor do models sweep does not know by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Units(Vec<(String, &'static str)>);
+
+impl Units {
+    /// The units the manifest's model declares.
+    pub fn of(manifest: &Manifest) -> Self {
+        let Some(model) = manifest.model.as_deref().and_then(|m| crate::model::Registry::builtin().get(m)) else {
+            return Units::default();
+        };
+        let params = model.params().into_iter().map(|p| (p.name.to_string(), p.unit));
+        let metrics = model.metrics().into_iter().map(|m| (m.name.to_string(), m.unit));
+        Units(params.chain(metrics).filter(|(_, u)| !u.is_empty()).collect())
+    }
+
+    /// `name (unit)`, or the name alone when it has no unit.
+    pub fn label(&self, name: &str) -> String {
+        match self.0.iter().find(|(n, _)| n == name) {
+            Some((_, unit)) => format!("{name} ({unit})"),
+            None => name.to_string(),
+        }
+    }
+}
+
 /// The header of `results.csv` and where each column is.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -153,6 +200,31 @@ mod tests {
         std::fs::write(dir.path().join("manifest.json"), "[]").unwrap();
         let err = read_manifest(dir.path()).unwrap_err().to_string();
         assert!(err.contains("manifest.json is not a sweep manifest: "), "{err}");
+    }
+
+    #[test]
+    fn log_spaced_parameters_come_from_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(log_spaced_params(dir.path()).is_empty(), "no spec");
+        let spec = "name = \"x\"\n[params]\nk = { logspace = [-3, 1, 5] }\nc0 = { geomspace = [1, 100, 3] }\n\
+                    t = { linspace = [0, 1, 3] }\nn = [1, 10, 100]\n";
+        std::fs::write(dir.path().join("spec.toml"), spec).unwrap();
+        assert_eq!(log_spaced_params(dir.path()), ["k", "c0"]);
+        std::fs::write(dir.path().join("spec.toml"), "not = toml = at all").unwrap();
+        assert!(log_spaced_params(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn units_come_from_the_built_in_model() {
+        let dir = tempfile::tempdir().unwrap();
+        testdata::small(dir.path());
+        let mut manifest = read_manifest(dir.path()).unwrap();
+        let units = Units::of(&manifest);
+        assert_eq!(units.label("k"), "k (1/s)", "reaction's rate constant");
+        assert_eq!(units.label("c_final"), "c_final (mol/L)");
+        assert_eq!((units.label("conversion"), units.label("seconds")), ("conversion".into(), "seconds".into()));
+        manifest.model = None;
+        assert_eq!(Units::of(&manifest).label("k"), "k", "commands and Python functions declare none");
     }
 
     #[test]

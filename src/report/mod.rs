@@ -3,17 +3,28 @@
 //!
 //! Reports and plots read an out directory (`input`), survey `results.csv` in a first
 //! pass (`survey`), choose axes from what it found (`axis`), aggregate a second pass into
-//! a bounded number of cells (`aggregate`) and draw those (`chart`).
+//! a bounded number of cells, one grid point's replicates at a time (`aggregate`, with
+//! the band arithmetic in `band`), and draw those (`lines` for metrics, `chart` for what
+//! charts share and the histogram, `heat` and `heatmap` for a metric over two
+//! parameters; `ticks` chooses tick labels, `caption` says what a
+//! point is, `data` embeds the numbers in the SVG).
 
 mod aggregate;
 mod axis;
+mod band;
+mod caption;
 mod chart;
+mod data;
 mod error;
+mod heat;
+mod heatmap;
 pub mod html;
 mod input;
+mod lines;
 pub mod plot;
 pub mod progress;
 mod survey;
+mod ticks;
 
 pub use error::ReportError;
 

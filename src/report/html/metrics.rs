@@ -8,8 +8,12 @@ use super::{escape, ReportError};
 use crate::outdir::Manifest;
 use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
-use crate::report::chart::{draw_plot, Chart, MAX_BANDS};
-use crate::report::input::Results;
+use crate::report::band::Band;
+use crate::report::caption::subtitle;
+use crate::report::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
+use crate::report::heatmap::{draw_heatmap, HeatChart};
+use crate::report::input::{Layout, Results, Units};
+use crate::report::lines::{draw_plot, Chart};
 use crate::report::survey::{ParamSurvey, Survey};
 
 /// Most metrics plotted.
@@ -20,8 +24,9 @@ pub const MAX_PARAMS: usize = 4;
 /// with the fewest values, when several qualify).
 pub const MAX_SERIES_VALUES: usize = 8;
 
-/// The plots to draw, still empty, and the metric columns they show.
-pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
+/// The plots to draw, still empty, and the metric columns they show; parameters named in
+/// `log_spaced` get a log x axis.
+pub(super) fn choose(survey: &Survey, layout: &Layout, log_spaced: &[String]) -> (Vec<PlotAgg>, Vec<usize>) {
     let x_params: Vec<&ParamSurvey> = survey.params.iter().filter(|p| p.varies()).take(MAX_PARAMS).collect();
     let metrics: Vec<usize> =
         survey.metrics.iter().filter(|m| m.numeric && m.finite > 0).take(MAX_METRICS).map(|m| m.column).collect();
@@ -36,22 +41,41 @@ pub(super) fn choose(survey: &Survey) -> (Vec<PlotAgg>, Vec<usize>) {
                 .filter_map(|p| p.distinct_count().filter(|n| (2..=MAX_SERIES_VALUES).contains(n)).map(|n| (n, p)))
                 .min_by_key(|(n, _)| *n)
                 .map(|(_, p)| p);
-            plots.push(PlotAgg::new(m, Axis::new(x, MAX_X_POSITIONS), series));
+            let log = log_spaced.iter().any(|n| n == layout.name(x.column));
+            plots.push(PlotAgg::new(m, Axis::with_scale(x, MAX_X_POSITIONS, log), series, Band::Sem));
         }
     }
     (plots, metrics)
 }
 
-/// Writes the section: notes on what is and is not plotted, then the plots per metric.
+/// The heatmap of the first plotted metric over the first two numeric swept
+/// parameters, when there are two.
+pub(super) fn choose_heatmap(
+    survey: &Survey,
+    layout: &Layout,
+    log_spaced: &[String],
+    metrics: &[usize],
+) -> Vec<HeatAgg> {
+    let (Some(&z), Some((a, b))) = (metrics.first(), heatmap_params(survey)) else {
+        return Vec::new();
+    };
+    let axis =
+        |p: &ParamSurvey| Axis::with_scale(p, MAX_HEAT_SLOTS, log_spaced.iter().any(|n| n == layout.name(p.column)));
+    vec![HeatAgg::new(z, axis(a), axis(b))]
+}
+
+/// Writes the section: notes on what is and is not plotted, then the plots per metric
+/// (the heatmaps first).
 pub(super) fn write(
     h: &mut String,
     m: &Manifest,
     results: &Results,
     s: &Survey,
-    plots: &[PlotAgg],
+    (plots, heats): (&[PlotAgg], &[HeatAgg]),
     metrics: &[usize],
 ) -> Result<(), ReportError> {
     let layout = &results.layout;
+    let units = Units::of(m);
     h.push_str("<h2 id=\"metrics\">Metrics</h2>\n");
     let numeric: Vec<_> = s.metrics.iter().filter(|m| m.numeric).collect();
     let mut notes = Vec::new();
@@ -76,10 +100,12 @@ pub(super) fn write(
         notes.push(format!("Metrics are plotted against the first {MAX_PARAMS} of {varying} swept parameters."));
     }
     if !plots.is_empty() {
-        let reps = format!("{} replicates", m.replicates);
         notes.push(format!(
-            "Each point is the mean over {reps} and over the other parameters' values; the shaded band \
-             (or error bar, for categorical parameters) spans the minimum to the maximum. Only finished tasks count."
+            "Each point is the mean over the {} replicates of one grid point, with a shaded band (or error bar, \
+             for categorical parameters) of ± one standard error of that mean. Where other parameters vary too, a \
+             point is the mean of their grid points' means and has no band: a band across parameters would show \
+             their effect, not the noise. Only finished tasks count.",
+            m.replicates
         ));
     }
     for n in notes {
@@ -87,25 +113,50 @@ pub(super) fn write(
     }
     for &metric in metrics {
         let y_name = layout.name(metric);
-        let _ = writeln!(h, "<h3>{}</h3>", escape(y_name));
+        let _ = writeln!(h, "<h3>{}</h3>", escape(&units.label(y_name)));
         if let Some(ms) = s.metric(metric) {
             if ms.nonfinite > 0 {
                 let _ = writeln!(h, "<p class=\"note\">{} NaN or infinite values left out.</p>", ms.nonfinite);
             }
         }
         h.push_str("<div class=\"plots\">\n");
+        for heat in heats.iter().filter(|x| x.z == metric) {
+            let (a, b) = (layout.name(heat.x.column), layout.name(heat.y.column));
+            let sub = heat.subtitle(s, layout, m.replicates);
+            let chart = HeatChart {
+                title: None,
+                subtitle: Some(&sub),
+                names: [a, b, y_name],
+                labels: [&units.label(a), &units.label(b), &units.label(y_name)],
+                width: 600,
+                height: 380,
+            };
+            let svg = draw_heatmap(heat, &chart)?;
+            let cap = format!("{y_name} over {a} and {b}: {sub} ({} values).", heat.total());
+            let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+        }
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
             let by = p.series_column.map(|c| layout.name(c));
-            let chart = Chart { title: None, x_name, y_name, series_name: by, width: 600, height: 360 };
+            let sub = subtitle(p, s, layout, m.replicates, false);
+            let chart = Chart {
+                title: None,
+                subtitle: Some(&sub),
+                x_name,
+                y_name,
+                x_label: &units.label(x_name),
+                y_label: &units.label(y_name),
+                series_name: by,
+                log_y: false,
+                width: 600,
+                height: 380,
+            };
             let svg = draw_plot(p, &chart)?;
             let mut cap = format!("{y_name} vs {x_name}");
             if let Some(b) = by {
                 let _ = write!(cap, ", one line per value of {b}");
-                if p.series.len() > MAX_BANDS && !p.x.categorical() {
-                    let _ = write!(cap, " (min–max bands left out with more than {} lines)", MAX_BANDS);
-                }
             }
+            let _ = write!(cap, ": {sub}");
             match &p.x.kind {
                 AxisKind::Binned { bins, .. } => {
                     let _ = write!(cap, "; {x_name} binned into {bins} intervals");

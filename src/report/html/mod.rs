@@ -6,6 +6,7 @@
 //! number of tasks beyond fixed caps.
 
 mod bench;
+mod glance;
 mod metrics;
 mod style;
 
@@ -35,8 +36,10 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     let layout = &results.layout;
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
-    let (mut plots, metrics) = metrics::choose(&survey);
-    let histogram = aggregate(&results, &survey, &mut plots, true)?;
+    let log_spaced = super::input::log_spaced_params(out_dir);
+    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced);
+    let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
+    let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
 
     let name = &manifest.name;
     let mut h = String::with_capacity(256 * 1024);
@@ -52,11 +55,12 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     let _ =
         writeln!(h, "<p class=\"sub\">Sweep report for <code>{}</code></p>", escape(&out_dir.display().to_string()));
 
+    glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
-    metrics::write(&mut h, &manifest, &results, &survey, &plots, &metrics)?;
+    metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
     bench::write(&mut h, out_dir);
 
     h.push_str("<h2 id=\"spec\">Spec</h2>\n");
@@ -309,7 +313,18 @@ mod tests {
         assert!(slowest.contains("<td class=\"num\">0.59</td><td><code>t0049</code>"));
         // Plots: conc and steps against k, c0 and solver; label is not numeric.
         assert!(html.contains("Not plotted (not numeric): label."));
-        assert_eq!(count_tag(&html, "svg"), 1 + 2 * 3, "histogram + 6 plots");
+        assert_eq!(count_tag(&html, "svg"), 1 + 1 + 2 * 3, "histogram, a heatmap of conc over k and c0, 6 plots");
+        assert!(html.contains(
+            "conc over k and c0: each cell is the mean over solver (2 values) of the grid points&#39; means"
+        ));
+        // The opening card: the sweep, its counts, failures grouped as the run summary prints them.
+        let glance = &html[html.find("<div class=\"card glance\">").unwrap()..];
+        let glance = &glance[..glance.find("</div>").unwrap()];
+        assert!(glance.contains("<b>reaction &lt;test&gt;</b>: built-in model <code>reaction</code>"), "{glance}");
+        assert!(glance.contains("60 tasks (30 grid points × 2 replicates): <b>42</b> done, <b>8</b> failed"));
+        assert!(glance.contains(
+            "5 tasks: <span class=\"msg\">diverged at t=3, &lt;bad&gt;</span>; first: <code>k=0.1, c0=1, solver=rk4</code> (task t0003)"
+        ), "{glance}");
         assert!(html.contains("conc vs k, one line per value of solver"));
         assert!(html.contains("conc vs c0, one line per value of solver"));
         assert!(html.contains("conc vs solver, one line per value of c0"));
