@@ -142,3 +142,15 @@ fn heatmap_cells_are_the_grid_points_means_and_report_keeps_its_output_flag() {
     env.succeeds(&["report", "runs/fin", "-o", "s.html"]);
     assert!(env.path("s.html").is_file());
 }
+
+#[test]
+fn the_report_opens_with_the_cpu_and_memory_the_runs_used() {
+    // Regression: the report had no CPU figure, since no file recorded one (runs.jsonl does).
+    let env = Env::with("fin.toml", &fin_spec(""));
+    env.succeeds(&["run", "fin.toml", "-q", "--jobs", "2"]);
+    env.succeeds(&["report", "runs/fin"]);
+    let html = env.read("runs/fin/report.html");
+    let card = &html[..html.find("</table>").unwrap()];
+    assert!(card.contains("<th>Runs and CPU</th><td>1 run, "), "{card}");
+    assert!(card.contains("on 2 workers (last run), CPU ") && card.contains("of sweep itself "), "{card}");
+}

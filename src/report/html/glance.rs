@@ -1,6 +1,7 @@
 //! The page's opening card: what a reader needs before any plot — which sweep this is,
 //! how far it got, what failed (grouped by message, most frequent first, with the first
-//! task of each, as the run summary prints them), and how long it took.
+//! task of each, as the run summary prints them), how long it took, and the CPU and memory
+//! its runs used (from `runs.jsonl`).
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Read as _};
@@ -64,19 +65,43 @@ pub(super) fn write(h: &mut String, out: &OutDir, m: &Manifest, s: &Survey) {
             let stamp = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
             let mut text = format!("{} s, from {} to {}", crate::text::number(wall), stamp(start), stamp(end));
             if wall > 0.0 && compute > 0.0 {
-                let _ = write!(
-                    text,
-                    " (tasks' own time {} s, {}× the wall time)",
-                    crate::text::number(compute),
-                    crate::text::number(compute / wall)
-                );
+                let _ = write!(text, " (the tasks' own time: {} s in all)", crate::text::number(compute));
             }
             row("Wall time", &escape(&text));
         }
         None if compute > 0.0 => row("Task time", &escape(&format!("{} s in all", crate::text::number(compute)))),
         None => {}
     }
+    if let Some(text) = runs_line(&crate::runlog::read(&out.runs())) {
+        row("Runs and CPU", &escape(&text));
+    }
     h.push_str("</table></div>\n");
+}
+
+/// The runs recorded in `runs.jsonl`: how many, their running time, and the CPU and peak
+/// memory of sweep and of the task processes; `None` for sweeps run before it was kept.
+fn runs_line(runs: &[crate::runlog::RunRecord]) -> Option<String> {
+    let last = runs.last()?;
+    let seconds: f64 = runs.iter().map(|r| r.seconds).sum();
+    let slots: f64 = runs.iter().map(|r| r.seconds * r.jobs.max(1) as f64).sum();
+    let cpu: f64 = runs.iter().map(|r| r.cpu_seconds).sum();
+    let task_peak = runs.iter().map(|r| r.task_peak_rss_bytes).max().unwrap_or(0);
+    let own_peak = runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
+    let mut text = format!(
+        "{} run{}, {} s running on {} worker{} (last run), CPU {} s: {:.0}% of the workers' time",
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" },
+        crate::text::number(seconds),
+        last.jobs,
+        if last.jobs == 1 { "" } else { "s" },
+        crate::text::number(cpu),
+        if slots > 0.0 { 100.0 * cpu / slots } else { 0.0 }
+    );
+    if task_peak > 0 {
+        let _ = write!(text, "; peak memory of a task process {}", crate::text::bytes(task_peak));
+    }
+    let _ = write!(text, "; of sweep itself {}", crate::text::bytes(own_peak));
+    Some(text)
 }
 
 /// When the sweep's first run started (the earliest journal header) and when a journal
@@ -128,5 +153,30 @@ mod tests {
         let (start, end) = run_span(&out).unwrap();
         assert_eq!(humantime::format_rfc3339_seconds(start).to_string(), "2026-11-22T03:00:00Z");
         assert!(end > start);
+    }
+
+    #[test]
+    fn runs_line_sums_the_runs_and_keeps_the_peaks() {
+        use crate::runlog::{RunRecord, RUNLOG_FORMAT};
+        assert_eq!(runs_line(&[]), None);
+        let run = |seconds: f64, cpu: f64, task_peak: u64| RunRecord {
+            format: RUNLOG_FORMAT,
+            ended: 0,
+            shard: None,
+            jobs: 2,
+            seconds,
+            done: 1,
+            failed: 0,
+            cpu_seconds: cpu,
+            task_cpu_seconds: cpu,
+            peak_rss_bytes: 10 << 20,
+            task_peak_rss_bytes: task_peak,
+        };
+        let text = runs_line(&[run(1.0, 1.0, 80 << 20), run(3.0, 6.0, 40 << 20)]).unwrap();
+        assert!(
+            text.starts_with("2 runs, 4 s running on 2 workers (last run), CPU 7 s: 88% of the workers' time"),
+            "{text}"
+        );
+        assert!(text.contains("a task process 80.0 MiB") && text.ends_with("of sweep itself 10.0 MiB"), "{text}");
     }
 }
