@@ -304,3 +304,12 @@ fn a_resume_with_nothing_to_do_shows_no_cpu_figure() {
     let line = err.lines().find(|l| l.contains("this run:")).unwrap();
     assert!(line.contains("this run: 0 done, 0 failed") && !line.contains("CPU"), "{line}");
 }
+
+#[test]
+fn sweep_init_into_a_new_directory_creates_it() {
+    let env = Env::new();
+    env.succeeds(&["init", "--python", "starter/grid.toml"]);
+    assert!(env.path("starter/model.py").is_file());
+    env.succeeds(&["run", "starter/grid.toml", "-q"]);
+    assert!(env.results("runs/grid").iter().all(|r| r["status"] == "done"));
+}

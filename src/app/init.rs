@@ -26,6 +26,11 @@ pub(super) fn init(a: InitArgs) -> Result<i32, Error> {
             path.display()
         )));
     }
+    // A new directory for the starter is made, as a user who names one expects (regression:
+    // `sweep init --python starter/grid.toml` failed with "No such file or directory").
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    }
     for (path, text) in &files {
         let written = crate::io::create_new(path).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
         written.map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
