@@ -38,6 +38,10 @@ impl OutDir {
     pub fn runs(&self) -> PathBuf {
         self.root.join("runs.jsonl")
     }
+    /// `verify.json`: the last `sweep verify` and its result ([`crate::verify`]).
+    pub fn verify(&self) -> PathBuf {
+        self.root.join("verify.json")
+    }
     /// `results.csv`.
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")
@@ -66,8 +70,9 @@ impl OutDir {
     /// writes through a link planted in an out directory. (The out directory itself may be
     /// a link: that is where the user chose to put it.)
     pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 11] = [
+        const OWN: [&str; 12] = [
             "spec.toml",
+            "verify.json",
             "manifest.json",
             "journal.jsonl",
             "results.csv",
