@@ -42,8 +42,11 @@ pub enum Command {
         after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml\n  sweep status runs/reaction 4f2a"
     )]
     Status(StatusArgs),
-    /// Rerun a sample of a sweep's done tasks with another worker count (and thread count)
-    /// and check that every metric and output file is exactly as recorded.
+    /// Rerun a sample of a sweep's done tasks and check that they reproduce it exactly.
+    ///
+    /// The rerun uses another worker count (and, for commands and workers, also another
+    /// OMP_NUM_THREADS) in a scratch directory beside the sweep; every metric and output file
+    /// must be exactly as recorded. Exit 0 when all match, 1 otherwise.
     #[command(
         after_help = "Examples:\n  sweep verify runs/reaction\n  sweep verify runs/reaction --sample 100 --jobs 4\n  sweep verify runs/python --same-threads"
     )]

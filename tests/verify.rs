@@ -154,3 +154,74 @@ fn bad_input_exits_2_and_a_killed_verify_s_scratch_is_removed_by_the_next() {
     env.succeeds(&["verify", "out", "--sample", "2"]);
     assert!(!stale.exists());
 }
+
+/// A library model: draws from the task's rng, or (`leaky`) from a counter shared by every
+/// task the process runs, as a model with hidden global state would.
+struct Walk {
+    leaky: bool,
+}
+
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl sweep::model::Model for Walk {
+    fn name(&self) -> &str {
+        if self.leaky {
+            "leaky_walk"
+        } else {
+            "walk"
+        }
+    }
+    fn summary(&self) -> &str {
+        "a random walk"
+    }
+    fn params(&self) -> Vec<sweep::model::ParamSpec> {
+        vec![sweep::model::ParamSpec::float("step", 1.0, "", "step size")]
+    }
+    fn arrays(&self) -> Vec<sweep::model::OutputSpec> {
+        vec![sweep::model::OutputSpec::new("x", "", "positions")]
+    }
+    fn metrics(&self) -> Vec<sweep::model::OutputSpec> {
+        vec![sweep::model::OutputSpec::new("end", "", "last position")]
+    }
+    fn run(
+        &self,
+        p: &sweep::model::Params,
+        rng: &mut sweep::model::TaskRng,
+        out: &mut sweep::model::Outputs,
+    ) -> Result<(), sweep::model::TaskError> {
+        use rand::Rng;
+        let shift = if self.leaky { CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as f64 } else { 0.0 };
+        let mut x = vec![shift];
+        for _ in 0..20 {
+            x.push(x.last().unwrap() + p.f64("step") * rng.random_range(-1.0..1.0));
+        }
+        out.metric("end", *x.last().unwrap());
+        out.array("x", ndarray::Array1::from(x));
+        Ok(())
+    }
+}
+
+/// Runs the library model `walk` or `leaky_walk` in `dir`, then verifies it.
+fn verify_library_model(dir: &Path, leaky: bool) -> sweep::verify::Verification {
+    let name = sweep::model::Model::name(&Walk { leaky }).to_string();
+    let spec = format!("replicates = 4\n[model]\nname = \"{name}\"\n[params]\nstep = [0.5, 1.0]\n");
+    let out = dir.join(&name);
+    sweep::Sweep::from_toml(&name, &spec).model(Walk { leaky }).jobs(2).out(&out).run().unwrap();
+    let mut registry = sweep::model::Registry::builtin();
+    registry.register(Walk { leaky });
+    let opts = sweep::verify::VerifyOptions { sample: 20, jobs: None, same_threads: false };
+    let cancel = std::sync::Arc::new(sweep::task::Cancel::new());
+    sweep::verify::verify(&out, &registry, &opts, &cancel, &Default::default(), &|_| ()).unwrap()
+}
+
+#[test]
+fn verify_works_for_library_models() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = verify_library_model(tmp.path(), false);
+    assert_eq!((v.sample.len(), v.matched, v.mismatches.len()), (8, 8, 0), "{:?}", v.mismatches);
+    let v = verify_library_model(tmp.path(), true);
+    assert_eq!(v.matched, 0, "{:?}", v.mismatches);
+    let outputs: std::collections::BTreeSet<&str> = v.mismatches.iter().map(|m| m.output.as_str()).collect();
+    assert_eq!(outputs, ["end", "x.npy"].into());
+    assert!(v.mismatches[0].params.starts_with("step=0.5 replicate="), "{:?}", v.mismatches[0]);
+}
