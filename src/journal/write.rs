@@ -160,7 +160,11 @@ pub fn append_files(l: &mut Vec<u8>, files: &[crate::io::FileDigest]) {
         }
         push_json_str(l, &f.name);
         l.extend_from_slice(b":\"");
-        l.extend_from_slice(f.hex().as_bytes());
+        // Hex digits straight into the line: no string per file.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in f.sha256 {
+            l.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
         l.push(b'"');
     }
     l.extend_from_slice(b"}}\n");
