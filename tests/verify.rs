@@ -225,3 +225,35 @@ fn verify_works_for_library_models() {
     assert_eq!(outputs, ["end", "x.npy"].into());
     assert!(v.mismatches[0].params.starts_with("step=0.5 replicate="), "{:?}", v.mismatches[0]);
 }
+
+#[test]
+fn a_killed_verify_leaves_only_a_scratch_directory_that_the_next_removes_and_ctrl_c_records_nothing() {
+    let env = Env::new();
+    let spec = "replicates = 3\n[command]\nshell = \"sleep 0.4; echo {k} > {out}/k.txt\"\n[params]\nk = [1, 2]\n";
+    run(&env, "slow", spec, "out");
+    let before = all_files(&env.path("out"));
+    let busy = |env: &Env| !scratch_dirs(env.dir.path()).is_empty();
+
+    let mut child = env.spawn(&["verify", "out", "--same-threads"]);
+    wait_until("the rerun's scratch directory", std::time::Duration::from_secs(20), || busy(&env));
+    kill9(&mut child);
+    assert!(busy(&env), "kill -9 leaves the scratch directory");
+    assert_eq!(all_files(&env.path("out")), before, "and nothing in the sweep changed");
+
+    let child = env.spawn(&["verify", "out", "--same-threads"]);
+    let own = format!(".sweep-verify-{}-0", child.id());
+    wait_until("the second rerun's scratch directory", std::time::Duration::from_secs(20), || {
+        scratch_dirs(env.dir.path()).contains(&own)
+    });
+    signal(&child, libc::SIGINT);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        !busy(&env),
+        "the killed one's and its own scratch directories are gone: {:?}",
+        scratch_dirs(env.dir.path())
+    );
+    assert_eq!(all_files(&env.path("out")), before, "an interrupted verification records nothing");
+
+    env.succeeds(&["verify", "out", "--same-threads"]);
+}
