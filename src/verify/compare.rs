@@ -90,6 +90,14 @@ pub fn files(t: &TaskFiles) -> (Vec<Found>, bool) {
         let disk = now(name);
         match rerun.get(name.as_str()) {
             None => out.push(found(name, "the rerun did not write it")),
+            Some(r) if r != sum && unchecked => {
+                let labels = ("in the out directory", "in the rerun");
+                let detail = diff(name, &t.out_dir.join(name), &t.rerun_dir.join(name), labels);
+                out.push(found(
+                    name,
+                    format!("differs from the file in the out directory (no checksum recorded): {detail}"),
+                ));
+            }
             Some(r) if r != sum => {
                 let detail = match &disk {
                     Ok(d) if d == sum => {
@@ -197,6 +205,12 @@ mod tests {
         let (f, unchecked) = files(&t);
         assert!(unchecked);
         assert_eq!(f.len(), 1);
-        assert!(f[0].detail.starts_with("differs from the recorded output: first at byte 2"), "{f:?}");
+        assert_eq!(
+            f[0],
+            found(
+                "b.txt",
+                "differs from the file in the out directory (no checksum recorded): first at byte 2: 0x5a in the out directory, 0x7a in the rerun"
+            )
+        );
     }
 }
