@@ -257,3 +257,14 @@ fn a_killed_verify_leaves_only_a_scratch_directory_that_the_next_removes_and_ctr
 
     env.succeeds(&["verify", "out", "--same-threads"]);
 }
+
+#[test]
+fn a_task_that_fails_in_the_rerun_is_a_mismatch() {
+    let env = Env::new();
+    let spec = "[command]\nshell = \"if [ -e flag ]; then exit 3; fi; echo {k} > {out}/k.txt\"\n[params]\nk = [1, 2]\n";
+    run(&env, "flaky", spec, "out");
+    env.write("flag", "");
+    let out = env.exits(&["verify", "out"], 1).stdout;
+    assert_eq!(out.matches("(task)  [1 worker]: the rerun failed: exit: ").count(), 2, "{out}");
+    assert!(out.contains("verify: 0 of 2 tasks match; 2 mismatches"), "{out}");
+}

@@ -209,12 +209,15 @@ impl Inputs<'_> {
             let row = &p.store.rows[index as usize];
             let task = p.store.idents[index as usize].0.to_string();
             let (Some(rec), Some(new)) = (&self.recorded[at], &rerun[at]) else {
-                if let Detail::Failed(class, msg) = &row.detail {
-                    let first = msg.lines().next().unwrap_or("");
-                    let detail = format!("the rerun failed: {class}: {first}");
-                    out.push((at, Found { output: "(task)".into(), detail }));
-                }
-                // Pending: the rerun was interrupted before it.
+                // Pending: the rerun stopped before it (when a signal stopped it, the caller
+                // drops these findings). Either way it was not shown to reproduce the run.
+                let detail = match &row.detail {
+                    Detail::Failed(class, msg) => {
+                        format!("the rerun failed: {class}: {}", msg.lines().next().unwrap_or(""))
+                    }
+                    _ => "the rerun stopped before it ran".to_string(),
+                };
+                out.push((at, Found { output: "(task)".into(), detail }));
                 continue;
             };
             out.extend(metrics(&rec.metrics, &new.metrics).into_iter().map(|f| (at, f)));
