@@ -42,6 +42,15 @@ pub enum Command {
         after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml\n  sweep status runs/reaction 4f2a"
     )]
     Status(StatusArgs),
+    /// Rerun a sample of a sweep's done tasks and check that they reproduce it exactly.
+    ///
+    /// The rerun uses another worker count (and, for commands and workers, also another
+    /// OMP_NUM_THREADS) in a scratch directory beside the sweep; every metric and output file
+    /// must be exactly as recorded. Exit 0 when all match, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  sweep verify runs/reaction\n  sweep verify runs/reaction --sample 100 --jobs 4\n  sweep verify runs/python --same-threads"
+    )]
+    Verify(VerifyArgs),
     /// Write the merged results.csv of a sweep (after shards ran).
     #[command(after_help = "Example:\n  sweep collect runs/reaction")]
     Collect(CollectArgs),
@@ -213,6 +222,26 @@ pub struct StatusArgs {
     /// Show at most this many failed tasks.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+}
+
+/// `sweep verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The out directory of the sweep.
+    pub dir: PathBuf,
+    /// Done tasks to rerun, spread over the grid.
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: u64,
+    /// Worker threads for the rerun (default: 1 if the sweep ran with more, else 2).
+    #[arg(short, long, value_name = "J", value_parser = count(MAX_JOBS))]
+    pub jobs: Option<usize>,
+    /// Commands and workers: rerun only with the OMP_NUM_THREADS they ran with, not also
+    /// with another.
+    #[arg(long)]
+    pub same_threads: bool,
+    /// Print only mismatches and the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `sweep collect`.

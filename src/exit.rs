@@ -38,6 +38,16 @@ pub fn for_tasks(failed: u64, pending: u64) -> i32 {
     }
 }
 
+/// The exit code of `sweep verify`: 0 when every sampled output matched, 1 when any did
+/// not (as for a failed task: the sweep is not what it should be).
+pub fn for_verification(mismatches: usize) -> i32 {
+    if mismatches == 0 {
+        SUCCESS
+    } else {
+        TASKS_FAILED
+    }
+}
+
 /// The exit code of a run that stopped early for `stopped`, or ran to its end leaving the
 /// tasks it answers for `incomplete` or not.
 pub fn for_run(stopped: Option<&StopReason>, incomplete: bool) -> i32 {

@@ -30,6 +30,7 @@ pub mod task;
 pub mod text;
 pub mod usage;
 pub mod value;
+pub mod verify;
 pub mod worker;
 
 pub use api::{Summary, Sweep};

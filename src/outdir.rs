@@ -38,6 +38,10 @@ impl OutDir {
     pub fn runs(&self) -> PathBuf {
         self.root.join("runs.jsonl")
     }
+    /// `verify.json`: the last `sweep verify` and its result ([`crate::verify`]).
+    pub fn verify(&self) -> PathBuf {
+        self.root.join("verify.json")
+    }
     /// `results.csv`.
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")
@@ -68,6 +72,7 @@ impl OutDir {
     pub fn check_no_links(&self) -> Result<(), String> {
         const OWN: [&str; 12] = [
             "spec.toml",
+            "verify.json",
             "manifest.json",
             "journal.jsonl",
             "results.csv",

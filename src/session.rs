@@ -219,6 +219,8 @@ fn open_dir(
     if shard.is_none() {
         // Holding the directory exclusively: temporaries here are a killed run's leftovers.
         crate::io::remove_stale_temps(&out.root);
+        // And the scratch directories a killed `--bench` or `sweep verify` left beside it.
+        crate::io::remove_dead_scratch(&out.root);
     }
     let mut warnings = Vec::new();
 

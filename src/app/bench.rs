@@ -49,6 +49,8 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     }
     // A run in progress would both skew the timings and race with bench/.
     let _lock = if out.holds_sweep() { Some(Lock::acquire(&out, None)?) } else { None };
+    // Scratch directories a killed benchmark or verification left beside it.
+    crate::io::remove_dead_scratch(&out.root);
 
     let machine = Machine::detect();
     let cores = machine.cores;

@@ -11,6 +11,7 @@ mod signals;
 mod slurm;
 mod status;
 mod task_status;
+mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
@@ -28,6 +29,7 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
         Command::Slurm(a) => slurm::slurm(*a, registry),
         Command::Status(a) => status::status(a, registry),
         Command::Collect(a) => status::collect(a, registry),
+        Command::Verify(a) => verify::verify(a, registry),
         Command::Models(a) => models::models(a, registry),
         Command::Report(a) => report::report(a),
         Command::Plot(a) => report::plot(a),

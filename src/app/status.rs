@@ -74,6 +74,9 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
             println!("  CPU      {} over all runs{aside}", crate::text::duration_short(cpu));
         }
     }
+    if let Some(v) = crate::verify::VerifyRecord::read(&out.verify()) {
+        println!("  verified {}", v.summary());
+    }
     if failed > 0 {
         println!("failed tasks:");
         let g = &spec.grid;

@@ -17,6 +17,6 @@ pub use plot::{speedup_svg, SpeedupPoint};
 pub use report::{
     speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, BENCH_FORMAT, PREDICT_AT, SHARDS,
 };
-pub use run::{measure, scratch_dir, Timed, SCRATCH_PREFIX};
+pub use run::{measure, run_sample, scratch_dir, Timed, SCRATCH_PREFIX};
 pub use sample::sample_indices;
 pub use table::render_table;

@@ -10,7 +10,7 @@ use crate::error::{Error, IoContext};
 use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
-use crate::session::prepare;
+use crate::session::{prepare, Prepared};
 use crate::spec::Spec;
 use crate::task::Cancel;
 use crate::usage::{peak_rss_bytes, Usage, Who};
@@ -19,17 +19,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Prefix of the scratch directories a benchmark creates next to the out directory.
-pub const SCRATCH_PREFIX: &str = ".sweep-bench-";
+pub const SCRATCH_PREFIX: &str = crate::io::SCRATCH_PREFIXES[0];
 
 /// The scratch directory for repetition `n` of a benchmark whose results go to `out`:
 /// `<parent of out>/.sweep-bench-<pid>-<n>`, on the same filesystem as `out` so that
 /// writing arrays costs what it will cost in the real run.
 pub fn scratch_dir(out: &Path, n: usize) -> PathBuf {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    parent.join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()))
+    crate::io::scratch_parent(out).join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()))
 }
 
 /// One timed run of a sample.
@@ -76,6 +72,26 @@ pub fn measure(
     started: Option<&std::sync::OnceLock<Instant>>,
 ) -> Result<Timed, Error> {
     let copy = Spec::parse(&spec.path, &spec.text, registry)?;
+    let (timed, ()) = run_sample(copy, scratch, jobs, io_threads, indices, cancel, started, |_| ())?;
+    Ok(timed)
+}
+
+/// Runs the tasks at grid `indices` of `spec` as [`measure`] does, in the scratch out
+/// directory `scratch`, and calls `inspect` with the scratch sweep (its store, journal and
+/// task directories) before `scratch` is removed: `sweep verify` compares those outputs with
+/// the real sweep's. `spec` is used as given, so a caller can change how its tasks run
+/// (another thread count in their environment) and keep where its inputs resolve.
+#[allow(clippy::too_many_arguments)] // as measure's
+pub fn run_sample<T>(
+    copy: Spec,
+    scratch: &Path,
+    jobs: usize,
+    io_threads: usize,
+    indices: &[u64],
+    cancel: &Arc<Cancel>,
+    started: Option<&std::sync::OnceLock<Instant>>,
+    inspect: impl FnOnce(&Prepared) -> T,
+) -> Result<(Timed, T), Error> {
     let vacant = match std::fs::read_dir(scratch) {
         Ok(mut entries) => entries.next().is_none(),
         Err(_) => !scratch.exists(),
@@ -131,8 +147,9 @@ pub fn measure(
         task_peak_rss_bytes,
         bytes_written: outcome.bytes_written,
     };
+    let seen = inspect(&prepared);
     drop(prepared);
-    Ok(Timed { repeat, outcome })
+    Ok((Timed { repeat, outcome }, seen))
 }
 
 #[cfg(test)]

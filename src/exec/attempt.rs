@@ -17,6 +17,8 @@ use rand::SeedableRng;
 pub(super) struct Scratch {
     outputs: Option<Outputs>,
     params: ParamBuf,
+    /// The checksums of the last attempt's output files, when it left a task directory.
+    files: Option<Vec<crate::io::FileDigest>>,
 }
 
 impl Clone for Scratch {
@@ -30,6 +32,11 @@ impl Scratch {
     /// The outputs of the last attempt.
     pub fn outputs(&mut self) -> &mut Outputs {
         self.outputs.get_or_insert_with(Outputs::default)
+    }
+
+    /// The checksums of the last attempt's output files, if it left a task directory.
+    pub fn take_files(&mut self) -> Option<Vec<crate::io::FileDigest>> {
+        self.files.take()
     }
 }
 
@@ -73,7 +80,8 @@ impl Place<'_> {
         scratch: &mut Scratch,
     ) -> Result<(), TaskFailure> {
         let (point, replicate) = self.spec.grid.locate(index);
-        let Scratch { outputs, params } = scratch;
+        let Scratch { outputs, params, files } = scratch;
+        *files = None;
         // One collector per worker: cloning the shared `save` list per task would make the
         // workers contend on its reference count.
         let outputs = outputs.get_or_insert_with(|| {
@@ -96,7 +104,7 @@ impl Place<'_> {
                     Err(msg) => Err(TaskFailure::new(FailureClass::Panic, msg)),
                 }
             }
-            TaskKind::Command(cmd) => self.command(cmd, (id, seed), number, point, replicate, outputs),
+            TaskKind::Command(cmd) => self.command(cmd, (id, seed), number, (point, replicate), outputs, files),
             TaskKind::Worker(_) => unreachable!("worker tasks run on their own threads (exec::workers)"),
         }
     }
@@ -108,9 +116,9 @@ impl Place<'_> {
         cmd: &crate::command::CommandSpec,
         (id, seed): (TaskId, u64),
         number: u32,
-        point: u64,
-        replicate: u32,
+        (point, replicate): (u64, u32),
         outputs: &mut Outputs,
+        files: &mut Option<Vec<crate::io::FileDigest>>,
     ) -> Result<(), TaskFailure> {
         let grid = &self.spec.grid;
         let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
@@ -130,8 +138,13 @@ impl Place<'_> {
         if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
             return Err(clash);
         }
-        crate::io::promote(&dir, &self.out.task_dir(&task))
+        // Checksummed in the attempt's own directory, which nothing else writes into, then
+        // moved into place whole.
+        let digests = crate::io::digest_dir(&dir)
+            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
+        let promoted = crate::io::promote(&dir, &self.out.task_dir(&task))
             .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
+        *files = promoted.then_some(digests);
         for (k, v) in metrics {
             outputs.metric(k, v);
         }

@@ -300,6 +300,10 @@ impl Run<'_> {
                 Ok(()) => {
                     let a = Attempt { index, number: before + attempt, seconds, last: true, at };
                     batch.records.push(id, a, Ok(&mut outputs.metrics));
+                    // Only commands leave a directory here; a model's arrays go to the writers.
+                    if let Some(files) = scratch.take_files() {
+                        batch.records.push_files(&files);
+                    }
                     batch.pushed(at, slow);
                     break;
                 }

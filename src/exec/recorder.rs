@@ -80,6 +80,13 @@ impl Records {
         self.items.push(Pending { attempt: a, result });
     }
 
+    /// Adds the checksums of its output files to the done attempt pushed last (see
+    /// [`crate::journal::append_files`]); called only for attempts that left a directory.
+    pub fn push_files(&mut self, files: &[crate::io::FileDigest]) {
+        debug_assert!(self.items.last().is_some_and(|p| p.result.is_ok()));
+        crate::journal::append_files(&mut self.lines, files);
+    }
+
     fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

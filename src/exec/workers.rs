@@ -32,6 +32,9 @@ const IN_FLIGHT: Duration = Duration::from_millis(10);
 /// Workers that fail to start this many times in a row stop the run.
 const START_FAILURES: u32 = 3;
 
+/// A done task's metrics, and the checksums of its files when it left a task directory.
+type Done = (Vec<(Cow<'static, str>, Metric)>, Option<Vec<crate::io::FileDigest>>);
+
 /// A task waiting to be sent: its grid index and the attempts this run made of it.
 #[derive(Clone, Copy)]
 struct Queued {
@@ -268,13 +271,9 @@ impl WorkerRun<'_, '_, '_> {
         }
     }
 
-    /// A reply's result: its metrics, with its files moved into place.
-    fn finish_reply(
-        &self,
-        head: &InFlight,
-        reply: Reply,
-        output: &[u8],
-    ) -> Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure> {
+    /// A reply's result: its metrics, with its files moved into place and their checksums
+    /// (when it left a task directory).
+    fn finish_reply(&self, head: &InFlight, reply: Reply, output: &[u8]) -> Result<Done, TaskFailure> {
         if !output.is_empty() {
             append(&head.dir, "stdout.txt", output);
         }
@@ -288,13 +287,18 @@ impl WorkerRun<'_, '_, '_> {
             return Err(bad);
         }
         // Output the worker printed on stdout was just written there too.
+        let mut files = None;
         if reply.files || !reply.arrays.is_empty() || !output.is_empty() {
             let task = self.idents[head.queued.index as usize].0;
-            crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string())).map_err(|e| {
+            // The worker has answered: nothing writes into the attempt's directory any more.
+            let digests = crate::io::digest_dir(&head.dir)
+                .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
+            let promoted = crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string())).map_err(|e| {
                 TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}"))
             })?;
+            files = promoted.then_some(digests);
         }
-        Ok(reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+        Ok((reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(), files))
     }
 
     /// Records an attempt; a failure with tries left goes back to the front of the queue.
@@ -303,7 +307,7 @@ impl WorkerRun<'_, '_, '_> {
         batch: &mut Batch,
         local: &mut VecDeque<Queued>,
         head: &InFlight,
-        result: Result<Vec<(Cow<'static, str>, Metric)>, TaskFailure>,
+        result: Result<Done, TaskFailure>,
         at: Instant,
         seconds: f64,
     ) {
@@ -311,9 +315,12 @@ impl WorkerRun<'_, '_, '_> {
         let id = self.idents[q.index as usize].0;
         let number = self.number(q);
         match result {
-            Ok(mut metrics) => {
+            Ok((mut metrics, files)) => {
                 let a = Attempt { index: q.index, number, seconds, last: true, at };
                 batch.records.push(id, a, Ok(&mut metrics));
+                if let Some(files) = files {
+                    batch.records.push_files(&files);
+                }
                 batch.pushed(at, seconds > 1e-3);
             }
             Err(f) => {

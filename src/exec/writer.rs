@@ -41,16 +41,21 @@ impl Writer<'_, '_, '_> {
         let id = self.idents[job.index as usize].0;
         // Written into the attempt's own directory, which becomes tasks/<task>/ whole.
         let dir = self.out.root.join("attempts").join(super::attempts::name(id, job.attempt, crate::proc::run_tag()));
+        let mut files = Vec::with_capacity(job.arrays.len());
         let written = (|| -> io::Result<u64> {
             std::fs::create_dir(&dir)?;
             let mut bytes = 0;
             for (name, array) in &job.arrays {
-                bytes += crate::io::write_npy(&dir, name, array)
+                let (n, sha256) = crate::io::write_npy(&dir, name, array)
                     .map_err(|e| io::Error::new(e.kind(), format!("writing {}/{name}.npy: {e}", dir.display())))?;
+                bytes += n;
+                files.push(crate::io::FileDigest { name: format!("{name}.npy"), sha256 });
             }
             crate::io::promote(&dir, &self.out.task_dir(&id.to_string()))?;
             Ok(bytes)
         })();
+        // The journal lists them by name, as `digest_dir` does.
+        files.sort_by(|a, b| a.name.cmp(&b.name));
         if written.is_err() {
             // Partial arrays help nobody (the model's outputs were in memory) and, on a full
             // disk, would keep it full.
@@ -66,7 +71,11 @@ impl Writer<'_, '_, '_> {
         };
         let mut records = Records::default();
         let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
+        let done = result.is_ok();
         records.push(id, a, result);
+        if done {
+            records.push_files(&files);
+        }
         self.recorder.record_many(&mut records);
         if let Err(e) = written {
             if is_fatal(&e) {

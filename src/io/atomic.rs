@@ -50,13 +50,15 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::
 
 /// Writes `array` as `<dir>/<name>.npy`, a new file in an attempt's own directory (no
 /// temporary name needed: the directory becomes visible only once complete); returns the
-/// bytes written.
-pub fn write_npy(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Result<u64> {
+/// bytes written and the file's SHA-256, taken as it is written (the journal records it).
+pub fn write_npy(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Result<(u64, [u8; 32])> {
     inject_fault()?;
-    let mut w = BufWriter::with_capacity(1 << 16, create_new(&dir.join(format!("{name}.npy")))?);
+    let file = BufWriter::with_capacity(1 << 16, create_new(&dir.join(format!("{name}.npy")))?);
+    let mut w = super::HashingWriter::new(file);
     array.write_npy(&mut w).map_err(io::Error::other)?;
-    w.flush()?;
-    Ok((array.len() * 8 + 128) as u64)
+    let (mut file, sha256) = w.finish();
+    file.flush()?;
+    Ok(((array.len() * 8 + 128) as u64, sha256))
 }
 
 /// Writes `array` as `<dir>/<name>.npy` atomically; returns the bytes written.

@@ -6,13 +6,17 @@
 //! `{"sweep_journal":1,"shard":"0/1","pid":123,"started":"..."}`, then records
 //! `{"task":"<16 hex>","status":"done","attempt":1,"seconds":0.0123,"metrics":{...}}` or
 //! `{"task":"...","status":"failed","attempt":2,"seconds":0.1,"class":"panic","error":"..."}`.
+//! A done record of an attempt that left files in `tasks/<task>/` also carries
+//! `"files":{"c.npy":"<SHA-256 hex>",...}`, the checksums of its output files for
+//! `sweep verify`. The field is optional, so the format stays version 1: readers ignore
+//! unknown fields, and records written before it existed still read.
 //! A line that does not parse (a torn write from a killed run) is skipped with a warning.
 
 mod read;
 mod write;
 
 pub use read::{journal_files, scan, Record, ScanStats};
-pub use write::{format_death, format_record, JournalWriter};
+pub use write::{append_files, format_death, format_record, JournalWriter};
 
 /// The journal format version this build writes and reads.
 pub const VERSION: u32 = 1;

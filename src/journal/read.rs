@@ -27,6 +27,9 @@ pub struct Record<'a> {
     pub failure: Option<(FailureClass, Cow<'a, str>)>,
     /// The attempt ended because sweep itself crashed while it ran (`"died": true`).
     pub died: bool,
+    /// A done attempt's output files and their SHA-256 (hex), sorted by name; `None` when
+    /// the record has no `files` field (no files, or a sweep that kept no checksums).
+    pub files: Option<Vec<(String, String)>>,
 }
 
 /// What a scan found besides the records.
@@ -54,6 +57,8 @@ struct Line<'a> {
     sweep_journal: Option<u32>,
     #[serde(default)]
     died: bool,
+    #[serde(default)]
+    files: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Default)]
@@ -171,6 +176,7 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
         metrics: line.metrics.0,
         failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
         died: line.died && !done,
+        files: line.files.filter(|_| done).map(|m| m.into_iter().collect()),
     })
 }
 
@@ -359,6 +365,47 @@ mod tests {
         let mut got = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| got = r.metrics.into_iter().map(|(_, v)| v).collect()).unwrap();
         assert_eq!(got, values.map(Metric::Float));
+    }
+}
+
+#[cfg(test)]
+mod files {
+    use super::*;
+    use crate::io::FileDigest;
+    use crate::journal::{append_files, format_record};
+
+    fn parse(line: &[u8]) -> Option<Vec<(String, String)>> {
+        match parse_line(trim_newline(line)) {
+            Parsed::Record(r) => r.files,
+            _ => panic!("not a record: {}", String::from_utf8_lossy(line)),
+        }
+    }
+
+    #[test]
+    fn checksums_of_output_files_read_back_and_records_without_them_still_read() {
+        let mut l = Vec::new();
+        format_record(&mut l, TaskId(7), 1, 0.5, Ok(&[("y".into(), Metric::Int(4))]));
+        let plain = l.clone();
+        let files = [
+            FileDigest { name: "a \"q\".npy".into(), sha256: [0xab; 32] },
+            FileDigest { name: "sub/c.bin".into(), sha256: [1; 32] },
+        ];
+        append_files(&mut l, &files);
+        let text = String::from_utf8(l.clone()).unwrap();
+        assert!(
+            text.ends_with(&format!(
+                ",\"files\":{{\"a \\\"q\\\".npy\":\"{}\",\"sub/c.bin\":\"{}\"}}}}\n",
+                "ab".repeat(32),
+                "01".repeat(32)
+            )),
+            "{text}"
+        );
+        let got = parse(&l).unwrap();
+        assert_eq!(got, vec![("a \"q\".npy".to_string(), "ab".repeat(32)), ("sub/c.bin".to_string(), "01".repeat(32))]);
+        assert_eq!(parse(&plain), None, "a record written before checksums existed");
+        let mut empty = plain.clone();
+        append_files(&mut empty, &[]);
+        assert_eq!(parse(&empty), Some(Vec::new()), "a task directory holding only sweep's own files");
     }
 }
 

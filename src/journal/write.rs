@@ -144,6 +144,32 @@ pub fn format_death(l: &mut Vec<u8>, task: TaskId, attempt: u32, signal: &str) {
     l.extend_from_slice(b",\"died\":true}\n");
 }
 
+/// Adds the checksums of a done attempt's output files to the record that ends `l` (as
+/// [`format_record`] wrote it): `,"files":{"<name>":"<SHA-256, 64 hex digits>",...}`. Only
+/// attempts whose directory became `tasks/<task>/` get the field (with `{}` when every file
+/// there is sweep's own), so a record without it wrote no files, or was written by a sweep
+/// that kept no checksums. Tasks that write no files never come here: their records stay
+/// as before, formatted without allocating.
+pub fn append_files(l: &mut Vec<u8>, files: &[crate::io::FileDigest]) {
+    debug_assert!(l.ends_with(b"}\n"));
+    l.truncate(l.len() - 2);
+    l.extend_from_slice(b",\"files\":{");
+    for (i, f) in files.iter().enumerate() {
+        if i > 0 {
+            l.push(b',');
+        }
+        push_json_str(l, &f.name);
+        l.extend_from_slice(b":\"");
+        // Hex digits straight into the line: no string per file.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in f.sha256 {
+            l.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        l.push(b'"');
+    }
+    l.extend_from_slice(b"}}\n");
+}
+
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"');
