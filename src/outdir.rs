@@ -70,9 +70,10 @@ impl OutDir {
     /// writes through a link planted in an out directory. (The out directory itself may be
     /// a link: that is where the user chose to put it.)
     pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 12] = [
+        const OWN: [&str; 14] = [
             "spec.toml",
             "verify.json",
+            "runs.jsonl",
             "manifest.json",
             "journal.jsonl",
             "results.csv",
