@@ -230,3 +230,18 @@ fn adaptive_replicates_refuse_shards() {
     assert!(err.contains("adaptive replicates, which do not run in shards"), "{err}");
     assert!(!env.path("runs/s").exists(), "nothing is written");
 }
+
+#[test]
+fn the_report_plots_replicates_per_point() {
+    let env = Env::with("s.toml", SPREAD);
+    env.succeeds(&["run", "s.toml", "-q"]);
+    env.succeeds_stderr(&["report", "runs/s"]);
+    let html = env.read("runs/s/report.html");
+    let section = &html[html.find("<h2 id=\"replicates\">Replicates per point</h2>").expect("the section")..];
+    let figure = &section[..section.find("</figure>").unwrap()];
+    assert!(figure.contains("<svg") && figure.contains("replicates run (n)") && figure.contains("h_std"), "{figure}");
+    assert!(figure.contains("4 met the target, 0 stopped at max"), "{figure}");
+    assert!(html.contains("4 grid points × 5 to 150 replicates, adaptive"));
+    assert!(html.contains("mean ± SEM of 5 to 150 replicates per point"));
+    assert!(!html.contains("The manifest lists"), "rows are the replicates that ran, not the most that could");
+}

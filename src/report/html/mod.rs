@@ -58,6 +58,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
+    write_replicates(&mut h, out_dir, &manifest)?;
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
     metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
@@ -134,7 +135,8 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     if s.count("pending") > 0 {
         notes.push(format!("The sweep is incomplete: {} tasks are still pending.", s.count("pending")));
     }
-    if m.tasks != s.rows {
+    // With adaptive replicates the manifest counts the most a sweep can run.
+    if m.tasks != s.rows && m.adaptive.is_none() {
         notes.push(format!("The manifest lists {} tasks but results.csv has {} rows.", m.tasks, s.rows));
     }
     if s.malformed > 0 {
@@ -143,6 +145,36 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     for n in notes {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&n));
     }
+}
+
+/// Adaptive replicates: how many replicates each point ran (from `points.csv`).
+fn write_replicates(h: &mut String, out_dir: &Path, m: &Manifest) -> Result<(), ReportError> {
+    let Some(rule) = &m.adaptive else { return Ok(()) };
+    h.push_str("<h2 id=\"replicates\">Replicates per point</h2>\n");
+    let Some(c) = super::replicates::read(out_dir) else {
+        h.push_str("<p class=\"note\">points.csv could not be read.</p>\n");
+        return Ok(());
+    };
+    let svg = super::replicates::draw(&c, 760, 340)?;
+    let target = ["ci95_rel", "ci95_abs"].iter().find_map(|k| rule.get(*k).map(|v| format!("{k} = {v}")));
+    let mut cap = format!(
+        "Replicates run per grid point (adaptive: {} to {}, until the 95% CI of {} meets {}): {} points, {} replicates \
+         in all; {} met the target, {} stopped at max (in red), {} not decided.",
+        rule["min"],
+        rule["max"],
+        rule["metric"].as_str().unwrap_or("?"),
+        target.unwrap_or_default(),
+        c.total,
+        c.replicates,
+        c.met,
+        c.max,
+        c.open
+    );
+    if c.total > c.points.len() as u64 {
+        cap.push_str(&format!(" The first {} points are drawn.", c.points.len()));
+    }
+    let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+    Ok(())
 }
 
 fn write_failures(h: &mut String, s: &Survey) {
