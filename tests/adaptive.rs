@@ -74,6 +74,11 @@ fn a_finished_adaptive_sweep_is_complete_for_status_resume_and_exit_codes() {
     assert_eq!(env.results("runs/s").len(), total);
     let dry = env.succeeds(&["run", "s.toml", "--dry-run"]);
     assert!(dry.contains("20 to 600 tasks (4 points x 5 to 150 replicates)"), "{dry}");
+    // Replicate 9 of the first point (which stopped at 5), from the dry run's first tasks.
+    let line = dry.lines().find(|l| l.split_whitespace().nth(1) == Some("9")).expect("replicate 9");
+    let id = line.split_whitespace().next().unwrap();
+    let one = env.succeeds(&["status", "runs/s", id]);
+    assert!(one.contains("not needed: adaptive replicates have asked this point for 5 replicates"), "{one}");
 }
 
 #[test]
