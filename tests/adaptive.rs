@@ -234,6 +234,8 @@ fn adaptive_replicates_refuse_shards() {
     let err = env.fails(&["run", "s.toml", "--shard", "0/2"], 2);
     assert!(err.contains("adaptive replicates, which do not run in shards"), "{err}");
     assert!(!env.path("runs/s").exists(), "nothing is written");
+    let err = env.fails(&["slurm", "s.toml", "--shards", "4"], 2);
+    assert!(err.contains("do not run in shards"), "{err}");
 }
 
 #[test]
