@@ -60,10 +60,12 @@ impl Plan {
     }
 
     /// Whether task `index` is one of the sweep's: a replicate the rule asked for, or one
-    /// that ran anyway (under an earlier spec with more replicates).
+    /// done anyway (under an earlier spec with more replicates). A replicate the rule did not
+    /// ask for that failed is not: `--resume` would not run it, so it must not count as
+    /// failed either.
     pub fn contains(&self, store: &Store, index: u64) -> bool {
         let (p, r) = (index / self.per_point, index % self.per_point);
-        r < self.needed[p as usize] as u64 || store.rows[index as usize].status != Status::Pending
+        r < self.needed[p as usize] as u64 || store.rows[index as usize].status == Status::Done
     }
 
     /// The tasks the rule asks for that are not done, in grid order.
@@ -145,4 +147,64 @@ pub fn write_points_csv(spec: &Spec, rule: &Adaptive, store: &Store, plan: &Plan
         }
         w.into_inner().map_err(|e| e.into_error())?.flush()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Metric;
+    use crate::task::{FailureClass, TaskFailure};
+
+    /// Two points (a = 1, 2) of 3 to 9 replicates in rounds of 3, until ±0.5 on `y`.
+    fn store() -> Store {
+        let text = "replicates = { min = 3, max = 9, round = 3, until = { metric = \"y\", ci95_abs = 0.5 } }\n\
+                    [command]\nargv = [\"true\"]\n[params]\na = [1, 2]\n";
+        Store::new(&Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap())
+    }
+
+    fn done(s: &mut Store, index: u64, y: f64) {
+        s.apply(index, 1, 0.0, Ok([("y", &Metric::Float(y))]));
+    }
+
+    fn plan(s: &Store) -> (Vec<u32>, Vec<Decision>, Vec<u64>) {
+        let p = s.plan().unwrap();
+        let unfinished = p.unfinished(s);
+        (p.needed, p.decision, unfinished)
+    }
+
+    #[test]
+    fn only_complete_rounds_decide() {
+        use Decision::*;
+        let mut s = store();
+        assert_eq!(plan(&s), (vec![3, 3], vec![Continue, Continue], vec![0, 1, 2, 9, 10, 11]));
+        assert_eq!(s.counts(), (0, 0, 6), "replicates not asked for are not pending");
+        // Point 0: no spread, met after its first round. Point 1: wide, so a second round.
+        (0..3).for_each(|i| done(&mut s, i, 1.0));
+        [0.0, 10.0, 20.0].iter().enumerate().for_each(|(r, &y)| done(&mut s, 9 + r as u64, y));
+        assert_eq!(plan(&s), (vec![3, 6], vec![Met, Continue], vec![12, 13, 14]));
+        // A replicate of the second round done before the others changes nothing.
+        done(&mut s, 13, 10.0);
+        assert_eq!(plan(&s), (vec![3, 6], vec![Met, Continue], vec![12, 14]));
+        // Still wide after every round: the point stops at max.
+        (12..18).for_each(|i| done(&mut s, i, (i % 2) as f64 * 10.0));
+        assert_eq!(plan(&s), (vec![3, 9], vec![Met, Max], vec![]));
+        assert_eq!(s.counts(), (12, 0, 0), "a finished sweep is complete");
+    }
+
+    #[test]
+    fn a_failed_replicate_holds_its_point_and_stray_replicates_count_only_when_done() {
+        let mut s = store();
+        (0..3).for_each(|i| done(&mut s, i, 1.0));
+        let failure = TaskFailure::new(FailureClass::Error, "no");
+        s.apply(10, 1, 0.0, Err::<[(&str, &Metric); 0], _>(&failure));
+        let p = s.plan().unwrap();
+        assert_eq!((p.needed.clone(), p.decision.clone()), (vec![3, 3], vec![Decision::Met, Decision::Continue]));
+        assert_eq!(p.unfinished(&s), vec![9, 10, 11], "the failed replicate runs again on --resume");
+        // Replicates of point 0 beyond its 3, from an earlier spec: listed when done only.
+        done(&mut s, 7, 2.0);
+        s.apply(8, 1, 0.0, Err::<[(&str, &Metric); 0], _>(&failure));
+        let p = s.plan().unwrap();
+        assert!(p.contains(&s, 7) && !p.contains(&s, 8) && !p.contains(&s, 5));
+        assert_eq!(s.counts(), (4, 1, 2));
+    }
 }

@@ -181,7 +181,7 @@ impl Store {
     }
 
     /// Counts of (done, failed, pending) over the sweep's tasks: every row, or with adaptive
-    /// replicates the replicates its rule has asked for so far (and any others that ran).
+    /// replicates the replicates its rule has asked for so far (and any others done).
     /// Replicates a point has not needed are no tasks of the sweep: not pending.
     pub fn counts(&self) -> (u64, u64, u64) {
         let (mut d, mut f, mut p) = (0, 0, 0);
