@@ -249,6 +249,8 @@ fn the_report_plots_replicates_per_point() {
     assert!(figure.contains("<svg") && figure.contains("replicates run (n)") && figure.contains("h_std"), "{figure}");
     assert!(figure.contains("4 met the target, 0 stopped at max"), "{figure}");
     assert!(html.contains("4 grid points × 5 to 150 replicates, adaptive"));
+    assert!(html.contains("<th>Replicates</th><td>5 to 150 replicates per point (adaptive)</td>"));
+    assert!(html.contains("<th>Tasks</th><td>at most 600</td>"));
     assert!(html.contains("mean ± SEM of 5 to 150 replicates per point"));
     assert!(!html.contains("The manifest lists"), "rows are the replicates that ran, not the most that could");
 }

@@ -6,7 +6,10 @@ use plotters::prelude::*;
 use std::path::Path;
 
 use super::chart::{color, draw_err, padded, FONT};
+use super::html::escape;
 use super::ReportError;
+use crate::outdir::Manifest;
+use std::fmt::Write as _;
 
 /// Grid points drawn at most (the first ones, in grid order): the chart stays small.
 pub(crate) const MAX_POINTS: usize = 5000;
@@ -110,4 +113,35 @@ pub(crate) fn draw(c: &PointCounts, width: u32, height: u32) -> Result<String, R
         root.present().map_err(&err)?;
     }
     Ok(svg)
+}
+
+/// The report's section on adaptive replicates (none for a fixed count): how many
+/// replicates each point ran, drawn, and what the rule decided.
+pub(crate) fn write_section(h: &mut String, out_dir: &Path, m: &Manifest) -> Result<(), ReportError> {
+    let Some(rule) = &m.adaptive else { return Ok(()) };
+    h.push_str("<h2 id=\"replicates\">Replicates per point</h2>\n");
+    let Some(c) = read(out_dir) else {
+        h.push_str("<p class=\"note\">points.csv could not be read.</p>\n");
+        return Ok(());
+    };
+    let svg = draw(&c, 760, 340)?;
+    let target = ["ci95_rel", "ci95_abs"].iter().find_map(|k| rule.get(*k).map(|v| format!("{k} = {v}")));
+    let mut cap = format!(
+        "Replicates run per grid point (adaptive: {} to {}, until the 95% CI of {} meets {}): {} points, {} replicates \
+         in all; {} met the target, {} stopped at max (in red), {} not decided.",
+        rule["min"],
+        rule["max"],
+        rule["metric"].as_str().unwrap_or("?"),
+        target.unwrap_or_default(),
+        c.total,
+        c.replicates,
+        c.met,
+        c.max,
+        c.open
+    );
+    if c.total > c.points.len() as u64 {
+        cap.push_str(&format!(" The first {} points are drawn.", c.points.len()));
+    }
+    let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+    Ok(())
 }

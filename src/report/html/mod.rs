@@ -58,7 +58,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
-    write_replicates(&mut h, out_dir, &manifest)?;
+    super::replicates::write_section(&mut h, out_dir, &manifest)?;
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
     metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
@@ -89,8 +89,17 @@ fn write_facts(h: &mut String, m: &Manifest) {
     row("Kind", Some(m.kind.clone()));
     row("Model", m.model.clone());
     row("Seed", Some(m.seed.to_string()));
-    row("Replicates", Some(m.replicates.to_string()));
-    row("Tasks", Some(m.tasks.to_string()));
+    match &m.adaptive {
+        None => {
+            row("Replicates", Some(m.replicates.to_string()));
+            row("Tasks", Some(m.tasks.to_string()));
+        }
+        // The manifest's counts are the most adaptive replicates can run.
+        Some(_) => {
+            row("Replicates", Some(format!("{} per point (adaptive)", super::caption::Reps::of(m))));
+            row("Tasks", Some(format!("at most {}", m.tasks)));
+        }
+    }
     row("Parameters", (!m.columns.is_empty()).then(|| m.columns.join(", ")));
     if !m.fixed.is_empty() {
         let fixed = m.fixed.iter().map(|(k, v)| format!("{k} = {}", json_text(v)));
@@ -145,36 +154,6 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     for n in notes {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&n));
     }
-}
-
-/// Adaptive replicates: how many replicates each point ran (from `points.csv`).
-fn write_replicates(h: &mut String, out_dir: &Path, m: &Manifest) -> Result<(), ReportError> {
-    let Some(rule) = &m.adaptive else { return Ok(()) };
-    h.push_str("<h2 id=\"replicates\">Replicates per point</h2>\n");
-    let Some(c) = super::replicates::read(out_dir) else {
-        h.push_str("<p class=\"note\">points.csv could not be read.</p>\n");
-        return Ok(());
-    };
-    let svg = super::replicates::draw(&c, 760, 340)?;
-    let target = ["ci95_rel", "ci95_abs"].iter().find_map(|k| rule.get(*k).map(|v| format!("{k} = {v}")));
-    let mut cap = format!(
-        "Replicates run per grid point (adaptive: {} to {}, until the 95% CI of {} meets {}): {} points, {} replicates \
-         in all; {} met the target, {} stopped at max (in red), {} not decided.",
-        rule["min"],
-        rule["max"],
-        rule["metric"].as_str().unwrap_or("?"),
-        target.unwrap_or_default(),
-        c.total,
-        c.replicates,
-        c.met,
-        c.max,
-        c.open
-    );
-    if c.total > c.points.len() as u64 {
-        cap.push_str(&format!(" The first {} points are drawn.", c.points.len()));
-    }
-    let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
-    Ok(())
 }
 
 fn write_failures(h: &mut String, s: &Survey) {
