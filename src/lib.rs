@@ -26,6 +26,7 @@ pub mod results;
 pub mod runlog;
 pub mod session;
 pub mod spec;
+pub mod stats;
 pub mod task;
 pub mod text;
 pub mod usage;

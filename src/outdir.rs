@@ -46,6 +46,10 @@ impl OutDir {
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")
     }
+    /// `points.csv`: per grid point, what adaptive replicates decided.
+    pub fn points(&self) -> PathBuf {
+        self.root.join("points.csv")
+    }
     /// `tasks/<task>/`.
     pub fn task_dir(&self, task: &str) -> PathBuf {
         self.root.join("tasks").join(task)
@@ -236,6 +240,11 @@ pub struct Manifest {
     /// against (absent in older manifests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec_dir: Option<String>,
+    /// Adaptive replicates, `{ "min", "max", "round", "metric", "ci95_rel" | "ci95_abs" }`
+    /// (absent for a fixed count). `replicates` and `tasks` are then the most a point and
+    /// the sweep can run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<serde_json::Value>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -315,6 +324,13 @@ impl Manifest {
             command,
             provenance: None,
             spec_dir: Some(spec.base.display().to_string()),
+            adaptive: spec.adaptive.as_ref().map(|a| {
+                let (key, target) = match a.target {
+                    crate::grid::Target::Relative(x) => ("ci95_rel", x),
+                    crate::grid::Target::Absolute(x) => ("ci95_abs", x),
+                };
+                serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
+            }),
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             save: match &spec.task {
                 TaskKind::Model(m) => Some(match &m.save {

@@ -3,12 +3,12 @@
 
 use crate::cluster::Shard;
 use crate::error::{Error, IoContext};
-use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
+use crate::exec::{execute, execute_rounds, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
-use crate::results::{write_results_csv, Store};
+use crate::results::{write_points_csv, write_results_csv, Store};
 use crate::spec::{Spec, SpecError, TaskKind};
 use crate::task::Cancel;
 use crate::worker::{StartError, Worker};
@@ -57,6 +57,9 @@ pub struct Prepared {
 /// side by side here, so that their start-up (an interpreter, its imports) is paid once in
 /// wall time, not once per worker.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
+    if shard.is_some() {
+        refuse_adaptive_shards(&spec)?;
+    }
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers)?;
     let provenance = crate::provenance::collect(&spec, spare.first().map(|w| &w.handshake));
@@ -140,8 +143,22 @@ pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
 /// when a run holds the directory. `sweep slurm --submit` calls it before submitting, so that
 /// spec mismatches are reported at once rather than by every array element.
 pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
+    refuse_adaptive_shards(spec)?;
     let (_lock, warnings) = open_dir(spec, out, true, None, Some(crate::provenance::collect(spec, None)))?;
     Ok(warnings)
+}
+
+/// Adaptive replicates decide a point's next round from all its replicates so far, which
+/// shards would run apart (a shard waiting for another's replicates): one run does them all.
+pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
+    match spec.adaptive {
+        Some(_) => Err(Error::Usage(format!(
+            "{} has adaptive replicates, which do not run in shards (a point's next round waits for all \
+             its replicates so far); run it without --shard, on one machine or one big node",
+            spec.path.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The shard counts (`N` of `shard-I-of-N`) of the shard journals already in `out`.
@@ -330,7 +347,11 @@ impl Prepared {
             config.selection = Selection::Shard(s);
         }
         let spare = std::mem::take(&mut self.spare);
-        let result = execute(&self.spec, &self.out, &mut self.store, &mut self.journal, &config, cancel, stats, spare);
+        let (spec, out, store, journal) = (&self.spec, &self.out, &mut self.store, &mut self.journal);
+        let result = match spec.adaptive {
+            Some(_) => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
+            None => execute(spec, out, store, journal, &config, cancel, stats, spare),
+        };
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         if self.shard.is_none() {
@@ -346,11 +367,21 @@ impl Prepared {
         Ok(outcome)
     }
 
-    /// Writes `results.csv` for the whole grid from the store.
+    /// Writes `results.csv` for the whole grid from the store (and `points.csv` with
+    /// adaptive replicates).
     pub fn write_results(&self) -> Result<(), Error> {
-        write_results_csv(&self.spec, &self.store, &self.out.results())
-            .context(|| format!("cannot write {}", self.out.results().display()))
+        write_results(&self.spec, &self.store, &self.out)
     }
+}
+
+/// Writes `results.csv` of the sweep in `out` from `store`, and with adaptive replicates
+/// `points.csv` (written first: `results.csv` is what a finished run is judged by).
+pub fn write_results(spec: &Spec, store: &Store, out: &OutDir) -> Result<(), Error> {
+    if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
+        write_points_csv(spec, rule, store, &plan, &out.points())
+            .context(|| format!("cannot write {}", out.points().display()))?;
+    }
+    write_results_csv(spec, store, &out.results()).context(|| format!("cannot write {}", out.results().display()))
 }
 
 /// Reads the sweep in `dir`: its spec (as run) and every task's state.

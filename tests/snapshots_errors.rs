@@ -61,6 +61,39 @@ spec_error!(unknown_duration_unit, "[command]\nargv = [\"true\"]\ntimeout = \"10
 spec_error!(model_check_failure, format!("{HEAD}[params]\nk = [1.0]\nt_final = [1.0, -1.0]\n"));
 spec_error!(model_check_failure_of_a_fixed_value, format!("{HEAD}k = 1.0\nt_final = -1.0\n"));
 
+// Adaptive replicates: each class of error points at the key or value to fix.
+const FIN: &str = "[model]\nname = \"fin\"\n";
+spec_error!(
+    adaptive_min_above_max,
+    format!("replicates = {{ min = 10, max = 5, until = {{ metric = \"mean\", ci95_rel = 0.01 }} }}\n{FIN}")
+);
+spec_error!(
+    adaptive_min_below_two,
+    format!("replicates = {{ min = 1, max = 50, until = {{ metric = \"mean\", ci95_rel = 0.01 }} }}\n{FIN}")
+);
+spec_error!(
+    adaptive_unknown_metric,
+    format!("replicates = {{ min = 5, max = 50, until = {{ metric = \"avg\", ci95_rel = 0.01 }} }}\n{FIN}")
+);
+spec_error!(
+    adaptive_unknown_key,
+    format!("replicates = {{ min = 5, maxx = 50, until = {{ metric = \"mean\", ci95_rel = 0.01 }} }}\n{FIN}")
+);
+spec_error!(
+    adaptive_no_target,
+    format!("replicates = {{ min = 5, max = 50, until = {{ metric = \"mean\" }} }}\n{FIN}")
+);
+spec_error!(
+    adaptive_two_targets,
+    format!(
+        "replicates = {{ min = 5, max = 50, until = {{ metric = \"mean\", ci95_rel = 0.01, ci95_abs = 0.1 }} }}\n{FIN}"
+    )
+);
+spec_error!(
+    adaptive_bad_target,
+    format!("replicates = {{ min = 5, max = 50, until = {{ metric = \"mean\", ci95_abs = 0 }} }}\n{FIN}")
+);
+
 #[test]
 fn missing_spec_file() {
     insta::with_settings!({ description => "(no grid.toml)", omit_expression => true }, {

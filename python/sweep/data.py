@@ -95,6 +95,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     padded with NaN to the longest, and `<name>_len` gives each task's length), and
     `task`, `seed` and `status`. A task that is not done is NaN in every numeric variable.
     Fixed parameters, the seed and the spec hash are attributes.
+
+    With adaptive replicates (see the README) `replicate` runs up to the spec's `max`; the
+    replicates a point did not need have the status "not needed", an empty task and seed 0,
+    and are NaN in every numeric variable.
     """
     import numpy as np
     import xarray as xr
@@ -105,6 +109,8 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     reps = int(m["replicates"])
     lens = [int(a["len"]) for a in axes]
     points = int(np.prod(lens)) if lens else 1
+    if m.get("adaptive"):
+        df = _padded(df, points, reps, out_dir)
     if len(df) != points * reps:
         raise SweepDataError(
             f"{os.path.join(out_dir, 'results.csv')}: {len(df)} rows, but the manifest's grid has "
@@ -158,6 +164,36 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             data[f"{name}_len"] = grid(lengths)
 
     return xr.Dataset(data, coords=coords, attrs=_attrs(m))
+
+
+def _padded(df, points, reps, out_dir):
+    """results.csv of adaptive replicates (each point's replicates 0..n, n varying) spread
+    over the full grid of `reps` replicates per point, the others "not needed"."""
+    import numpy as np
+    import pandas as pd
+
+    rep = df["replicate"].to_numpy()
+    # Rows are in grid order and every point runs its replicate 0: a 0 starts a point.
+    point = np.cumsum(rep == 0) - 1
+    pos = point * reps + rep
+    if len(df) == 0 or point[-1] != points - 1 or point[0] != 0 or (rep >= reps).any() or len(set(pos)) != len(pos):
+        raise SweepDataError(
+            f"{os.path.join(out_dir, 'results.csv')}: the rows are not the replicates of the manifest's "
+            f"{points} points (up to {reps} each); run `sweep status {out_dir}` to rewrite it"
+        )
+    out = df.set_index(pd.Index(pos)).reindex(pd.RangeIndex(points * reps))
+    seed = np.zeros(points * reps, dtype=np.uint64)
+    seed[pos] = df["seed"].to_numpy()
+    out["seed"] = seed
+    out["replicate"] = np.tile(np.arange(reps), points)
+    out["task"] = out["task"].fillna("")
+    status = out["status"].astype(object).where(out["status"].notna(), "not needed")
+    out["status"] = pd.Categorical(status, categories=["done", "failed", "pending", "not needed"])
+    for col in _TRAILING:
+        if col in out:
+            out[col] = out[col].fillna("")
+    out.attrs.update(df.attrs)
+    return out.reset_index(drop=True)
 
 
 def _arrays(out_dir, m, df, done):

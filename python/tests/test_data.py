@@ -30,8 +30,9 @@ except ImportError as e:
 HEADER = "task,replicate,seed,k,status,attempts,seconds,y,class,error\n"
 
 
-def out_dir(rows, *, reps=2, save=("a",), arrays=None):
-    """A sweep's out directory over k = [0.5, 2.0] with `reps` replicates."""
+def out_dir(rows, *, reps=2, save=("a",), arrays=None, adaptive=None):
+    """A sweep's out directory over k = [0.5, 2.0] with `reps` replicates (at most, with
+    `adaptive` replicates)."""
     d = tempfile.mkdtemp()
     manifest = {
         "format": 1,
@@ -46,6 +47,8 @@ def out_dir(rows, *, reps=2, save=("a",), arrays=None):
         "fixed": {"n": 7},
         "save": list(save),
     }
+    if adaptive:
+        manifest["adaptive"] = adaptive
     with open(os.path.join(d, "manifest.json"), "w") as f:
         json.dump(manifest, f)
     with open(os.path.join(d, "results.csv"), "w") as f:
@@ -101,6 +104,26 @@ class Open(unittest.TestCase):
         self.assertTrue(np.isnan(first[3:]).all(), "padded to the longest")
         self.assertTrue(np.isnan(ds["a"].sel(k=2.0)).all())
         self.assertEqual(ds.attrs["seed"], 3)
+
+    def test_adaptive_replicates_fill_the_grid_with_replicates_not_needed(self):
+        rule = {"min": 2, "max": 4, "round": 2, "metric": "y", "ci95_rel": 0.01}
+        rows = ROWS[:2] + [
+            "00000000000000a2,0,6,2.0,done,1,0.1,3.0,,\n",
+            "00000000000000a3,1,7,2.0,done,1,0.1,4.0,,\n",
+            "00000000000000a4,2,8,2.0,done,1,0.1,5.0,,\n",
+            "00000000000000a5,3,9,2.0,pending,0,,,,\n",
+        ]
+        ds = sweep.open(out_dir(rows, reps=4, adaptive=rule))
+        self.assertEqual(dict(ds.sizes), {"k": 2, "replicate": 4})
+        self.assertEqual(ds["k"].values.tolist(), [0.5, 2.0])
+        self.assertEqual(ds["status"].sel(k=0.5).values.tolist(), ["done", "done", "not needed", "not needed"])
+        self.assertEqual(ds["status"].sel(k=2.0).values.tolist(), ["done", "done", "done", "pending"])
+        self.assertEqual(ds["y"].sel(k=2.0).values.tolist()[:3], [3.0, 4.0, 5.0])
+        self.assertTrue(np.isnan(ds["y"].sel(k=0.5).values[2:]).all())
+        self.assertEqual(int(ds["seed"].sel(k=0.5, replicate=0)), 2**64 - 1)
+        self.assertEqual(ds["task"].sel(k=0.5, replicate=3).item(), "")
+        with self.assertRaisesRegex(sweep.SweepDataError, "not the replicates of the manifest's 2 points"):
+            sweep.open(out_dir(rows[:2], reps=4, adaptive=rule))
 
     def test_a_results_csv_that_does_not_fill_the_grid_is_refused(self):
         with self.assertRaisesRegex(sweep.SweepDataError, "3 rows, but the manifest's grid has 2 points x 2"):

@@ -12,15 +12,31 @@ const SHOWN_CALLS: u64 = 3;
 
 pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
     let g = &spec.grid;
-    println!(
-        "{}: {}, {} tasks ({} points x {} replicates), seed {}",
-        spec.name,
-        spec.task.label(),
-        spec.task_count(),
-        g.points(),
-        g.replicates,
-        spec.seed
-    );
+    match &spec.adaptive {
+        None => println!(
+            "{}: {}, {} tasks ({} points x {} replicates), seed {}",
+            spec.name,
+            spec.task.label(),
+            spec.task_count(),
+            g.points(),
+            g.replicates,
+            spec.seed
+        ),
+        Some(a) => {
+            println!(
+                "{}: {}, {} to {} tasks ({} points x {} to {} replicates), seed {}",
+                spec.name,
+                spec.task.label(),
+                g.points() * a.min as u64,
+                spec.task_count(),
+                g.points(),
+                a.min,
+                a.max,
+                spec.seed
+            );
+            println!("adaptive: {}", a.describe());
+        }
+    }
     println!("out: {}", out.root.display());
     println!("axes:");
     for axis in &g.axes {

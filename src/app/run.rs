@@ -106,7 +106,8 @@ impl Resources {
 /// Prints the end-of-run summary on stderr and picks the exit code.
 fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) -> i32 {
     let (done, failed, pending) = p.store.counts();
-    let total = p.store.rows.len();
+    // With adaptive replicates, the replicates no point needed are not tasks of the sweep.
+    let total = done + failed + pending;
     let resume_cmd = format!(
         "sweep run {} --resume{}{}",
         a.spec.display(),
@@ -148,6 +149,12 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: 
             o.seconds,
             if o.already_done > 0 { format!(", {} already done", o.already_done) } else { String::new() }
         );
+        if let Some(plan) = p.store.plan() {
+            let (met, max, open) = plan.tally();
+            eprintln!(
+                "sweep: adaptive replicates: {met} points met the target, {max} stopped at max, {open} not decided (points.csv)"
+            );
+        }
         match p.shard {
             None => eprintln!("sweep: results in {}", p.out.results().display()),
             Some(s) => {

@@ -7,12 +7,14 @@ use crate::cluster::slurm::{
 use crate::error::{Error, IoContext};
 use crate::model::Registry;
 use crate::outdir::OutDir;
-use crate::session::init_for_shards;
+use crate::session::{init_for_shards, refuse_adaptive_shards};
 use crate::spec::Spec;
 use std::path::{Path, PathBuf};
 
 pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     let spec = Spec::from_file(&a.spec, registry)?;
+    // Before any script is written: its elements would all stop with this error.
+    refuse_adaptive_shards(&spec)?;
     let spec_path = absolute(&a.spec)?;
     let out = absolute(a.out.as_deref().unwrap_or(&spec.out))?;
     let sweep_bin = match &a.sweep_bin {

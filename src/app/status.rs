@@ -4,7 +4,7 @@ use crate::cli::{CollectArgs, StatusArgs};
 use crate::error::Error;
 use crate::model::Registry;
 use crate::outdir::Lock;
-use crate::results::{write_results_csv, Detail, Status};
+use crate::results::{Detail, Status};
 use crate::session::{load, torn_warnings};
 use crate::spec::Spec;
 use std::path::{Path, PathBuf};
@@ -52,10 +52,16 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
         return super::task_status::show(&spec, &out, &store, task);
     }
     let (done, failed, pending) = store.counts();
-    println!("{}: {} ({}), {} tasks", out.root.display(), spec.name, spec.task.label(), store.rows.len());
+    // With adaptive replicates, the replicates no point needed are not tasks of the sweep.
+    println!("{}: {} ({}), {} tasks", out.root.display(), spec.name, spec.task.label(), done + failed + pending);
     println!("  done     {done}");
     println!("  failed   {failed}");
     println!("  pending  {pending}");
+    if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
+        let (met, max, open) = plan.tally();
+        println!("  points   {}: {met} met the target, {max} stopped at max, {open} not decided", plan.needed.len());
+        println!("  adaptive {}", rule.describe());
+    }
     println!(
         "  lock     {}",
         if Lock::is_held(&out) { "held: a run is in progress" } else { "free: no run in progress" }
@@ -114,8 +120,7 @@ pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error>
     for w in torn_warnings(&scan) {
         eprintln!("warning: {w}");
     }
-    write_results_csv(&spec, &store, &out.results())
-        .map_err(|e| Error::io(format!("cannot write {}", out.results().display()), e))?;
+    crate::session::write_results(&spec, &store, &out)?;
     let (done, failed, pending) = store.counts();
     eprintln!("sweep: wrote {} ({done} done, {failed} failed, {pending} pending)", out.results().display());
     Ok(crate::exit::for_tasks(failed, pending))

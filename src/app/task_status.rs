@@ -38,7 +38,17 @@ pub(super) fn show(spec: &Spec, out: &OutDir, store: &Store, wanted: &str) -> Re
     println!("task {id}");
     println!("  parameters  {}", crate::report::progress::describe_task(&spec.grid, index as u64));
     println!("  seed        {seed} (seed32 {})", crate::grid::seed32(seed));
-    println!("  status      {}", row.status.as_str());
+    match store.plan() {
+        // A replicate that adaptive replicates never asked for is no task of the sweep.
+        Some(plan) if !plan.contains(store, index as u64) => {
+            let (point, _) = spec.grid.locate(index as u64);
+            println!(
+                "  status      not needed: adaptive replicates have asked this point for {} replicates",
+                plan.needed[point as usize]
+            );
+        }
+        _ => println!("  status      {}", row.status.as_str()),
+    }
     match &row.detail {
         Detail::Failed(class, msg) => println!("  error       {class}: {msg}"),
         d if !d.metrics().is_empty() => {

@@ -114,7 +114,8 @@ pub fn execute(
         TaskKind::Model(_) => Some(Running::create(&running_path, stats, cfg.jobs.max(1))?),
         _ => None,
     };
-    stats.to_run.store(to_run.len() as u64, Ordering::Relaxed);
+    // Added, not set: the rounds of adaptive replicates run one after another on one `Stats`.
+    stats.to_run.fetch_add(to_run.len() as u64, Ordering::Relaxed);
 
     let queue = JournalQueue::default();
     let recorder = Recorder::new(rows, idents, &queue, stats, cancel, cfg.max_failures, !cfg.keep_going);

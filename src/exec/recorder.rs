@@ -296,6 +296,7 @@ mod tests {
             idents: (0..tasks).map(|i| (TaskId(i), i * 10)).collect(),
             rows: vec![Row::default(); tasks as usize],
             keys: Vec::new(),
+            adaptive: None,
         };
         Fixture { store, journal: JournalQueue::default(), stats: Stats::new(1), cancel: Cancel::new() }
     }

@@ -1,8 +1,10 @@
 //! The grid: axes of values, their lazy cartesian product, and task identities.
 
+mod adaptive;
 mod axis;
 mod identity;
 
+pub use adaptive::{Adaptive, Decision, Target};
 pub use axis::{generate, AxisGen};
 pub use identity::{seed32, Identity, TaskId};
 

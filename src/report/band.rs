@@ -104,35 +104,9 @@ impl Replicates {
             Band::MinMax => return (self.n >= 2).then_some((self.min, self.max)),
             Band::Sd => self.sd()?,
             Band::Sem => self.sem()?,
-            Band::Ci95 => t975(self.n - 1) * self.sem()?,
+            Band::Ci95 => crate::stats::t975(self.n - 1) * self.sem()?,
         };
         Some((self.mean - half, self.mean + half))
-    }
-}
-
-/// Student's t two-sided 95 % quantiles, t(0.975, df), for df = 1..=30 (as printed in
-/// statistics tables and by `scipy.stats.t.ppf(0.975, df)`).
-const T975: [f64; 30] = [
-    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157, 2.228139, 2.200985,
-    2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873,
-    2.068658, 2.063899, 2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
-];
-
-/// t(0.975, df): the table up to 30 degrees of freedom, then the Cornish–Fisher expansion
-/// of t around the normal quantile (Abramowitz & Stegun 26.7.5, three terms), which is
-/// within 1e-4 of the exact value from df = 31 on.
-pub(crate) fn t975(df: u64) -> f64 {
-    match df {
-        0 => f64::NAN,
-        1..=30 => T975[df as usize - 1],
-        _ => {
-            let z = 1.959_963_984_540_054_f64;
-            let v = df as f64;
-            let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
-            z + (z3 + z) / (4.0 * v)
-                + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
-                + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
-        }
     }
 }
 
@@ -191,14 +165,5 @@ mod tests {
     fn welford_keeps_precision_far_from_zero() {
         let r = of(&[1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0]);
         assert!(close(r.sd().unwrap(), 1.0), "{:?}", r.sd());
-    }
-
-    #[test]
-    fn t_quantiles() {
-        // scipy.stats.t.ppf(0.975, df) for df = 1, 30, 31, 60, 1000.
-        for (df, want) in [(1, 12.706205), (30, 2.042272), (31, 2.039513), (60, 2.000298), (1000, 1.962339)] {
-            assert!((t975(df) - want).abs() < 1e-4, "df {df}: {} vs {want}", t975(df));
-        }
-        assert!(t975(0).is_nan());
     }
 }

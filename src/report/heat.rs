@@ -90,9 +90,9 @@ impl HeatAgg {
 
     /// What a cell is: "mean of 5 replicates per cell", or what it averages over when
     /// other parameters vary (or an axis is binned).
-    pub fn subtitle(&self, survey: &Survey, layout: &Layout, replicates: u32) -> String {
+    pub fn subtitle(&self, survey: &Survey, layout: &Layout, reps: super::caption::Reps) -> String {
         if !self.cells.iter().any(|c| c.points > 1) {
-            return format!("mean of {replicates} replicate{} per cell", if replicates == 1 { "" } else { "s" });
+            return format!("mean of {reps} per cell");
         }
         let others: Vec<&ParamSurvey> = survey
             .params

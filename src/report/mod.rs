@@ -6,7 +6,7 @@
 //! a bounded number of cells, one grid point's replicates at a time (`aggregate`, with
 //! the band arithmetic in `band`), and draw those (`lines` for metrics, `chart` for what
 //! charts share and the histogram, `heat` and `heatmap` for a metric over two
-//! parameters; `ticks` chooses tick labels, `caption` says what a
+//! parameters, `replicates` for adaptive replicates' count per point; `ticks` chooses tick labels, `caption` says what a
 //! point is, `data` embeds the numbers in the SVG).
 
 mod aggregate;
@@ -23,6 +23,7 @@ mod input;
 mod lines;
 pub mod plot;
 pub mod progress;
+mod replicates;
 mod survey;
 mod ticks;
 

@@ -133,7 +133,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         let mut heats = [HeatAgg::new(y_col, Axis::with_scale(x_survey, MAX_HEAT_SLOTS, log_x), b_axis)];
         aggregate(&results, &survey, &mut [], &mut heats, false)?;
         let title = format!("{y} over {x} and {b}");
-        let subtitle = heats[0].subtitle(&survey, layout, manifest.replicates);
+        let subtitle = heats[0].subtitle(&survey, layout, super::caption::Reps::of(&manifest));
         let chart = HeatChart {
             title: Some(&title),
             subtitle: Some(&subtitle),
@@ -151,7 +151,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         Some(b) => format!("{y} vs {x} by {b}"),
         None => format!("{y} vs {x}"),
     };
-    let subtitle = super::caption::subtitle(&plots[0], &survey, layout, manifest.replicates, true);
+    let subtitle = super::caption::subtitle(&plots[0], &survey, layout, super::caption::Reps::of(&manifest), true);
     let chart = Chart {
         title: Some(&title),
         subtitle: Some(&subtitle),

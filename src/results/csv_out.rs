@@ -1,6 +1,7 @@
-//! Writing `results.csv`: one row per task in grid order.
+//! Writing `results.csv`: one row per task in grid order (with adaptive replicates, per
+//! task of the sweep: see [`Plan::contains`]).
 
-use super::{Detail, Status, Store};
+use super::{Detail, Plan, Status, Store};
 use crate::model::Metric;
 use crate::spec::{Spec, TaskKind};
 use crate::value::f64_text;
@@ -70,7 +71,9 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
         fixed_text.push(b',');
         push_field(&mut fixed_text, t.as_bytes());
     }
-    let rows = Rows { spec, store, metrics: &metrics, col_text: &col_text, fixed_text: &fixed_text };
+    let plan = store.plan();
+    let rows =
+        Rows { spec, store, metrics: &metrics, col_text: &col_text, fixed_text: &fixed_text, plan: plan.as_ref() };
     crate::io::write_atomic(path, |out| {
         let mut head = csv::Writer::from_writer(Vec::new());
         let header = super::columns::header(
@@ -113,6 +116,8 @@ struct Rows<'a> {
     col_text: &'a [Vec<Vec<u8>>],
     /// `,v1,v2`: the fixed parameters' cells.
     fixed_text: &'a [u8],
+    /// Adaptive replicates: only the sweep's tasks are rows.
+    plan: Option<&'a Plan>,
 }
 
 /// The parameters a model sweep does not sweep, with their values, in the model's order.
@@ -135,6 +140,9 @@ impl Rows<'_> {
         let mut float = ryu::Buffer::new();
         let mut cells: Vec<Option<&Metric>> = vec![None; self.metrics.len()];
         for i in start..end {
+            if self.plan.is_some_and(|p| !p.contains(self.store, i as u64)) {
+                continue;
+            }
             let (id, seed) = self.store.idents[i];
             let row = &self.store.rows[i];
             let (point, rep) = grid.locate(i as u64);

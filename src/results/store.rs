@@ -1,7 +1,8 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
-use crate::grid::TaskId;
+use super::Plan;
+use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
 use crate::spec::Spec;
@@ -107,6 +108,9 @@ pub struct Store {
     pub rows: Vec<Row>,
     /// Interned metric names.
     pub keys: Vec<String>,
+    /// The spec's adaptive replicates: then only the replicates its rule asks for (and
+    /// any that ran) are tasks of the sweep (see [`Plan`]).
+    pub adaptive: Option<Adaptive>,
 }
 
 impl Store {
@@ -118,7 +122,7 @@ impl Store {
             .with_min_len(4096)
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
-        Store { idents, rows: vec![Row::default(); n as usize], keys: Vec::new() }
+        Store { idents, rows: vec![Row::default(); n as usize], keys: Vec::new(), adaptive: spec.adaptive.clone() }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).
@@ -171,10 +175,21 @@ impl Store {
         }
     }
 
-    /// Counts of (done, failed, pending).
+    /// The plan of adaptive replicates over the rows as they are now (`None`: fixed replicates).
+    pub fn plan(&self) -> Option<Plan> {
+        self.adaptive.as_ref().map(|rule| Plan::of(rule, self))
+    }
+
+    /// Counts of (done, failed, pending) over the sweep's tasks: every row, or with adaptive
+    /// replicates the replicates its rule has asked for so far (and any others done).
+    /// Replicates a point has not needed are no tasks of the sweep: not pending.
     pub fn counts(&self) -> (u64, u64, u64) {
         let (mut d, mut f, mut p) = (0, 0, 0);
-        for r in &self.rows {
+        let plan = self.plan();
+        for (i, r) in self.rows.iter().enumerate() {
+            if plan.as_ref().is_some_and(|plan| !plan.contains(self, i as u64)) {
+                continue;
+            }
             match r.status {
                 Status::Done => d += 1,
                 Status::Failed => f += 1,

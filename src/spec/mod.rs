@@ -6,15 +6,16 @@ mod error;
 mod model;
 mod params;
 mod raw;
+mod replicates;
 mod toml_error;
 mod worker;
 
 pub use error::SpecError;
-pub use raw::{RawCommand, RawPython, RawSpec, RawWorker};
+pub use raw::{RawAdaptive, RawCommand, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
-use crate::grid::{Grid, Identity};
+use crate::grid::{Adaptive, Grid, Identity};
 use crate::model::{Model, ParamSpec, Registry};
 use crate::value::Value;
 use crate::worker::WorkerSpec;
@@ -43,6 +44,9 @@ pub struct Spec {
     pub grid: Grid,
     /// Ids and seeds of the grid's tasks.
     pub identity: Identity,
+    /// Adaptive replicates: the grid holds `max` replicates per point, of which a point
+    /// runs as many as the rule asks for. `None`: every replicate runs.
+    pub adaptive: Option<Adaptive>,
 }
 
 /// What a task runs: a model, an external command, or a request to a persistent worker.
@@ -241,13 +245,7 @@ impl Ctx<'_> {
             Some(s) => *s.get_ref() as u64,
             None => 0,
         };
-        let replicates = match &raw.replicates {
-            Some(r) if !(1..=u32::MAX as i64).contains(r.get_ref()) => {
-                return Err(self.at(r, "`replicates` must be at least 1", None))
-            }
-            Some(r) => *r.get_ref() as u32,
-            None => 1,
-        };
+        let (replicates, adaptive) = self.replicates(raw.replicates.as_ref())?;
         let out = raw.out.as_ref().map_or_else(|| PathBuf::from("runs").join(&name), |o| PathBuf::from(o.get_ref()));
 
         let mut params = self.params(raw.params.as_ref())?;
@@ -283,6 +281,9 @@ impl Ctx<'_> {
         let (task, fixed_for_id, kind_name) = match &raw.model {
             Some(m) => {
                 let mt = self.model(m, &mut params, registry)?;
+                if let Some(a) = &adaptive {
+                    self.check_adaptive_metric(a, mt.model.as_ref())?;
+                }
                 let fixed = mt.fixed.clone();
                 let name = mt.model.name().to_string();
                 (Some(mt), fixed, name)
@@ -322,6 +323,7 @@ impl Ctx<'_> {
             task,
             grid,
             identity,
+            adaptive: adaptive.map(|a| a.rule),
         })
     }
 

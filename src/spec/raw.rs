@@ -17,7 +17,7 @@ pub type SpannedTable = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 pub struct RawSpec {
     pub name: Option<Spanned<String>>,
     pub seed: Option<Spanned<i64>>,
-    pub replicates: Option<Spanned<i64>>,
+    pub replicates: Option<Spanned<RawReplicates>>,
     pub out: Option<Spanned<String>>,
     pub zip: Option<ZipGroups>,
     pub model: Option<Spanned<SpannedTable>>,
@@ -65,4 +65,61 @@ pub struct RawWorker {
     pub max_tasks_per_worker: Option<Spanned<i64>>,
     pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
     pub cwd: Option<Spanned<String>>,
+}
+
+/// `replicates`: a count, or a table of adaptive replicates.
+#[derive(Debug)]
+pub enum RawReplicates {
+    /// `replicates = 5`.
+    Count(i64),
+    /// `replicates = { min = 5, max = 200, until = { ... } }`.
+    Adaptive(Box<RawAdaptive>),
+}
+
+/// The table of adaptive replicates (fields are the keys of the README's "Adaptive replicates").
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdaptive {
+    pub min: Option<Spanned<i64>>,
+    pub max: Option<Spanned<i64>>,
+    pub round: Option<Spanned<i64>>,
+    pub until: Option<Spanned<RawUntil>>,
+}
+
+/// `until = { metric = "...", ci95_rel = 0.01 }` (or `ci95_abs`).
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawUntil {
+    pub metric: Option<Spanned<String>>,
+    pub ci95_rel: Option<Spanned<f64>>,
+    pub ci95_abs: Option<Spanned<f64>>,
+}
+
+// By hand rather than `#[serde(untagged)]`: an untagged enum buffers the value and loses
+// the spans of the table's keys, which errors point at.
+impl<'de> Deserialize<'de> for RawReplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawReplicates;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an integer or a table like { min = 5, max = 200, until = { metric = \"mean\", ci95_rel = 0.01 } }",
+                )
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawReplicates, E> {
+                Ok(RawReplicates::Count(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawReplicates, E> {
+                Ok(RawReplicates::Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawReplicates, A::Error> {
+                RawAdaptive::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|a| RawReplicates::Adaptive(Box::new(a)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }

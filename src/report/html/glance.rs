@@ -28,15 +28,23 @@ pub(super) fn write(h: &mut String, out: &OutDir, m: &Manifest, s: &Survey) {
     };
     row("Sweep", &format!("<b>{}</b>: {kind}", escape(&m.name)));
     let (done, failed, pending) = (s.count("done"), s.count("failed"), s.count("pending"));
-    row(
-        "Tasks",
-        &format!(
-            "{} tasks ({} grid points × {} replicates): <b>{done}</b> done, <b>{failed}</b> failed, <b>{pending}</b> pending",
+    let tasks = match &m.adaptive {
+        None => format!(
+            "{} tasks ({} grid points × {} replicates)",
             s.rows,
             s.rows / u64::from(m.replicates.max(1)),
             m.replicates
         ),
-    );
+        // The tasks are the replicates each point ran: their number per point varies.
+        Some(a) => format!(
+            "{} tasks ({} grid points × {} to {} replicates, adaptive)",
+            s.rows,
+            m.axes.iter().map(|x| x.len as u64).product::<u64>(),
+            a["min"],
+            a["max"]
+        ),
+    };
+    row("Tasks", &format!("{tasks}: <b>{done}</b> done, <b>{failed}</b> failed, <b>{pending}</b> pending"));
     if failed > 0 {
         let mut text = String::new();
         for (msg, g) in s.failure_groups().iter().take(GROUPS) {

@@ -9,7 +9,7 @@ use crate::outdir::Manifest;
 use crate::report::aggregate::PlotAgg;
 use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
 use crate::report::band::Band;
-use crate::report::caption::subtitle;
+use crate::report::caption::{subtitle, Reps};
 use crate::report::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
 use crate::report::heatmap::{draw_heatmap, HeatChart};
 use crate::report::input::{Layout, Results, Units};
@@ -101,11 +101,11 @@ pub(super) fn write(
     }
     if !plots.is_empty() {
         notes.push(format!(
-            "Each point is the mean over the {} replicates of one grid point, with a shaded band (or error bar, \
+            "Each point is the mean over the {} of one grid point, with a shaded band (or error bar, \
              for categorical parameters) of ± one standard error of that mean. Where other parameters vary too, a \
              point is the mean of their grid points' means and has no band: a band across parameters would show \
              their effect, not the noise. Only finished tasks count.",
-            m.replicates
+            Reps::of(m)
         ));
     }
     for n in notes {
@@ -122,7 +122,7 @@ pub(super) fn write(
         h.push_str("<div class=\"plots\">\n");
         for heat in heats.iter().filter(|x| x.z == metric) {
             let (a, b) = (layout.name(heat.x.column), layout.name(heat.y.column));
-            let sub = heat.subtitle(s, layout, m.replicates);
+            let sub = heat.subtitle(s, layout, Reps::of(m));
             let chart = HeatChart {
                 title: None,
                 subtitle: Some(&sub),
@@ -138,7 +138,7 @@ pub(super) fn write(
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
             let by = p.series_column.map(|c| layout.name(c));
-            let sub = subtitle(p, s, layout, m.replicates, false);
+            let sub = subtitle(p, s, layout, Reps::of(m), false);
             let chart = Chart {
                 title: None,
                 subtitle: Some(&sub),

@@ -58,6 +58,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
+    super::replicates::write_section(&mut h, out_dir, &manifest)?;
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
     metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
@@ -88,8 +89,17 @@ fn write_facts(h: &mut String, m: &Manifest) {
     row("Kind", Some(m.kind.clone()));
     row("Model", m.model.clone());
     row("Seed", Some(m.seed.to_string()));
-    row("Replicates", Some(m.replicates.to_string()));
-    row("Tasks", Some(m.tasks.to_string()));
+    match &m.adaptive {
+        None => {
+            row("Replicates", Some(m.replicates.to_string()));
+            row("Tasks", Some(m.tasks.to_string()));
+        }
+        // The manifest's counts are the most adaptive replicates can run.
+        Some(_) => {
+            row("Replicates", Some(format!("{} per point (adaptive)", super::caption::Reps::of(m))));
+            row("Tasks", Some(format!("at most {}", m.tasks)));
+        }
+    }
     row("Parameters", (!m.columns.is_empty()).then(|| m.columns.join(", ")));
     if !m.fixed.is_empty() {
         let fixed = m.fixed.iter().map(|(k, v)| format!("{k} = {}", json_text(v)));
@@ -134,7 +144,8 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     if s.count("pending") > 0 {
         notes.push(format!("The sweep is incomplete: {} tasks are still pending.", s.count("pending")));
     }
-    if m.tasks != s.rows {
+    // With adaptive replicates the manifest counts the most a sweep can run.
+    if m.tasks != s.rows && m.adaptive.is_none() {
         notes.push(format!("The manifest lists {} tasks but results.csv has {} rows.", m.tasks, s.rows));
     }
     if s.malformed > 0 {
