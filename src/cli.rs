@@ -34,7 +34,7 @@ pub enum Command {
     Run(RunArgs),
     /// Write (or submit) SLURM job-array scripts that run a sweep in shards, then collect it.
     #[command(
-        after_help = "Examples:\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --cpus-per-task 8 -o grid.sbatch\n  sweep slurm grid.toml --shards 64 --throttle 16 --partition short --submit\n  sweep slurm grid.toml --submit        # again: resumes what is unfinished"
+        after_help = "Examples:\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --cpus-per-task 8 --script grid.sbatch\n  sweep slurm grid.toml --shards 64 --throttle 16 --partition short --submit\n  sweep slurm grid.toml --submit        # again: resumes what is unfinished"
     )]
     Slurm(Box<SlurmArgs>),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
@@ -186,13 +186,13 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "NAME")]
     pub job_name: Option<String>,
     /// Write the scripts to FILE (more arrays: FILE.2, FILE.3, ...; the collect job: FILE.collect) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "submit")]
+    #[arg(long = "script", visible_alias = "output", value_name = "FILE", conflicts_with = "submit")]
     pub output: Option<PathBuf>,
     /// Submit the jobs with sbatch (scripts in OUT/slurm/) and print their ids.
     #[arg(long)]
     pub submit: bool,
-    /// Out directory shared by all shards (default: the spec's `out`, else `runs/<name>`).
-    #[arg(long)]
+    /// Out directory shared by all shards, as `sweep run -o` (default: the spec's `out`, else `runs/<name>`).
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads of each element (default: SLURM_CPUS_PER_TASK).
     #[arg(short, long)]

@@ -43,8 +43,10 @@ fn default_out_is_the_specs_and_default_binary_is_this_one() {
 #[test]
 fn output_file_splits_arrays_by_max_array_size() {
     let env = Env::with("grid.toml", SPEC);
-    let out = env
-        .exits(&["slurm", "grid.toml", "--shards", "5", "--max-array-size", "2", "--jobs", "3", "-o", "job.sbatch"], 0);
+    let out = env.exits(
+        &["slurm", "grid.toml", "--shards", "5", "--max-array-size", "2", "--jobs", "3", "--script", "job.sbatch"],
+        0,
+    );
     assert_eq!(out.stdout, "");
     for line in [
         "wrote job.sbatch (array job: shards 0..=1)",
@@ -65,14 +67,14 @@ fn output_file_splits_arrays_by_max_array_size() {
 #[test]
 fn spec_errors_exit_2_and_write_nothing() {
     let env = Env::with("bad.toml", "name = \"x\"\n[model]\nname = \"nope\"\n");
-    let err = env.fails(&["slurm", "bad.toml", "--shards", "2", "-o", "job.sbatch"], 2);
+    let err = env.fails(&["slurm", "bad.toml", "--shards", "2", "--script", "job.sbatch"], 2);
     assert!(err.contains("unknown model `nope`"), "{err}");
     env.fails(&["slurm", "missing.toml"], 2);
     assert!(!env.path("job.sbatch").exists());
     env.write("grid.toml", SPEC);
     let err = env.fails(&["slurm", "grid.toml", "--shards", "0"], 2);
     assert!(err.contains("the number of shards must be at least 1"), "{err}");
-    env.fails(&["slurm", "grid.toml", "--submit", "-o", "x"], 2);
+    env.fails(&["slurm", "grid.toml", "--submit", "--script", "x"], 2);
 }
 
 #[test]
@@ -84,4 +86,17 @@ fn a_shard_starts_in_an_out_dir_holding_only_slurm_logs() {
     env.succeeds(&["run", "grid.toml", "--out", "res", "--shard", "0/2", "--resume", "-q"]);
     env.succeeds(&["collect", "res"]);
     env.succeeds(&["status", "res"]);
+}
+
+#[test]
+fn slurm_o_is_the_out_directory_and_a_script_name_there_is_refused() {
+    // -o means the out directory in every subcommand; it used to be the script file here.
+    let env = Env::with("grid.toml", "[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\n");
+    let err = env.fails(&["slurm", "grid.toml", "--shards", "2", "-o", "job.sbatch"], 2);
+    assert!(err.contains("write the scripts with --script job.sbatch"), "{err}");
+    let text = env.succeeds(&["slurm", "grid.toml", "--shards", "2", "-o", "res"]);
+    assert!(text.contains("--out") && text.contains("/res"), "{text}");
+    // --output still names the script file.
+    env.succeeds(&["slurm", "grid.toml", "--shards", "2", "--output", "job.sbatch"]);
+    assert!(env.path("job.sbatch").is_file());
 }

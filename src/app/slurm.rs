@@ -16,6 +16,18 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     // Before any script is written: its elements would all stop with this error.
     refuse_adaptive_shards(&spec)?;
     let spec_path = absolute(&a.spec)?;
+    if let Some(o) = &a.out {
+        // `-o` was the script file before it meant the out directory, as everywhere else:
+        // a script's name given to it now would silently become a directory.
+        if o.extension().is_some_and(|e| ["sbatch", "sh", "slurm"].iter().any(|x| e.eq_ignore_ascii_case(x))) {
+            return Err(Error::Usage(format!(
+                "-o/--out is the sweep's out directory (as in `sweep run`), and {} looks like a script; \
+                 write the scripts with --script {}",
+                o.display(),
+                o.display()
+            )));
+        }
+    }
     let out = absolute(a.out.as_deref().unwrap_or(&spec.out))?;
     let sweep_bin = match &a.sweep_bin {
         Some(p) => absolute(p)?,
