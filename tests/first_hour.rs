@@ -313,3 +313,20 @@ fn sweep_init_into_a_new_directory_creates_it() {
     env.succeeds(&["run", "starter/grid.toml", "-q"]);
     assert!(env.results("runs/grid").iter().all(|r| r["status"] == "done"));
 }
+
+#[test]
+fn the_cpu_of_python_workers_imports_is_not_charged_to_the_run() {
+    if require_tool("numpy", numpy()).is_none() {
+        return;
+    }
+    // Regression: workers' start-up CPU, spent before the run, counted in its CPU share.
+    // Each worker spends about half a second importing; the four tasks, a few milliseconds.
+    let env = Env::with("m.py", "s = 0\nfor i in range(10_000_000):\n    s += i\n\ndef f(x):\n    return {'y': x}\n");
+    env.write("p.toml", "[python]\nfunction = 'm.py:f'\n[params]\nx = [1, 2, 3, 4]\n");
+    let err = env.succeeds_stderr(&["run", "p.toml", "--jobs", "2"]);
+    let line = err.lines().find(|l| l.contains("this run:")).unwrap();
+    let cpu: f64 = line.split("CPU ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+    // Charged to the run, the imports made this several thousand per cent; what is left is
+    // the tasks and the workers' exit, which on runs this short can exceed 100 %.
+    assert!(cpu <= 400.0, "the imports' CPU is not the run's: {line}");
+}

@@ -42,7 +42,11 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let grid = prepared.spec.grid.clone();
     let describe = move |index: u64| crate::report::progress::describe_task(&grid, index);
     let progress = Progress::start(stats.clone(), Mode::detect(a.quiet), Box::new(describe));
-    let before = Resources::now();
+    let mut before = Resources::now();
+    // Persistent workers have started and imported already; their CPU is counted when they
+    // are reaped, after the run: take out what they had used before it (regression: a
+    // [python] run of short tasks showed `CPU 2000%`, its imports over its seconds).
+    before.children.cpu_seconds += prepared.spare.iter().map(|w| crate::usage::live_cpu_seconds(w.pgid())).sum::<f64>();
     let outcome = prepared.run(&config, &cancel, &stats);
     watch.finished();
     progress.finish();
