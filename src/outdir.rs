@@ -42,6 +42,14 @@ impl OutDir {
     pub fn verify(&self) -> PathBuf {
         self.root.join("verify.json")
     }
+    /// `store.zarr/`: the arrays of a sweep with `[output] arrays = "zarr"`.
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store.zarr")
+    }
+    /// `staging/`: each run's staged arrays, from which `store.zarr` is built.
+    pub fn staging(&self) -> PathBuf {
+        self.root.join("staging")
+    }
     /// `results.csv`.
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")
@@ -74,7 +82,7 @@ impl OutDir {
     /// writes through a link planted in an out directory. (The out directory itself may be
     /// a link: that is where the user chose to put it.)
     pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 14] = [
+        const OWN: [&str; 16] = [
             "spec.toml",
             "verify.json",
             "runs.jsonl",
@@ -89,6 +97,8 @@ impl OutDir {
             "bench",
             "report.html",
             "plots",
+            "staging",
+            "store.zarr",
         ];
         for name in OWN {
             let p = self.root.join(name);

@@ -381,6 +381,10 @@ pub fn write_results(spec: &Spec, store: &Store, out: &OutDir) -> Result<(), Err
         write_points_csv(spec, rule, store, &plan, &out.points())
             .context(|| format!("cannot write {}", out.points().display()))?;
     }
+    if spec.arrays == crate::spec::ArrayLayout::Zarr {
+        // Before results.csv, which is what a finished run is judged by.
+        crate::store::build(spec, out, store).context(|| format!("cannot build {}", out.store().display()))?;
+    }
     write_results_csv(spec, store, &out.results()).context(|| format!("cannot write {}", out.results().display()))
 }
 

@@ -4,7 +4,7 @@
 use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
-use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe};
+use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
 use super::recorder::{Attempt, Batch, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
@@ -14,7 +14,7 @@ use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::proc::Watchdog;
 use crate::results::{Row, Status, Store};
-use crate::spec::{Spec, TaskKind};
+use crate::spec::{ArrayLayout, Spec, TaskKind};
 use crate::task::{Cancel, FailureClass};
 use crate::worker::{Worker, WorkerSpec};
 use crossbeam_channel::{bounded, Sender};
@@ -134,13 +134,19 @@ pub fn execute(
         _ => None,
     };
     let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
-    let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
+    let staging = (spec.arrays == ArrayLayout::Zarr)
+        .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
+    let writer =
+        Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes, staging: staging.as_ref() };
     let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
 
-    let mut durability: Box<dyn Durability> = match cfg.durable {
+    let mut durability: Box<dyn Durability + '_> = match cfg.durable {
         true => Box::new(MachineSafe { root: std::fs::File::open(&out.root)? }),
         false => Box::new(ProcessSafe),
     };
+    if let Some(staging) = &staging {
+        durability = Box::new(Staged { staging, inner: durability });
+    }
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
             .name("sweep-journal".into())

@@ -1,0 +1,388 @@
+//! Building `store.zarr` from the staged arrays of done tasks and the result store's rows.
+//!
+//! The store is a pure function of which tasks are done and of their data: it is built
+//! whole into a temporary directory, one shard at a time, then renamed into place. So a
+//! resumed run, or shards merged by `sweep collect`, give the same bytes as one run.
+
+use super::staging::{self, Staged};
+use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
+use crate::model::Metric;
+use crate::outdir::{Manifest, OutDir};
+use crate::results::{Status, Store};
+use crate::spec::Spec;
+use crate::value::Value;
+use serde_json::{json, Map};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Bytes of an inner chunk and of a shard (one file) at most, roughly: big enough that
+/// zarr-python reads few chunks, small enough that one shard fits in memory.
+const INNER_BYTES: u64 = 1 << 20;
+const SHARD_BYTES: u64 = 64 << 20;
+/// Version of the store's layout (the root's `sweep_store_format` attribute).
+pub const STORE_FORMAT: u32 = 1;
+const NONE: u32 = u32::MAX;
+
+/// Where an array's staged data lies.
+struct Loc {
+    file: u32,
+    offset: u64,
+    shape: Vec<u64>,
+}
+
+/// Every staged array of done tasks, by name: for each task index, its `Loc` (or none).
+struct Found {
+    files: Vec<File>,
+    locs: Vec<Loc>,
+    by_name: BTreeMap<String, Vec<u32>>,
+}
+
+fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
+    let index = store.index();
+    let n = store.rows.len();
+    let mut found = Found { files: Vec::new(), locs: Vec::new(), by_name: BTreeMap::new() };
+    for path in staging::files(&out.staging())? {
+        let file_no = found.files.len() as u32;
+        staging::read(&path, |s: Staged| {
+            let Some(i) = index.get(&s.id).map(|&i| i as usize) else { return };
+            if store.rows[i].status != Status::Done {
+                return;
+            }
+            let slots = found.by_name.entry(s.name).or_insert_with(|| vec![NONE; n]);
+            // A task staged twice (killed after staging, before its journal record, then run
+            // again) has the same data both times: the first record is as good as any.
+            if slots[i] == NONE {
+                slots[i] = found.locs.len() as u32;
+                found.locs.push(Loc { file: file_no, offset: s.offset, shape: s.shape });
+            }
+        })?;
+        found.files.push(crate::io::open_nofollow(&path).map_err(|e| with_path(e, &path))?);
+    }
+    Ok(found)
+}
+
+/// Builds `store.zarr` in `out` from the staged arrays of the done tasks of `store`.
+pub fn build(spec: &Spec, out: &OutDir, store: &Store) -> io::Result<()> {
+    let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
+    let found = scan(out, store)?;
+    let final_dir = out.store();
+    let tmp = out.root.join(format!(".store.zarr{}-{}", crate::io::TEMP_MARK, std::process::id()));
+    remove_tree(&tmp)?;
+    std::fs::create_dir(&tmp).map_err(|e| with_path(e, &tmp))?;
+    let result = write_all(spec, &manifest, store, &found, &tmp);
+    if let Err(e) = result {
+        let _ = remove_tree(&tmp);
+        return Err(e);
+    }
+    // Swapped in whole: a reader sees the old store or the new one, and a crash between the
+    // renames leaves no store, which the next build writes again.
+    let aside = out.root.join(format!(".store.zarr.old{}-{}", crate::io::TEMP_MARK, std::process::id()));
+    if std::fs::symlink_metadata(&final_dir).is_ok() {
+        std::fs::rename(&final_dir, &aside).map_err(|e| with_path(e, &final_dir))?;
+    }
+    std::fs::rename(&tmp, &final_dir).map_err(|e| with_path(e, &final_dir))?;
+    remove_tree(&aside)
+}
+
+fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, root: &Path) -> io::Result<()> {
+    let g = &spec.grid;
+    let mut grid_shape: Vec<u64> = g.axes.iter().map(|a| a.len() as u64).collect();
+    grid_shape.push(u64::from(g.replicates));
+    let mut dims: Vec<String> = g.axes.iter().map(|a| a.names[0].clone()).collect();
+    dims.push("replicate".into());
+    let others: Vec<String> = g.axes.iter().flat_map(|a| a.names[1..].iter().cloned()).collect();
+    let mut attrs = Map::new();
+    if !others.is_empty() {
+        // xarray's convention: the non-dimension coordinates a data variable carries.
+        attrs.insert("coordinates".into(), json!(others.join(" ")));
+    }
+    let mut metas = BTreeMap::new();
+    let mut put = |a: ArraySpec, fill: &mut dyn FnMut(&[u64], &mut Cells) -> io::Result<bool>| {
+        a.write(root, fill)?;
+        metas.insert(a.name.clone(), a.metadata());
+        io::Result::Ok(())
+    };
+    // Coordinates.
+    for a in &g.axes {
+        for (m, name) in a.names.iter().enumerate() {
+            let values = &a.values[m];
+            let n = values.len() as u64;
+            let spec = ArraySpec {
+                name: name.clone(),
+                dtype: coord_type(values),
+                shape: vec![n],
+                shard: vec![n.max(1)],
+                inner: vec![n.max(1)],
+                dims: vec![a.names[0].clone()],
+                attrs: Map::new(),
+            };
+            let dtype = spec.dtype;
+            put(spec, &mut |_, cells| {
+                set_values(cells, dtype, values);
+                Ok(true)
+            })?;
+        }
+    }
+    let reps = u64::from(g.replicates);
+    let rep = ArraySpec::grid_var("replicate", DType::I64, &[reps], &["replicate".into()], Map::new(), 1);
+    put(rep, &mut |_, cells| {
+        fill_each(cells, &[reps], &[reps], &[0], |i| Some((i as i64).to_le_bytes()));
+        Ok(true)
+    })?;
+    // Per-task variables over the grid.
+    let per_task = |name: &str, dtype: DType| ArraySpec::grid_var(name, dtype, &grid_shape, &dims, attrs.clone(), 1);
+    let rows = &store.rows;
+    let task = per_task("task", DType::Str);
+    let shard = task.shard.clone();
+    put(task, &mut |o, c| strings(c, &grid_shape, &shard, o, |i| store.idents[i].0.to_string()))?;
+    put(per_task("status", DType::Str), &mut |o, c| {
+        strings(c, &grid_shape, &shard, o, |i| rows[i].status.as_str().to_string())
+    })?;
+    put(per_task("seed", DType::U64), &mut |o, c| {
+        fill_each(c, &grid_shape, &shard, o, |i| Some(store.idents[i].1.to_le_bytes()));
+        Ok(true)
+    })?;
+    for (key, name) in metric_names(store) {
+        put(per_task(&name, DType::F64), &mut |o, c| {
+            Ok(fill_each(c, &grid_shape, &shard, o, |i| metric(store, i, key).map(f64::to_le_bytes)))
+        })?;
+    }
+    for (name, slots) in &found.by_name {
+        arrays(&mut put, found, name, slots, &grid_shape, &dims, &attrs)?;
+    }
+    let mut root_attrs = Map::new();
+    root_attrs.insert("sweep_store_format".into(), json!(STORE_FORMAT));
+    root_attrs.insert("name".into(), json!(manifest.name));
+    root_attrs.insert("kind".into(), json!(manifest.kind));
+    root_attrs.insert("seed".into(), json!(manifest.seed));
+    root_attrs.insert("spec_hash".into(), json!(manifest.spec_hash));
+    if let Some(m) = &manifest.model {
+        root_attrs.insert("model".into(), json!(m));
+    }
+    for (k, v) in &manifest.fixed {
+        root_attrs.insert(k.clone(), v.clone());
+    }
+    // Consolidated metadata (zarr-python's inline kind): xarray opens the store with one read.
+    let consolidated: Map<String, serde_json::Value> = metas.into_iter().collect();
+    let group = json!({
+        "zarr_format": 3,
+        "node_type": "group",
+        "attributes": root_attrs,
+        "consolidated_metadata": {"kind": "inline", "must_understand": false, "metadata": consolidated},
+    });
+    let bytes = serde_json::to_vec_pretty(&group).map_err(io::Error::other)?;
+    let path = root.join("zarr.json");
+    crate::io::write_atomic(&path, |w| io::Write::write_all(w, &bytes)).map_err(|e| with_path(e, &path))
+}
+
+impl ArraySpec {
+    /// An array over `grid` dimensions followed by `own` whole dimensions, sharded along the
+    /// grid so that a shard holds about `SHARD_BYTES`.
+    fn grid_var(
+        name: &str,
+        dtype: DType,
+        shape: &[u64],
+        dims: &[String],
+        attrs: Map<String, serde_json::Value>,
+        own: u64,
+    ) -> ArraySpec {
+        let per_task = own.max(1) * 8;
+        let inner = block(shape, (INNER_BYTES / per_task).max(1));
+        let counts: Vec<u64> = shape.iter().zip(&inner).map(|(&n, &c)| n.div_ceil(c)).collect();
+        let per_chunk = inner.iter().product::<u64>() * per_task;
+        let shard_chunks = block(&counts, (SHARD_BYTES / per_chunk).max(1));
+        let shard = shard_chunks.iter().zip(&inner).map(|(&k, &c)| k * c).collect();
+        ArraySpec { name: name.into(), dtype, shape: shape.to_vec(), shard, inner, dims: dims.to_vec(), attrs }
+    }
+}
+
+/// Sets every element of the shard at `origin` (grid variables: the grid's row-major task
+/// index) to `value(task)`; returns whether any was set.
+fn fill_each(
+    cells: &mut Cells,
+    shape: &[u64],
+    shard: &[u64],
+    origin: &[u64],
+    value: impl Fn(usize) -> Option<[u8; 8]>,
+) -> bool {
+    let Cells::Fixed(buf) = cells else { return false };
+    let mut any = false;
+    each_task(shape, shard, origin, |task, cell| {
+        if let Some(b) = value(task) {
+            any = true;
+            buf[cell * 8..cell * 8 + 8].copy_from_slice(&b);
+        }
+    });
+    any
+}
+
+fn strings(
+    cells: &mut Cells,
+    shape: &[u64],
+    shard: &[u64],
+    origin: &[u64],
+    value: impl Fn(usize) -> String,
+) -> io::Result<bool> {
+    let Cells::Str(v) = cells else { return Ok(false) };
+    each_task(shape, shard, origin, |task, cell| v[cell] = value(task));
+    Ok(true)
+}
+
+/// Calls `each(task index, cell in the shard)` for every task of the shard at `origin`.
+fn each_task(shape: &[u64], shard: &[u64], origin: &[u64], mut each: impl FnMut(usize, usize)) {
+    let size: Vec<u64> = shape.iter().zip(shard).zip(origin).map(|((&n, &s), &o)| s.min(n - o)).collect();
+    let mut cells = Vec::new();
+    for_runs(shard, &vec![0; shard.len()], &size, |from, n| cells.push((from, n)));
+    let mut tasks = Vec::new();
+    for_runs(shape, origin, &size, |from, n| tasks.push((from, n)));
+    for ((c, n), (t, _)) in cells.into_iter().zip(tasks) {
+        for k in 0..n {
+            each(t + k, c + k);
+        }
+    }
+}
+
+/// Metric names of done tasks, sorted (their interning order depends on which task was
+/// recorded first, which a store's bytes must not).
+fn metric_names(store: &Store) -> Vec<(u32, String)> {
+    let mut names: Vec<(u32, String)> = store.keys.iter().enumerate().map(|(k, n)| (k as u32, n.clone())).collect();
+    names.sort_by(|a, b| a.1.cmp(&b.1));
+    names
+}
+
+/// A done task's numeric metric as a float (booleans 0 and 1, as pandas reads them);
+/// `None` for tasks not done, and for strings, which the store leaves out.
+fn metric(store: &Store, task: usize, key: u32) -> Option<f64> {
+    let row = &store.rows[task];
+    if row.status != Status::Done {
+        return None;
+    }
+    match row.detail.metrics().iter().find(|(k, _)| *k == key).map(|(_, m)| m)? {
+        Metric::Float(v) => Some(*v),
+        Metric::Int(v) => Some(*v as f64),
+        Metric::UInt(v) => Some(*v as f64),
+        Metric::Bool(b) => Some(f64::from(u8::from(*b))),
+        Metric::Null | Metric::Str(_) => None,
+    }
+}
+
+type Put<'a> = dyn FnMut(ArraySpec, &mut dyn FnMut(&[u64], &mut Cells) -> io::Result<bool>) -> io::Result<()> + 'a;
+
+/// One saved array: padded to the largest shape, with `<name>_len` when shapes differ.
+#[allow(clippy::too_many_arguments)]
+fn arrays(
+    put: &mut Put<'_>,
+    found: &Found,
+    name: &str,
+    slots: &[u32],
+    grid: &[u64],
+    dims: &[String],
+    attrs: &Map<String, serde_json::Value>,
+) -> io::Result<()> {
+    let present = || slots.iter().filter(|&&s| s != NONE).map(|&s| &found.locs[s as usize]);
+    let ndim = present().map(|l| l.shape.len()).max().unwrap_or(0);
+    let max: Vec<u64> =
+        (0..ndim).map(|d| present().map(|l| *l.shape.get(d).unwrap_or(&1)).max().unwrap_or(0)).collect();
+    let ragged = present().any(|l| l.shape.len() != ndim || l.shape.iter().zip(&max).any(|(a, b)| a != b));
+    let mut shape = grid.to_vec();
+    shape.extend_from_slice(&max);
+    let mut all_dims = dims.to_vec();
+    all_dims.extend((0..ndim).map(|k| format!("{name}_dim{k}")));
+    let own: u64 = max.iter().map(|&d| d.max(1)).product();
+    let mut spec = ArraySpec::grid_var(name, DType::F64, grid, dims, attrs.clone(), own);
+    spec.shape = shape;
+    spec.dims = all_dims;
+    spec.shard.extend(max.iter().map(|&d| d.max(1)));
+    spec.inner.extend(max.iter().map(|&d| d.max(1)));
+    let grid_shard = spec.shard[..grid.len()].to_vec();
+    let own_block: Vec<u64> = max.iter().map(|&d| d.max(1)).collect();
+    let mut data = Vec::new();
+    let mut error = None;
+    put(spec, &mut |origin, cells| {
+        let Cells::Fixed(buf) = cells else { return Ok(false) };
+        let mut any = false;
+        each_task(grid, &grid_shard, &origin[..grid.len()], |task, cell| {
+            let s = slots[task];
+            if s == NONE || error.is_some() {
+                return;
+            }
+            any = true;
+            let loc = &found.locs[s as usize];
+            let n: u64 = loc.shape.iter().product();
+            data.resize(n as usize * 8, 0);
+            if let Err(e) = found.files[loc.file as usize].read_exact_at(&mut data, loc.offset) {
+                error = Some(e);
+                return;
+            }
+            // The task's array sits at the start of its block, trailing dimensions padded.
+            let mut src_shape = loc.shape.clone();
+            src_shape.resize(ndim, 1);
+            let base = cell * own as usize;
+            let mut read = 0;
+            for_runs(&own_block, &vec![0; ndim], &src_shape, |from, k| {
+                let at = (base + from) * 8;
+                buf[at..at + k * 8].copy_from_slice(&data[read..read + k * 8]);
+                read += k * 8;
+            });
+        });
+        match error.take() {
+            Some(e) => Err(e),
+            None => Ok(any),
+        }
+    })?;
+    if ragged {
+        let lens = ArraySpec::grid_var(&format!("{name}_len"), DType::I64, grid, dims, attrs.clone(), 1);
+        let shard = lens.shard.clone();
+        put(lens, &mut |o, c| {
+            let len = |t: usize| match slots[t] {
+                NONE => Some(0i64.to_le_bytes()),
+                s => Some(found.locs[s as usize].shape.first().map_or(1i64, |&d| d as i64).to_le_bytes()),
+            };
+            Ok(fill_each(c, grid, &shard, o, len))
+        })?;
+    }
+    Ok(())
+}
+
+fn coord_type(values: &[Value]) -> DType {
+    if values.iter().all(|v| matches!(v, Value::Int(_))) {
+        DType::I64
+    } else if values.iter().all(|v| matches!(v, Value::Int(_) | Value::Float(_))) {
+        DType::F64
+    } else if values.iter().all(|v| matches!(v, Value::Bool(_))) {
+        DType::Bool
+    } else {
+        DType::Str
+    }
+}
+
+fn set_values(cells: &mut Cells, dtype: DType, values: &[Value]) {
+    for (i, v) in values.iter().enumerate() {
+        match (cells as &mut Cells, v) {
+            (Cells::Str(s), v) => s[i] = v.to_string(),
+            (Cells::Fixed(b), Value::Bool(x)) => b[i] = u8::from(*x),
+            (Cells::Fixed(b), Value::Int(x)) if dtype == DType::I64 => {
+                b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes())
+            }
+            (Cells::Fixed(b), Value::Int(x)) => b[i * 8..i * 8 + 8].copy_from_slice(&(*x as f64).to_le_bytes()),
+            (Cells::Fixed(b), Value::Float(x)) => b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes()),
+            (Cells::Fixed(_), Value::Str(_)) => {}
+        }
+    }
+}
+
+/// Removes a directory sweep made (a link there is removed, not followed).
+fn remove_tree(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path).map_err(|e| with_path(e, path)),
+        Ok(_) => std::fs::remove_file(path).map_err(|e| with_path(e, path)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
