@@ -104,6 +104,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     import xarray as xr
 
     m = _manifest(out_dir)
+    store = os.path.join(out_dir, "store.zarr")
+    if os.path.isfile(os.path.join(store, "zarr.json")):
+        # `[output] arrays = "zarr"`: sweep built the Dataset already (see the README).
+        return xr.open_zarr(store)
     df = load(out_dir)
     axes = m["axes"]
     reps = int(m["replicates"])

@@ -1,0 +1,107 @@
+//! `[output] arrays = "zarr"`: the store reads as the .npy layout does, shows missing tasks,
+//! and has the same bytes after kill -9 and `--resume`, and after shards and `collect`.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The reaction model: a ragged adaptive-step trajectory `c`, a zipped axis, string values.
+const REACTION: &str = "seed = 3\nreplicates = 2\nzip = [[\"k\", \"c0\"]]\n[model]\nname = \"reaction\"\n\
+    t_final = 5.0\nsave = [\"t\", \"c\"]\n[params]\nk = [0.1, 0.5, 1.5]\nc0 = [0.5, 1.0, 2]\n\
+    solver = [\"rk45\", \"rk4\"]\n";
+const ZARR: &str = "[output]\narrays = \"zarr\"\n";
+
+fn same_dataset(env: &Env, zarr_out: &str, npy_out: &str, extra: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/store/same_dataset.py");
+    let out = std::process::Command::new("python3")
+        .args([script, &env.abs(zarr_out), &env.abs(npy_out)])
+        .args(extra)
+        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
+}
+
+fn store_files(env: &Env, out: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+    let files = all_files(&env.path(&format!("{out}/store.zarr")));
+    assert!(files.len() > 10, "{:?}", files.keys());
+    files
+}
+
+#[test]
+fn the_store_reads_as_the_npy_layout_with_ragged_arrays_and_a_zipped_axis() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let env = Env::with("n.toml", REACTION);
+    env.write("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "n.toml", "--out", "n", "-q"]);
+    env.succeeds(&["run", "z.toml", "--out", "z", "-q"]);
+    assert!(!env.path("z/tasks").exists(), "the store replaces tasks/");
+    same_dataset(&env, "z", "n", &[]);
+}
+
+#[test]
+fn tasks_not_done_are_missing_in_the_store() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let spec = "seed = 5\nreplicates = 20\n[model]\nname = \"spin\"\narray_len = 3\nsave = [\"data\"]\n\
+                [params]\nfail_rate = [0.0, 0.5]\n";
+    let env = Env::with("n.toml", spec);
+    env.write("z.toml", &format!("{spec}{ZARR}"));
+    env.exits(&["run", "n.toml", "--out", "n", "-q", "--keep-going"], 1);
+    env.exits(&["run", "z.toml", "--out", "z", "-q", "--keep-going"], 1);
+    same_dataset(&env, "z", "n", &["missing"]);
+}
+
+#[test]
+fn kill_9_then_resume_gives_a_byte_identical_store() {
+    let spec = format!(
+        "seed = 3\nreplicates = 150\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n{ZARR}"
+    );
+    let env = Env::with("a.toml", &spec);
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let mut journaled = 0;
+    for round in 0..3 {
+        let mut args = vec!["run", "a.toml", "--out", "k", "-q", "--jobs", "2"];
+        if round > 0 {
+            args.push("--resume");
+        }
+        let mut child = env.spawn(&args);
+        wait_until(&format!("round {round} to journal a task"), Duration::from_secs(30), || {
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
+            env.journaled_done("k").len() > journaled
+        });
+        kill9(&mut child);
+        journaled = env.journaled_done("k").len();
+    }
+    env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "k"), store_files(&env, "clean"));
+}
+
+#[test]
+fn four_shards_and_collect_give_the_store_of_one_run() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "one", "-q"]);
+    for i in 0..4 {
+        env.succeeds(&["run", "z.toml", "--out", "sharded", "-q", "--shard", &format!("{i}/4")]);
+    }
+    env.succeeds_stderr(&["collect", "sharded"]);
+    assert_eq!(store_files(&env, "sharded"), store_files(&env, "one"));
+}
+
+#[test]
+fn a_link_planted_as_the_store_is_refused() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    std::fs::remove_dir_all(env.path("o/store.zarr")).unwrap();
+    std::os::unix::fs::symlink(env.path("elsewhere"), env.path("o/store.zarr")).unwrap();
+    let err = env.fails(&["run", "z.toml", "--out", "o", "-q", "--resume"], 2);
+    assert!(err.contains("store.zarr is a symbolic link"), "{err}");
+}
+
+#[test]
+fn the_store_needs_a_built_in_model() {
+    let env = Env::with("c.toml", &format!("[command]\nargv = [\"true\"]\n[params]\nx = [1, 2]\n{ZARR}"));
+    let err = env.fails(&["run", "c.toml", "-q"], 2);
+    assert!(err.contains("needs a built-in model"), "{err}");
+}
