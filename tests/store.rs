@@ -105,3 +105,22 @@ fn the_store_needs_a_built_in_model() {
     let err = env.fails(&["run", "c.toml", "-q"], 2);
     assert!(err.contains("needs a built-in model"), "{err}");
 }
+
+#[test]
+fn changing_the_layout_on_resume_is_refused() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    env.write("n.toml", REACTION);
+    let err = env.fails(&["run", "n.toml", "--out", "o", "-q", "--resume"], 2);
+    assert!(err.contains("`[output] arrays` changed from \"zarr\" to \"npy\""), "{err}");
+}
+
+#[test]
+fn report_status_and_verify_work_on_a_store_sweep() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    env.succeeds(&["status", "o"]);
+    env.succeeds(&["report", "o"]);
+    assert!(env.path("o/report.html").exists());
+    env.succeeds(&["verify", "o", "--sample", "3"]);
+}

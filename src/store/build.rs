@@ -69,8 +69,8 @@ pub fn build(spec: &Spec, out: &OutDir, store: &Store) -> io::Result<()> {
     let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
     let found = scan(out, store)?;
     let final_dir = out.store();
+    remove_stale(out)?;
     let tmp = out.root.join(format!(".store.zarr{}-{}", crate::io::TEMP_MARK, std::process::id()));
-    remove_tree(&tmp)?;
     std::fs::create_dir(&tmp).map_err(|e| with_path(e, &tmp))?;
     let result = write_all(spec, &manifest, store, &found, &tmp);
     if let Err(e) = result {
@@ -372,6 +372,20 @@ fn set_values(cells: &mut Cells, dtype: DType, values: &[Value]) {
             (Cells::Fixed(_), Value::Str(_)) => {}
         }
     }
+}
+
+/// Removes what a build killed half-way left: its temporary store, or the old one it had
+/// moved aside. Only one process builds at a time (a run holds the lock; `collect` runs
+/// after the shards), so every such directory is stale.
+fn remove_stale(out: &OutDir) -> io::Result<()> {
+    let rd = std::fs::read_dir(&out.root).map_err(|e| with_path(e, &out.root))?;
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".store.zarr") && name.contains(crate::io::TEMP_MARK) {
+            remove_tree(&e.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes a directory sweep made (a link there is removed, not followed).
