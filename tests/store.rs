@@ -124,3 +124,17 @@ fn report_status_and_verify_work_on_a_store_sweep() {
     assert!(env.path("o/report.html").exists());
     env.succeeds(&["verify", "o", "--sample", "3"]);
 }
+
+#[test]
+fn a_full_disk_fails_tasks_then_resume_completes_the_same_store() {
+    let spec = format!("seed = 2\nreplicates = 40\n[model]\nname = \"spin\"\narray_len = 8\n{ZARR}");
+    let env = Env::with("z.toml", &spec);
+    env.succeeds(&["run", "z.toml", "--out", "clean", "-q"]);
+    let out = exits(env.sweep(&["run", "z.toml", "--out", "full", "-q"]).env("SWEEP_FAULT_ENOSPC_AFTER", "10"), 1);
+    assert!(out.stderr.contains("No space left"), "{}", out.stderr);
+    let rows = env.results("full");
+    let done = rows.iter().filter(|r| r["status"] == "done").count();
+    assert!((1..40).contains(&done), "{done}");
+    env.succeeds(&["run", "z.toml", "--out", "full", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "full"), store_files(&env, "clean"));
+}

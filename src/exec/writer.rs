@@ -32,8 +32,6 @@ pub(super) struct Writer<'a, 'r, 's> {
     pub cancel: &'a Cancel,
     /// Bytes of arrays written so far.
     pub bytes: &'a AtomicU64,
-    /// `[output] arrays = "zarr"`: where arrays are staged instead of written as `.npy`.
-    pub staging: Option<&'a crate::store::StagingWriter>,
 }
 
 impl Writer<'_, '_, '_> {
@@ -41,9 +39,6 @@ impl Writer<'_, '_, '_> {
     /// read-only disk stops the run.
     pub fn write(&self, job: WriteJob) {
         let id = self.idents[job.index as usize].0;
-        if let Some(staging) = self.staging {
-            return self.stage(staging, id, job);
-        }
         // Written into the attempt's own directory, which becomes tasks/<task>/ whole.
         let dir = self.out.root.join("attempts").join(super::attempts::name(id, job.attempt, crate::proc::run_tag()));
         let mut files = Vec::with_capacity(job.arrays.len());
@@ -90,34 +85,8 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-impl Writer<'_, '_, '_> {
-    /// Appends a task's arrays to the run's staging file and records it done; the journal
-    /// thread flushes the file before it appends the record (see `journal_queue::Staged`).
-    fn stage(&self, staging: &crate::store::StagingWriter, id: TaskId, job: WriteJob) {
-        let written = crate::io::inject_fault()
-            .and_then(|()| staging.append(id, job.arrays.iter().map(|(n, a)| (n.as_str(), a))));
-        let mut metrics = job.metrics;
-        let result = match &written {
-            Ok(bytes) => {
-                self.bytes.fetch_add(*bytes, Ordering::Relaxed);
-                Ok(&mut metrics)
-            }
-            Err(e) => Err(TaskFailure::new(FailureClass::Io, e.to_string())),
-        };
-        let mut records = Records::default();
-        let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
-        records.push(id, a, result);
-        self.recorder.record_many(&mut records);
-        if let Err(e) = written {
-            if is_fatal(&e) {
-                self.cancel.drain(StopReason::Io(e.to_string()));
-            }
-        }
-    }
-}
-
 /// Errors after which no other task could write its outputs either.
-fn is_fatal(e: &io::Error) -> bool {
+pub(super) fn is_fatal(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT | libc::EROFS | libc::EACCES | libc::EPERM))
         || e.kind() == io::ErrorKind::StorageFull
         || e.kind() == io::ErrorKind::PermissionDenied

@@ -20,8 +20,8 @@ use std::path::Path;
 
 /// Bytes of an inner chunk and of a shard (one file) at most, roughly: big enough that
 /// zarr-python reads few chunks, small enough that one shard fits in memory.
-const INNER_BYTES: u64 = 1 << 20;
-const SHARD_BYTES: u64 = 64 << 20;
+const INNER_BYTES: u64 = 4 << 20;
+const SHARD_BYTES: u64 = 32 << 20;
 /// Version of the store's layout (the root's `sweep_store_format` attribute).
 pub const STORE_FORMAT: u32 = 1;
 const NONE: u32 = u32::MAX;
@@ -100,7 +100,7 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
         attrs.insert("coordinates".into(), json!(others.join(" ")));
     }
     let mut metas = BTreeMap::new();
-    let mut put = |a: ArraySpec, fill: &mut dyn FnMut(&[u64], &mut Cells) -> io::Result<bool>| {
+    let mut put = |a: ArraySpec, fill: &Fill<'_>| {
         a.write(root, fill)?;
         metas.insert(a.name.clone(), a.metadata());
         io::Result::Ok(())
@@ -120,7 +120,7 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
                 attrs: Map::new(),
             };
             let dtype = spec.dtype;
-            put(spec, &mut |_, cells| {
+            put(spec, &|_, cells| {
                 set_values(cells, dtype, values);
                 Ok(true)
             })?;
@@ -128,7 +128,7 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     }
     let reps = u64::from(g.replicates);
     let rep = ArraySpec::grid_var("replicate", DType::I64, &[reps], &["replicate".into()], Map::new(), 1);
-    put(rep, &mut |_, cells| {
+    put(rep, &|_, cells| {
         fill_each(cells, &[reps], &[reps], &[0], |i| Some((i as i64).to_le_bytes()));
         Ok(true)
     })?;
@@ -137,16 +137,16 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     let rows = &store.rows;
     let task = per_task("task", DType::Str);
     let shard = task.shard.clone();
-    put(task, &mut |o, c| strings(c, &grid_shape, &shard, o, |i| store.idents[i].0.to_string()))?;
-    put(per_task("status", DType::Str), &mut |o, c| {
+    put(task, &|o, c| strings(c, &grid_shape, &shard, o, |i| store.idents[i].0.to_string()))?;
+    put(per_task("status", DType::Str), &|o, c| {
         strings(c, &grid_shape, &shard, o, |i| rows[i].status.as_str().to_string())
     })?;
-    put(per_task("seed", DType::U64), &mut |o, c| {
+    put(per_task("seed", DType::U64), &|o, c| {
         fill_each(c, &grid_shape, &shard, o, |i| Some(store.idents[i].1.to_le_bytes()));
         Ok(true)
     })?;
     for (key, name) in metric_names(store) {
-        put(per_task(&name, DType::F64), &mut |o, c| {
+        put(per_task(&name, DType::F64), &|o, c| {
             Ok(fill_each(c, &grid_shape, &shard, o, |i| metric(store, i, key).map(f64::to_le_bytes)))
         })?;
     }
@@ -269,7 +269,9 @@ fn metric(store: &Store, task: usize, key: u32) -> Option<f64> {
     }
 }
 
-type Put<'a> = dyn FnMut(ArraySpec, &mut dyn FnMut(&[u64], &mut Cells) -> io::Result<bool>) -> io::Result<()> + 'a;
+/// Sets a shard's cells (see [`ArraySpec::write`]).
+type Fill<'a> = dyn Fn(&[u64], &mut Cells) -> io::Result<bool> + Sync + 'a;
+type Put<'a> = dyn FnMut(ArraySpec, &Fill<'_>) -> io::Result<()> + 'a;
 
 /// One saved array: padded to the largest shape, with `<name>_len` when shapes differ.
 #[allow(clippy::too_many_arguments)]
@@ -299,11 +301,9 @@ fn arrays(
     spec.inner.extend(max.iter().map(|&d| d.max(1)));
     let grid_shard = spec.shard[..grid.len()].to_vec();
     let own_block: Vec<u64> = max.iter().map(|&d| d.max(1)).collect();
-    let mut data = Vec::new();
-    let mut error = None;
-    put(spec, &mut |origin, cells| {
+    put(spec, &|origin, cells| {
         let Cells::Fixed(buf) = cells else { return Ok(false) };
-        let mut any = false;
+        let (mut any, mut data, mut error) = (false, Vec::new(), None);
         each_task(grid, &grid_shard, &origin[..grid.len()], |task, cell| {
             let s = slots[task];
             if s == NONE || error.is_some() {
@@ -336,7 +336,7 @@ fn arrays(
     if ragged {
         let lens = ArraySpec::grid_var(&format!("{name}_len"), DType::I64, grid, dims, attrs.clone(), 1);
         let shard = lens.shard.clone();
-        put(lens, &mut |o, c| {
+        put(lens, &|o, c| {
             let len = |t: usize| match slots[t] {
                 NONE => Some(0i64.to_le_bytes()),
                 s => Some(found.locs[s as usize].shape.first().map_or(1i64, |&d| d as i64).to_le_bytes()),

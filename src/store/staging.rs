@@ -6,32 +6,45 @@
 //!
 //! A record, all little-endian: `SWS1`, the task id (u64), the array's name (u16 length,
 //! UTF-8), its element type (u8, `1` = float64), its rank (u8) and shape (u64 each), the
-//! data's byte count (u64), the data, then the SHA-256 of everything after the magic.
+//! data's byte count (u64), the data, then the CRC-32C (u32) of everything after the magic.
 
 use crate::grid::TaskId;
-use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 4] = b"SWS1";
+/// Bytes of the checksum that ends a record.
+const SUM: usize = 4;
 /// The element type of every array a built-in model returns.
 const F64: u8 = 1;
 /// Staged bytes buffered before they are written out anyway (memory stays bounded).
 const BUFFER: usize = 1 << 20;
 
-/// A run's staging file, shared by its I/O threads.
+/// A run's staging file, shared by its workers.
+///
+/// After a failed write the file may end in a torn record, past which nothing is read:
+/// the writer then refuses every later record (those tasks fail, class `io`, and run again
+/// on `--resume`, into a new file).
 pub struct StagingWriter {
     path: PathBuf,
-    file: Mutex<Option<BufWriter<File>>>,
+    file: Mutex<State>,
+}
+
+#[derive(Default)]
+enum State {
+    #[default]
+    Unopened,
+    Open(BufWriter<File>),
+    Failed(String),
 }
 
 impl StagingWriter {
     /// The staging file of this run in `dir` (`staging/`), created on the first record, so a
     /// run that stages nothing leaves no file.
     pub fn new(dir: &Path, run: &str) -> StagingWriter {
-        StagingWriter { path: dir.join(format!("{run}.bin")), file: Mutex::new(None) }
+        StagingWriter { path: dir.join(format!("{run}.bin")), file: Mutex::new(State::Unopened) }
     }
 
     /// Appends the arrays of task `id` (one record each) to the buffer; they reach the file
@@ -47,25 +60,37 @@ impl StagingWriter {
             encode(&mut buf, id, name, array);
         }
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
+        if let State::Unopened = *guard {
             let dir = self.path.parent().unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir)?;
-            let file = crate::io::create_new(&self.path)
+            let file = std::fs::create_dir_all(dir)
+                .and_then(|()| crate::io::create_new(&self.path))
                 .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", self.path.display())))?;
-            *guard = Some(BufWriter::with_capacity(BUFFER, file));
+            *guard = State::Open(BufWriter::with_capacity(BUFFER, file));
         }
-        let w = guard.as_mut().expect("opened above");
-        w.write_all(&buf).map_err(|e| io::Error::new(e.kind(), format!("writing {}: {e}", self.path.display())))?;
-        Ok(buf.len() as u64)
+        let result = match &mut *guard {
+            State::Open(w) => w.write_all(&buf),
+            State::Failed(why) => return Err(io::Error::other(why.clone())),
+            State::Unopened => unreachable!("opened above"),
+        };
+        result.map(|()| buf.len() as u64).map_err(|e| self.fail(&mut guard, e))
+    }
+
+    /// Marks the file failed (see [`StagingWriter`]) and names it in the error.
+    fn fail(&self, state: &mut State, e: io::Error) -> io::Error {
+        let e = io::Error::new(e.kind(), format!("writing {}: {e}", self.path.display()));
+        *state = State::Failed(format!("{e} (an earlier write failed)"));
+        e
     }
 
     /// Hands every staged record to the OS: called before journal records are appended.
     pub fn flush(&self) -> io::Result<()> {
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        match guard.as_mut() {
-            Some(w) => w.flush().map_err(|e| io::Error::new(e.kind(), format!("writing {}: {e}", self.path.display()))),
-            None => Ok(()),
-        }
+        let result = match &mut *guard {
+            State::Open(w) => w.flush(),
+            State::Unopened => return Ok(()),
+            State::Failed(why) => return Err(io::Error::other(why.clone())),
+        };
+        result.map_err(|e| self.fail(&mut guard, e))
     }
 }
 
@@ -86,8 +111,8 @@ fn encode(buf: &mut Vec<u8>, id: TaskId, name: &str, array: &ndarray::ArrayD<f64
     for v in array.iter() {
         buf.extend_from_slice(&v.to_le_bytes());
     }
-    let sum = Sha256::digest(&buf[start..]);
-    buf.extend_from_slice(&sum);
+    let sum = super::crc::crc32c(&buf[start..]);
+    buf.extend_from_slice(&sum.to_le_bytes());
 }
 
 /// One staged array, as read back: where its data lies in which file.
@@ -139,7 +164,7 @@ pub fn read(path: &Path, mut each: impl FnMut(Staged)) -> io::Result<()> {
         }
         rec.clear();
         let Some(staged) = read_record(&mut r, &mut rec, pos + 4)? else { return Ok(()) };
-        pos += 4 + rec.len() as u64 + 32;
+        pos += 4 + (rec.len() + SUM) as u64;
         each(staged);
     }
 }
@@ -175,8 +200,11 @@ fn read_record(r: &mut impl Read, rec: &mut Vec<u8>, at: u64) -> io::Result<Opti
     let offset = at + rec.len() as u64;
     let start = rec.len();
     rec.resize(start + bytes as usize, 0);
-    let mut sum = [0u8; 32];
-    if !read_full(r, &mut rec[start..])? || !read_full(r, &mut sum)? || Sha256::digest(&rec[..]).as_slice() != sum {
+    let mut sum = [0u8; SUM];
+    if !read_full(r, &mut rec[start..])?
+        || !read_full(r, &mut sum)?
+        || super::crc::crc32c(rec) != u32::from_le_bytes(sum)
+    {
         return Ok(None);
     }
     Ok(Some(Staged { id, name, shape, offset }))
@@ -210,7 +238,7 @@ mod tests {
         w.flush().unwrap();
         let path = dir.path().join("run.bin");
         let full = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &full[..full.len() - 5]).unwrap();
+        std::fs::write(&path, &full[..full.len() - 3]).unwrap();
         let mut got = Vec::new();
         read(&path, |s| got.push(s)).unwrap();
         assert_eq!(got.len(), 1);

@@ -8,6 +8,7 @@
 //! whole shards, once, uncompressed — is the few hundred lines below, and zarr-python and
 //! xarray read it (tests/store.rs).
 
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use std::io;
 use std::path::Path;
@@ -110,9 +111,9 @@ impl ArraySpec {
 
     /// Writes the array into the store directory `root`: its `zarr.json`, then each shard
     /// that `fill` reports any element of (`fill(origin, cells)` sets the elements of the
-    /// shard starting at `origin`; untouched cells keep the fill value). Shards are written
-    /// one at a time, so memory holds one shard.
-    pub fn write(&self, root: &Path, mut fill: impl FnMut(&[u64], &mut Cells) -> io::Result<bool>) -> io::Result<()> {
+    /// shard starting at `origin`; untouched cells keep the fill value). Shards are built on
+    /// rayon's threads, each reusing one buffer: memory holds a shard per thread.
+    pub fn write(&self, root: &Path, fill: &(dyn Fn(&[u64], &mut Cells) -> io::Result<bool> + Sync)) -> io::Result<()> {
         let dir = root.join(&self.name);
         mkdir(&dir)?;
         let meta = serde_json::to_vec_pretty(&self.metadata()).map_err(io::Error::other)?;
@@ -120,68 +121,112 @@ impl ArraySpec {
             .map_err(|e| with_path(e, &dir.join("zarr.json")))?;
         let counts: Vec<u64> = self.shape.iter().zip(&self.shard).map(|(&n, &s)| n.div_ceil(s)).collect();
         let cells = self.shard.iter().product::<u64>() as usize;
-        for key in Indices::new(&counts) {
-            let origin: Vec<u64> = key.iter().zip(&self.shard).map(|(&k, &s)| k * s).collect();
-            let mut buf = match self.dtype {
-                DType::Str => Cells::Str(vec![String::new(); cells]),
-                DType::F64 => Cells::Fixed(f64::NAN.to_le_bytes().repeat(cells)),
-                d => Cells::Fixed(vec![0; cells * d.width()]),
-            };
-            if !fill(&origin, &mut buf)? {
-                continue;
-            }
-            let bytes = self.encode_shard(&origin, &buf);
+        let keys: Vec<Vec<u64>> = Indices::new(&counts).collect();
+        // Directories first, so that shards can be written in any order.
+        for key in keys.iter().filter(|k| !k.is_empty()) {
             let mut path = dir.join("c");
-            for k in &key {
+            for k in key.iter().take(key.len().saturating_sub(1)) {
                 mkdir(&path)?;
                 path.push(k.to_string());
             }
-            if key.is_empty() {
-                path = dir.join("c");
-            }
-            crate::io::write_atomic(&path, |w| io::Write::write_all(w, &bytes)).map_err(|e| with_path(e, &path))?;
+            mkdir(&path)?;
         }
-        Ok(())
+        keys.par_iter().try_for_each_init(
+            || None,
+            |buf: &mut Option<Cells>, key| {
+                let origin: Vec<u64> = key.iter().zip(&self.shard).map(|(&k, &s)| k * s).collect();
+                match (self.dtype, buf.as_mut()) {
+                    (DType::Str, _) | (_, None) => *buf = Some(self.empty(cells)),
+                    (DType::F64, Some(Cells::Fixed(b))) => {
+                        b.chunks_exact_mut(8).for_each(|c| c.copy_from_slice(&f64::NAN.to_le_bytes()))
+                    }
+                    (_, Some(Cells::Fixed(b))) => b.fill(0),
+                    (_, Some(Cells::Str(_))) => unreachable!("strings get a new buffer"),
+                }
+                let buf = buf.as_mut().expect("set above");
+                if !fill(&origin, buf)? {
+                    return Ok(());
+                }
+                let mut path = dir.join("c");
+                key.iter().for_each(|k| path.push(k.to_string()));
+                let pieces = self.encode_shard(&origin, buf);
+                crate::io::write_atomic(&path, |w| {
+                    pieces.iter().try_for_each(|p| match p {
+                        Piece::Cells(r) => match buf {
+                            Cells::Fixed(b) => io::Write::write_all(w, &b[r.clone()]),
+                            Cells::Str(_) => Ok(()),
+                        },
+                        Piece::Own(v) => io::Write::write_all(w, v),
+                    })
+                })
+                .map_err(|e| with_path(e, &path))
+            },
+        )
+    }
+
+    fn empty(&self, cells: usize) -> Cells {
+        match self.dtype {
+            DType::Str => Cells::Str(vec![String::new(); cells]),
+            DType::F64 => Cells::Fixed(f64::NAN.to_le_bytes().repeat(cells)),
+            d => Cells::Fixed(vec![0; cells * d.width()]),
+        }
     }
 
     /// The shard at `origin`: its inner chunks in C order, then the index (offset, length
-    /// per chunk; chunks wholly outside the array are left out).
-    fn encode_shard(&self, origin: &[u64], cells: &Cells) -> Vec<u8> {
+    /// per chunk; chunks wholly outside the array are left out). Fixed-width chunks are
+    /// ranges of the shard's buffer, not copies.
+    fn encode_shard(&self, origin: &[u64], cells: &Cells) -> Vec<Piece> {
         let per: Vec<u64> = self.shard.iter().zip(&self.inner).map(|(&s, &c)| s / c).collect();
-        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        let mut at = 0u64;
         let mut index = Vec::new();
         for q in Indices::new(&per) {
             let start: Vec<u64> = q.iter().zip(&self.inner).map(|(&k, &c)| k * c).collect();
-            if start.iter().zip(origin).zip(&self.shape).any(|((&s, &o), &n)| s + o >= n) && !self.shape.is_empty() {
+            if start.iter().zip(origin).zip(&self.shape).any(|((&s, &o), &n)| s + o >= n) {
                 index.extend_from_slice(&u64::MAX.to_le_bytes());
                 index.extend_from_slice(&u64::MAX.to_le_bytes());
                 continue;
             }
-            let at = out.len() as u64;
+            let before = at;
             match cells {
-                Cells::Fixed(b) => {
+                Cells::Fixed(_) => {
                     let w = self.dtype.width();
                     for_runs(&self.shard, &start, &self.inner, |from, n| {
-                        out.extend_from_slice(&b[from * w..(from + n) * w])
+                        let r = from * w..(from + n) * w;
+                        at += r.len() as u64;
+                        match pieces.last_mut() {
+                            Some(Piece::Cells(last)) if last.end == r.start => last.end = r.end,
+                            _ => pieces.push(Piece::Cells(r)),
+                        }
                     });
                 }
                 Cells::Str(s) => {
                     let n: u64 = self.inner.iter().product();
-                    out.extend_from_slice(&(n as u32).to_le_bytes());
+                    let mut out = (n as u32).to_le_bytes().to_vec();
                     for_runs(&self.shard, &start, &self.inner, |from, n| {
                         for v in &s[from..from + n] {
                             out.extend_from_slice(&(v.len() as u32).to_le_bytes());
                             out.extend_from_slice(v.as_bytes());
                         }
                     });
+                    at += out.len() as u64;
+                    pieces.push(Piece::Own(out));
                 }
             }
-            index.extend_from_slice(&at.to_le_bytes());
-            index.extend_from_slice(&(out.len() as u64 - at).to_le_bytes());
+            index.extend_from_slice(&before.to_le_bytes());
+            index.extend_from_slice(&(at - before).to_le_bytes());
         }
-        out.extend_from_slice(&index);
-        out
+        pieces.push(Piece::Own(index));
+        pieces
     }
+}
+
+/// A part of a shard file.
+enum Piece {
+    /// Bytes of the shard's buffer.
+    Cells(std::ops::Range<usize>),
+    /// Bytes of its own.
+    Own(Vec<u8>),
 }
 
 /// Calls `each(offset, len)` for every contiguous run (along the last dimension) of the
