@@ -101,6 +101,11 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     }
     let mut metas = BTreeMap::new();
     let mut put = |a: ArraySpec, fill: &Fill<'_>| {
+        // An array and a metric (or `<array>_len`) of one name would share a directory.
+        if metas.contains_key(&a.name) {
+            let why = format!("two variables are called `{}` (an array, a metric or a parameter); rename one", a.name);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
         a.write(root, fill)?;
         metas.insert(a.name.clone(), a.metadata());
         io::Result::Ok(())
