@@ -4,13 +4,13 @@
 //! whole into a temporary directory, one shard at a time, then renamed into place. So a
 //! resumed run, or shards merged by `sweep collect`, give the same bytes as one run.
 
+use super::cells::{coord_type, each_task, fill_each, set_values, strings};
 use super::staging::{self, Staged};
 use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
 use crate::model::Metric;
 use crate::outdir::{Manifest, OutDir};
 use crate::results::{Status, Store};
 use crate::spec::Spec;
-use crate::value::Value;
 use serde_json::{json, Map};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -204,52 +204,6 @@ impl ArraySpec {
     }
 }
 
-/// Sets every element of the shard at `origin` (grid variables: the grid's row-major task
-/// index) to `value(task)`; returns whether any was set.
-fn fill_each(
-    cells: &mut Cells,
-    shape: &[u64],
-    shard: &[u64],
-    origin: &[u64],
-    value: impl Fn(usize) -> Option<[u8; 8]>,
-) -> bool {
-    let Cells::Fixed(buf) = cells else { return false };
-    let mut any = false;
-    each_task(shape, shard, origin, |task, cell| {
-        if let Some(b) = value(task) {
-            any = true;
-            buf[cell * 8..cell * 8 + 8].copy_from_slice(&b);
-        }
-    });
-    any
-}
-
-fn strings(
-    cells: &mut Cells,
-    shape: &[u64],
-    shard: &[u64],
-    origin: &[u64],
-    value: impl Fn(usize) -> String,
-) -> io::Result<bool> {
-    let Cells::Str(v) = cells else { return Ok(false) };
-    each_task(shape, shard, origin, |task, cell| v[cell] = value(task));
-    Ok(true)
-}
-
-/// Calls `each(task index, cell in the shard)` for every task of the shard at `origin`.
-fn each_task(shape: &[u64], shard: &[u64], origin: &[u64], mut each: impl FnMut(usize, usize)) {
-    let size: Vec<u64> = shape.iter().zip(shard).zip(origin).map(|((&n, &s), &o)| s.min(n - o)).collect();
-    let mut cells = Vec::new();
-    for_runs(shard, &vec![0; shard.len()], &size, |from, n| cells.push((from, n)));
-    let mut tasks = Vec::new();
-    for_runs(shape, origin, &size, |from, n| tasks.push((from, n)));
-    for ((c, n), (t, _)) in cells.into_iter().zip(tasks) {
-        for k in 0..n {
-            each(t + k, c + k);
-        }
-    }
-}
-
 /// Metric names of done tasks, sorted (their interning order depends on which task was
 /// recorded first, which a store's bytes must not).
 fn metric_names(store: &Store) -> Vec<(u32, String)> {
@@ -350,33 +304,6 @@ fn arrays(
         })?;
     }
     Ok(())
-}
-
-fn coord_type(values: &[Value]) -> DType {
-    if values.iter().all(|v| matches!(v, Value::Int(_))) {
-        DType::I64
-    } else if values.iter().all(|v| matches!(v, Value::Int(_) | Value::Float(_))) {
-        DType::F64
-    } else if values.iter().all(|v| matches!(v, Value::Bool(_))) {
-        DType::Bool
-    } else {
-        DType::Str
-    }
-}
-
-fn set_values(cells: &mut Cells, dtype: DType, values: &[Value]) {
-    for (i, v) in values.iter().enumerate() {
-        match (cells as &mut Cells, v) {
-            (Cells::Str(s), v) => s[i] = v.to_string(),
-            (Cells::Fixed(b), Value::Bool(x)) => b[i] = u8::from(*x),
-            (Cells::Fixed(b), Value::Int(x)) if dtype == DType::I64 => {
-                b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes())
-            }
-            (Cells::Fixed(b), Value::Int(x)) => b[i * 8..i * 8 + 8].copy_from_slice(&(*x as f64).to_le_bytes()),
-            (Cells::Fixed(b), Value::Float(x)) => b[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes()),
-            (Cells::Fixed(_), Value::Str(_)) => {}
-        }
-    }
 }
 
 /// Removes what a build killed half-way left: its temporary store, or the old one it had

@@ -4,6 +4,7 @@
 //! sharded) is built from the staged arrays of done tasks ([`build`]), deterministically.
 
 mod build;
+mod cells;
 mod crc;
 mod staging;
 mod zarr;
