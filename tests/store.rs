@@ -138,3 +138,42 @@ fn a_full_disk_fails_tasks_then_resume_completes_the_same_store() {
     env.succeeds(&["run", "z.toml", "--out", "full", "-q", "--resume"]);
     assert_eq!(store_files(&env, "full"), store_files(&env, "clean"));
 }
+
+#[test]
+fn a_built_store_replaces_its_staging_files_and_rebuilds_from_itself() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    let first = store_files(&env, "o");
+    assert!(files(&env.path("o/staging")).is_empty(), "{:?}", files(&env.path("o/staging")));
+    // Nothing left to run: the store is built again, from the store alone.
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "o"), first);
+}
+
+#[test]
+fn ctrl_c_then_resume_gives_the_store_of_one_run() {
+    let spec = format!(
+        "seed = 3\nreplicates = 150\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n{ZARR}"
+    );
+    let env = Env::with("a.toml", &spec);
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let mut child = env.spawn(&["run", "a.toml", "--out", "k", "-q", "--jobs", "2"]);
+    wait_until("the run to journal a task", Duration::from_secs(30), || !env.journaled_done("k").is_empty());
+    signal(&child, libc::SIGINT);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(env.path("k/store.zarr/zarr.json").exists(), "an interrupted run builds the store of what is done");
+    env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "k"), store_files(&env, "clean"));
+}
+
+#[test]
+fn extending_the_grid_on_resume_gives_the_store_of_the_extended_sweep() {
+    let small = REACTION.replace("solver = [\"rk45\", \"rk4\"]", "solver = [\"rk45\"]");
+    let env = Env::with("z.toml", &format!("{small}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "grown", "-q"]);
+    env.write("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "grown", "-q", "--resume"]);
+    env.succeeds(&["run", "z.toml", "--out", "fresh", "-q"]);
+    // Old tasks are read back from the first store, at their new places in the grid.
+    assert_eq!(store_files(&env, "grown"), store_files(&env, "fresh"));
+}

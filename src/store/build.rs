@@ -5,6 +5,7 @@
 //! resumed run, or shards merged by `sweep collect`, give the same bytes as one run.
 
 use super::cells::{coord_type, each_task, fill_each, set_values, strings};
+use super::old::OldStore;
 use super::staging::{self, Staged};
 use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
 use crate::model::Metric;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Bytes of an inner chunk and of a shard (one file) at most, roughly: big enough that
 /// zarr-python reads few chunks, small enough that one shard fits in memory.
@@ -25,25 +26,47 @@ const SHARD_BYTES: u64 = 32 << 20;
 /// Version of the store's layout (the root's `sweep_store_format` attribute).
 pub const STORE_FORMAT: u32 = 1;
 const NONE: u32 = u32::MAX;
+/// `Loc::file` of an array read back from the previous store.
+const OLD: u32 = u32::MAX;
 
-/// Where an array's staged data lies.
+/// Where an array's data lies: in a staging file at `offset`, or (`file == OLD`) in the
+/// previous store at position `offset`.
 struct Loc {
     file: u32,
     offset: u64,
     shape: Vec<u64>,
 }
 
-/// Every staged array of done tasks, by name: for each task index, its `Loc` (or none).
+/// Every array of done tasks, by name: for each task index, its `Loc` (or none).
 struct Found {
     files: Vec<File>,
+    paths: Vec<PathBuf>,
     locs: Vec<Loc>,
     by_name: BTreeMap<String, Vec<u32>>,
+    old: Option<OldStore>,
+}
+
+impl Found {
+    /// Reads the data of `loc` (array `name`) into `data`.
+    fn read(&self, name: &str, loc: &Loc, data: &mut Vec<u8>) -> io::Result<()> {
+        match (&self.old, loc.file) {
+            (Some(old), OLD) => old.read(name, loc.offset, &loc.shape, data),
+            (_, f) => {
+                data.resize(loc.shape.iter().product::<u64>() as usize * 8, 0);
+                self.files[f as usize]
+                    .read_exact_at(data, loc.offset)
+                    .map_err(|e| with_path(e, &self.paths[f as usize]))
+            }
+        }
+    }
 }
 
 fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
     let index = store.index();
     let n = store.rows.len();
-    let mut found = Found { files: Vec::new(), locs: Vec::new(), by_name: BTreeMap::new() };
+    let old = OldStore::open(&out.store())?;
+    let mut found =
+        Found { files: Vec::new(), paths: Vec::new(), locs: Vec::new(), by_name: BTreeMap::new(), old: None };
     for path in staging::files(&out.staging())? {
         let file_no = found.files.len() as u32;
         staging::read(&path, |s: Staged| {
@@ -60,23 +83,52 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
             }
         })?;
         found.files.push(crate::io::open_nofollow(&path).map_err(|e| with_path(e, &path))?);
+        found.paths.push(path);
     }
+    // What no staging file holds any more was built into the previous store.
+    if let Some(old) = &old {
+        for name in old.names() {
+            let slots = found.by_name.entry(name.clone()).or_insert_with(|| vec![NONE; n]);
+            for (i, row) in store.rows.iter().enumerate() {
+                if row.status != Status::Done || slots[i] != NONE {
+                    continue;
+                }
+                if let Some((pos, shape)) = old.find(store.idents[i].0 .0, &name) {
+                    slots[i] = found.locs.len() as u32;
+                    found.locs.push(Loc { file: OLD, offset: pos, shape });
+                }
+            }
+        }
+    }
+    found.old = old;
     Ok(found)
 }
 
-/// Builds `store.zarr` in `out` from the staged arrays of the done tasks of `store`.
-pub fn build(spec: &Spec, out: &OutDir, store: &Store) -> io::Result<()> {
+/// Builds `store.zarr` in `out` from the arrays of the done tasks of `store` (staged, or
+/// in the previous store), then removes the staging files it no longer needs. `sync`
+/// (`--durable`): the new store is on disk before any staging file goes.
+pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result<()> {
     let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
     let found = scan(out, store)?;
     let final_dir = out.store();
     remove_stale(out)?;
     let tmp = out.root.join(format!(".store.zarr{}-{}", crate::io::TEMP_MARK, std::process::id()));
     std::fs::create_dir(&tmp).map_err(|e| with_path(e, &tmp))?;
-    let result = write_all(spec, &manifest, store, &found, &tmp);
-    if let Err(e) = result {
-        let _ = remove_tree(&tmp);
-        return Err(e);
-    }
+    let result = write_all(spec, &manifest, store, &found, &tmp).and_then(|compact| {
+        // A store that cannot be read back keeps its staging files, which must then hold
+        // what only the previous store held.
+        if !compact && found.locs.iter().any(|l| l.file == OLD) {
+            keep_old_arrays(out, store, &found, sync)?;
+        }
+        Ok(compact)
+    });
+    let compact = match result {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = remove_tree(&tmp);
+            return Err(e);
+        }
+    };
     // Swapped in whole: a reader sees the old store or the new one, and a crash between the
     // renames leaves no store, which the next build writes again.
     let aside = out.root.join(format!(".store.zarr.old{}-{}", crate::io::TEMP_MARK, std::process::id()));
@@ -84,10 +136,54 @@ pub fn build(spec: &Spec, out: &OutDir, store: &Store) -> io::Result<()> {
         std::fs::rename(&final_dir, &aside).map_err(|e| with_path(e, &final_dir))?;
     }
     std::fs::rename(&tmp, &final_dir).map_err(|e| with_path(e, &final_dir))?;
-    remove_tree(&aside)
+    remove_tree(&aside)?;
+    if compact {
+        if sync {
+            sync_fs(&out.root)?;
+        }
+        // The arrays are in the store once, not twice. A file a running shard still writes
+        // (it holds a lock on it) stays.
+        for path in &found.paths {
+            if let Ok(f) = crate::io::open_nofollow(path) {
+                if f.try_lock().is_ok() {
+                    std::fs::remove_file(path).map_err(|e| with_path(e, path))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
-fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, root: &Path) -> io::Result<()> {
+/// Stages again the arrays only the previous store holds, in a file of this run's.
+fn keep_old_arrays(out: &OutDir, store: &Store, found: &Found, sync: bool) -> io::Result<()> {
+    let w = staging::StagingWriter::new(&out.staging(), &format!("{}-kept", crate::proc::run_tag()));
+    let mut data = Vec::new();
+    for (name, slots) in &found.by_name {
+        for (i, &s) in slots.iter().enumerate() {
+            let Some(loc) = found.locs.get(s as usize).filter(|l| l.file == OLD) else { continue };
+            found.read(name, loc, &mut data)?;
+            w.append_raw(store.idents[i].0, name, &loc.shape, &data)?;
+        }
+    }
+    w.flush()?;
+    if sync {
+        sync_fs(&out.root)?;
+    }
+    Ok(())
+}
+
+/// Syncs the file system of `dir` (every file written so far), as `--durable` does.
+fn sync_fs(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = File::open(dir).map_err(|e| with_path(e, dir))?;
+    // SAFETY: syncfs takes a valid open fd and has no other preconditions.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+        return Err(with_path(io::Error::last_os_error(), dir));
+    }
+    Ok(())
+}
+
+fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, root: &Path) -> io::Result<bool> {
     let g = &spec.grid;
     let mut grid_shape: Vec<u64> = g.axes.iter().map(|a| a.len() as u64).collect();
     grid_shape.push(u64::from(g.replicates));
@@ -155,11 +251,15 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
             Ok(fill_each(c, &grid_shape, &shard, o, |i| metric(store, i, key).map(f64::to_le_bytes)))
         })?;
     }
+    let mut compact = true;
     for (name, slots) in &found.by_name {
-        arrays(&mut put, found, name, slots, &grid_shape, &dims, &attrs)?;
+        compact &= arrays(&mut put, found, name, slots, &grid_shape, &dims, &attrs)?;
     }
     let mut root_attrs = Map::new();
     root_attrs.insert("sweep_store_format".into(), json!(STORE_FORMAT));
+    // For the next build: which variables are arrays, and whether it can read them back.
+    root_attrs.insert("sweep_arrays".into(), json!(found.by_name.keys().collect::<Vec<_>>()));
+    root_attrs.insert("sweep_compact".into(), json!(compact));
     root_attrs.insert("name".into(), json!(manifest.name));
     root_attrs.insert("kind".into(), json!(manifest.kind));
     root_attrs.insert("seed".into(), json!(manifest.seed));
@@ -180,7 +280,8 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     });
     let bytes = serde_json::to_vec_pretty(&group).map_err(io::Error::other)?;
     let path = root.join("zarr.json");
-    crate::io::write_atomic(&path, |w| io::Write::write_all(w, &bytes)).map_err(|e| with_path(e, &path))
+    crate::io::write_atomic(&path, |w| io::Write::write_all(w, &bytes)).map_err(|e| with_path(e, &path))?;
+    Ok(compact)
 }
 
 impl ArraySpec {
@@ -242,7 +343,7 @@ fn arrays(
     grid: &[u64],
     dims: &[String],
     attrs: &Map<String, serde_json::Value>,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     let present = || slots.iter().filter(|&&s| s != NONE).map(|&s| &found.locs[s as usize]);
     let ndim = present().map(|l| l.shape.len()).max().unwrap_or(0);
     let max: Vec<u64> =
@@ -270,9 +371,7 @@ fn arrays(
             }
             any = true;
             let loc = &found.locs[s as usize];
-            let n: u64 = loc.shape.iter().product();
-            data.resize(n as usize * 8, 0);
-            if let Err(e) = found.files[loc.file as usize].read_exact_at(&mut data, loc.offset) {
+            if let Err(e) = found.read(name, loc, &mut data) {
                 error = Some(e);
                 return;
             }
@@ -303,7 +402,9 @@ fn arrays(
             Ok(fill_each(c, grid, &shard, o, len))
         })?;
     }
-    Ok(())
+    // Each task's shape can be read back from the store (see `old`) unless ranks differ or
+    // a ragged array has several dimensions.
+    Ok(present().all(|l| l.shape.len() == ndim) && (!ragged || ndim == 1))
 }
 
 /// Removes what a build killed half-way left: its temporary store, or the old one it had

@@ -65,6 +65,8 @@ impl StagingWriter {
             let file = std::fs::create_dir_all(dir)
                 .and_then(|()| crate::io::create_new(&self.path))
                 .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", self.path.display())))?;
+            // Held while the run lives: a build (`collect`) leaves a locked file alone.
+            file.lock().map_err(|e| io::Error::new(e.kind(), format!("locking {}: {e}", self.path.display())))?;
             *guard = State::Open(BufWriter::with_capacity(BUFFER, file));
         }
         let result = match &mut *guard {
@@ -80,6 +82,16 @@ impl StagingWriter {
         let e = io::Error::new(e.kind(), format!("writing {}: {e}", self.path.display()));
         *state = State::Failed(format!("{e} (an earlier write failed)"));
         e
+    }
+
+    /// Appends one array given as its shape and data (float64, little-endian, C order).
+    pub fn append_raw(&self, id: TaskId, name: &str, shape: &[u64], data: &[u8]) -> io::Result<u64> {
+        let a = ndarray::ArrayD::from_shape_vec(
+            shape.iter().map(|&d| d as usize).collect::<Vec<_>>(),
+            data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
+        )
+        .map_err(io::Error::other)?;
+        self.append(id, [(name, &a)])
     }
 
     /// Hands every staged record to the OS: called before journal records are appended.
