@@ -6,6 +6,7 @@
 mod build;
 mod cells;
 mod crc;
+mod files;
 mod old;
 mod staging;
 mod zarr;
