@@ -177,3 +177,17 @@ fn extending_the_grid_on_resume_gives_the_store_of_the_extended_sweep() {
     // Old tasks are read back from the first store, at their new places in the grid.
     assert_eq!(store_files(&env, "grown"), store_files(&env, "fresh"));
 }
+
+#[test]
+fn adaptive_replicates_stage_each_round_and_build_one_store() {
+    let env = Env::with(
+        "z.toml",
+        &format!(
+            "seed = 1\nreplicates = {{ min = 2, max = 6, round = 2, until = {{ metric = \"value\", ci95_rel = 0.01 }} }}\n\
+             [model]\nname = \"spin\"\narray_len = 4\n[params]\nmicros = [0, 1]\n{ZARR}"
+        ),
+    );
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    assert!(env.path("o/store.zarr/data/zarr.json").exists());
+    assert!(files(&env.path("o/staging")).is_empty());
+}

@@ -41,10 +41,13 @@ enum State {
 }
 
 impl StagingWriter {
-    /// The staging file of this run in `dir` (`staging/`), created on the first record, so a
-    /// run that stages nothing leaves no file.
+    /// A new staging file of run `run` in `dir` (`staging/`), created on the first record,
+    /// so a run that stages nothing leaves no file. Numbered: the rounds of adaptive
+    /// replicates each stage into a file of their own.
     pub fn new(dir: &Path, run: &str) -> StagingWriter {
-        StagingWriter { path: dir.join(format!("{run}.bin")), file: Mutex::new(State::Unopened) }
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        StagingWriter { path: dir.join(format!("{run}-{n}.bin")), file: Mutex::new(State::Unopened) }
     }
 
     /// Appends the arrays of task `id` (one record each) to the buffer; they reach the file
@@ -248,7 +251,7 @@ mod tests {
         w.append(TaskId(7), [("x", &a)]).unwrap();
         w.append(TaskId(9), [("y", &a)]).unwrap();
         w.flush().unwrap();
-        let path = dir.path().join("run.bin");
+        let path = files(dir.path()).unwrap().remove(0);
         let full = std::fs::read(&path).unwrap();
         std::fs::write(&path, &full[..full.len() - 3]).unwrap();
         let mut got = Vec::new();
