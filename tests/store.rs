@@ -191,3 +191,15 @@ fn adaptive_replicates_stage_each_round_and_build_one_store() {
     assert!(env.path("o/store.zarr/data/zarr.json").exists());
     assert!(files(&env.path("o/staging")).is_empty());
 }
+
+#[test]
+fn collect_never_follows_a_link_planted_in_the_store() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    let secret = env.write("secret.json", "{\"zarr_format\": 3}");
+    std::fs::remove_file(env.path("o/store.zarr/zarr.json")).unwrap();
+    std::os::unix::fs::symlink(&secret, env.path("o/store.zarr/zarr.json")).unwrap();
+    let out = exits(&mut env.sweep(&["collect", "o"]), 1);
+    assert!(out.stderr.contains("store.zarr/zarr.json"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "{\"zarr_format\": 3}");
+}

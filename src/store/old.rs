@@ -47,7 +47,14 @@ pub struct OldStore {
 impl OldStore {
     /// The store at `root`, if there is one a build can read back.
     pub fn open(root: &Path) -> io::Result<Option<OldStore>> {
-        let Ok(text) = std::fs::read(root.join("zarr.json")) else { return Ok(None) };
+        match std::fs::symlink_metadata(root) {
+            Err(_) => return Ok(None),
+            Ok(m) if !m.is_dir() => return Err(bad(root, "not a directory sweep made; it is never followed")),
+            Ok(_) => {}
+        }
+        // A store whose metadata cannot be read is an error, not an empty store: its staging
+        // files are gone, and a store built without it would lose its arrays.
+        let text = read_nofollow(&root.join("zarr.json")).map_err(|e| bad(&root.join("zarr.json"), &e.to_string()))?;
         let meta: Value = serde_json::from_slice(&text).map_err(|e| bad(root, &e.to_string()))?;
         let attrs = &meta["attributes"];
         if attrs["sweep_compact"] != Value::Bool(true) {
@@ -157,7 +164,7 @@ impl OldStore {
         for key in Indices::new(&counts) {
             let mut path = self.root.join(name).join("c");
             key.iter().for_each(|k| path.push(k.to_string()));
-            let bytes = match std::fs::read(&path) {
+            let bytes = match read_nofollow(&path) {
                 Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(bad(&path, &e.to_string())),
@@ -195,6 +202,13 @@ impl OldStore {
         }
         Ok(())
     }
+}
+
+/// A file's bytes; a link planted there is refused, not followed.
+fn read_nofollow(path: &Path) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    io::Read::read_to_end(&mut crate::io::open_nofollow(path)?, &mut out)?;
+    Ok(out)
 }
 
 fn unravel(mut pos: u64, shape: &[u64]) -> Vec<u64> {
