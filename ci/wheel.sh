@@ -54,6 +54,9 @@ n = [1, 2, 3, 5]
 scale = [1.0, 10.0]
 EOF
 sweep run reaction.toml -q
+# The same sweep with its arrays in one Zarr store instead of a .npy file per array and task.
+{ cat reaction.toml; printf '[output]\narrays = "zarr"\n'; } >reaction-zarr.toml
+sweep run reaction-zarr.toml -q
 sweep run python.toml -q || [ $? -eq 1 ]   # the n = 3 tasks fail, by design
 
 python - <<'EOF'
@@ -102,5 +105,15 @@ assert r.attrs["t_final"] == 5.0 and len(set(r["c_len"].values.ravel())) > 1, "r
 p = sweep.open("runs/python")
 assert p["mean"].sel(n=3).isnull().all() and p["mean"].sel(n=5).notnull().all(), "failed tasks are missing"
 assert (p["status"].sel(n=3) == "failed").all()
+z = sweep.open("runs/reaction-zarr")
+assert dict(z.sizes) == dict(r.sizes) and set(z.variables) == set(r.variables), (z.sizes, r.sizes)
+for name in r.variables:
+    assert z[name].dims == r[name].dims, name
+    if r[name].dtype.kind in "fiub":
+        assert np.array_equal(z[name].values, r[name].values, equal_nan=r[name].dtype.kind == "f"), name
+    else:
+        assert z[name].values.tolist() == r[name].values.tolist(), name
+assert not os.path.exists("runs/reaction-zarr/tasks"), "the store replaces tasks/"
+print(f"wheel: runs/reaction-zarr: the store reads as runs/reaction's .npy files")
 print("wheel: OK")
 EOF

@@ -27,6 +27,7 @@ pub mod runlog;
 pub mod session;
 pub mod spec;
 pub mod stats;
+pub mod store;
 pub mod task;
 pub mod text;
 pub mod usage;

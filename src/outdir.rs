@@ -42,6 +42,14 @@ impl OutDir {
     pub fn verify(&self) -> PathBuf {
         self.root.join("verify.json")
     }
+    /// `store.zarr/`: the arrays of a sweep with `[output] arrays = "zarr"`.
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store.zarr")
+    }
+    /// `staging/`: each run's staged arrays, from which `store.zarr` is built.
+    pub fn staging(&self) -> PathBuf {
+        self.root.join("staging")
+    }
     /// `results.csv`.
     pub fn results(&self) -> PathBuf {
         self.root.join("results.csv")
@@ -74,7 +82,7 @@ impl OutDir {
     /// writes through a link planted in an out directory. (The out directory itself may be
     /// a link: that is where the user chose to put it.)
     pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 14] = [
+        const OWN: [&str; 16] = [
             "spec.toml",
             "verify.json",
             "runs.jsonl",
@@ -89,6 +97,8 @@ impl OutDir {
             "bench",
             "report.html",
             "plots",
+            "staging",
+            "store.zarr",
         ];
         for name in OWN {
             let p = self.root.join(name);
@@ -228,6 +238,10 @@ pub struct Manifest {
     /// The arrays a model sweep saves (absent in manifests written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save: Option<Vec<String>>,
+    /// `"zarr"` when the arrays go to `store.zarr` (`[output] arrays`); absent for `.npy`
+    /// per task, as in manifests written before the store existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrays: Option<String>,
     /// What produced the results (see [`crate::provenance`]), when the sweep was started
     /// or last extended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -332,6 +346,7 @@ impl Manifest {
                 serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
             }),
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
+            arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
             save: match &spec.task {
                 TaskKind::Model(m) => Some(match &m.save {
                     Some(names) => names.to_vec(),
@@ -402,6 +417,14 @@ impl Manifest {
                     now.join(", ")
                 ));
             }
+        }
+        if self.arrays != new.arrays {
+            let show = |a: &Option<String>| a.clone().unwrap_or_else(|| "npy".into());
+            out.push(format!(
+                "`[output] arrays` changed from \"{}\" to \"{}\": the done tasks' arrays are in the other layout",
+                show(&self.arrays),
+                show(&new.arrays)
+            ));
         }
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));

@@ -355,7 +355,7 @@ impl Prepared {
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         if self.shard.is_none() {
-            self.write_results()?;
+            write_results_with(&self.spec, &self.store, &self.out, config.durable)?;
             if config.durable {
                 // results.csv and its rename, on disk before the run says it is done.
                 let sync = |p: &Path| std::fs::File::open(p).and_then(|f| f.sync_all());
@@ -377,9 +377,19 @@ impl Prepared {
 /// Writes `results.csv` of the sweep in `out` from `store`, and with adaptive replicates
 /// `points.csv` (written first: `results.csv` is what a finished run is judged by).
 pub fn write_results(spec: &Spec, store: &Store, out: &OutDir) -> Result<(), Error> {
+    write_results_with(spec, store, out, false)
+}
+
+/// [`write_results`]; `durable`: with `--durable`, the array store is on disk before the
+/// staging files it replaces are removed.
+pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: bool) -> Result<(), Error> {
     if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
         write_points_csv(spec, rule, store, &plan, &out.points())
             .context(|| format!("cannot write {}", out.points().display()))?;
+    }
+    if spec.arrays == crate::spec::ArrayLayout::Zarr {
+        // Before results.csv, which is what a finished run is judged by.
+        crate::store::build(spec, out, store, durable).context(|| format!("cannot build {}", out.store().display()))?;
     }
     write_results_csv(spec, store, &out.results()).context(|| format!("cannot write {}", out.results().display()))
 }

@@ -96,6 +96,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     `task`, `seed` and `status`. A task that is not done is NaN in every numeric variable.
     Fixed parameters, the seed and the spec hash are attributes.
 
+    A sweep run with `[output] arrays = "zarr"` is read from its store.zarr with
+    `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,
+    coordinates and variables.
+
     With adaptive replicates (see the README) `replicate` runs up to the spec's `max`; the
     replicates a point did not need have the status "not needed", an empty task and seed 0,
     and are NaN in every numeric variable.
@@ -104,6 +108,14 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     import xarray as xr
 
     m = _manifest(out_dir)
+    if m.get("arrays") == "zarr":
+        # `[output] arrays = "zarr"`: sweep built the Dataset already (see the README).
+        store = os.path.join(out_dir, "store.zarr")
+        if not os.path.isfile(os.path.join(store, "zarr.json")):
+            raise SweepDataError(
+                f"{store}: no such store; a run builds it when it ends (for shards: sweep collect {out_dir})"
+            )
+        return xr.open_zarr(store)
     df = load(out_dir)
     axes = m["axes"]
     reps = int(m["replicates"])

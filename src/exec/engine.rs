@@ -4,7 +4,7 @@
 use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
-use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe};
+use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
 use super::recorder::{Attempt, Batch, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
@@ -14,7 +14,7 @@ use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::proc::Watchdog;
 use crate::results::{Row, Status, Store};
-use crate::spec::{Spec, TaskKind};
+use crate::spec::{ArrayLayout, Spec, TaskKind};
 use crate::task::{Cancel, FailureClass};
 use crate::worker::{Worker, WorkerSpec};
 use crossbeam_channel::{bounded, Sender};
@@ -134,13 +134,18 @@ pub fn execute(
         _ => None,
     };
     let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
+    let staging = (spec.arrays == ArrayLayout::Zarr)
+        .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
-    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior };
+    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior, staging: staging.as_ref() };
 
-    let mut durability: Box<dyn Durability> = match cfg.durable {
+    let mut durability: Box<dyn Durability + '_> = match cfg.durable {
         true => Box::new(MachineSafe { root: std::fs::File::open(&out.root)? }),
         false => Box::new(ProcessSafe),
     };
+    if let Some(staging) = &staging {
+        durability = Box::new(Staged { staging, inner: durability });
+    }
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
             .name("sweep-journal".into())
@@ -263,6 +268,9 @@ struct Run<'a> {
     stats: &'a Stats,
     idents: &'a [(TaskId, u64)],
     prior: &'a HashMap<u64, u32>,
+    /// `[output] arrays = "zarr"`: arrays are staged here, on the worker's own thread (an
+    /// append to a buffer needs no I/O thread), instead of written as `.npy` files.
+    staging: Option<&'a crate::store::StagingWriter>,
 }
 
 impl Run<'_> {
@@ -286,6 +294,33 @@ impl Run<'_> {
             let seconds = at.duration_since(t0).as_secs_f64();
             let slow = seconds > 1e-3;
             match result {
+                Ok(()) if !outputs.arrays.is_empty() && self.staging.is_some() => {
+                    let staging = self.staging.expect("checked by the guard");
+                    let staged = crate::io::inject_fault()
+                        .and_then(|()| staging.append(id, outputs.arrays.iter().map(|(n, a)| (n.as_str(), a))));
+                    outputs.arrays.clear();
+                    let a = Attempt { index, number: before + attempt, seconds, last: true, at };
+                    match staged {
+                        Ok(bytes) => {
+                            self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
+                            batch.records.push(id, a, Ok(&mut outputs.metrics));
+                            batch.pushed(at, slow);
+                        }
+                        Err(e) => {
+                            // A full disk stops the run (the staging file takes no more anyway).
+                            if super::writer::is_fatal(&e) {
+                                self.cancel.drain(crate::task::StopReason::Io(e.to_string()));
+                            }
+                            batch.records.push(
+                                id,
+                                a,
+                                Err(crate::task::TaskFailure::new(FailureClass::Io, e.to_string())),
+                            );
+                            batch.pushed(at, true);
+                        }
+                    }
+                    break;
+                }
                 Ok(()) if !outputs.arrays.is_empty() => {
                     let job = WriteJob {
                         index,

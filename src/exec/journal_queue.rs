@@ -38,6 +38,26 @@ impl Durability for ProcessSafe {
     }
 }
 
+/// `[output] arrays = "zarr"`: the run's staging file is handed to the OS before anything
+/// else a journal tick does, so a record never reaches the journal before the arrays it
+/// vouches for reach their staging file.
+pub struct Staged<'a> {
+    /// The run's staging file.
+    pub staging: &'a crate::store::StagingWriter,
+    /// What the run promises besides.
+    pub inner: Box<dyn Durability + 'a>,
+}
+
+impl Durability for Staged<'_> {
+    fn sync_outputs(&mut self) -> io::Result<()> {
+        self.staging.flush()?;
+        self.inner.sync_outputs()
+    }
+    fn sync_journal(&mut self, journal: &mut JournalWriter) -> io::Result<()> {
+        self.inner.sync_journal(journal)
+    }
+}
+
 /// `--durable`: at each journal tick, the out directory's file system is synced (every
 /// task file and rename so far, in one call), then the new journal lines are appended and
 /// synced. A record is never on disk before the files it vouches for.

@@ -86,7 +86,7 @@ impl Writer<'_, '_, '_> {
 }
 
 /// Errors after which no other task could write its outputs either.
-fn is_fatal(e: &io::Error) -> bool {
+pub(super) fn is_fatal(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT | libc::EROFS | libc::EACCES | libc::EPERM))
         || e.kind() == io::ErrorKind::StorageFull
         || e.kind() == io::ErrorKind::PermissionDenied

@@ -114,7 +114,7 @@ pub fn remove_stale_temps(dir: &Path) {
 /// Test seam: with `SWEEP_FAULT_ENOSPC_AFTER=N` in the environment, array writes after
 /// the first N fail with "No space left on device", as on a full disk. Used by the
 /// disk-full tests where a small tmpfs cannot be mounted (not root).
-fn inject_fault() -> io::Result<()> {
+pub fn inject_fault() -> io::Result<()> {
     static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let limit = LIMIT.get_or_init(|| std::env::var("SWEEP_FAULT_ENOSPC_AFTER").ok().and_then(|v| v.parse().ok()));

@@ -11,7 +11,7 @@ mod toml_error;
 mod worker;
 
 pub use error::SpecError;
-pub use raw::{RawAdaptive, RawCommand, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
+pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
@@ -47,6 +47,18 @@ pub struct Spec {
     /// Adaptive replicates: the grid holds `max` replicates per point, of which a point
     /// runs as many as the rule asks for. `None`: every replicate runs.
     pub adaptive: Option<Adaptive>,
+    /// Where a task's arrays go (`[output] arrays`).
+    pub arrays: ArrayLayout,
+}
+
+/// Where the arrays of done tasks are kept (`[output] arrays = "npy" | "zarr"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArrayLayout {
+    /// `tasks/<task>/<name>.npy`, one file per array per task (the default, as before).
+    #[default]
+    Npy,
+    /// One Zarr v3 store, `store.zarr/`, built from staging files (see `crate::store`).
+    Zarr,
 }
 
 /// What a task runs: a model, an external command, or a request to a persistent worker.
@@ -313,6 +325,7 @@ impl Ctx<'_> {
             },
         };
         let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed);
+        let arrays = self.arrays(raw.output.as_ref(), &task)?;
         Ok(Spec {
             path: self.path.to_path_buf(),
             text: self.source.clone(),
@@ -324,7 +337,28 @@ impl Ctx<'_> {
             grid,
             identity,
             adaptive: adaptive.map(|a| a.rule),
+            arrays,
         })
+    }
+
+    /// `[output] arrays`: the store takes a built-in model's arrays only, whose type and
+    /// shape sweep knows; other tasks' `.npy` files are written by their own programs.
+    fn arrays(&self, output: Option<&Spanned<RawOutput>>, task: &TaskKind) -> Result<ArrayLayout, SpecError> {
+        let Some(a) = output.and_then(|o| o.get_ref().arrays.as_ref()) else { return Ok(ArrayLayout::Npy) };
+        match (a.get_ref().as_str(), task) {
+            ("npy", _) => Ok(ArrayLayout::Npy),
+            ("zarr", TaskKind::Model(_)) => Ok(ArrayLayout::Zarr),
+            ("zarr", _) => Err(self.at(
+                a,
+                "`arrays = \"zarr\"` needs a built-in model ([model]); other tasks write their own .npy files",
+                Some("remove the [output] table, or use `arrays = \"npy\"`".into()),
+            )),
+            (other, _) => Err(self.at(
+                a,
+                format!("unknown array layout `{other}`"),
+                Some("use `arrays = \"npy\"` (one file per array and task) or `arrays = \"zarr\"` (one store)".into()),
+            )),
+        }
     }
 
     fn line_of(&self, offset: usize) -> usize {

@@ -25,6 +25,15 @@ pub struct RawSpec {
     pub python: Option<Spanned<RawPython>>,
     pub worker: Option<Spanned<RawWorker>>,
     pub params: Option<Spanned<SpannedTable>>,
+    pub output: Option<Spanned<RawOutput>>,
+}
+
+/// The `[output]` table.
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub arrays: Option<Spanned<String>>,
 }
 
 /// A `[command]` table (fields are the keys of the README's spec reference).

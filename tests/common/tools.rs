@@ -71,3 +71,8 @@ pub fn scipy() -> Result<(), String> {
 pub fn pandas() -> Result<(), String> {
     python_modules("numpy, pandas")
 }
+
+/// Whether `python3` can import numpy, xarray and zarr (zarr-python 3): the store tests.
+pub fn zarr() -> Result<(), String> {
+    python_modules("numpy, xarray, zarr")
+}

@@ -1,0 +1,15 @@
+//! The array store (`[output] arrays = "zarr"`): a run appends each done task's arrays to
+//! a staging file of its own, flushed before the journal records that vouch for them
+//! ([`StagingWriter`]); at the end of a run and in `sweep collect`, `store.zarr` (Zarr v3,
+//! sharded) is built from the staged arrays of done tasks ([`build`]), deterministically.
+
+mod build;
+mod cells;
+mod crc;
+mod files;
+mod old;
+mod staging;
+mod zarr;
+
+pub use build::{build, STORE_FORMAT};
+pub use staging::{files as staging_files, read as read_staging, Staged, StagingWriter};

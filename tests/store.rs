@@ -1,0 +1,205 @@
+//! `[output] arrays = "zarr"`: the store reads as the .npy layout does, shows missing tasks,
+//! and has the same bytes after kill -9 and `--resume`, and after shards and `collect`.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The reaction model: a ragged adaptive-step trajectory `c`, a zipped axis, string values.
+const REACTION: &str = "seed = 3\nreplicates = 2\nzip = [[\"k\", \"c0\"]]\n[model]\nname = \"reaction\"\n\
+    t_final = 5.0\nsave = [\"t\", \"c\"]\n[params]\nk = [0.1, 0.5, 1.5]\nc0 = [0.5, 1.0, 2]\n\
+    solver = [\"rk45\", \"rk4\"]\n";
+const ZARR: &str = "[output]\narrays = \"zarr\"\n";
+
+fn same_dataset(env: &Env, zarr_out: &str, npy_out: &str, extra: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/store/same_dataset.py");
+    let out = std::process::Command::new("python3")
+        .args([script, &env.abs(zarr_out), &env.abs(npy_out)])
+        .args(extra)
+        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
+}
+
+fn store_files(env: &Env, out: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+    let files = all_files(&env.path(&format!("{out}/store.zarr")));
+    assert!(files.len() > 10, "{:?}", files.keys());
+    files
+}
+
+#[test]
+fn the_store_reads_as_the_npy_layout_with_ragged_arrays_and_a_zipped_axis() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let env = Env::with("n.toml", REACTION);
+    env.write("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "n.toml", "--out", "n", "-q"]);
+    env.succeeds(&["run", "z.toml", "--out", "z", "-q"]);
+    assert!(!env.path("z/tasks").exists(), "the store replaces tasks/");
+    same_dataset(&env, "z", "n", &[]);
+}
+
+#[test]
+fn tasks_not_done_are_missing_in_the_store() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let spec = "seed = 5\nreplicates = 20\n[model]\nname = \"spin\"\narray_len = 3\nsave = [\"data\"]\n\
+                [params]\nfail_rate = [0.0, 0.5]\n";
+    let env = Env::with("n.toml", spec);
+    env.write("z.toml", &format!("{spec}{ZARR}"));
+    env.exits(&["run", "n.toml", "--out", "n", "-q", "--keep-going"], 1);
+    env.exits(&["run", "z.toml", "--out", "z", "-q", "--keep-going"], 1);
+    same_dataset(&env, "z", "n", &["missing"]);
+}
+
+#[test]
+fn kill_9_then_resume_gives_a_byte_identical_store() {
+    let spec = format!(
+        "seed = 3\nreplicates = 150\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n{ZARR}"
+    );
+    let env = Env::with("a.toml", &spec);
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let mut journaled = 0;
+    for round in 0..3 {
+        let mut args = vec!["run", "a.toml", "--out", "k", "-q", "--jobs", "2"];
+        if round > 0 {
+            args.push("--resume");
+        }
+        let mut child = env.spawn(&args);
+        wait_until(&format!("round {round} to journal a task"), Duration::from_secs(30), || {
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
+            env.journaled_done("k").len() > journaled
+        });
+        kill9(&mut child);
+        journaled = env.journaled_done("k").len();
+    }
+    env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "k"), store_files(&env, "clean"));
+}
+
+#[test]
+fn four_shards_and_collect_give_the_store_of_one_run() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "one", "-q"]);
+    for i in 0..4 {
+        env.succeeds(&["run", "z.toml", "--out", "sharded", "-q", "--shard", &format!("{i}/4")]);
+    }
+    env.succeeds_stderr(&["collect", "sharded"]);
+    assert_eq!(store_files(&env, "sharded"), store_files(&env, "one"));
+}
+
+#[test]
+fn a_link_planted_as_the_store_is_refused() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    std::fs::remove_dir_all(env.path("o/store.zarr")).unwrap();
+    std::os::unix::fs::symlink(env.path("elsewhere"), env.path("o/store.zarr")).unwrap();
+    let err = env.fails(&["run", "z.toml", "--out", "o", "-q", "--resume"], 2);
+    assert!(err.contains("store.zarr is a symbolic link"), "{err}");
+}
+
+#[test]
+fn the_store_needs_a_built_in_model() {
+    let env = Env::with("c.toml", &format!("[command]\nargv = [\"true\"]\n[params]\nx = [1, 2]\n{ZARR}"));
+    let err = env.fails(&["run", "c.toml", "-q"], 2);
+    assert!(err.contains("needs a built-in model"), "{err}");
+}
+
+#[test]
+fn changing_the_layout_on_resume_is_refused() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    env.write("n.toml", REACTION);
+    let err = env.fails(&["run", "n.toml", "--out", "o", "-q", "--resume"], 2);
+    assert!(err.contains("`[output] arrays` changed from \"zarr\" to \"npy\""), "{err}");
+}
+
+#[test]
+fn report_status_and_verify_work_on_a_store_sweep() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    env.succeeds(&["status", "o"]);
+    env.succeeds(&["report", "o"]);
+    assert!(env.path("o/report.html").exists());
+    env.succeeds(&["verify", "o", "--sample", "3"]);
+}
+
+#[test]
+fn a_full_disk_fails_tasks_then_resume_completes_the_same_store() {
+    let spec = format!("seed = 2\nreplicates = 40\n[model]\nname = \"spin\"\narray_len = 8\n{ZARR}");
+    let env = Env::with("z.toml", &spec);
+    env.succeeds(&["run", "z.toml", "--out", "clean", "-q"]);
+    let out = exits(env.sweep(&["run", "z.toml", "--out", "full", "-q"]).env("SWEEP_FAULT_ENOSPC_AFTER", "10"), 1);
+    assert!(out.stderr.contains("No space left"), "{}", out.stderr);
+    let rows = env.results("full");
+    let done = rows.iter().filter(|r| r["status"] == "done").count();
+    assert!((1..40).contains(&done), "{done}");
+    env.succeeds(&["run", "z.toml", "--out", "full", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "full"), store_files(&env, "clean"));
+}
+
+#[test]
+fn a_built_store_replaces_its_staging_files_and_rebuilds_from_itself() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    let first = store_files(&env, "o");
+    assert!(files(&env.path("o/staging")).is_empty(), "{:?}", files(&env.path("o/staging")));
+    // Nothing left to run: the store is built again, from the store alone.
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "o"), first);
+}
+
+#[test]
+fn ctrl_c_then_resume_gives_the_store_of_one_run() {
+    let spec = format!(
+        "seed = 3\nreplicates = 150\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n{ZARR}"
+    );
+    let env = Env::with("a.toml", &spec);
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let mut child = env.spawn(&["run", "a.toml", "--out", "k", "-q", "--jobs", "2"]);
+    wait_until("the run to journal a task", Duration::from_secs(30), || !env.journaled_done("k").is_empty());
+    signal(&child, libc::SIGINT);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(env.path("k/store.zarr/zarr.json").exists(), "an interrupted run builds the store of what is done");
+    env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
+    assert_eq!(store_files(&env, "k"), store_files(&env, "clean"));
+}
+
+#[test]
+fn extending_the_grid_on_resume_gives_the_store_of_the_extended_sweep() {
+    let small = REACTION.replace("solver = [\"rk45\", \"rk4\"]", "solver = [\"rk45\"]");
+    let env = Env::with("z.toml", &format!("{small}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "grown", "-q"]);
+    env.write("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "grown", "-q", "--resume"]);
+    env.succeeds(&["run", "z.toml", "--out", "fresh", "-q"]);
+    // Old tasks are read back from the first store, at their new places in the grid.
+    assert_eq!(store_files(&env, "grown"), store_files(&env, "fresh"));
+}
+
+#[test]
+fn adaptive_replicates_stage_each_round_and_build_one_store() {
+    let env = Env::with(
+        "z.toml",
+        &format!(
+            "seed = 1\nreplicates = {{ min = 2, max = 6, round = 2, until = {{ metric = \"value\", ci95_rel = 0.01 }} }}\n\
+             [model]\nname = \"spin\"\narray_len = 4\n[params]\nmicros = [0, 1]\n{ZARR}"
+        ),
+    );
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    assert!(env.path("o/store.zarr/data/zarr.json").exists());
+    assert!(files(&env.path("o/staging")).is_empty());
+}
+
+#[test]
+fn collect_never_follows_a_link_planted_in_the_store() {
+    let env = Env::with("z.toml", &format!("{REACTION}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    let secret = env.write("secret.json", "{\"zarr_format\": 3}");
+    std::fs::remove_file(env.path("o/store.zarr/zarr.json")).unwrap();
+    std::os::unix::fs::symlink(&secret, env.path("o/store.zarr/zarr.json")).unwrap();
+    let out = exits(&mut env.sweep(&["collect", "o"]), 1);
+    assert!(out.stderr.contains("store.zarr/zarr.json"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "{\"zarr_format\": 3}");
+}
