@@ -5,6 +5,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::aggregate::Histogram;
 use super::ReportError;
@@ -130,6 +131,22 @@ pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<S
         root.present().map_err(&err)?;
     }
     Ok(svg)
+}
+
+/// Draws a chart's title and subtitle, centred at the top of `area`.
+pub(crate) fn draw_header<'a>(area: &Area<'a>, title: Option<&str>, subtitle: Option<&str>) -> DrawResult<'a> {
+    let (w, _) = area.dim_in_pixel();
+    let centre = |size: u32| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let mut y = 8;
+    if let Some(t) = title {
+        area.draw(&Text::new(t.to_string(), (w as i32 / 2, y), centre(22)))?;
+        y += 30;
+    }
+    if let Some(s) = subtitle {
+        let style = centre(14).color(&RGBColor(90, 90, 90));
+        area.draw(&Text::new(crate::text::shorten(s, (w as usize / 7).max(20)), (w as i32 / 2, y), style))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

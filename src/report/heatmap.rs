@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::json;
 
 use super::axis::{Axis, AxisKind};
-use super::chart::{draw_err, Area, DrawResult, Ticked, FONT};
+use super::chart::{draw_err, draw_header, Area, DrawResult, Ticked, FONT};
 use super::heat::HeatAgg;
 use super::{data, ticks, ReportError};
 
@@ -101,7 +101,7 @@ pub(crate) fn draw_heatmap(h: &HeatAgg, chart: &HeatChart) -> Result<String, Rep
         root.fill(&WHITE).map_err(&err)?;
         let header = chart.title.map_or(0, |_| 30) + chart.subtitle.map_or(0, |_| 22);
         let (head, body) = root.split_vertically(header + 6);
-        draw_header(&head, chart).map_err(&err)?;
+        draw_header(&head, chart.title, chart.subtitle).map_err(&err)?;
         match h.range() {
             None => {
                 let (w, hh) = body.dim_in_pixel();
@@ -128,21 +128,6 @@ pub(crate) fn draw_heatmap(h: &HeatAgg, chart: &HeatChart) -> Result<String, Rep
     let [x, y, z] = chart.names;
     let meta = json!({"kind": "heatmap", "x": x, "y": y, "z": z, "log_x": h.x.log, "log_y": h.y.log, "cells": cells});
     Ok(data::embed(&svg, &meta.to_string()))
-}
-
-fn draw_header<'a>(area: &Area<'a>, chart: &HeatChart) -> DrawResult<'a> {
-    let (w, _) = area.dim_in_pixel();
-    let centre = |size: u32| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-    let mut y = 8;
-    if let Some(t) = chart.title {
-        area.draw(&Text::new(t.to_string(), (w as i32 / 2, y), centre(22)))?;
-        y += 30;
-    }
-    if let Some(s) = chart.subtitle {
-        let style = centre(14).color(&RGBColor(90, 90, 90));
-        area.draw(&Text::new(crate::text::shorten(s, (w as usize / 7).max(20)), (w as i32 / 2, y), style))?;
-    }
-    Ok(())
 }
 
 fn draw_cells<'a>(

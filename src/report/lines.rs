@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::aggregate::{PlotAgg, Point};
-use super::chart::{color, draw_err, padded, Area, DrawResult, Ticked, FONT};
+use super::chart::{color, draw_err, draw_header, padded, Area, DrawResult, Ticked, FONT};
 use super::{data, ticks, ReportError};
 
 /// Most lines that each get a band; with more, bands would hide each other (and the
@@ -59,7 +59,7 @@ pub(crate) fn draw_plot(plot: &PlotAgg, chart: &Chart) -> Result<String, ReportE
         root.fill(&WHITE).map_err(&err)?;
         let header = chart.title.map_or(0, |_| 30) + chart.subtitle.map_or(0, |_| 22);
         let (head, body) = root.split_vertically(header + 6);
-        draw_header(&head, chart).map_err(&err)?;
+        draw_header(&head, chart.title, chart.subtitle).map_err(&err)?;
         let legend = plot.series_column.is_some() && !drawn.is_empty();
         let (area, legend_area) = if legend {
             let (a, l) = body.split_horizontally(chart.width.saturating_sub(150));
@@ -93,21 +93,6 @@ fn log_points(points: &[Point]) -> Vec<Point> {
             ..*p
         })
         .collect()
-}
-
-fn draw_header<'a>(area: &Area<'a>, chart: &Chart) -> DrawResult<'a> {
-    let (w, _) = area.dim_in_pixel();
-    let centre = |size: u32| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-    let mut y = 8;
-    if let Some(t) = chart.title {
-        area.draw(&Text::new(t.to_string(), (w as i32 / 2, y), centre(22)))?;
-        y += 30;
-    }
-    if let Some(s) = chart.subtitle {
-        let style = centre(14).color(&RGBColor(90, 90, 90));
-        area.draw(&Text::new(crate::text::shorten(s, (w as usize / 7).max(20)), (w as i32 / 2, y), style))?;
-    }
-    Ok(())
 }
 
 fn draw_message<'a>(area: &Area<'a>, message: &str) -> DrawResult<'a> {
