@@ -100,10 +100,41 @@ fn a_link_planted_as_the_store_is_refused() {
 }
 
 #[test]
-fn the_store_needs_a_built_in_model() {
+fn a_command_cannot_use_the_store() {
     let env = Env::with("c.toml", &format!("[command]\nargv = [\"true\"]\n[params]\nx = [1, 2]\n{ZARR}"));
     let err = env.fails(&["run", "c.toml", "-q"], 2);
-    assert!(err.contains("needs a built-in model"), "{err}");
+    assert!(err.contains("needs a built-in model, [python] or [worker]"), "{err}");
+}
+
+/// A Python function returning float (ragged), integer and boolean arrays; n = 3 fails.
+const PYTHON: &str = "import numpy as np\n\ndef f(n, *, rng):\n    if n == 3:\n        raise ValueError('no')\n    \
+    return {'m': float(rng.normal()), 'xs': rng.normal(size=n), 'counts': np.arange(n, dtype=np.int32), \
+    'flags': np.ones(2, dtype=bool)}\n";
+
+#[test]
+fn a_python_functions_arrays_go_to_the_store_and_read_as_the_npy_layout() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let spec = "seed = 2\nreplicates = 2\n[python]\nfunction = 'm.py:f'\n[params]\nn = [1, 2, 3, 5]\n";
+    let env = Env::with("m.py", PYTHON);
+    env.write("n.toml", spec);
+    env.write("z.toml", &format!("{spec}{ZARR}"));
+    env.exits(&["run", "n.toml", "--out", "n", "-q", "--keep-going"], 1);
+    env.exits(&["run", "z.toml", "--out", "z", "-q", "--keep-going"], 1);
+    // Only what is not an array stays in tasks/ (nothing here: the function prints nothing).
+    assert!(all_files(&env.path("z")).keys().all(|p| !p.to_string_lossy().ends_with(".npy")));
+    same_dataset(&env, "z", "n", &["missing"]);
+}
+
+#[test]
+fn a_non_numeric_array_fails_its_task_with_the_store() {
+    if require_tool("numpy", numpy()).is_none() {
+        return;
+    }
+    let env = Env::with("m.py", "import numpy as np\n\ndef f(x):\n    return {'s': np.array(['a', 'b'])}\n");
+    env.write("z.toml", &format!("[python]\nfunction = 'm.py:f'\n[params]\nx = [1]\n{ZARR}"));
+    env.exits(&["run", "z.toml", "-q"], 1);
+    let row = &env.results("runs/z")[0];
+    assert!(row["error"].contains("array `s` is not numeric"), "{row:?}");
 }
 
 #[test]

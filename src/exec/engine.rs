@@ -185,6 +185,7 @@ pub fn execute(
                     tag: tag.clone(),
                     env: vec![("SWEEP_RUN_ID".into(), tag.clone())],
                     start_failures: AtomicU32::new(0),
+                    staging: staging.as_ref(),
                 };
                 std::thread::scope(|s| {
                     for slot in 0..cfg.jobs.max(1).min(to_run.len().max(1)) {

@@ -73,6 +73,9 @@ pub(super) struct WorkerRun<'a, 'r, 's> {
     pub tag: String,
     pub env: Vec<(String, String)>,
     pub start_failures: AtomicU32,
+    /// The run's staging file when arrays go to the store: the `.npy` files a task writes
+    /// are moved there before its directory is promoted.
+    pub staging: Option<&'a crate::store::StagingWriter>,
 }
 
 impl WorkerRun<'_, '_, '_> {
@@ -291,6 +294,9 @@ impl WorkerRun<'_, '_, '_> {
         if reply.files || !reply.arrays.is_empty() || !output.is_empty() {
             let task = self.idents[head.queued.index as usize].0;
             // The worker has answered: nothing writes into the attempt's directory any more.
+            if let Some(staging) = self.staging {
+                crate::store::stage_npy_files(&head.dir, task, staging)?;
+            }
             let digests = crate::io::digest_dir(&head.dir)
                 .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
             let promoted = crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string())).map_err(|e| {

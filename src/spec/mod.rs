@@ -341,16 +341,17 @@ impl Ctx<'_> {
         })
     }
 
-    /// `[output] arrays`: the store takes a built-in model's arrays only, whose type and
-    /// shape sweep knows; other tasks' `.npy` files are written by their own programs.
+    /// `[output] arrays`: the store takes the arrays of built-in models and of persistent
+    /// workers (`[python]`, `[worker]`: their `.npy` files are staged as float64 when a task
+    /// is done); a `[command]` writes its own files, which sweep leaves as they are.
     fn arrays(&self, output: Option<&Spanned<RawOutput>>, task: &TaskKind) -> Result<ArrayLayout, SpecError> {
         let Some(a) = output.and_then(|o| o.get_ref().arrays.as_ref()) else { return Ok(ArrayLayout::Npy) };
         match (a.get_ref().as_str(), task) {
             ("npy", _) => Ok(ArrayLayout::Npy),
-            ("zarr", TaskKind::Model(_)) => Ok(ArrayLayout::Zarr),
+            ("zarr", TaskKind::Model(_) | TaskKind::Worker(_)) => Ok(ArrayLayout::Zarr),
             ("zarr", _) => Err(self.at(
                 a,
-                "`arrays = \"zarr\"` needs a built-in model ([model]); other tasks write their own .npy files",
+                "`arrays = \"zarr\"` needs a built-in model, [python] or [worker]; a [command] writes its own files",
                 Some("remove the [output] table, or use `arrays = \"npy\"`".into()),
             )),
             (other, _) => Err(self.at(

@@ -7,9 +7,11 @@ mod build;
 mod cells;
 mod crc;
 mod files;
+mod npy_in;
 mod old;
 mod staging;
 mod zarr;
 
 pub use build::{build, STORE_FORMAT};
+pub use npy_in::stage_npy_files;
 pub use staging::{files as staging_files, read as read_staging, Staged, StagingWriter};
