@@ -234,3 +234,19 @@ fn collect_never_follows_a_link_planted_in_the_store() {
     assert!(out.stderr.contains("store.zarr/zarr.json"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "{\"zarr_format\": 3}");
 }
+
+#[test]
+fn string_metrics_are_string_variables_of_the_store() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let env = Env::with(
+        "m.py",
+        "import numpy as np\n\ndef f(n):\n    if n == 3:\n        raise ValueError('no')\n    return {'label': 'n%d' % n, 'xs': np.arange(n)}\n",
+    );
+    env.write("z.toml", &format!("[python]\nfunction = 'm.py:f'\n[params]\nn = [1, 2, 3]\n{ZARR}"));
+    env.exits(&["run", "z.toml", "-q", "--keep-going"], 1);
+    let check = "import xarray as xr, sys\nds = xr.open_zarr(sys.argv[1])\n\
+                 assert [str(v) for v in ds.label.values.ravel()] == ['n1', 'n2', ''], ds.label.values\nprint('ok')\n";
+    let out =
+        std::process::Command::new("python3").args(["-c", check, &env.abs("runs/z/store.zarr")]).output().unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
+}

@@ -237,6 +237,14 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
         Ok(true)
     })?;
     for (key, name) in metric_names(store) {
+        if has_strings(store, key) {
+            // A metric with text among its values is a string variable: each done task's
+            // value as results.csv writes it, "" where there is none.
+            put(per_task(&name, DType::Str), &|o, c| {
+                strings(c, &grid_shape, &shard, o, |i| metric_text(store, i, key))
+            })?;
+            continue;
+        }
         put(per_task(&name, DType::F64), &|o, c| {
             Ok(fill_each(c, &grid_shape, &shard, o, |i| metric(store, i, key).map(f64::to_le_bytes)))
         })?;
@@ -303,8 +311,34 @@ fn metric_names(store: &Store) -> Vec<(u32, String)> {
     names
 }
 
+/// Whether any done task has a string value for metric `key`.
+fn has_strings(store: &Store, key: u32) -> bool {
+    store
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Done)
+        .any(|r| r.detail.metrics().iter().any(|(k, m)| *k == key && matches!(m, Metric::Str(_))))
+}
+
+/// A done task's metric `key` as text (for a metric with strings among its values); ""
+/// for tasks not done and for no value.
+fn metric_text(store: &Store, task: usize, key: u32) -> String {
+    let row = &store.rows[task];
+    if row.status != Status::Done {
+        return String::new();
+    }
+    match row.detail.metrics().iter().find(|(k, _)| *k == key).map(|(_, m)| m) {
+        Some(Metric::Str(s)) => s.to_string(),
+        Some(Metric::Float(v)) => v.to_string(),
+        Some(Metric::Int(v)) => v.to_string(),
+        Some(Metric::UInt(v)) => v.to_string(),
+        Some(Metric::Bool(b)) => b.to_string(),
+        Some(Metric::Null) | None => String::new(),
+    }
+}
+
 /// A done task's numeric metric as a float (booleans 0 and 1, as pandas reads them);
-/// `None` for tasks not done, and for strings, which the store leaves out.
+/// `None` for tasks not done (and strings, which [`has_strings`] sends elsewhere).
 fn metric(store: &Store, task: usize, key: u32) -> Option<f64> {
     let row = &store.rows[task];
     if row.status != Status::Done {
