@@ -250,3 +250,22 @@ fn string_metrics_are_string_variables_of_the_store() {
         std::process::Command::new("python3").args(["-c", check, &env.abs("runs/z/store.zarr")]).output().unwrap();
     assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
 }
+
+#[test]
+fn replicates_an_adaptive_point_never_needed_are_not_needed_in_the_store() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    // A target every point meets at once: replicates 2..6 are never needed.
+    let env = Env::with(
+        "z.toml",
+        &format!(
+            "seed = 1\nreplicates = {{ min = 2, max = 6, round = 2, until = {{ metric = \"value\", ci95_abs = 10.0 }} }}\n\
+             [model]\nname = \"spin\"\narray_len = 4\n[params]\nmicros = [0, 1]\n{ZARR}"
+        ),
+    );
+    env.succeeds(&["run", "z.toml", "-q"]);
+    let check = "import xarray as xr, sys\nds = xr.open_zarr(sys.argv[1])\ns = ds.status.values\n\
+                 assert (s[:, :2] == 'done').all() and (s[:, 2:] == 'not needed').all(), s\nprint('ok')\n";
+    let out =
+        std::process::Command::new("python3").args(["-c", check, &env.abs("runs/z/store.zarr")]).output().unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
+}

@@ -229,8 +229,14 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     let task = per_task("task", DType::Str);
     let shard = task.shard.clone();
     put(task, &|o, c| strings(c, &grid_shape, &shard, o, |i| store.idents[i].0.to_string()))?;
+    // With adaptive replicates, a replicate its point never needed is no task of the sweep:
+    // "not needed", as `sweep.open` says of the .npy layout, never "pending".
+    let plan = store.plan();
     put(per_task("status", DType::Str), &|o, c| {
-        strings(c, &grid_shape, &shard, o, |i| rows[i].status.as_str().to_string())
+        strings(c, &grid_shape, &shard, o, |i| match &plan {
+            Some(p) if !p.contains(store, i as u64) => "not needed".to_string(),
+            _ => rows[i].status.as_str().to_string(),
+        })
     })?;
     put(per_task("seed", DType::U64), &|o, c| {
         fill_each(c, &grid_shape, &shard, o, |i| Some(store.idents[i].1.to_le_bytes()));
