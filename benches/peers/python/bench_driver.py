@@ -1,6 +1,6 @@
 """Throughput of the worker driver on trivial tasks (``return {"y": x * x}``).
 
-    python3 python/tests/bench_driver.py [--tasks 200000] [--workers 1] [--repeat 3] [--joblib]
+    python3 benches/peers/python/bench_driver.py [--tasks 200000] [--workers 1] [--repeat 3] [--joblib]
 
 Starts --workers driver processes (as sweep does: ``python3 -c <loader> ...`` with the
 driver's source in SWEEP_WORKER_DRIVER), feeds
@@ -9,7 +9,7 @@ thread), reads every reply, and prints tasks/s counted from the first request wr
 the last reply read; start-up (the handshake) is not counted. It also prints the tasks per
 CPU-second the drivers used (from wait4), which a busy machine disturbs less. With
 --repeat it prints each run and the median. --joblib also times joblib.Parallel(n_jobs=--workers) on the
-same function and tasks, for comparison. Runs nothing under unittest (no test_ prefix).
+same function and tasks, for comparison (joblib is a benchmark dependency: benches/peers/setup.sh).
 """
 
 import argparse
@@ -24,7 +24,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DRIVER = os.path.join(HERE, "..", "sweep", "_worker.py")
+DRIVER = os.path.join(HERE, "..", "..", "..", "python", "sweep", "_worker.py")
 MODEL = 'def square(x):\n    return {"y": x * x}\n'
 
 
