@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// The fin model with a spread that grows with `h_std`: the relative half-width of `mean`
 /// over replicates is about 0.0002 × h_std / √n, so the target 0.001 takes some 5 replicates
@@ -21,9 +20,6 @@ const SLOW: &str = "seed = 7\n\
     replicates = { min = 4, max = 100, round = 4, until = { metric = \"mean\", ci95_abs = 0.004 } }\n\
     [model]\nname = \"fin\"\nn_samples = 20000\nsave = []\n\
     [params]\nh_std = [1.0, 3.0, 6.0, 12.0]\n";
-
-/// How long a run may take to journal its first record on a busy machine.
-const START: Duration = Duration::from_secs(30);
 
 /// points.csv of the sweep in `out`: h_std → (n, state).
 fn counts(env: &Env, out: &str) -> BTreeMap<String, (u32, String)> {
@@ -98,26 +94,8 @@ fn kill_9_mid_run_then_resume_gives_the_same_counts() {
     let clean = counts(&env, "clean");
     let total: u32 = clean.values().map(|(n, _)| n).sum();
     assert!(clean.values().any(|(_, s)| s == "max") && clean.values().any(|(_, s)| s == "met"), "{clean:?}");
-    // Each round starts (then resumes) the sweep and kills it as soon as its journal holds a
-    // task more than before: the kill lands while tasks, and rounds, are in flight.
-    let mut journaled = 0;
-    for round in 0..3 {
-        let mut args = vec!["run", "k.toml", "-q", "--jobs", "2", "--out", "k"];
-        if round > 0 {
-            args.push("--resume");
-        }
-        let mut child = env.spawn(&args);
-        wait_until(&format!("round {round} to journal a task"), START, || {
-            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
-            env.journaled_done("k").len() > journaled
-        });
-        kill9(&mut child);
-        // Proof that the kill landed mid-run: this round journaled tasks, and not all of them.
-        let now = env.journaled_done("k").len();
-        assert!(now > journaled, "round {round} journaled nothing");
-        assert!(now < total as usize, "round {round} journaled all {total} tasks before the kill");
-        journaled = now;
-    }
+    // The kills land while tasks, and rounds, are in flight.
+    env.kill_9_mid_run("k.toml", "k", 3, total as usize);
     // Killed mid-sweep, the sweep is unfinished for status, whatever round it was in.
     env.exits(&["status", "k"], 1);
     env.succeeds(&["run", "k.toml", "-q", "--jobs", "1", "--out", "k", "--resume"]);

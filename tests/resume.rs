@@ -19,26 +19,8 @@ const START: Duration = Duration::from_secs(30);
 fn kill_9_mid_run_five_times_then_resume_is_byte_identical() {
     let env = Env::with("a.toml", ARRAYS);
     env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
-    // Each round starts (then resumes) the sweep and kills it as soon as its journal holds a
-    // record more than before: the kill lands while tasks and array writes are in flight.
-    let mut journaled = 0;
-    for round in 0..5 {
-        let mut args = vec!["run", "a.toml", "--out", "k", "-q", "--jobs", "2"];
-        if round > 0 {
-            args.push("--resume");
-        }
-        let mut child = env.spawn(&args);
-        wait_until(&format!("round {round} to journal a task"), START, || {
-            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
-            env.journaled_done("k").len() > journaled
-        });
-        kill9(&mut child);
-        // Proof that the kill landed mid-run: this round journaled tasks, and not all of them.
-        let now = env.journaled_done("k").len();
-        assert!(now > journaled, "round {round} journaled nothing");
-        assert!(now < ARRAY_TASKS, "round {round} journaled all {ARRAY_TASKS} tasks before the kill");
-        journaled = now;
-    }
+    // The kills land while tasks and array writes are in flight.
+    env.kill_9_mid_run("a.toml", "k", 5, ARRAY_TASKS);
     env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
     assert_eq!(npy_files(&env.path("clean")), npy_files(&env.path("k")));
     let drop = ["seconds", "attempts"];

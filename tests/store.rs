@@ -60,20 +60,7 @@ fn kill_9_then_resume_gives_a_byte_identical_store() {
     );
     let env = Env::with("a.toml", &spec);
     env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
-    let mut journaled = 0;
-    for round in 0..3 {
-        let mut args = vec!["run", "a.toml", "--out", "k", "-q", "--jobs", "2"];
-        if round > 0 {
-            args.push("--resume");
-        }
-        let mut child = env.spawn(&args);
-        wait_until(&format!("round {round} to journal a task"), Duration::from_secs(30), || {
-            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
-            env.journaled_done("k").len() > journaled
-        });
-        kill9(&mut child);
-        journaled = env.journaled_done("k").len();
-    }
+    env.kill_9_mid_run("a.toml", "k", 3, 300);
     env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
     assert_eq!(store_files(&env, "k"), store_files(&env, "clean"));
 }

@@ -25,6 +25,7 @@ pub use wait::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// A temporary directory that `sweep` runs in.
 pub struct Env {
@@ -130,6 +131,31 @@ impl Env {
     /// no journal).
     pub fn journaled_done(&self, out: &str) -> BTreeSet<String> {
         done_tasks(&std::fs::read_to_string(self.path(&format!("{out}/journal.jsonl"))).unwrap_or_default())
+    }
+
+    /// Runs `sweep run SPEC --out OUT -q --jobs 2` `rounds` times (with `--resume` after
+    /// the first) and kills each run with SIGKILL as soon as its journal holds a done task
+    /// more than before, so that the kill lands while tasks are in flight; checks that it
+    /// did: each round journaled tasks, and fewer than all `total`. Leaves OUT unfinished.
+    #[track_caller]
+    pub fn kill_9_mid_run(&self, spec: &str, out: &str, rounds: usize, total: usize) {
+        let mut journaled = 0;
+        for round in 0..rounds {
+            let mut args = vec!["run", spec, "--out", out, "-q", "--jobs", "2"];
+            if round > 0 {
+                args.push("--resume");
+            }
+            let mut child = self.spawn(&args);
+            wait_until(&format!("round {round} to journal a task"), Duration::from_secs(30), || {
+                assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
+                self.journaled_done(out).len() > journaled
+            });
+            kill9(&mut child);
+            let now = self.journaled_done(out).len();
+            assert!(now > journaled, "round {round} journaled nothing");
+            assert!(now < total, "round {round} journaled all {total} tasks before the kill");
+            journaled = now;
+        }
     }
 }
 
