@@ -115,21 +115,33 @@ print("ok")
     );
 }
 
+/// A command sweep of two CPU-bound Python tasks that each hold a 32 MB array.
+fn burn_sweep() -> Env {
+    let env = Env::with(
+        "burn.py",
+        "import numpy as np\nx = np.ones(4_000_000)\ns = 0\nfor i in range(3_000_000):\n    s += i\n",
+    );
+    env.write("c.toml", "[command]\nargv = ['python3', 'burn.py']\n[params]\nx = [1, 2]\n");
+    env
+}
+
+/// The percentage that follows `label` in a summary line (`CPU 54%`, `(tasks 50%`).
+#[track_caller]
+fn percent_after(line: &str, label: &str) -> f64 {
+    let value = line.split(label).nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok());
+    value.unwrap_or_else(|| panic!("no `{label}N%` in {line}"))
+}
+
 #[test]
 fn child_cpu_and_peak_rss_of_a_cpu_bound_python_task_are_counted() {
     if require_tool("numpy", numpy()).is_none() {
         return;
     }
     // Regression: the summary said CPU 0% for external programs: only sweep's own was counted.
-    let env = Env::with(
-        "burn.py",
-        "import numpy as np\nx = np.ones(4_000_000)\ns = 0\nfor i in range(3_000_000):\n    s += i\n",
-    );
-    env.write("c.toml", "[command]\nargv = ['python3', 'burn.py']\n[params]\nx = [1, 2]\n");
+    let env = burn_sweep();
     let err = env.succeeds_stderr(&["run", "c.toml", "--jobs", "2"]);
     let line = err.lines().find(|l| l.contains("this run:")).unwrap();
-    let tasks: f64 =
-        line.split("(tasks ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+    let tasks = percent_after(line, "(tasks ");
     assert!(tasks > 20.0, "{line}");
     assert!(line.contains("peak ") && line.contains("MiB"), "{line}");
 }
@@ -141,17 +153,12 @@ fn status_shows_the_cpu_and_peak_memory_of_the_task_processes() {
     }
     // Regression: status showed no resource figures at all, and the summary's were lost
     // with the terminal.
-    let env = Env::with(
-        "burn.py",
-        "import numpy as np\nx = np.ones(4_000_000)\ns = 0\nfor i in range(3_000_000):\n    s += i\n",
-    );
-    env.write("c.toml", "[command]\nargv = ['python3', 'burn.py']\n[params]\nx = [1, 2]\n");
+    let env = burn_sweep();
     env.succeeds(&["run", "c.toml", "--jobs", "2", "-q"]);
     let out = env.succeeds(&["status", "runs/c"]);
     let line = out.lines().find(|l| l.trim_start().starts_with("runs ")).unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("runs     1; last: 2 done, 0 failed in "), "{line}");
-    let tasks: f64 =
-        line.split("(tasks ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+    let tasks = percent_after(line, "(tasks ");
     assert!(tasks > 20.0, "{line}");
     assert!(line.contains("peak ") && line.contains("MiB"), "{line}");
     // A resume with nothing left to run records nothing.
@@ -325,7 +332,7 @@ fn the_cpu_of_python_workers_imports_is_not_charged_to_the_run() {
     env.write("p.toml", "[python]\nfunction = 'm.py:f'\n[params]\nx = [1, 2, 3, 4]\n");
     let err = env.succeeds_stderr(&["run", "p.toml", "--jobs", "2"]);
     let line = err.lines().find(|l| l.contains("this run:")).unwrap();
-    let cpu: f64 = line.split("CPU ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).unwrap();
+    let cpu = percent_after(line, "CPU ");
     // Charged to the run, the imports made this several thousand per cent; what is left is
     // the tasks and the workers' exit, which on runs this short can exceed 100 %.
     assert!(cpu <= 400.0, "the imports' CPU is not the run's: {line}");
