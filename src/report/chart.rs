@@ -3,6 +3,8 @@
 //! plotters' SVG backend, which writes text as SVG `<text>` elements, so no fonts are
 //! needed to render them.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -28,6 +30,37 @@ pub(super) fn color(i: usize) -> RGBColor {
 }
 
 pub(super) const FONT: &str = "sans-serif";
+/// Font size of tick labels.
+pub(super) const TICK_FONT: u32 = 15;
+/// Font size of axis descriptions.
+pub(super) const DESC_FONT: u32 = 17;
+
+/// An axis description, which says when the axis is logarithmic.
+pub(super) fn axis_label(log: bool, label: &str) -> String {
+    if log {
+        format!("{label}, log scale")
+    } else {
+        label.to_string()
+    }
+}
+
+/// Every chart's axes: the fonts of descriptions and tick labels, and, with `grid`, faint
+/// grid lines.
+pub(super) fn house_style<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    grid: bool,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.axis_desc_style((FONT, DESC_FONT)).label_style((FONT, TICK_FONT));
+    if grid {
+        mesh.bold_line_style(RGBColor(225, 225, 225)).light_line_style(RGBColor(245, 245, 245));
+    }
+    mesh
+}
 
 pub(super) fn draw_err<E: std::error::Error + Send + Sync>(
     what: &str,
@@ -110,18 +143,13 @@ pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<S
             }
         };
         let most = h.counts.iter().copied().max().unwrap_or(0) as usize;
-        ch.configure_mesh()
-            .x_desc("seconds")
+        let mut mesh = ch.configure_mesh();
+        mesh.x_desc("seconds")
             .y_labels((most + 1).clamp(2, 8))
             .y_desc("tasks")
             .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .axis_desc_style((FONT, 17))
-            .label_style((FONT, 15))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .light_line_style(RGBColor(245, 245, 245))
-            .draw()
-            .map_err(&err)?;
+            .y_label_formatter(&y_fmt);
+        house_style(&mut mesh, true).draw().map_err(&err)?;
         let bar = color(0);
         ch.draw_series(h.counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| {
             let a = lo + step * i as f64;

@@ -7,7 +7,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::json;
 
 use super::axis::{Axis, AxisKind};
-use super::chart::{draw_err, draw_header, Area, DrawResult, Ticked, FONT};
+use super::chart::{
+    axis_label, draw_err, draw_header, house_style, Area, DrawResult, Ticked, DESC_FONT, FONT, TICK_FONT,
+};
 use super::heat::HeatAgg;
 use super::{data, ticks, ReportError};
 
@@ -143,23 +145,21 @@ fn draw_cells<'a>(
     let (xt, x_fmt) = axis_ticks(&h.x, x0, x1);
     let (yt, y_fmt) = axis_ticks(&h.y, y0, y1);
     let widest = yt.iter().map(&y_fmt).collect::<Vec<_>>();
-    let y_area = ticks::text_width(widest.iter().map(String::as_str), 15) + 17 + 22;
+    let y_area = ticks::text_width(widest.iter().map(String::as_str), TICK_FONT) + DESC_FONT + 22;
     let mut ch = ChartBuilder::on(area)
         .margin(12)
         .margin_top(4)
         .x_label_area_size(46)
         .y_label_area_size(y_area)
         .build_cartesian_2d(Ticked::new(x0..x1, xt), Ticked::new(y0..y1, yt))?;
-    let scale = |log: bool, label: &str| if log { format!("{label}, log scale") } else { label.to_string() };
-    ch.configure_mesh()
-        .disable_mesh()
-        .x_desc(scale(h.x.log, chart.labels[0]))
-        .y_desc(scale(h.y.log, chart.labels[1]))
-        .x_label_formatter(&|v| x_fmt(v))
-        .y_label_formatter(&|v| y_fmt(v))
-        .axis_desc_style((FONT, 17))
-        .label_style((FONT, 15))
-        .draw()?;
+    let (xf, yf) = (|v: &f64| x_fmt(v), |v: &f64| y_fmt(v));
+    let mut mesh = ch.configure_mesh();
+    mesh.disable_mesh()
+        .x_desc(axis_label(h.x.log, chart.labels[0]))
+        .y_desc(axis_label(h.y.log, chart.labels[1]))
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf);
+    house_style(&mut mesh, false).draw()?;
     let span = if zhi > zlo { zhi - zlo } else { 1.0 };
     let mut rects = Vec::new();
     for (j, &(ylo, yhi)) in ye.iter().enumerate() {

@@ -7,7 +7,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::aggregate::{PlotAgg, Point};
-use super::chart::{color, draw_err, draw_header, padded, Area, DrawResult, Ticked, FONT};
+use super::chart::{
+    axis_label, color, draw_err, draw_header, house_style, padded, Area, DrawResult, Ticked, DESC_FONT, FONT, TICK_FONT,
+};
 use super::{data, ticks, ReportError};
 
 /// Most lines that each get a band; with more, bands would hide each other (and the
@@ -15,9 +17,6 @@ use super::{data, ticks, ReportError};
 pub const MAX_BANDS: usize = 6;
 /// Points per line up to which each mean also gets a marker.
 const MARKERS_UP_TO: usize = 40;
-/// Pixel sizes of tick labels and axis descriptions.
-const TICK_FONT: u32 = 15;
-const DESC_FONT: u32 = 17;
 
 /// Presentation of one chart.
 pub(crate) struct Chart<'a> {
@@ -152,17 +151,12 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart
         .x_label_area_size(46)
         .y_label_area_size(y_area)
         .build_cartesian_2d(Ticked::new(x0..x1, x_ticks), Ticked::new(y0..y1, y_ticks))?;
-    let scale = |log: bool, label: &str| if log { format!("{label}, log scale") } else { label.to_string() };
-    ch.configure_mesh()
-        .x_desc(scale(plot.x.log, chart.x_label))
-        .y_desc(scale(chart.log_y, chart.y_label))
+    let mut mesh = ch.configure_mesh();
+    mesh.x_desc(axis_label(plot.x.log, chart.x_label))
+        .y_desc(axis_label(chart.log_y, chart.y_label))
         .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .axis_desc_style((FONT, DESC_FONT))
-        .label_style((FONT, TICK_FONT))
-        .bold_line_style(RGBColor(225, 225, 225))
-        .light_line_style(RGBColor(245, 245, 245))
-        .draw()?;
+        .y_label_formatter(&y_fmt);
+    house_style(&mut mesh, true).draw()?;
     let bands = lines.len() <= MAX_BANDS;
     let n = lines.len().max(1) as f64;
     for (i, (label, points)) in lines.iter().enumerate() {

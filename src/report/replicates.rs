@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use std::path::Path;
 
-use super::chart::{color, draw_err, padded, FONT};
+use super::chart::{color, draw_err, house_style, padded};
 use super::html::escape;
 use super::ReportError;
 use crate::outdir::Manifest;
@@ -95,17 +95,9 @@ pub(crate) fn draw(c: &PointCounts, width: u32, height: u32) -> Result<String, R
             .map_err(&err)?;
         let x_fmt = |v: &f64| crate::text::number(*v);
         let y_fmt = |v: &f64| if v.fract() == 0.0 { crate::text::number(*v) } else { String::new() };
-        ch.configure_mesh()
-            .x_desc(c.x_name.as_str())
-            .y_desc("replicates run (n)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .axis_desc_style((FONT, 17))
-            .label_style((FONT, 15))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .light_line_style(RGBColor(245, 245, 245))
-            .draw()
-            .map_err(&err)?;
+        let mut mesh = ch.configure_mesh();
+        mesh.x_desc(c.x_name.as_str()).y_desc("replicates run (n)").x_label_formatter(&x_fmt).y_label_formatter(&y_fmt);
+        house_style(&mut mesh, true).draw().map_err(&err)?;
         for (at_max, colour) in [(false, color(0)), (true, color(3))] {
             let dots = c.points.iter().filter(|p| p.2 == at_max);
             ch.draw_series(dots.map(|p| Circle::new((p.0, p.1 as f64), 4, colour.filled()))).map_err(&err)?;
