@@ -339,6 +339,13 @@ pub fn torn_warnings(stats: &ScanStats) -> Vec<String> {
 }
 
 impl Prepared {
+    /// CPU seconds the persistent workers started for the run have used so far (their
+    /// start-up and imports). Their CPU is counted when they are reaped, after the run, so a
+    /// measurement of the run takes this out.
+    pub fn workers_cpu_seconds(&self) -> f64 {
+        self.spare.iter().map(|w| crate::usage::live_cpu_seconds(w.pgid())).sum()
+    }
+
     /// Runs the selected tasks, then writes `results.csv` (not for a shard: shards run side
     /// by side, and `sweep collect` merges them).
     pub fn run(&mut self, config: &RunConfig, cancel: &Arc<Cancel>, stats: &Arc<Stats>) -> Result<RunOutcome, Error> {

@@ -45,8 +45,8 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let mut before = Resources::now();
     // Persistent workers have started and imported already; their CPU is counted when they
     // are reaped, after the run: take out what they had used before it (regression: a
-    // [python] run of short tasks showed `CPU 2000%`, its imports over its seconds).
-    before.children.cpu_seconds += prepared.spare.iter().map(|w| crate::usage::live_cpu_seconds(w.pgid())).sum::<f64>();
+    // [python] run of short tasks showed `CPU 957%`, its imports over its seconds).
+    before.children.cpu_seconds += prepared.workers_cpu_seconds();
     let outcome = prepared.run(&config, &cancel, &stats);
     watch.finished();
     progress.finish();

@@ -113,11 +113,8 @@ pub fn run_sample<T>(
     };
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu = || Usage::of(Who::Process).cpu_seconds + Usage::of(Who::Children).cpu_seconds;
-    // Persistent workers were started (and did their imports) before the timed part; they
-    // are reaped after it, when all their CPU time is counted at once: take out what they
-    // had used when it began.
-    let before: f64 = prepared.spare.iter().map(|w| crate::usage::live_cpu_seconds(w.pgid())).sum();
-    let cpu0 = cpu() + before;
+    // Persistent workers were started (and did their imports) before the timed part.
+    let cpu0 = cpu() + prepared.workers_cpu_seconds();
     let t0 = Instant::now();
     if let Some(s) = started {
         let _ = s.set(t0);
