@@ -161,8 +161,15 @@ pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<S
     Ok(svg)
 }
 
-/// Draws a chart's title and subtitle, centred at the top of `area`.
-pub(crate) fn draw_header<'a>(area: &Area<'a>, title: Option<&str>, subtitle: Option<&str>) -> DrawResult<'a> {
+/// Draws a chart's title and subtitle, centred in a strip at the top of `root` as tall as
+/// they need, and returns the area below it.
+pub(crate) fn draw_header<'a>(
+    root: &Area<'a>,
+    title: Option<&str>,
+    subtitle: Option<&str>,
+) -> Result<Area<'a>, DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>> {
+    let height = title.map_or(0, |_| 30) + subtitle.map_or(0, |_| 22);
+    let (area, body) = root.split_vertically(height + 6);
     let (w, _) = area.dim_in_pixel();
     let centre = |size: u32| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     let mut y = 8;
@@ -174,7 +181,7 @@ pub(crate) fn draw_header<'a>(area: &Area<'a>, title: Option<&str>, subtitle: Op
         let style = centre(14).color(&RGBColor(90, 90, 90));
         area.draw(&Text::new(crate::text::shorten(s, (w as usize / 7).max(20)), (w as i32 / 2, y), style))?;
     }
-    Ok(())
+    Ok(body)
 }
 
 #[cfg(test)]

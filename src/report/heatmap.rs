@@ -101,9 +101,7 @@ pub(crate) fn draw_heatmap(h: &HeatAgg, chart: &HeatChart) -> Result<String, Rep
     {
         let root = SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let header = chart.title.map_or(0, |_| 30) + chart.subtitle.map_or(0, |_| 22);
-        let (head, body) = root.split_vertically(header + 6);
-        draw_header(&head, chart.title, chart.subtitle).map_err(&err)?;
+        let body = draw_header(&root, chart.title, chart.subtitle).map_err(&err)?;
         match h.range() {
             None => {
                 let (w, hh) = body.dim_in_pixel();

@@ -56,9 +56,7 @@ pub(crate) fn draw_plot(plot: &PlotAgg, chart: &Chart) -> Result<String, ReportE
     {
         let root = SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
-        let header = chart.title.map_or(0, |_| 30) + chart.subtitle.map_or(0, |_| 22);
-        let (head, body) = root.split_vertically(header + 6);
-        draw_header(&head, chart.title, chart.subtitle).map_err(&err)?;
+        let body = draw_header(&root, chart.title, chart.subtitle).map_err(&err)?;
         let legend = plot.series_column.is_some() && !drawn.is_empty();
         let (area, legend_area) = if legend {
             let (a, l) = body.split_horizontally(chart.width.saturating_sub(150));
