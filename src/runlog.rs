@@ -43,6 +43,24 @@ pub struct RunRecord {
     pub task_peak_rss_bytes: u64,
 }
 
+impl RunRecord {
+    /// `CPU 54%`: the CPU of sweep and its task processes as a share of the workers' time;
+    /// then, when the tasks are processes, ` (tasks 50%, peak 80.2 MiB)`: their share and
+    /// the largest one's peak memory.
+    pub fn cpu_text(&self) -> String {
+        let wall = self.seconds.max(1e-9) * self.jobs.max(1) as f64;
+        let mut text = format!("CPU {:.0}%", 100.0 * self.cpu_seconds / wall);
+        if self.task_peak_rss_bytes > 0 {
+            text.push_str(&format!(
+                " (tasks {:.0}%, peak {})",
+                100.0 * self.task_cpu_seconds / wall,
+                crate::text::bytes(self.task_peak_rss_bytes)
+            ));
+        }
+        text
+    }
+}
+
 /// Appends `record` to `path` as one line. A symlink at `path` is refused, not followed.
 pub fn append(path: &Path, record: &RunRecord) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;

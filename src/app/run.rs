@@ -51,18 +51,22 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     watch.finished();
     progress.finish();
     let outcome = outcome?;
-    let used = Resources::now().since(&before);
+    let figures = figures(&prepared, &outcome, &Resources::now().since(&before), config.jobs);
+    // A failure to write runs.jsonl is a warning: the results do not depend on it.
     if outcome.done + outcome.failed > 0 {
-        record(&prepared, &outcome, &used, config.jobs);
+        if let Err(e) = crate::runlog::append(&prepared.out.runs(), &figures) {
+            eprintln!("warning: cannot write {}: {e}", prepared.out.runs().display());
+        }
     }
-    Ok(summarize(&a, &prepared, &outcome, &used, config.jobs))
+    Ok(summarize(&a, &prepared, &outcome, &figures, config.jobs))
 }
 
-/// Appends this run's figures to the sweep's `runs.jsonl`, for `sweep status`. A failure
-/// to write it is a warning: the results do not depend on it.
-fn record(p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) {
+/// This run's figures: what the summary shows and `runs.jsonl` keeps for `sweep status`.
+fn figures(p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::runlog::RunRecord {
+    // Only tasks that are processes: a model's run has no children but the short-lived
+    // ones sweep itself starts (git, an interpreter's --version).
     let processes = !matches!(p.spec.task, crate::spec::TaskKind::Model(_));
-    let r = crate::runlog::RunRecord {
+    crate::runlog::RunRecord {
         format: crate::runlog::RUNLOG_FORMAT,
         ended: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         shard: p.shard.map(|s| s.to_string()),
@@ -74,9 +78,6 @@ fn record(p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) {
         task_cpu_seconds: if processes { used.children.cpu_seconds } else { 0.0 },
         peak_rss_bytes: used.own.peak_rss_bytes,
         task_peak_rss_bytes: if processes { used.children.peak_rss_bytes } else { 0 },
-    };
-    if let Err(e) = crate::runlog::append(&p.out.runs(), &r) {
-        eprintln!("warning: cannot write {}: {e}", p.out.runs().display());
     }
 }
 
@@ -108,7 +109,7 @@ impl Resources {
 }
 
 /// Prints the end-of-run summary on stderr and picks the exit code.
-fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) -> i32 {
+fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, figures: &crate::runlog::RunRecord, jobs: usize) -> i32 {
     let (done, failed, pending) = p.store.counts();
     // With adaptive replicates, the replicates no point needed are not tasks of the sweep.
     let total = done + failed + pending;
@@ -130,21 +131,7 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, used: &Resources, jobs: 
         // CPU only for work done: a resume with nothing to do has none to show.
         let cpu = match finished {
             0 => String::new(),
-            _ => {
-                let wall = o.seconds.max(1e-9) * jobs as f64;
-                let (own, kids) = (used.own.cpu_seconds, used.children.cpu_seconds);
-                let mut text = format!(", CPU {:.0}%", 100.0 * (own + kids) / wall);
-                // Only tasks that are processes: a model's run has no children but the
-                // short-lived ones sweep itself starts (git, an interpreter's --version).
-                if !matches!(p.spec.task, crate::spec::TaskKind::Model(_)) && used.children.peak_rss_bytes > 0 {
-                    text.push_str(&format!(
-                        " (tasks {:.0}%, peak {})",
-                        100.0 * kids / wall,
-                        crate::text::bytes(used.children.peak_rss_bytes)
-                    ));
-                }
-                text
-            }
+            _ => format!(", {}", figures.cpu_text()),
         };
         eprintln!(
             "sweep: {total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({jobs} workers{pace}{cpu}){}",

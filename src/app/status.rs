@@ -11,23 +11,16 @@ use std::path::{Path, PathBuf};
 
 /// One run's line: what it did, and its CPU and peak memory.
 fn describe_run(r: &crate::runlog::RunRecord) -> String {
-    let wall = r.seconds.max(1e-9) * r.jobs.max(1) as f64;
     let mut text = format!(
-        "{} done, {} failed in {:.2}s on {} workers{}, CPU {:.0}%",
+        "{} done, {} failed in {:.2}s on {} workers{}, {}",
         r.done,
         r.failed,
         r.seconds,
         r.jobs,
         r.shard.as_deref().map(|s| format!(" (shard {s})")).unwrap_or_default(),
-        100.0 * r.cpu_seconds / wall
+        r.cpu_text()
     );
-    if r.task_peak_rss_bytes > 0 {
-        text.push_str(&format!(
-            " (tasks {:.0}%, peak {})",
-            100.0 * r.task_cpu_seconds / wall,
-            crate::text::bytes(r.task_peak_rss_bytes)
-        ));
-    } else {
+    if r.task_peak_rss_bytes == 0 {
         text.push_str(&format!(", peak {}", crate::text::bytes(r.peak_rss_bytes)));
     }
     text
