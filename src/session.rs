@@ -62,8 +62,8 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, work
     }
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers)?;
-    let provenance = crate::provenance::collect(&spec, spare.first().map(|w| &w.handshake));
-    let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, Some(provenance))?;
+    let handshake = spare.first().map(|w| &w.handshake);
+    let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
     let mut store = Store::new(&spec);
     let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
@@ -144,7 +144,7 @@ pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
 /// spec mismatches are reported at once rather than by every array element.
 pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
     refuse_adaptive_shards(spec)?;
-    let (_lock, warnings) = open_dir(spec, out, true, None, Some(crate::provenance::collect(spec, None)))?;
+    let (_lock, warnings) = open_dir(spec, out, true, None, || crate::provenance::collect(spec, None))?;
     Ok(warnings)
 }
 
@@ -219,13 +219,14 @@ fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> R
 }
 
 /// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
-/// manifest.
+/// manifest. `provenance` is called only when a manifest is written (a new or extended
+/// sweep): it runs git and interpreters, which a resume of the same spec need not wait for.
 fn open_dir(
     spec: &Spec,
     out: &OutDir,
     resume: bool,
     shard: Option<Shard>,
-    provenance: Option<serde_json::Value>,
+    provenance: impl FnOnce() -> serde_json::Value,
 ) -> Result<(Lock, Vec<String>), Error> {
     check_dir(spec, out, resume, shard)?;
     let shown = out.root.display().to_string();
@@ -241,7 +242,7 @@ fn open_dir(
     }
     let mut warnings = Vec::new();
 
-    let fresh = Manifest { provenance, ..Manifest::for_spec(spec) };
+    let fresh = Manifest::for_spec(spec);
     match Manifest::read(out) {
         Ok(old) if old.spec_hash == fresh.spec_hash => {}
         Ok(old) => {
@@ -264,7 +265,7 @@ fn open_dir(
                     out_flag(spec, out)
                 )));
             }
-            let updated = Manifest { created: old.created.clone(), ..fresh };
+            let updated = Manifest { created: old.created.clone(), provenance: Some(provenance()), ..fresh };
             crate::io::write_atomic(&out.spec(), |w| io::Write::write_all(w, spec.text.as_bytes()))
                 .context(|| format!("cannot write {}", out.spec().display()))?;
             updated.write(out).context(|| format!("cannot write {}", out.manifest().display()))?;
@@ -289,6 +290,7 @@ fn open_dir(
             // spec.toml first, manifest last: a manifest vouches for a complete directory.
             create_new(&out.spec(), spec.text.as_bytes())
                 .context(|| format!("cannot write {}", out.spec().display()))?;
+            let fresh = Manifest { provenance: Some(provenance()), ..fresh };
             if !fresh.write_new(out).context(|| format!("cannot write {}", out.manifest().display()))? {
                 let other = Manifest::read(out).context(|| format!("cannot read {}", out.manifest().display()))?;
                 if other.spec_hash != fresh.spec_hash {
