@@ -8,6 +8,7 @@
 mod api;
 pub mod app;
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod cluster;
 pub mod command;

@@ -8,7 +8,7 @@ use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
-use crate::results::{write_points_csv, write_results_csv, Store};
+use crate::results::{write_points_csv, write_results_csv, Ledger, Store};
 use crate::spec::{Spec, SpecError, TaskKind};
 use crate::task::Cancel;
 use crate::worker::{StartError, Worker};
@@ -43,6 +43,8 @@ pub struct Prepared {
     pub shard: Option<Shard>,
     /// Persistent workers started (to check that they start) for the run to use.
     pub spare: Vec<Worker>,
+    /// The hash of the spec, named in the journal's header and in its checkpoint.
+    pub spec_hash: String,
     _lock: Lock,
 }
 
@@ -65,14 +67,17 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, work
     let handshake = spare.first().map(|w| &w.handshake);
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
-    let mut store = Store::new(&spec);
-    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {shown}"))?;
-    warnings.extend(torn_warnings(&stats));
     let stem = shard.map(|s| s.file_stem());
     let journal_path = out.journal(stem.as_deref());
-    let journal = JournalWriter::open(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()))
-        .context(|| format!("cannot open {}", journal_path.display()))?;
-    Ok(Prepared { spec, out, store, journal, warnings, shard, spare, _lock: lock })
+    let mut store = Store::new(&spec);
+    let stats = load_journals(&out, &mut store, Some(&journal_path))
+        .context(|| format!("cannot read the journal in {shown}"))?;
+    warnings.extend(torn_warnings(&stats));
+    let spec_hash = spec_hash(&spec.text);
+    let journal =
+        JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
+            .context(|| format!("cannot open {}", journal_path.display()))?;
+    Ok(Prepared { spec, out, store, journal, warnings, shard, spare, spec_hash, _lock: lock })
 }
 
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
@@ -313,18 +318,27 @@ fn out_flag(spec: &Spec, out: &OutDir) -> String {
     }
 }
 
-/// Reads every journal of `out` into `store`.
-pub fn load_journals(out: &OutDir, store: &mut Store) -> io::Result<ScanStats> {
+/// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
+/// to, its fold alone is also kept, in `store.own`, for the run's checkpoint.
+pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<ScanStats> {
     let mut stats = ScanStats::default();
+    let mut own_fold = own.map(|_| Ledger::new(store.rows.len() as u64));
     let files = journal_files(&out.root)?;
-    if files.is_empty() {
-        return Ok(stats);
+    if !files.is_empty() {
+        let index = store.index();
+        for f in files {
+            let mut next = 0;
+            let mut mine = own_fold.as_mut().filter(|_| own == Some(f.as_path()));
+            scan(&f, &mut stats, |r| {
+                let applied = store.apply_record(&index, &mut next, &r);
+                if let (Some(i), Some(mine)) = (applied, mine.as_deref_mut()) {
+                    let outcome = r.failure.as_ref().map_or(Ok(()), |(c, m)| Err((*c, m.as_ref())));
+                    mine.apply(i, r.attempt, r.died, outcome);
+                }
+            })?;
+        }
     }
-    let index = store.index();
-    for f in files {
-        let mut next = 0;
-        scan(&f, &mut stats, |r| store.apply_record(&index, &mut next, r))?;
-    }
+    store.own = own_fold;
     Ok(stats)
 }
 
@@ -363,6 +377,7 @@ impl Prepared {
         };
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
+        self.write_checkpoint();
         if self.shard.is_none() {
             write_results_with(&self.spec, &self.store, &self.out, config.durable)?;
             if config.durable {
@@ -374,6 +389,18 @@ impl Prepared {
             }
         }
         Ok(outcome)
+    }
+
+    /// Writes the checkpoint of this run's journal (see [`crate::checkpoint`]). A checkpoint
+    /// only saves reading time, so one that cannot be written is skipped: readers fall back
+    /// to the journal, which holds everything.
+    fn write_checkpoint(&mut self) {
+        let Some(own) = &self.store.own else { return };
+        let path = self.journal.path().to_path_buf();
+        let covered = self.journal.flush().and_then(|()| std::fs::metadata(&path)).map(|m| m.len());
+        if let Ok(covered) = covered {
+            let _ = crate::checkpoint::write(&path, &self.spec_hash, covered, own);
+        }
     }
 
     /// Writes `results.csv` for the whole grid from the store (and `points.csv` with
@@ -405,6 +432,15 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
 
 /// Reads the sweep in `dir`: its spec (as run) and every task's state.
 pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
+    let (spec, out) = open_saved(dir, registry)?;
+    let mut store = Store::new(&spec);
+    let stats =
+        load_journals(&out, &mut store, None).context(|| format!("cannot read the journal in {}", dir.display()))?;
+    Ok((spec, out, store, stats))
+}
+
+/// Reads the spec of the sweep in `dir`, as run.
+pub fn open_saved(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir), Error> {
     let out = OutDir::new(dir);
     if !out.manifest().is_file() {
         return Err(Error::Usage(format!("{} holds no sweep (no manifest.json)", dir.display())));
@@ -420,7 +456,5 @@ pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, Sca
     // Saved as spec.toml, a spec without a name would be called "spec".
     spec.name = manifest.name.clone();
     spec.out = out.root.clone();
-    let mut store = Store::new(&spec);
-    let stats = load_journals(&out, &mut store).context(|| format!("cannot read the journal in {}", dir.display()))?;
-    Ok((spec, out, store, stats))
+    Ok((spec, out))
 }

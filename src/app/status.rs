@@ -2,10 +2,12 @@
 
 use crate::cli::{CollectArgs, StatusArgs};
 use crate::error::Error;
+use crate::error::IoContext;
 use crate::model::Registry;
 use crate::outdir::Lock;
-use crate::results::{Detail, Status};
-use crate::session::{load, torn_warnings};
+use crate::outdir::{spec_hash, OutDir};
+use crate::results::{Detail, Status, Store};
+use crate::session::{load, load_journals, open_saved, torn_warnings};
 use crate::spec::Spec;
 use std::path::{Path, PathBuf};
 
@@ -35,29 +37,92 @@ fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
     }
 }
 
+/// A failed task as `sweep status` lists it.
+struct FailedTask<'a> {
+    index: u64,
+    attempts: u32,
+    deaths: u8,
+    class: &'a str,
+    message: &'a str,
+}
+
 pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     let dir = out_dir(&a.target, registry)?;
-    let (spec, out, store, scan) = load(&dir, registry)?;
+    let (spec, out) = open_saved(&dir, registry)?;
+    // The fast way: checkpoints and journal tails, a few bits per task. Adaptive replicates
+    // need metrics (which replicates are tasks), and one task's detail needs its records.
+    if a.task.is_none() && spec.adaptive.is_none() {
+        let folded = crate::checkpoint::fold_dir(&out.root, &spec, &spec_hash(&spec.text))
+            .context(|| format!("cannot read the journal in {}", dir.display()))?;
+        if let Some(f) = folded {
+            for w in torn_warnings(&f.scan).into_iter().chain(f.warnings) {
+                eprintln!("warning: {w}");
+            }
+            let failed = f.ledger.failed().iter().map(|(&index, f)| FailedTask {
+                index,
+                attempts: f.attempts,
+                deaths: f.deaths,
+                class: f.class.as_str(),
+                message: &f.message,
+            });
+            return Ok(show(&a, &spec, &out, f.ledger.counts(), Vec::new(), failed));
+        }
+    }
+    let (store, scan) = load_store(&spec, &out)?;
     for w in torn_warnings(&scan) {
         eprintln!("warning: {w}");
     }
     if let Some(task) = &a.task {
         return super::task_status::show(&spec, &out, &store, task);
     }
-    let (done, failed, pending) = store.counts();
+    let mut adaptive = Vec::new();
+    if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
+        let (met, max, open) = plan.tally();
+        adaptive.push(format!(
+            "  points   {}: {met} met the target, {max} stopped at max, {open} not decided",
+            plan.needed.len()
+        ));
+        adaptive.push(format!("  adaptive {}", rule.describe()));
+    }
+    let failed = store.rows.iter().enumerate().filter(|(_, r)| r.status == Status::Failed).map(|(i, row)| {
+        let (class, message) = match &row.detail {
+            Detail::Failed(c, m) => (c.as_str(), m.as_ref()),
+            _ => ("", ""),
+        };
+        FailedTask { index: i as u64, attempts: row.attempts, deaths: row.deaths, class, message }
+    });
+    Ok(show(&a, &spec, &out, store.counts(), adaptive, failed))
+}
+
+/// Every task's state, the slow way: each journal record placed through its task's id.
+fn load_store(spec: &Spec, out: &OutDir) -> Result<(Store, crate::journal::ScanStats), Error> {
+    let mut store = Store::new(spec);
+    let scan = load_journals(out, &mut store, None)
+        .context(|| format!("cannot read the journal in {}", out.root.display()))?;
+    Ok((store, scan))
+}
+
+/// Prints the status of the sweep in `out` and returns the exit code; `adaptive`: lines
+/// about adaptive replicates.
+fn show<'f>(
+    a: &StatusArgs,
+    spec: &Spec,
+    out: &OutDir,
+    (done, failed, pending): (u64, u64, u64),
+    adaptive: Vec<String>,
+    failures: impl Iterator<Item = FailedTask<'f>>,
+) -> i32 {
     // With adaptive replicates, the replicates no point needed are not tasks of the sweep.
     println!("{}: {} ({}), {} tasks", out.root.display(), spec.name, spec.task.label(), done + failed + pending);
     println!("  done     {done}");
     println!("  failed   {failed}");
     println!("  pending  {pending}");
-    if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
-        let (met, max, open) = plan.tally();
-        println!("  points   {}: {met} met the target, {max} stopped at max, {open} not decided", plan.needed.len());
-        println!("  adaptive {}", rule.describe());
+    for line in adaptive {
+        println!("{line}");
     }
     println!(
         "  lock     {}",
-        if Lock::is_held(&out) { "held: a run is in progress" } else { "free: no run in progress" }
+        if Lock::is_held(out) { "held: a run is in progress" } else { "free: no run in progress" }
     );
     let runs = crate::runlog::read(&out.runs());
     if let Some(last) = runs.last() {
@@ -79,33 +144,26 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     if failed > 0 {
         println!("failed tasks:");
         let g = &spec.grid;
-        let mut shown = 0;
-        for (i, row) in store.rows.iter().enumerate() {
-            if row.status != Status::Failed {
-                continue;
-            }
+        for (shown, f) in failures.enumerate() {
             if shown == a.limit {
                 println!("  ... and {} more (--limit)", failed as usize - shown);
                 break;
             }
-            shown += 1;
-            let (point, rep) = g.locate(i as u64);
+            let (point, rep) = g.locate(f.index);
             let params: Vec<String> =
                 g.columns.iter().enumerate().map(|(c, n)| format!("{n}={}", g.value(point, c))).collect();
-            let (class, msg) = match &row.detail {
-                Detail::Failed(c, m) => (c.as_str(), m.lines().next().unwrap_or("")),
-                _ => ("", ""),
-            };
-            let aside = if row.deaths >= 2 { "  (set aside: --resume skips it)" } else { "" };
+            let aside = if f.deaths >= 2 { "  (set aside: --resume skips it)" } else { "" };
             println!(
-                "  {}  {} replicate={rep}  attempts={}  {class}: {msg}{aside}",
-                store.idents[i].0,
+                "  {}  {} replicate={rep}  attempts={}  {}: {}{aside}",
+                spec.identity.task(g, f.index).0,
                 params.join(" "),
-                row.attempts
+                f.attempts,
+                f.class,
+                f.message.lines().next().unwrap_or("")
             );
         }
     }
-    Ok(crate::exit::for_tasks(failed, pending))
+    crate::exit::for_tasks(failed, pending)
 }
 
 pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error> {

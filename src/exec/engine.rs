@@ -380,10 +380,9 @@ fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWrit
         let (id, _) = store.idents[index as usize];
         let failure =
             crate::task::TaskFailure::new(FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
-        crate::journal::format_death(&mut lines, id, attempt, &signal);
+        crate::journal::format_death(&mut lines, id, index, attempt, &signal);
         store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
-        let row = &mut store.rows[index as usize];
-        row.deaths = row.deaths.saturating_add(1);
+        store.note_death(index);
     }
     journal.append_formatted(&lines)?;
     journal.flush()

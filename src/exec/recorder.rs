@@ -66,6 +66,7 @@ impl Records {
                 crate::journal::format_record(
                     &mut self.lines,
                     id,
+                    a.index,
                     a.number,
                     a.seconds,
                     Ok(&self.metrics[range.clone()]),
@@ -73,7 +74,7 @@ impl Records {
                 Ok(range)
             }
             Err(f) => {
-                crate::journal::format_record(&mut self.lines, id, a.number, a.seconds, Err(&f));
+                crate::journal::format_record(&mut self.lines, id, a.index, a.number, a.seconds, Err(&f));
                 Err(f)
             }
         };
@@ -297,6 +298,7 @@ mod tests {
             rows: vec![Row::default(); tasks as usize],
             keys: Vec::new(),
             adaptive: None,
+            own: None,
         };
         Fixture { store, journal: JournalQueue::default(), stats: Stats::new(1), cancel: Cancel::new() }
     }

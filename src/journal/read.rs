@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 pub struct Record<'a> {
     /// The task.
     pub task: TaskId,
+    /// Its position in the grid of the spec its run named in its header (`"i"`; `None` in
+    /// records written before sweep kept it).
+    pub index: Option<u64>,
     /// Whether the attempt finished the task.
     pub done: bool,
     /// The attempt number (1 for the first attempt of the task, across runs).
@@ -45,6 +48,7 @@ pub struct ScanStats {
 struct Line<'a> {
     #[serde(borrow)]
     task: Option<&'a str>,
+    i: Option<u64>,
     #[serde(borrow)]
     status: Option<&'a str>,
     attempt: Option<u32>,
@@ -55,6 +59,8 @@ struct Line<'a> {
     #[serde(borrow)]
     error: Option<Cow<'a, str>>,
     sweep_journal: Option<u32>,
+    #[serde(borrow)]
+    spec: Option<&'a str>,
     #[serde(default)]
     died: bool,
     #[serde(default)]
@@ -151,7 +157,7 @@ const WINDOW: usize = 4 << 20;
 
 enum Parsed<'a> {
     Record(Record<'a>),
-    Header(u32),
+    Header(u32, Option<&'a str>),
     Blank,
     Bad,
 }
@@ -162,7 +168,7 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
     }
     let Ok(line) = serde_json::from_slice::<Line>(text) else { return Parsed::Bad };
     if let Some(v) = line.sweep_journal {
-        return Parsed::Header(v);
+        return Parsed::Header(v, line.spec);
     }
     let (Some(task), Some(status)) = (line.task.and_then(|t| t.parse::<TaskId>().ok()), line.status) else {
         return Parsed::Bad;
@@ -170,6 +176,7 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
     let done = status == "done";
     Parsed::Record(Record {
         task,
+        index: line.i,
         done,
         attempt: line.attempt.unwrap_or(1),
         seconds: line.seconds.unwrap_or(0.0),
@@ -180,12 +187,37 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
     })
 }
 
+/// What a journal holds, line by line.
+pub enum Item<'a> {
+    /// A run's header: the hash of the spec its records' grid indices refer to (`None`
+    /// when the run did not name it).
+    Header(Option<&'a str>),
+    /// A finished attempt.
+    Record(Record<'a>),
+}
+
 /// Calls `f` for every record of the journal at `path`, in file order, skipping headers
 /// and torn lines. Lines are parsed in parallel a window at a time.
 pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -> io::Result<()> {
+    scan_from(path, 0, stats, |item| {
+        if let Item::Record(r) = item {
+            f(r)
+        }
+    })
+    .map(drop)
+}
+
+/// Calls `f` for every header and record of the journal at `path` from byte `start` (a line
+/// start) on, in file order, skipping torn lines. Returns the offset just past the last
+/// complete line read: a record is complete once its newline is written, so a reader that
+/// goes on from there never reads a record twice. Lines are parsed in parallel a window at
+/// a time.
+pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnMut(Item<'_>)) -> io::Result<u64> {
     use rayon::prelude::*;
-    use std::io::Read;
+    use std::io::{Read, Seek};
     let mut file = std::fs::File::open(path)?;
+    file.seek(io::SeekFrom::Start(start))?;
+    let mut covered = start;
     let mut buf: Vec<u8> = Vec::with_capacity(WINDOW + 4096);
     let mut carry: Vec<u8> = Vec::new();
     let mut lineno = 0u64;
@@ -210,6 +242,7 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
         if buf.is_empty() {
             break;
         }
+        covered += buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p as u64 + 1);
         // Split at line ends into pieces parsed side by side.
         let mut bounds = vec![0usize];
         for k in 1..pieces {
@@ -237,15 +270,16 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
                 match p {
                     Parsed::Record(r) => {
                         stats.records += 1;
-                        f(r);
+                        f(Item::Record(r));
                     }
-                    Parsed::Header(v) if v > super::VERSION => {
+                    Parsed::Header(v, _) if v > super::VERSION => {
                         return Err(io::Error::other(format!(
                             "{} was written by a newer sweep (journal format {v}); upgrade sweep to read it",
                             path.display()
                         )));
                     }
-                    Parsed::Header(_) | Parsed::Blank => {}
+                    Parsed::Header(_, spec) => f(Item::Header(spec)),
+                    Parsed::Blank => {}
                     Parsed::Bad => stats.skipped.push((path.to_path_buf(), lineno)),
                 }
             }
@@ -254,7 +288,7 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
             break;
         }
     }
-    Ok(())
+    Ok(covered)
 }
 
 fn trim_newline(b: &[u8]) -> &[u8] {
@@ -282,9 +316,9 @@ mod tests {
                 ("yes".into(), Metric::Bool(true)),
                 ("none".into(), Metric::Null),
             ];
-            w.append(TaskId(1), 1, 0.5, Ok(&m)).unwrap();
+            w.append(TaskId(1), 0, 1, 0.5, Ok(&m)).unwrap();
             let f = TaskFailure::new(FailureClass::Panic, "boom\nline 2");
-            w.append(TaskId(2), 1, 0.1, Err(&f)).unwrap();
+            w.append(TaskId(2), 1, 1, 0.1, Err(&f)).unwrap();
             w.flush().unwrap();
         }
         // A torn record at the end, as a kill -9 mid-write leaves it.
@@ -292,7 +326,7 @@ mod tests {
         {
             // The next run terminates the torn line before appending.
             let mut w = JournalWriter::open(&p, "0/1").unwrap();
-            w.append(TaskId(3), 1, 0.0, Ok(&[])).unwrap();
+            w.append(TaskId(3), 2, 1, 0.0, Ok(&[])).unwrap();
             w.flush().unwrap();
         }
         let mut stats = ScanStats::default();
@@ -315,7 +349,7 @@ mod tests {
         {
             let mut w = JournalWriter::open(&p, "0/1").unwrap();
             for (i, v) in values.iter().enumerate() {
-                w.append(TaskId(i as u64), 1, 0.25, Ok(&[("value".into(), Metric::Float(*v))])).unwrap();
+                w.append(TaskId(i as u64), i as u64, 1, 0.25, Ok(&[("value".into(), Metric::Float(*v))])).unwrap();
             }
             w.flush().unwrap();
         }
@@ -335,7 +369,7 @@ mod tests {
         let mut w = JournalWriter::open(&p, "0/1").unwrap();
         let n = 120_000u64; // about 11 MB: several windows, split at line ends
         for i in 0..n {
-            w.append(TaskId(i), 1, 0.5, Ok(&[("value".into(), Metric::Int(i as i64))])).unwrap();
+            w.append(TaskId(i), i, 1, 0.5, Ok(&[("value".into(), Metric::Int(i as i64))])).unwrap();
         }
         w.flush().unwrap();
         std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{\"task\":\"torn").unwrap();
@@ -360,7 +394,7 @@ mod tests {
         let values = [0.9994401382896061, 0.1 + 0.2, 1e-300, 123456789.12345679, f64::MIN_POSITIVE];
         let m: Vec<_> = values.iter().enumerate().map(|(i, v)| (format!("m{i}").into(), Metric::Float(*v))).collect();
         let mut w = JournalWriter::open(&p, "0/1").unwrap();
-        w.append(TaskId(1), 1, 0.0, Ok(&m)).unwrap();
+        w.append(TaskId(1), 0, 1, 0.0, Ok(&m)).unwrap();
         w.flush().unwrap();
         let mut got = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| got = r.metrics.into_iter().map(|(_, v)| v).collect()).unwrap();
@@ -384,7 +418,7 @@ mod files {
     #[test]
     fn checksums_of_output_files_read_back_and_records_without_them_still_read() {
         let mut l = Vec::new();
-        format_record(&mut l, TaskId(7), 1, 0.5, Ok(&[("y".into(), Metric::Int(4))]));
+        format_record(&mut l, TaskId(7), 7, 1, 0.5, Ok(&[("y".into(), Metric::Int(4))]));
         let plain = l.clone();
         let files = [
             FileDigest { name: "a \"q\".npy".into(), sha256: [0xab; 32] },
@@ -429,7 +463,7 @@ mod metric_kinds {
             ("s".into(), Metric::Str("x".into())),
         ];
         let mut w = JournalWriter::open(&p, "0/1").unwrap();
-        w.append(TaskId(1), 1, 0.0, Ok(&written)).unwrap();
+        w.append(TaskId(1), 0, 1, 0.0, Ok(&written)).unwrap();
         w.flush().unwrap();
         let mut got = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| {

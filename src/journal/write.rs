@@ -21,6 +21,13 @@ impl JournalWriter {
     /// Opens `path` for appending and writes a header for this run. A torn last line
     /// left by a killed run is terminated first, so it cannot swallow the next record.
     pub fn open(path: &Path, shard: &str) -> io::Result<Self> {
+        Self::open_for(path, shard, None)
+    }
+
+    /// [`open`](Self::open), naming in the header the hash of the spec the run's records
+    /// belong to (see [`crate::outdir::spec_hash`]): their grid indices (`"i"`) are
+    /// positions in that spec's grid.
+    pub fn open_for(path: &Path, shard: &str, spec_hash: Option<&str>) -> io::Result<Self> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut f =
             OpenOptions::new().create(true).read(true).append(true).custom_flags(libc::O_NOFOLLOW).open(path)?;
@@ -34,12 +41,15 @@ impl JournalWriter {
             }
         }
         let mut w = Self { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, f), line: Vec::new() };
-        let header = serde_json::json!({
+        let mut header = serde_json::json!({
             "sweep_journal": super::VERSION,
             "shard": shard,
             "pid": std::process::id(),
             "started": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         });
+        if let Some(h) = spec_hash {
+            header["spec"] = h.into();
+        }
         writeln!(w.out, "{header}")?;
         w.flush()?;
         Ok(w)
@@ -50,16 +60,17 @@ impl JournalWriter {
         &self.path
     }
 
-    /// Appends a record of a finished attempt.
+    /// Appends a record of a finished attempt of task `task`, number `index` in the grid.
     pub fn append(
         &mut self,
         task: TaskId,
+        index: u64,
         attempt: u32,
         seconds: f64,
         result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
     ) -> io::Result<()> {
         self.line.clear();
-        format_record(&mut self.line, task, attempt, seconds, result);
+        format_record(&mut self.line, task, index, attempt, seconds, result);
         self.out.write_all(&self.line)
     }
 
@@ -81,11 +92,13 @@ impl JournalWriter {
     }
 }
 
-/// Appends the journal line (newline included) recording a finished attempt to `l`. Workers
-/// format their records with this before handing them to the journal thread.
+/// Appends the journal line (newline included) recording a finished attempt of task `task`,
+/// number `index` in the grid, to `l`. Workers format their records with this before handing
+/// them to the journal thread.
 pub fn format_record(
     l: &mut Vec<u8>,
     task: TaskId,
+    index: u64,
     attempt: u32,
     seconds: f64,
     result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
@@ -94,10 +107,12 @@ pub fn format_record(
     l.reserve(128);
     l.extend_from_slice(b"{\"task\":\"");
     l.extend_from_slice(&task.hex());
+    l.extend_from_slice(b"\",\"i\":");
+    l.extend_from_slice(int.format(index).as_bytes());
     l.extend_from_slice(if result.is_ok() {
-        b"\",\"status\":\"done\",\"attempt\":"
+        b",\"status\":\"done\",\"attempt\":"
     } else {
-        b"\",\"status\":\"failed\",\"attempt\":"
+        b",\"status\":\"failed\",\"attempt\":"
     });
     l.extend_from_slice(int.format(attempt).as_bytes());
     l.extend_from_slice(b",\"seconds\":");
@@ -137,9 +152,9 @@ pub fn format_record(
 
 /// Appends the journal line of an attempt that ended because sweep crashed while it ran
 /// (found on the next run): a failed attempt of class `crash` marked `"died": true`.
-pub fn format_death(l: &mut Vec<u8>, task: TaskId, attempt: u32, signal: &str) {
+pub fn format_death(l: &mut Vec<u8>, task: TaskId, index: u64, attempt: u32, signal: &str) {
     let f = TaskFailure::new(crate::task::FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
-    format_record(l, task, attempt, 0.0, Err(&f));
+    format_record(l, task, index, attempt, 0.0, Err(&f));
     l.truncate(l.len() - 2);
     l.extend_from_slice(b",\"died\":true}\n");
 }

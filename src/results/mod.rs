@@ -2,9 +2,11 @@
 
 pub mod columns;
 mod csv_out;
+mod ledger;
 mod points;
 mod store;
 
 pub use csv_out::{fixed_params, write_results_csv};
+pub use ledger::{Failed, Ledger};
 pub use points::{write_points_csv, Plan};
 pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};

@@ -1,7 +1,7 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
-use super::Plan;
+use super::{Ledger, Plan};
 use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
@@ -111,6 +111,9 @@ pub struct Store {
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
     /// any that ran) are tasks of the sweep (see [`Plan`]).
     pub adaptive: Option<Adaptive>,
+    /// The fold of the journal a run appends to, kept up to date as the run records
+    /// attempts, for its checkpoint (see [`crate::checkpoint`]); `None` outside a run.
+    pub own: Option<Ledger>,
 }
 
 impl Store {
@@ -122,7 +125,13 @@ impl Store {
             .with_min_len(4096)
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
-        Store { idents, rows: vec![Row::default(); n as usize], keys: Vec::new(), adaptive: spec.adaptive.clone() }
+        Store {
+            idents,
+            rows: vec![Row::default(); n as usize],
+            keys: Vec::new(),
+            adaptive: spec.adaptive.clone(),
+            own: None,
+        }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).
@@ -137,7 +146,7 @@ impl Store {
     /// The task table, fixed once built, beside the rows that a run updates: so that a
     /// run shares the first and puts the second under its lock.
     pub fn split(&mut self) -> (&[(TaskId, u64)], RowsMut<'_>) {
-        (&self.idents, RowsMut { rows: &mut self.rows, keys: &mut self.keys })
+        (&self.idents, RowsMut { rows: &mut self.rows, keys: &mut self.keys, own: self.own.as_mut() })
     }
 
     /// Applies the outcome of attempt number `attempt` to row `index` (see [`RowsMut::apply`]).
@@ -151,27 +160,38 @@ impl Store {
         self.split().1.apply(index, attempt, seconds, result)
     }
 
-    /// Applies a journal record (ignored when its task is not in this grid). `next` is where
-    /// the previous record's task was, plus one: records mostly follow grid order (a worker
-    /// runs neighbouring tasks one after another), so that task is tried before the map.
-    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: Record<'_>) {
+    /// Applies a journal record (ignored when its task is not in this grid) and returns its
+    /// task's index. `next` is where the previous record's task was, plus one: records mostly
+    /// follow grid order (a worker runs neighbouring tasks one after another), so that task
+    /// is tried before the map.
+    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: &Record<'_>) -> Option<u64> {
         let i = match self.idents.get(*next as usize) {
             Some((id, _)) if *id == r.task => *next,
-            _ => match index.get(&r.task) {
-                Some(&i) => i,
-                None => return,
-            },
+            _ => *index.get(&r.task)?,
         };
         *next = i + 1;
         if r.died {
             let row = &mut self.rows[i as usize];
             row.deaths = row.deaths.saturating_add(1);
         }
+        let (rows, keys) = (&mut self.rows, &mut self.keys);
+        let mut rows = RowsMut { rows, keys, own: None };
         if r.done {
-            self.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+            rows.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {
-            let (class, msg) = r.failure.unwrap_or((FailureClass::Error, "".into()));
-            self.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+            let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
+            rows.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+        }
+        Some(i)
+    }
+
+    /// Counts a death (an attempt that ended because sweep crashed) of task `index`, whose
+    /// failed attempt was just applied.
+    pub fn note_death(&mut self, index: u64) {
+        let row = &mut self.rows[index as usize];
+        row.deaths = row.deaths.saturating_add(1);
+        if let Some(own) = &mut self.own {
+            own.note_death(index);
         }
     }
 
@@ -206,6 +226,8 @@ pub struct RowsMut<'a> {
     pub rows: &'a mut [Row],
     /// Interned metric names.
     pub keys: &'a mut Vec<String>,
+    /// The run's own journal's fold, which every applied attempt also goes into.
+    pub own: Option<&'a mut Ledger>,
 }
 
 impl RowsMut<'_> {
@@ -229,6 +251,13 @@ impl RowsMut<'_> {
         seconds: f64,
         result: Result<impl IntoIterator<Item = (&'m str, &'m Metric)>, &TaskFailure>,
     ) {
+        if let Some(own) = self.own.as_deref_mut() {
+            let outcome = match &result {
+                Ok(_) => Ok(()),
+                Err(f) => Err((f.class, f.message.as_str())),
+            };
+            own.apply(index, attempt, false, outcome);
+        }
         match result {
             Ok(metrics) => {
                 let mut metrics = metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone()));

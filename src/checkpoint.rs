@@ -1,0 +1,304 @@
+//! Checkpoints: beside each journal, the [`Ledger`] of its first bytes, so that `sweep
+//! status` reads a few bits per task plus the journal's tail instead of every record.
+//!
+//! `journal.jsonl` has `journal.ckpt`, `journal/shard-3-of-8.jsonl` has
+//! `journal/shard-3-of-8.ckpt`. The run that appends to a journal (one per journal: the
+//! lock) writes its checkpoint when it ends, atomically. A checkpoint is used only when it
+//! still describes its journal; otherwise the journal is read whole, and the reader says why:
+//!
+//! - **torn** (short, or its checksum does not match): not a checkpoint sweep finished;
+//! - **stale**: written for another spec (an extended sweep: grid indices moved), for another
+//!   number of tasks, or for a journal whose bytes up to the covered offset changed.
+//!
+//! Format (little-endian), version [`FORMAT`]:
+//! `SWEEPCKP` · u32 version · u64 tasks · u64 journal bytes covered · 32 bytes SHA-256 of the
+//! journal's last 4 KiB before that offset · u16 length + spec hash · u64 words + done bits ·
+//! u64 count + failed tasks (u64 index, u32 attempts, u8 deaths, u8 length + class, u32
+//! length + message) · 32 bytes SHA-256 of everything before.
+
+use crate::journal::{journal_files, scan_from, Item, ScanStats};
+use crate::results::{Failed, Ledger};
+use crate::spec::Spec;
+use crate::task::FailureClass;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// The checkpoint format version this build writes and reads.
+pub const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"SWEEPCKP";
+/// Bytes of journal before the covered offset whose digest a checkpoint keeps.
+const PROBE: u64 = 4096;
+
+/// The checkpoint of the journal at `journal`.
+pub fn path_for(journal: &Path) -> PathBuf {
+    journal.with_extension("ckpt")
+}
+
+/// A checkpoint read back: the ledger of the journal's first `covered` bytes.
+#[derive(Debug)]
+pub struct Checkpoint {
+    /// Journal bytes it covers (a line start).
+    pub covered: u64,
+    /// Their fold.
+    pub ledger: Ledger,
+}
+
+/// SHA-256 of the journal's bytes in `[covered - PROBE, covered)`.
+fn probe(journal: &Path, covered: u64) -> io::Result<[u8; 32]> {
+    let mut f = std::fs::File::open(journal)?;
+    let from = covered.saturating_sub(PROBE);
+    f.seek(io::SeekFrom::Start(from))?;
+    let mut bytes = Vec::with_capacity((covered - from) as usize);
+    (&mut f).take(covered - from).read_to_end(&mut bytes)?;
+    if (bytes.len() as u64) < covered - from {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "journal shorter than the checkpoint"));
+    }
+    Ok(Sha256::digest(&bytes).into())
+}
+
+/// Writes the checkpoint of `journal`: `ledger` is the fold of its first `covered` bytes,
+/// under the spec whose hash is `spec_hash`.
+pub fn write(journal: &Path, spec_hash: &str, covered: u64, ledger: &Ledger) -> io::Result<()> {
+    let mut b = Vec::with_capacity(64 + ledger.done_words().len() * 8);
+    b.extend_from_slice(MAGIC);
+    b.extend_from_slice(&FORMAT.to_le_bytes());
+    b.extend_from_slice(&ledger.tasks().to_le_bytes());
+    b.extend_from_slice(&covered.to_le_bytes());
+    b.extend_from_slice(&probe(journal, covered)?);
+    b.extend_from_slice(&(spec_hash.len() as u16).to_le_bytes());
+    b.extend_from_slice(spec_hash.as_bytes());
+    b.extend_from_slice(&(ledger.done_words().len() as u64).to_le_bytes());
+    for w in ledger.done_words() {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b.extend_from_slice(&(ledger.failed().len() as u64).to_le_bytes());
+    for (i, f) in ledger.failed() {
+        b.extend_from_slice(&i.to_le_bytes());
+        b.extend_from_slice(&f.attempts.to_le_bytes());
+        b.push(f.deaths);
+        let class = f.class.as_str();
+        b.push(class.len() as u8);
+        b.extend_from_slice(class.as_bytes());
+        b.extend_from_slice(&(f.message.len() as u32).to_le_bytes());
+        b.extend_from_slice(f.message.as_bytes());
+    }
+    let sum: [u8; 32] = Sha256::digest(&b).into();
+    b.extend_from_slice(&sum);
+    crate::io::write_atomic(&path_for(journal), |w| w.write_all(&b))
+}
+
+/// Reads `bytes` front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn str(&mut self, n: usize) -> Option<&'a str> {
+        std::str::from_utf8(self.take(n)?).ok()
+    }
+}
+
+fn class_named(name: &str) -> Option<FailureClass> {
+    serde_json::from_value(serde_json::Value::String(name.into())).ok()
+}
+
+/// Reads the checkpoint of `journal` for a sweep of `tasks` tasks under the spec whose hash
+/// is `spec_hash`. `Ok(None)`: there is none. `Err`: there is one that cannot be used, and
+/// why (for a warning).
+pub fn read(journal: &Path, spec_hash: &str, tasks: u64) -> Result<Option<Checkpoint>, String> {
+    let path = path_for(journal);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: cannot read it ({e})", path.display())),
+    };
+    let torn = || format!("{}: torn or damaged (its checksum does not match)", path.display());
+    let Some(body_len) = bytes.len().checked_sub(32) else { return Err(torn()) };
+    let (body, sum) = bytes.split_at(body_len);
+    if body.get(..8) != Some(MAGIC.as_slice()) || Sha256::digest(body).as_slice() != sum {
+        return Err(torn());
+    }
+    let mut c = Cursor(&body[8..]);
+    let stale = |why: &str| format!("{}: stale ({why})", path.display());
+    let version = c.u32().ok_or_else(torn)?;
+    if version != FORMAT {
+        return Err(stale(&format!("checkpoint format {version}; this sweep reads {FORMAT}")));
+    }
+    let (n, covered) = (c.u64().ok_or_else(torn)?, c.u64().ok_or_else(torn)?);
+    let digest = c.take(32).ok_or_else(torn)?;
+    let hash_len = c.u16().ok_or_else(torn)? as usize;
+    if c.str(hash_len).ok_or_else(torn)? != spec_hash {
+        return Err(stale("written for another version of the spec"));
+    }
+    if n != tasks {
+        return Err(stale(&format!("written for {n} tasks; the sweep has {tasks}")));
+    }
+    match probe(journal, covered) {
+        Ok(d) if d.as_slice() == digest => {}
+        _ => return Err(stale("the journal is not the one it describes")),
+    }
+    let words = c.u64().ok_or_else(torn)?;
+    if words != tasks.div_ceil(64) {
+        return Err(torn());
+    }
+    let done: Vec<u64> = (0..words).map(|_| c.u64()).collect::<Option<_>>().ok_or_else(torn)?;
+    let count = c.u64().ok_or_else(torn)?;
+    let mut failed = BTreeMap::new();
+    for _ in 0..count {
+        let entry = (|| {
+            let (index, attempts, deaths) = (c.u64()?, c.u32()?, c.u8()?);
+            let class_len = c.u8()? as usize;
+            let class = class_named(c.str(class_len)?)?;
+            let msg_len = c.u32()? as usize;
+            Some((index, Failed { attempts, deaths, class, message: c.str(msg_len)?.into() }))
+        })()
+        .ok_or_else(torn)?;
+        failed.insert(entry.0, entry.1);
+    }
+    if !c.0.is_empty() {
+        return Err(torn());
+    }
+    let ledger = Ledger::from_parts(tasks, done, failed).ok_or_else(torn)?;
+    Ok(Some(Checkpoint { covered, ledger }))
+}
+
+/// The ledger of a whole out directory, from checkpoints and journal tails.
+#[derive(Debug)]
+pub struct Folded {
+    /// Every journal's fold, combined in journal order.
+    pub ledger: Ledger,
+    /// Checkpoints that could not be used, and why.
+    pub warnings: Vec<String>,
+    /// Torn journal lines skipped.
+    pub scan: ScanStats,
+}
+
+/// Folds every journal of the sweep in `root` (spec `spec`, hash `spec_hash`) into one
+/// ledger, each from its checkpoint on when it has a usable one. `Ok(None)` when a record
+/// does not say where its task is in this grid (a journal written before records carried
+/// `"i"`, or one whose spec's grid differs): then only the ids place tasks, and the caller
+/// reads the journals the slow way.
+pub fn fold_dir(root: &Path, spec: &Spec, spec_hash: &str) -> io::Result<Option<Folded>> {
+    let tasks = spec.task_count();
+    let mut total = Ledger::new(tasks);
+    let mut warnings = Vec::new();
+    let mut scan = ScanStats::default();
+    for journal in journal_files(root)? {
+        let (start, mut ledger) = match read(&journal, spec_hash, tasks) {
+            Ok(Some(c)) => (c.covered, c.ledger),
+            Ok(None) => (0, Ledger::new(tasks)),
+            Err(why) => {
+                warnings.push(format!("ignored the checkpoint {why}; read the whole journal instead"));
+                (0, Ledger::new(tasks))
+            }
+        };
+        // A checkpoint is written for the current spec, so the records after it are placed
+        // by their indices; after a header, the header says.
+        let mut trusted = start > 0;
+        let mut placed_all = true;
+        scan_from(&journal, start, &mut scan, |item| match item {
+            Item::Header(h) => trusted = h == Some(spec_hash),
+            Item::Record(r) if placed_all => {
+                // An index from a run of another spec is used only if the id there agrees.
+                let place =
+                    r.index.filter(|&i| i < tasks && (trusted || spec.identity.task(&spec.grid, i).0 == r.task));
+                let Some(i) = place else {
+                    placed_all = false;
+                    return;
+                };
+                let outcome = match &r.failure {
+                    None => Ok(()),
+                    Some((class, msg)) => Err((*class, msg.as_ref())),
+                };
+                ledger.apply(i, r.attempt, r.died, outcome);
+            }
+            Item::Record(_) => {}
+        })?;
+        if !placed_all {
+            return Ok(None);
+        }
+        total.then(&ledger);
+    }
+    Ok(Some(Folded { ledger: total, warnings, scan }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(tasks: u64) -> Ledger {
+        let mut l = Ledger::new(tasks);
+        l.apply(0, 1, false, Ok(()));
+        l.apply(3, 2, true, Err((FailureClass::Crash, "sweep crashed")));
+        l.apply(tasks - 1, 1, false, Err((FailureClass::Timeout, "slow, \"very\"\nsecond line")));
+        l
+    }
+
+    fn journal(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("journal.jsonl");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), &"{\"x\":1}\n".repeat(1000));
+        let l = sample(130);
+        write(&j, "abc", 8 * 600, &l).unwrap();
+        let c = read(&j, "abc", 130).unwrap().unwrap();
+        assert_eq!((c.covered, c.ledger), (4800, l));
+        assert!(read(&dir.path().join("none.jsonl"), "abc", 130).unwrap().is_none(), "no checkpoint");
+    }
+
+    #[test]
+    fn a_torn_or_damaged_checkpoint_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), &"{\"x\":1}\n".repeat(10));
+        write(&j, "abc", 80, &sample(70)).unwrap();
+        let good = std::fs::read(path_for(&j)).unwrap();
+        for len in [0, 7, 40, good.len() / 2, good.len() - 1] {
+            std::fs::write(path_for(&j), &good[..len]).unwrap();
+            let e = read(&j, "abc", 70).unwrap_err();
+            assert!(e.contains("torn"), "{len} bytes: {e}");
+        }
+        let mut flipped = good.clone();
+        flipped[60] ^= 1;
+        std::fs::write(path_for(&j), &flipped).unwrap();
+        assert!(read(&j, "abc", 70).unwrap_err().contains("torn"));
+    }
+
+    #[test]
+    fn a_stale_checkpoint_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), &"{\"x\":1}\n".repeat(10));
+        write(&j, "abc", 80, &sample(70)).unwrap();
+        assert!(read(&j, "other", 70).unwrap_err().contains("another version of the spec"));
+        assert!(read(&j, "abc", 71).unwrap_err().contains("for 70 tasks"));
+        // The journal was cut short, or replaced by another one of the same length.
+        std::fs::write(&j, "{\"x\":1}\n".repeat(5)).unwrap();
+        assert!(read(&j, "abc", 70).unwrap_err().contains("not the one it describes"));
+        std::fs::write(&j, "{\"y\":1}\n".repeat(10)).unwrap();
+        assert!(read(&j, "abc", 70).unwrap_err().contains("not the one it describes"));
+        // Appending to the journal keeps the checkpoint good: the tail is read after it.
+        std::fs::write(&j, "{\"x\":1}\n".repeat(12)).unwrap();
+        assert!(read(&j, "abc", 70).unwrap().is_some());
+    }
+}
