@@ -41,7 +41,7 @@ impl Ledger {
     /// Rebuilds a ledger from its parts (a checkpoint); `None` when they do not fit `tasks`.
     pub fn from_parts(tasks: u64, done: Vec<u64>, failed: BTreeMap<u64, Failed>) -> Option<Ledger> {
         let fits = done.len() as u64 == tasks.div_ceil(64)
-            && done.last().is_none_or(|w| tasks % 64 == 0 || w >> (tasks % 64) == 0)
+            && done.last().is_none_or(|w| tasks.is_multiple_of(64) || w >> (tasks % 64) == 0)
             && failed.keys().next_back().is_none_or(|&i| i < tasks);
         let ledger = Ledger { tasks, done, failed };
         (fits && ledger.failed.keys().all(|&i| !ledger.is_done(i))).then_some(ledger)
