@@ -103,7 +103,7 @@ fn write_journal(path: &Path) {
     for i in 0..ROWS {
         // Spread ids like SHA-256 prefixes do.
         let id = TaskId(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        w.append(id, 1, 0.0123 + i as f64 * 1e-7, Ok(&reaction_metrics(i))).expect("append");
+        w.append(id, i, 1, 0.0123 + i as f64 * 1e-7, Ok(&reaction_metrics(i))).expect("append");
     }
     w.sync().expect("sync journal");
 }
