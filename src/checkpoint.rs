@@ -14,7 +14,9 @@
 //! `SWEEPCKP` · u32 version · u64 tasks · u64 journal bytes covered · 32 bytes SHA-256 of the
 //! journal's last 4 KiB before that offset · u16 length + spec hash · u64 words + done bits ·
 //! u64 count + failed tasks (u64 index, u32 attempts, u8 deaths, u8 length + class, u32
-//! length + message) · 32 bytes SHA-256 of everything before.
+//! length + message) · u8 0, or 1 and a [`ResultsStamp`] (u64 length, i64 seconds, u32
+//! nanoseconds, u64 inode; u64 count + journals: u16 length + name, u64 length) · 32 bytes
+//! SHA-256 of everything before.
 
 use crate::journal::{journal_files, scan_from, Item, ScanStats};
 use crate::results::{Failed, Ledger};
@@ -43,6 +45,36 @@ pub struct Checkpoint {
     pub covered: u64,
     /// Their fold.
     pub ledger: Ledger,
+    /// What the `results.csv` written with it was written from (whole-grid runs).
+    pub results: Option<ResultsStamp>,
+}
+
+/// `results.csv` as a run left it, and the journals it was written from: while both are
+/// unchanged, `results.csv` is current, and a resume with nothing to run leaves it alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultsStamp {
+    /// Length, modification time (seconds, nanoseconds) and inode of `results.csv`.
+    file: (u64, i64, u32, u64),
+    /// Every journal (its path under the out directory) and its length.
+    journals: Vec<(String, u64)>,
+}
+
+impl ResultsStamp {
+    /// The stamp of `results.csv` and the journals in `root` as they are now.
+    pub fn now(root: &Path) -> io::Result<ResultsStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(root.join("results.csv"))?;
+        let file = (m.len(), m.mtime(), m.mtime_nsec() as u32, m.ino());
+        let journals = journal_files(root)?
+            .into_iter()
+            .map(|p| {
+                let len = std::fs::metadata(&p)?.len();
+                let name = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().into_owned();
+                Ok((name, len))
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(ResultsStamp { file, journals })
+    }
 }
 
 /// SHA-256 of the journal's bytes in `[covered - PROBE, covered)`.
@@ -60,7 +92,14 @@ fn probe(journal: &Path, covered: u64) -> io::Result<[u8; 32]> {
 
 /// Writes the checkpoint of `journal`: `ledger` is the fold of its first `covered` bytes,
 /// under the spec whose hash is `spec_hash`.
-pub fn write(journal: &Path, spec_hash: &str, covered: u64, ledger: &Ledger) -> io::Result<()> {
+/// With `results`, the stamp of the `results.csv` the run wrote.
+pub fn write(
+    journal: &Path,
+    spec_hash: &str,
+    covered: u64,
+    ledger: &Ledger,
+    results: Option<&ResultsStamp>,
+) -> io::Result<()> {
     let mut b = Vec::with_capacity(64 + ledger.done_words().len() * 8);
     b.extend_from_slice(MAGIC);
     b.extend_from_slice(&FORMAT.to_le_bytes());
@@ -83,6 +122,23 @@ pub fn write(journal: &Path, spec_hash: &str, covered: u64, ledger: &Ledger) -> 
         b.extend_from_slice(class.as_bytes());
         b.extend_from_slice(&(f.message.len() as u32).to_le_bytes());
         b.extend_from_slice(f.message.as_bytes());
+    }
+    match results {
+        None => b.push(0),
+        Some(r) => {
+            b.push(1);
+            let (len, secs, nanos, ino) = r.file;
+            b.extend_from_slice(&len.to_le_bytes());
+            b.extend_from_slice(&secs.to_le_bytes());
+            b.extend_from_slice(&nanos.to_le_bytes());
+            b.extend_from_slice(&ino.to_le_bytes());
+            b.extend_from_slice(&(r.journals.len() as u64).to_le_bytes());
+            for (name, len) in &r.journals {
+                b.extend_from_slice(&(name.len() as u16).to_le_bytes());
+                b.extend_from_slice(name.as_bytes());
+                b.extend_from_slice(&len.to_le_bytes());
+            }
+        }
     }
     let sum: [u8; 32] = Sha256::digest(&b).into();
     b.extend_from_slice(&sum);
@@ -172,11 +228,27 @@ pub fn read(journal: &Path, spec_hash: &str, tasks: u64) -> Result<Option<Checkp
         .ok_or_else(torn)?;
         failed.insert(entry.0, entry.1);
     }
+    let results = match c.u8().ok_or_else(torn)? {
+        0 => None,
+        _ => {
+            let stamp = (|| {
+                let file = (c.u64()?, c.u64()? as i64, c.u32()?, c.u64()?);
+                let n = c.u64()?;
+                let mut journals = Vec::new();
+                for _ in 0..n {
+                    let len = c.u16()? as usize;
+                    journals.push((c.str(len)?.to_string(), c.u64()?));
+                }
+                Some(ResultsStamp { file, journals })
+            })();
+            Some(stamp.ok_or_else(torn)?)
+        }
+    };
     if !c.0.is_empty() {
         return Err(torn());
     }
     let ledger = Ledger::from_parts(tasks, done, failed).ok_or_else(torn)?;
-    Ok(Some(Checkpoint { covered, ledger }))
+    Ok(Some(Checkpoint { covered, ledger, results }))
 }
 
 /// The ledger of a whole out directory, from checkpoints and journal tails.
@@ -262,9 +334,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let j = journal(dir.path(), &"{\"x\":1}\n".repeat(1000));
         let l = sample(130);
-        write(&j, "abc", 8 * 600, &l).unwrap();
+        write(&j, "abc", 8 * 600, &l, None).unwrap();
         let c = read(&j, "abc", 130).unwrap().unwrap();
-        assert_eq!((c.covered, c.ledger), (4800, l));
+        assert_eq!((c.covered, c.ledger, c.results), (4800, l.clone(), None));
+        std::fs::write(dir.path().join("results.csv"), "a,b\n").unwrap();
+        let stamp = ResultsStamp::now(dir.path()).unwrap();
+        assert_eq!(stamp.journals, [("journal.jsonl".to_string(), 8000)]);
+        write(&j, "abc", 8 * 600, &l, Some(&stamp)).unwrap();
+        assert_eq!(read(&j, "abc", 130).unwrap().unwrap().results, Some(stamp));
         assert!(read(&dir.path().join("none.jsonl"), "abc", 130).unwrap().is_none(), "no checkpoint");
     }
 
@@ -272,7 +349,7 @@ mod tests {
     fn a_torn_or_damaged_checkpoint_is_refused_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let j = journal(dir.path(), &"{\"x\":1}\n".repeat(10));
-        write(&j, "abc", 80, &sample(70)).unwrap();
+        write(&j, "abc", 80, &sample(70), None).unwrap();
         let good = std::fs::read(path_for(&j)).unwrap();
         for len in [0, 7, 40, good.len() / 2, good.len() - 1] {
             std::fs::write(path_for(&j), &good[..len]).unwrap();
@@ -289,7 +366,7 @@ mod tests {
     fn a_stale_checkpoint_is_refused_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let j = journal(dir.path(), &"{\"x\":1}\n".repeat(10));
-        write(&j, "abc", 80, &sample(70)).unwrap();
+        write(&j, "abc", 80, &sample(70), None).unwrap();
         assert!(read(&j, "other", 70).unwrap_err().contains("another version of the spec"));
         assert!(read(&j, "abc", 71).unwrap_err().contains("for 70 tasks"));
         // The journal was cut short, or replaced by another one of the same length.

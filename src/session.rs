@@ -80,6 +80,54 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, work
     Ok(Prepared { spec, out, store, journal, warnings, shard, spare, spec_hash, _lock: lock })
 }
 
+/// A resume with nothing to do, told from the checkpoints (see [`finished`]).
+pub struct Finished {
+    /// Tasks of the sweep, all done.
+    pub tasks: u64,
+    /// Tasks of the run's selection (its shard, or the grid), all done.
+    pub selected: u64,
+    /// Messages for the user (a checkpoint that could not be used, torn journal lines).
+    pub warnings: Vec<String>,
+    _lock: Lock,
+}
+
+/// Whether a resume of `spec` in `out` has nothing to do, told without loading the sweep:
+/// the spec is the one the sweep was started with, every task is done (by the checkpoints
+/// and journal tails), and for a whole-grid run `results.csv` is the one the last run wrote
+/// from these very journals (see [`crate::checkpoint::ResultsStamp`]). `None` whenever that
+/// cannot be told at once: then [`prepare`] does the work, and reports any problem.
+pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Option<Finished>, Error> {
+    use crate::checkpoint::{fold_dir, Checkpoint, ResultsStamp};
+    let hash = spec_hash(&spec.text);
+    let same_spec = Manifest::read(out).is_ok_and(|m| m.spec_hash == hash);
+    if spec.adaptive.is_some() || !same_spec || check_dir(spec, out, true, shard).is_err() {
+        return Ok(None);
+    }
+    let Ok(lock) = Lock::acquire(out, shard.map(|s| s.file_stem()).as_deref()) else { return Ok(None) };
+    let Ok(Some(folded)) = fold_dir(&out.root, spec, &hash) else { return Ok(None) };
+    let tasks = spec.task_count();
+    if folded.ledger.counts() != (tasks, 0, 0) {
+        return Ok(None);
+    }
+    let selected = match shard {
+        Some(s) => {
+            use rayon::prelude::*;
+            (0..tasks).into_par_iter().filter(|&i| s.contains(spec.identity.task(&spec.grid, i).0)).count() as u64
+        }
+        None => {
+            let ckpt = crate::checkpoint::read(&out.journal(None), &hash, tasks);
+            let Ok(Some(Checkpoint { results: Some(stamp), .. })) = ckpt else { return Ok(None) };
+            if ResultsStamp::now(&out.root).ok().as_ref() != Some(&stamp) {
+                return Ok(None);
+            }
+            tasks
+        }
+    };
+    let mut warnings = torn_warnings(&folded.scan);
+    warnings.extend(folded.warnings);
+    Ok(Some(Finished { tasks, selected, warnings, _lock: lock }))
+}
+
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
 /// task) and waits until all are ready; none for other sweeps. When one cannot start, the
 /// others are stopped and the error names the spec's line.
@@ -377,7 +425,6 @@ impl Prepared {
         };
         let outcome =
             result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
-        self.write_checkpoint();
         if self.shard.is_none() {
             write_results_with(&self.spec, &self.store, &self.out, config.durable)?;
             if config.durable {
@@ -388,18 +435,25 @@ impl Prepared {
                     .context(|| format!("cannot sync {}", self.out.results().display()))?;
             }
         }
+        self.write_checkpoint();
         Ok(outcome)
     }
 
     /// Writes the checkpoint of this run's journal (see [`crate::checkpoint`]). A checkpoint
     /// only saves reading time, so one that cannot be written is skipped: readers fall back
     /// to the journal, which holds everything.
+    /// A whole-grid run also stamps the `results.csv` it wrote (see
+    /// [`crate::checkpoint::ResultsStamp`]).
     fn write_checkpoint(&mut self) {
         let Some(own) = &self.store.own else { return };
         let path = self.journal.path().to_path_buf();
         let covered = self.journal.flush().and_then(|()| std::fs::metadata(&path)).map(|m| m.len());
+        let stamp = match self.shard {
+            None => crate::checkpoint::ResultsStamp::now(&self.out.root).ok(),
+            Some(_) => None,
+        };
         if let Ok(covered) = covered {
-            let _ = crate::checkpoint::write(&path, &self.spec_hash, covered, own);
+            let _ = crate::checkpoint::write(&path, &self.spec_hash, covered, own, stamp.as_ref());
         }
     }
 

@@ -140,6 +140,15 @@ pub fn micros_parts(x: f64) -> (u64, u64) {
     (micros / 1_000_000, micros % 1_000_000)
 }
 
+/// `x` as the journal keeps it: rounded to microseconds (see [`micros_parts`]), the f64
+/// nearest that decimal, as reading the journal's six decimals back gives it. So a row
+/// filled by a run and one filled from the journal hold the same duration.
+pub fn as_journaled(x: f64) -> f64 {
+    let (whole, frac) = micros_parts(x);
+    // One correctly rounded division of an exact integer: the nearest f64, as a parser's.
+    (whole * 1_000_000 + frac) as f64 / 1e6
+}
+
 /// Appends `whole.millionths` with exactly six decimals.
 pub fn push_fixed6(out: &mut Vec<u8>, x: f64) {
     let (whole, mut frac) = micros_parts(x);
@@ -221,6 +230,21 @@ mod tests {
             let mut s = String::new();
             push_f64(&mut s, f);
             assert_eq!(s.parse::<f64>().unwrap(), f, "{s}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod journaled {
+    #[test]
+    fn durations_round_to_what_reading_the_journal_back_gives() {
+        let mut x = 0.0000004f64;
+        while x < 5000.0 {
+            let mut text = Vec::new();
+            super::push_fixed6(&mut text, x);
+            let read: f64 = std::str::from_utf8(&text).unwrap().parse().unwrap();
+            assert_eq!(super::as_journaled(x).to_bits(), read.to_bits(), "{x}");
+            x = x * 1.37 + 0.0000013;
         }
     }
 }

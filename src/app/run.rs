@@ -32,6 +32,30 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         keep_going: a.keep_going,
         ..RunConfig::default()
     };
+    if a.resume {
+        // A resume with nothing to do is told from the checkpoints, without loading the sweep.
+        let started = std::time::Instant::now();
+        if let Some(f) = crate::session::finished(&spec, &out, a.shard)? {
+            for w in &f.warnings {
+                eprintln!("warning: {w}");
+            }
+            let view = View {
+                spec: &spec,
+                out: &out,
+                shard: a.shard,
+                counts: (f.tasks, 0, 0),
+                adaptive: None,
+                no_metrics: false,
+            };
+            let outcome = RunOutcome {
+                already_done: f.selected,
+                seconds: started.elapsed().as_secs_f64(),
+                ..RunOutcome::default()
+            };
+            let figures = figures(&view, &outcome, &Resources::now().since(&Resources::now()), config.jobs);
+            return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
+        }
+    }
     let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
@@ -51,18 +75,45 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     watch.finished();
     progress.finish();
     let outcome = outcome?;
-    let figures = figures(&prepared, &outcome, &Resources::now().since(&before), config.jobs);
+    let view = View::of(&prepared);
+    let figures = figures(&view, &outcome, &Resources::now().since(&before), config.jobs);
     // A failure to write runs.jsonl is a warning: the results do not depend on it.
     if outcome.done + outcome.failed > 0 {
         if let Err(e) = crate::runlog::append(&prepared.out.runs(), &figures) {
             eprintln!("warning: cannot write {}: {e}", prepared.out.runs().display());
         }
     }
-    Ok(summarize(&a, &prepared, &outcome, &figures, config.jobs))
+    Ok(summarize(&a, &view, &outcome, &figures, config.jobs))
+}
+
+/// What the summary says of the sweep after a run.
+struct View<'a> {
+    spec: &'a Spec,
+    out: &'a OutDir,
+    shard: Option<crate::cluster::Shard>,
+    /// (done, failed, pending) over the sweep's tasks.
+    counts: (u64, u64, u64),
+    /// Adaptive replicates: points (met the target, stopped at max, not decided).
+    adaptive: Option<(u64, u64, u64)>,
+    /// No task reported a metric.
+    no_metrics: bool,
+}
+
+impl View<'_> {
+    fn of(p: &Prepared) -> View<'_> {
+        View {
+            spec: &p.spec,
+            out: &p.out,
+            shard: p.shard,
+            counts: p.store.counts(),
+            adaptive: p.store.plan().map(|plan| plan.tally()),
+            no_metrics: p.store.keys.is_empty(),
+        }
+    }
 }
 
 /// This run's figures: what the summary shows and `runs.jsonl` keeps for `sweep status`.
-fn figures(p: &Prepared, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::runlog::RunRecord {
+fn figures(p: &View, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::runlog::RunRecord {
     // Only tasks that are processes: a model's run has no children but the short-lived
     // ones sweep itself starts (git, an interpreter's --version).
     let processes = !matches!(p.spec.task, crate::spec::TaskKind::Model(_));
@@ -109,8 +160,8 @@ impl Resources {
 }
 
 /// Prints the end-of-run summary on stderr and picks the exit code.
-fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, figures: &crate::runlog::RunRecord, jobs: usize) -> i32 {
-    let (done, failed, pending) = p.store.counts();
+fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::RunRecord, jobs: usize) -> i32 {
+    let (done, failed, pending) = p.counts;
     // With adaptive replicates, the replicates no point needed are not tasks of the sweep.
     let total = done + failed + pending;
     let resume_cmd = format!(
@@ -140,8 +191,7 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, figures: &crate::runlog:
             o.seconds,
             if o.already_done > 0 { format!(", {} already done", o.already_done) } else { String::new() }
         );
-        if let Some(plan) = p.store.plan() {
-            let (met, max, open) = plan.tally();
+        if let Some((met, max, open)) = p.adaptive {
             eprintln!(
                 "sweep: adaptive replicates: {met} points met the target, {max} stopped at max, {open} not decided (points.csv)"
             );
@@ -153,7 +203,7 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, figures: &crate::runlog:
             }
         }
         let metrics_json = matches!(p.spec.task, crate::spec::TaskKind::Command(_));
-        if metrics_json && o.done > 0 && p.store.keys.is_empty() {
+        if metrics_json && o.done > 0 && p.no_metrics {
             eprintln!(
                 "sweep: note: no task wrote {{out}}/metrics.json, so results.csv has no metric columns \
                  (write a JSON object there to add some)"
@@ -164,7 +214,7 @@ fn summarize(a: &RunArgs, p: &Prepared, o: &RunOutcome, figures: &crate::runlog:
         eprintln!("sweep: {} task(s) failed in this run:", o.failed);
         for g in o.failure_groups.iter().take(5) {
             let params = crate::report::progress::describe_task(&p.spec.grid, g.first);
-            let task = p.store.idents[g.first as usize].0;
+            let task = p.spec.identity.task(&p.spec.grid, g.first).0;
             let tasks = if g.count == 1 { "1 task".to_string() } else { format!("{} tasks", g.count) };
             eprintln!("  {tasks}: {}; first: {params} (task {task})", g.error);
         }

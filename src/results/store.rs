@@ -269,7 +269,7 @@ impl RowsMut<'_> {
                 let row = &mut self.rows[index as usize];
                 row.attempts = row.attempts.max(attempt);
                 row.status = Status::Done;
-                row.seconds = seconds as f32;
+                row.seconds = crate::value::as_journaled(seconds) as f32;
                 row.detail = detail;
             }
             Err(f) => {
@@ -277,10 +277,33 @@ impl RowsMut<'_> {
                 row.attempts = row.attempts.max(attempt);
                 if row.status != Status::Done {
                     row.status = Status::Failed;
-                    row.seconds = seconds as f32;
+                    row.seconds = crate::value::as_journaled(seconds) as f32;
                     row.detail = Detail::Failed(f.class, f.message.as_str().into());
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod durations {
+    use super::*;
+
+    #[test]
+    fn a_row_filled_by_a_run_holds_the_duration_a_row_read_from_the_journal_holds() {
+        // Regression: a run kept the attempt's own duration, a rewrite from the journal its
+        // six decimals, so results.csv written again (collect, resume) changed `seconds`.
+        let text = "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n";
+        let spec = Spec::parse(std::path::Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
+        let mut store = Store::new(&spec);
+        for nanos in (20_000..21_000u64).chain([1_500_000_500, 12_345_678_500]) {
+            let s = nanos as f64 * 1e-9;
+            let mut six = Vec::new();
+            crate::value::push_fixed6(&mut six, s);
+            let journaled: f64 = std::str::from_utf8(&six).unwrap().parse().unwrap();
+            store.apply(0, 1, s, Ok::<_, &TaskFailure>([]));
+            store.apply(1, 1, journaled, Ok::<_, &TaskFailure>([]));
+            assert_eq!(store.rows[0].seconds.to_bits(), store.rows[1].seconds.to_bits(), "{nanos} ns");
         }
     }
 }
