@@ -82,8 +82,6 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, work
 
 /// A resume with nothing to do, told from the checkpoints (see [`finished`]).
 pub struct Finished {
-    /// Tasks of the sweep, all done.
-    pub tasks: u64,
     /// Tasks of the run's selection (its shard, or the grid), all done.
     pub selected: u64,
     /// Messages for the user (a checkpoint that could not be used, torn journal lines).
@@ -100,7 +98,13 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
     use crate::checkpoint::{fold_dir, Checkpoint, ResultsStamp};
     let hash = spec_hash(&spec.text);
     let same_spec = Manifest::read(out).is_ok_and(|m| m.spec_hash == hash);
-    if spec.adaptive.is_some() || !same_spec || check_dir(spec, out, true, shard).is_err() {
+    let store_gone = spec.arrays == crate::spec::ArrayLayout::Zarr && !out.store().is_dir();
+    if spec.adaptive.is_some()
+        || !same_spec
+        || store_gone
+        || check_dir(spec, out, true, shard).is_err()
+        || out.check_no_links().is_err()
+    {
         return Ok(None);
     }
     let Ok(lock) = Lock::acquire(out, shard.map(|s| s.file_stem()).as_deref()) else { return Ok(None) };
@@ -125,7 +129,7 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
     };
     let mut warnings = torn_warnings(&folded.scan);
     warnings.extend(folded.warnings);
-    Ok(Some(Finished { tasks, selected, warnings, _lock: lock }))
+    Ok(Some(Finished { selected, warnings, _lock: lock }))
 }
 
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
@@ -367,18 +371,25 @@ fn out_flag(spec: &Spec, out: &OutDir) -> String {
 }
 
 /// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
-/// to, its fold alone is also kept, in `store.own`, for the run's checkpoint.
+/// to, its fold alone is also kept, in `store.own`, for the run's checkpoint; and when that
+/// is a shard's journal, the other shards' journals are not read: they hold no task of this
+/// shard (all shards of a sweep split it the same way), so a shard run's reading does not
+/// grow with the shards that ran before it.
 pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<ScanStats> {
     let mut stats = ScanStats::default();
     let mut own_fold = own.map(|_| Ledger::new(store.rows.len() as u64));
-    let files = journal_files(&out.root)?;
+    let whole = out.journal(None);
+    let mut files = journal_files(&out.root)?;
+    if let Some(own) = own.filter(|&p| p != whole) {
+        files.retain(|f| f == own || *f == whole);
+    }
     if !files.is_empty() {
-        let index = store.index();
+        let mut index = None;
         for f in files {
             let mut next = 0;
             let mut mine = own_fold.as_mut().filter(|_| own == Some(f.as_path()));
             scan(&f, &mut stats, |r| {
-                let applied = store.apply_record(&index, &mut next, &r);
+                let applied = store.apply_record(&mut index, &mut next, &r);
                 if let (Some(i), Some(mine)) = (applied, mine.as_deref_mut()) {
                     let outcome = r.failure.as_ref().map_or(Ok(()), |(c, m)| Err((*c, m.as_ref())));
                     mine.apply(i, r.attempt, r.died, outcome);

@@ -43,7 +43,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
                 spec: &spec,
                 out: &out,
                 shard: a.shard,
-                counts: (f.tasks, 0, 0),
+                counts: (f.selected, 0, 0),
                 adaptive: None,
                 no_metrics: false,
             };
@@ -91,7 +91,7 @@ struct View<'a> {
     spec: &'a Spec,
     out: &'a OutDir,
     shard: Option<crate::cluster::Shard>,
-    /// (done, failed, pending) over the sweep's tasks.
+    /// (done, failed, pending) over the sweep's tasks (a shard run's: its shard's).
     counts: (u64, u64, u64),
     /// Adaptive replicates: points (met the target, stopped at max, not decided).
     adaptive: Option<(u64, u64, u64)>,
@@ -105,7 +105,7 @@ impl View<'_> {
             spec: &p.spec,
             out: &p.out,
             shard: p.shard,
-            counts: p.store.counts(),
+            counts: p.store.counts_in(p.shard),
             adaptive: p.store.plan().map(|plan| plan.tally()),
             no_metrics: p.store.keys.is_empty(),
         }
@@ -185,7 +185,8 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
             _ => format!(", {}", figures.cpu_text()),
         };
         eprintln!(
-            "sweep: {total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({jobs} workers{pace}{cpu}){}",
+            "sweep: {}{total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({jobs} workers{pace}{cpu}){}",
+            p.shard.map(|s| format!("shard {s}: ")).unwrap_or_default(),
             o.done,
             o.failed,
             o.seconds,

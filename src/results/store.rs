@@ -161,13 +161,16 @@ impl Store {
     }
 
     /// Applies a journal record (ignored when its task is not in this grid) and returns its
-    /// task's index. `next` is where the previous record's task was, plus one: records mostly
-    /// follow grid order (a worker runs neighbouring tasks one after another), so that task
-    /// is tried before the map.
-    pub fn apply_record(&mut self, index: &IdIndex, next: &mut u64, r: &Record<'_>) -> Option<u64> {
-        let i = match self.idents.get(*next as usize) {
-            Some((id, _)) if *id == r.task => *next,
-            _ => *index.get(&r.task)?,
+    /// task's index. The record's own index (`"i"`) is tried first, then `next`, where the
+    /// previous record's task was plus one (records mostly follow grid order: a worker runs
+    /// neighbouring tasks one after another), and only then the id map, built on first need
+    /// (journals written before records carried indices, or under a spec whose grid differs).
+    pub fn apply_record(&mut self, index: &mut Option<IdIndex>, next: &mut u64, r: &Record<'_>) -> Option<u64> {
+        let at = |i: u64| self.idents.get(i as usize).is_some_and(|(id, _)| *id == r.task);
+        let i = match r.index {
+            Some(i) if at(i) => i,
+            _ if at(*next) => *next,
+            _ => *index.get_or_insert_with(|| self.index()).get(&r.task)?,
         };
         *next = i + 1;
         if r.died {
@@ -217,6 +220,24 @@ impl Store {
             }
         }
         (d, f, p)
+    }
+}
+
+impl Store {
+    /// [`counts`](Self::counts), of the tasks of `shard` only (all with `None`).
+    pub fn counts_in(&self, shard: Option<crate::cluster::Shard>) -> (u64, u64, u64) {
+        let Some(s) = shard else { return self.counts() };
+        let mut c = (0, 0, 0);
+        for ((id, _), r) in self.idents.iter().zip(&self.rows) {
+            if s.contains(*id) {
+                match r.status {
+                    Status::Done => c.0 += 1,
+                    Status::Failed => c.1 += 1,
+                    Status::Pending => c.2 += 1,
+                }
+            }
+        }
+        c
     }
 }
 
