@@ -213,3 +213,49 @@ fn a_results_csv_rewritten_from_the_journal_keeps_the_runs_durations() {
     env.succeeds(&["collect", "out"]);
     assert_eq!(env.read("out/results.csv"), written);
 }
+
+#[test]
+fn a_long_run_checkpoints_as_it_goes_and_a_kill_9_leaves_a_checkpoint_and_a_tail() {
+    // 400 tasks of 20 ms on 2 workers: 4 s, checkpointed every 0.2 s.
+    let spec = "name = \"long\"\nseed = 4\nreplicates = 100\n[model]\nname = \"spin\"\n\
+                [params]\nmicros = [20000]\nfail_rate = [0.0, 0.1, 0.5, 0.9]\n";
+    let env = Env::with("long.toml", spec);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .current_dir(env.dir.path())
+        .args(["run", "long.toml", "--out", "out", "-q", "--jobs", "2"])
+        .env("SWEEP_CHECKPOINT_SECONDS", "0.2")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (ckpt, journal) = (env.path("out/journal.ckpt"), env.path("out/journal.jsonl"));
+    common::wait_until("a checkpoint during the run", std::time::Duration::from_secs(30), || {
+        ckpt.is_file() && std::fs::read_to_string(&journal).is_ok_and(|t| t.lines().count() > 60)
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the run is still going");
+    let during = env.exits(&["status", "out"], 1);
+    assert_eq!(during.stderr, "", "a checkpoint written mid-run is a good one");
+    assert!(during.stdout.contains("held: a run is in progress"), "{}", during.stdout);
+    common::kill9(&mut child);
+
+    let from_checkpoint = status(&env, "out");
+    assert_eq!(from_checkpoint.1, "", "{}", from_checkpoint.1);
+    let copy = env.path("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["journal.jsonl", "spec.toml", "manifest.json"] {
+        std::fs::copy(env.path(&format!("out/{f}")), copy.join(f)).unwrap();
+    }
+    strip_indices(&copy.join("journal.jsonl"));
+    assert_eq!(
+        without_runs(&env.exits(&["status", "copy"], 1).stdout.replace("copy:", "out:")),
+        without_runs(&from_checkpoint.0),
+        "checkpoint + tail = the whole journal read the slow way"
+    );
+
+    env.exits(&["run", "long.toml", "--out", "out", "-q", "--resume"], 1);
+    env.exits(&["run", "long.toml", "--out", "whole", "-q"], 1);
+    let drop = ["seconds", "attempts", "class", "error"];
+    assert_eq!(
+        common::without_columns(&env.read("out/results.csv"), &drop),
+        common::without_columns(&env.read("whole/results.csv"), &drop)
+    );
+}

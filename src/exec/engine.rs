@@ -4,7 +4,7 @@
 use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
-use super::journal_queue::{Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
+use super::journal_queue::{Checkpoints, Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
 use super::recorder::{Attempt, Batch, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
@@ -100,6 +100,8 @@ pub fn execute(
             Some(crate::proc::Sentinel::start(crate::proc::run_tag())?)
         }
     };
+    // The journal thread keeps the fold of the journal as it writes it, for checkpoints.
+    let mut own = store.own.take();
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
     let (suspects, others): (Vec<u64>, Vec<u64>) = match &spec.task {
@@ -118,6 +120,8 @@ pub fn execute(
     stats.to_run.fetch_add(to_run.len() as u64, Ordering::Relaxed);
 
     let queue = JournalQueue::default();
+    let spec_hash = crate::outdir::spec_hash(&spec.text);
+    let mut checkpoints = own.as_mut().map(|ledger| Checkpoints::new(ledger, &spec_hash));
     let recorder = Recorder::new(rows, idents, &queue, stats, cancel, cfg.max_failures, !cfg.keep_going);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
@@ -149,7 +153,7 @@ pub fn execute(
     let journal_error = std::thread::scope(|scope| {
         let journal_thread = std::thread::Builder::new()
             .name("sweep-journal".into())
-            .spawn_scoped(scope, || queue.write_loop(journal, cancel, &mut *durability))
+            .spawn_scoped(scope, || queue.write_loop(journal, cancel, &mut *durability, checkpoints.as_mut()))
             .expect("spawn the journal thread");
         let io_threads = cfg.io_threads.max(1);
         let (tx, rx) = bounded::<WriteJob>(io_threads * QUEUE_PER_THREAD);
@@ -222,6 +226,7 @@ pub fn execute(
         journal_thread.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
+    drop(checkpoints);
     drop(supervisor);
     drop(workers);
     if let Some(r) = running {
@@ -237,6 +242,7 @@ pub fn execute(
     if let Some(e) = journal_error {
         return Err(e);
     }
+    store.own = own;
     Ok(RunOutcome {
         already_done,
         to_run: to_run.len() as u64,
@@ -383,6 +389,9 @@ fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWrit
         crate::journal::format_death(&mut lines, id, index, attempt, &signal);
         store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
         store.note_death(index);
+        if let Some(own) = &mut store.own {
+            own.apply(index, attempt, true, Err((failure.class, &failure.message)));
+        }
     }
     journal.append_formatted(&lines)?;
     journal.flush()

@@ -4,10 +4,11 @@
 //! [`FLUSH_EVERY`], not once per record, so slow tasks (commands) cost no extra wake-ups.
 
 use crate::journal::JournalWriter;
-use crate::task::{Cancel, StopReason};
+use crate::results::Ledger;
+use crate::task::{Cancel, FailureClass, StopReason};
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Queued records reach the journal file at most about this long after they are queued.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -80,9 +81,71 @@ impl Durability for MachineSafe {
     }
 }
 
+/// What a queued journal line says about its task, for the journal's own ledger.
+#[derive(Clone, Debug)]
+pub enum Mark {
+    /// Task `index` is done.
+    Done(u64),
+    /// Attempt `attempt` of task `index` failed.
+    Failed { index: u64, attempt: u32, class: FailureClass, message: Box<str> },
+}
+
+/// Journal bytes between two checkpoints during a run, at most: `sweep status` then reads a
+/// tail of at most this much (a fraction of a second)...
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// ...and at most this long apart, when records trickle in (slow tasks).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+
+/// The journal thread's ledger of the journal it writes, and when to write it out as the
+/// journal's checkpoint (see [`crate::checkpoint`]): so that `sweep status` during a long
+/// run reads a checkpoint and a short tail, and a run killed with SIGKILL leaves one behind.
+pub struct Checkpoints<'a> {
+    ledger: &'a mut Ledger,
+    spec_hash: &'a str,
+    every: Duration,
+    last: Instant,
+    bytes: u64,
+}
+
+impl<'a> Checkpoints<'a> {
+    /// Checkpoints of `ledger`, the fold of the journal so far, under the spec whose hash is
+    /// `spec_hash`. `SWEEP_CHECKPOINT_SECONDS` sets the longest time between two (tests).
+    pub fn new(ledger: &'a mut Ledger, spec_hash: &'a str) -> Self {
+        let every = std::env::var("SWEEP_CHECKPOINT_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(CHECKPOINT_EVERY, Duration::from_secs_f64);
+        Checkpoints { ledger, spec_hash, every, last: Instant::now(), bytes: 0 }
+    }
+
+    /// Folds in the marks of `bytes` lines just written and flushed to `journal`, and writes
+    /// the checkpoint when one is due. A checkpoint only saves reading time: one that cannot
+    /// be written is skipped.
+    fn wrote(&mut self, journal: &JournalWriter, marks: &mut Vec<Mark>, bytes: usize) {
+        for m in marks.drain(..) {
+            match m {
+                Mark::Done(i) => self.ledger.apply(i, 0, false, Ok(())),
+                Mark::Failed { index, attempt, class, message } => {
+                    self.ledger.apply(index, attempt, false, Err((class, &message)))
+                }
+            }
+        }
+        self.bytes += bytes as u64;
+        if self.bytes >= CHECKPOINT_BYTES || (self.bytes > 0 && self.last.elapsed() >= self.every) {
+            if let Ok(m) = std::fs::metadata(journal.path()) {
+                let _ = crate::checkpoint::write(journal.path(), self.spec_hash, m.len(), self.ledger, None);
+            }
+            self.bytes = 0;
+            self.last = Instant::now();
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     buf: Vec<u8>,
+    /// What the lines in `buf` say, for the journal's ledger.
+    marks: Vec<Mark>,
     /// No more lines will come.
     end: bool,
 }
@@ -102,13 +165,21 @@ impl JournalQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues whole journal lines; blocks only while [`LIMIT`] bytes are already queued.
+    /// Queues whole journal lines without marks (tests).
+    #[cfg(test)]
     pub fn push(&self, lines: &[u8]) {
+        self.push_marked(lines, &mut Vec::new())
+    }
+
+    /// Queues whole journal lines, and what they say (taken out of `marks`); blocks only
+    /// while [`LIMIT`] bytes are already queued.
+    pub fn push_marked(&self, lines: &[u8], marks: &mut Vec<Mark>) {
         let mut st = self.lock();
         while st.buf.len() >= LIMIT && !st.end {
             st = self.room.wait(st).unwrap_or_else(|e| e.into_inner());
         }
         st.buf.extend_from_slice(lines);
+        st.marks.append(marks);
         if st.buf.len() >= WAKE_AT {
             self.more.notify_one();
         }
@@ -130,15 +201,19 @@ impl JournalQueue {
     /// [`FLUSH_EVERY`] and whenever [`WAKE_AT`] bytes are queued, until [`end`](Self::end);
     /// with `durability`, the files those lines vouch for are made durable first and the
     /// lines after (one group commit per tick).
+    /// With `checkpoints`, the marks of the lines written go into its ledger, and the
+    /// journal's checkpoint is written now and then.
     /// Returns the first write error, after which it writes nothing more and stops the run.
     pub fn write_loop(
         &self,
         journal: &mut JournalWriter,
         cancel: &Cancel,
         durability: &mut dyn Durability,
+        mut checkpoints: Option<&mut Checkpoints>,
     ) -> Option<io::Error> {
         let mut error: Option<io::Error> = None;
         let mut out = Vec::new();
+        let mut marks = Vec::new();
         loop {
             let end = {
                 let mut st = self.lock();
@@ -146,6 +221,7 @@ impl JournalQueue {
                     st = self.more.wait_timeout(st, FLUSH_EVERY).unwrap_or_else(|e| e.into_inner()).0;
                 }
                 std::mem::swap(&mut st.buf, &mut out);
+                std::mem::swap(&mut st.marks, &mut marks);
                 st.end
             };
             self.room.notify_all();
@@ -155,12 +231,20 @@ impl JournalQueue {
                     .and_then(|()| journal.append_formatted(&out))
                     .and_then(|()| journal.flush())
                     .and_then(|()| durability.sync_journal(journal));
-                if let Err(e) = written {
-                    cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", journal.path().display())));
-                    error = Some(e);
+                match written {
+                    Ok(()) => {
+                        if let Some(c) = checkpoints.as_deref_mut() {
+                            c.wrote(journal, &mut marks, out.len());
+                        }
+                    }
+                    Err(e) => {
+                        cancel.drain(StopReason::Io(format!("cannot append to {}: {e}", journal.path().display())));
+                        error = Some(e);
+                    }
                 }
             }
             out.clear();
+            marks.clear();
             if end {
                 return error;
             }
@@ -181,7 +265,7 @@ mod tests {
         let queue = &JournalQueue::default();
         let cancel = Cancel::new();
         let error = std::thread::scope(|s| {
-            let writer = s.spawn(|| queue.write_loop(&mut journal, &cancel, &mut ProcessSafe));
+            let writer = s.spawn(|| queue.write_loop(&mut journal, &cancel, &mut ProcessSafe, None));
             // A trickle: the line is in the file within a tick, with nothing after it.
             queue.push(b"{\"t\":0,\"i\":0}\n");
             std::thread::sleep(FLUSH_EVERY * 2);
@@ -240,7 +324,7 @@ mod tests {
         let cancel = Cancel::new();
         let mut rec = Recording { path: &path, events: Vec::new() };
         std::thread::scope(|s| {
-            let writer = s.spawn(|| queue.write_loop(&mut journal, &cancel, &mut rec));
+            let writer = s.spawn(|| queue.write_loop(&mut journal, &cancel, &mut rec, None));
             queue.push(b"{\"a\":1}\n{\"a\":2}\n");
             std::thread::sleep(FLUSH_EVERY * 2);
             queue.push(b"{\"a\":3}\n");

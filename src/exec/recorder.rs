@@ -5,7 +5,7 @@
 //! Workers collect their records in a [`Batch`] and hand it over in one piece, so workers
 //! running tiny tasks do not take the shared lock per task.
 
-use super::journal_queue::JournalQueue;
+use super::journal_queue::{JournalQueue, Mark};
 use super::Stats;
 use crate::grid::TaskId;
 use crate::model::Metric;
@@ -52,6 +52,8 @@ pub(super) struct Records {
     metrics: Vec<(Cow<'static, str>, Metric)>,
     /// Their journal lines.
     lines: Vec<u8>,
+    /// What the lines say, for the journal's ledger.
+    marks: Vec<Mark>,
 }
 
 impl Records {
@@ -71,10 +73,13 @@ impl Records {
                     a.seconds,
                     Ok(&self.metrics[range.clone()]),
                 );
+                self.marks.push(Mark::Done(a.index));
                 Ok(range)
             }
             Err(f) => {
                 crate::journal::format_record(&mut self.lines, id, a.index, a.number, a.seconds, Err(&f));
+                let message = f.message.as_str().into();
+                self.marks.push(Mark::Failed { index: a.index, attempt: a.number, class: f.class, message });
                 Err(f)
             }
         };
@@ -96,6 +101,7 @@ impl Records {
         self.items.clear();
         self.metrics.clear();
         self.lines.clear();
+        self.marks.clear();
     }
 }
 
@@ -223,7 +229,7 @@ impl<'a, 's> Recorder<'a, 's> {
             self.stats.mark_finished(done, failed, last.attempt.at);
         }
         drop(guard);
-        self.journal.push(&records.lines);
+        self.journal.push_marked(&records.lines, &mut records.marks);
         records.clear();
     }
 

@@ -94,14 +94,6 @@ impl Ledger {
         }
     }
 
-    /// Counts a death of failed task `index` (its failed attempt already applied): the same
-    /// as applying that attempt with `died`.
-    pub fn note_death(&mut self, index: u64) {
-        if let Some(f) = self.failed.get_mut(&index) {
-            f.deaths = f.deaths.saturating_add(1);
-        }
-    }
-
     /// Folds in `later`, a ledger of records that came after this one's.
     pub fn then(&mut self, later: &Ledger) {
         debug_assert_eq!(self.tasks, later.tasks);

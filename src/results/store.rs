@@ -111,8 +111,9 @@ pub struct Store {
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
     /// any that ran) are tasks of the sweep (see [`Plan`]).
     pub adaptive: Option<Adaptive>,
-    /// The fold of the journal a run appends to, kept up to date as the run records
-    /// attempts, for its checkpoint (see [`crate::checkpoint`]); `None` outside a run.
+    /// The fold of the journal a run appends to, kept up to date by the journal thread as it
+    /// writes records, for the journal's checkpoints (see [`crate::checkpoint`]); `None`
+    /// outside a run.
     pub own: Option<Ledger>,
 }
 
@@ -146,7 +147,7 @@ impl Store {
     /// The task table, fixed once built, beside the rows that a run updates: so that a
     /// run shares the first and puts the second under its lock.
     pub fn split(&mut self) -> (&[(TaskId, u64)], RowsMut<'_>) {
-        (&self.idents, RowsMut { rows: &mut self.rows, keys: &mut self.keys, own: self.own.as_mut() })
+        (&self.idents, RowsMut { rows: &mut self.rows, keys: &mut self.keys })
     }
 
     /// Applies the outcome of attempt number `attempt` to row `index` (see [`RowsMut::apply`]).
@@ -178,7 +179,7 @@ impl Store {
             row.deaths = row.deaths.saturating_add(1);
         }
         let (rows, keys) = (&mut self.rows, &mut self.keys);
-        let mut rows = RowsMut { rows, keys, own: None };
+        let mut rows = RowsMut { rows, keys };
         if r.done {
             rows.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {
@@ -193,9 +194,6 @@ impl Store {
     pub fn note_death(&mut self, index: u64) {
         let row = &mut self.rows[index as usize];
         row.deaths = row.deaths.saturating_add(1);
-        if let Some(own) = &mut self.own {
-            own.note_death(index);
-        }
     }
 
     /// The plan of adaptive replicates over the rows as they are now (`None`: fixed replicates).
@@ -247,8 +245,6 @@ pub struct RowsMut<'a> {
     pub rows: &'a mut [Row],
     /// Interned metric names.
     pub keys: &'a mut Vec<String>,
-    /// The run's own journal's fold, which every applied attempt also goes into.
-    pub own: Option<&'a mut Ledger>,
 }
 
 impl RowsMut<'_> {
@@ -272,13 +268,6 @@ impl RowsMut<'_> {
         seconds: f64,
         result: Result<impl IntoIterator<Item = (&'m str, &'m Metric)>, &TaskFailure>,
     ) {
-        if let Some(own) = self.own.as_deref_mut() {
-            let outcome = match &result {
-                Ok(_) => Ok(()),
-                Err(f) => Err((f.class, f.message.as_str())),
-            };
-            own.apply(index, attempt, false, outcome);
-        }
         match result {
             Ok(metrics) => {
                 let mut metrics = metrics.into_iter().map(|(k, v)| (self.intern(k), v.clone()));
