@@ -226,7 +226,6 @@ pub fn execute(
         journal_thread.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
     });
 
-    drop(checkpoints);
     drop(supervisor);
     drop(workers);
     if let Some(r) = running {
