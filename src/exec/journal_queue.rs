@@ -81,13 +81,26 @@ impl Durability for MachineSafe {
     }
 }
 
-/// What a queued journal line says about its task, for the journal's own ledger.
-#[derive(Clone, Debug)]
-pub enum Mark {
-    /// Task `index` is done.
-    Done(u64),
-    /// Attempt `attempt` of task `index` failed.
-    Failed { index: u64, attempt: u32, class: FailureClass, message: Box<str> },
+/// What queued journal lines say about their tasks, for the journal's own ledger.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    /// Tasks done.
+    pub done: Vec<u64>,
+    /// Failed attempts: task, attempt number, class, message.
+    pub failed: Vec<(u64, u32, FailureClass, Box<str>)>,
+}
+
+impl Marks {
+    fn append(&mut self, other: &mut Marks) {
+        self.done.append(&mut other.done);
+        self.failed.append(&mut other.failed);
+    }
+
+    /// Empties it.
+    pub fn clear(&mut self) {
+        self.done.clear();
+        self.failed.clear();
+    }
 }
 
 /// Journal bytes between two checkpoints during a run, at most: `sweep status` then reads a
@@ -121,14 +134,14 @@ impl<'a> Checkpoints<'a> {
     /// Folds in the marks of `bytes` lines just written and flushed to `journal`, and writes
     /// the checkpoint when one is due. A checkpoint only saves reading time: one that cannot
     /// be written is skipped.
-    fn wrote(&mut self, journal: &JournalWriter, marks: &mut Vec<Mark>, bytes: usize) {
-        for m in marks.drain(..) {
-            match m {
-                Mark::Done(i) => self.ledger.apply(i, 0, false, Ok(())),
-                Mark::Failed { index, attempt, class, message } => {
-                    self.ledger.apply(index, attempt, false, Err((class, &message)))
-                }
-            }
+    fn wrote(&mut self, journal: &JournalWriter, marks: &Marks, bytes: usize) {
+        // Done marks after failed ones: within a batch, a task's failed attempts come before
+        // its done one, and a done task stays done whatever the order.
+        for (index, attempt, class, message) in &marks.failed {
+            self.ledger.apply(*index, *attempt, false, Err((*class, message)));
+        }
+        for &i in &marks.done {
+            self.ledger.apply(i, 0, false, Ok(()));
         }
         self.bytes += bytes as u64;
         if self.bytes >= CHECKPOINT_BYTES || (self.bytes > 0 && self.last.elapsed() >= self.every) {
@@ -145,7 +158,7 @@ impl<'a> Checkpoints<'a> {
 struct State {
     buf: Vec<u8>,
     /// What the lines in `buf` say, for the journal's ledger.
-    marks: Vec<Mark>,
+    marks: Marks,
     /// No more lines will come.
     end: bool,
 }
@@ -168,12 +181,12 @@ impl JournalQueue {
     /// Queues whole journal lines without marks (tests).
     #[cfg(test)]
     pub fn push(&self, lines: &[u8]) {
-        self.push_marked(lines, &mut Vec::new())
+        self.push_marked(lines, &mut Marks::default())
     }
 
     /// Queues whole journal lines, and what they say (taken out of `marks`); blocks only
     /// while [`LIMIT`] bytes are already queued.
-    pub fn push_marked(&self, lines: &[u8], marks: &mut Vec<Mark>) {
+    pub fn push_marked(&self, lines: &[u8], marks: &mut Marks) {
         let mut st = self.lock();
         while st.buf.len() >= LIMIT && !st.end {
             st = self.room.wait(st).unwrap_or_else(|e| e.into_inner());
@@ -213,7 +226,7 @@ impl JournalQueue {
     ) -> Option<io::Error> {
         let mut error: Option<io::Error> = None;
         let mut out = Vec::new();
-        let mut marks = Vec::new();
+        let mut marks = Marks::default();
         loop {
             let end = {
                 let mut st = self.lock();
@@ -234,7 +247,7 @@ impl JournalQueue {
                 match written {
                     Ok(()) => {
                         if let Some(c) = checkpoints.as_deref_mut() {
-                            c.wrote(journal, &mut marks, out.len());
+                            c.wrote(journal, &marks, out.len());
                         }
                     }
                     Err(e) => {

@@ -5,7 +5,7 @@
 //! Workers collect their records in a [`Batch`] and hand it over in one piece, so workers
 //! running tiny tasks do not take the shared lock per task.
 
-use super::journal_queue::{JournalQueue, Mark};
+use super::journal_queue::{JournalQueue, Marks};
 use super::Stats;
 use crate::grid::TaskId;
 use crate::model::Metric;
@@ -53,7 +53,7 @@ pub(super) struct Records {
     /// Their journal lines.
     lines: Vec<u8>,
     /// What the lines say, for the journal's ledger.
-    marks: Vec<Mark>,
+    marks: Marks,
 }
 
 impl Records {
@@ -73,13 +73,13 @@ impl Records {
                     a.seconds,
                     Ok(&self.metrics[range.clone()]),
                 );
-                self.marks.push(Mark::Done(a.index));
+                self.marks.done.push(a.index);
                 Ok(range)
             }
             Err(f) => {
                 crate::journal::format_record(&mut self.lines, id, a.index, a.number, a.seconds, Err(&f));
                 let message = f.message.as_str().into();
-                self.marks.push(Mark::Failed { index: a.index, attempt: a.number, class: f.class, message });
+                self.marks.failed.push((a.index, a.number, f.class, message));
                 Err(f)
             }
         };

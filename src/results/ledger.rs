@@ -77,7 +77,9 @@ impl Ledger {
         match outcome {
             Ok(()) => {
                 self.done[(index / 64) as usize] |= 1 << (index % 64);
-                self.failed.remove(&index);
+                if !self.failed.is_empty() {
+                    self.failed.remove(&index);
+                }
             }
             Err((class, message)) => {
                 let f = self.failed.entry(index).or_insert_with(|| Failed {
