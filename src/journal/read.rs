@@ -156,6 +156,8 @@ pub fn journal_files(out: &Path) -> io::Result<Vec<PathBuf>> {
 const WINDOW: usize = 4 << 20;
 
 enum Parsed<'a> {
+    /// A line the reader passed over unparsed.
+    Passed,
     Record(Record<'a>),
     Header(u32, Option<&'a str>),
     Blank,
@@ -212,7 +214,40 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
 /// complete line read: a record is complete once its newline is written, so a reader that
 /// goes on from there never reads a record twice. Lines are parsed in parallel a window at
 /// a time.
-pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnMut(Item<'_>)) -> io::Result<u64> {
+pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, f: impl FnMut(Item<'_>)) -> io::Result<u64> {
+    scan_impl(path, start, stats, |_| true, f)
+}
+
+/// The grid index a record line written by this sweep names, read without parsing the line
+/// (records start `{"task":"<16 hex>","i":<index>,`); `None` for any other line.
+pub fn quick_index(line: &[u8]) -> Option<u64> {
+    const HEAD: &[u8] = b"{\"task\":\"";
+    const MID: &[u8] = b"\",\"i\":";
+    let rest = line.strip_prefix(HEAD)?;
+    let digits = rest.get(16..)?.strip_prefix(MID)?;
+    let end = digits.iter().position(|b| !b.is_ascii_digit())?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+/// [`scan_from`] over the lines `keep` accepts (a test on the raw bytes, made before a line
+/// is parsed, side by side): other lines are passed over unparsed, as if absent. Readers
+/// that want a part of the grid skip the rest at the cost of a glance per line.
+pub fn scan_lines(
+    path: &Path,
+    stats: &mut ScanStats,
+    keep: impl Fn(&[u8]) -> bool + Sync,
+    f: impl FnMut(Item<'_>),
+) -> io::Result<u64> {
+    scan_impl(path, 0, stats, keep, f)
+}
+
+fn scan_impl(
+    path: &Path,
+    start: u64,
+    stats: &mut ScanStats,
+    keep: impl Fn(&[u8]) -> bool + Sync,
+    mut f: impl FnMut(Item<'_>),
+) -> io::Result<u64> {
     use rayon::prelude::*;
     use std::io::{Read, Seek};
     let mut file = std::fs::File::open(path)?;
@@ -257,7 +292,10 @@ pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnM
             .windows(2)
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|w| buf[w[0]..w[1]].split(|&b| b == b'\n').map(|l| parse_line(trim_newline(l))).collect())
+            .map(|w| {
+                let lines = buf[w[0]..w[1]].split(|&b| b == b'\n').map(trim_newline);
+                lines.map(|l| if keep(l) { parse_line(l) } else { Parsed::Passed }).collect()
+            })
             .collect();
         for piece in parsed {
             let n = piece.len();
@@ -279,7 +317,7 @@ pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnM
                         )));
                     }
                     Parsed::Header(_, spec) => f(Item::Header(spec)),
-                    Parsed::Blank => {}
+                    Parsed::Blank | Parsed::Passed => {}
                     Parsed::Bad => stats.skipped.push((path.to_path_buf(), lineno)),
                 }
             }

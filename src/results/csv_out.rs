@@ -12,77 +12,120 @@ use std::path::Path;
 /// Rows formatted per parallel chunk; a window of chunks is held at a time.
 const CHUNK: usize = 16 * 1024;
 
-/// The metric columns: the model's declared metrics first, then any others sorted.
+/// The metric columns, as ids in `store.keys`: see [`metric_order`]. Metrics are taken in
+/// the order tasks report them, in grid order (not in the order they finished, which depends
+/// on scheduling): the first task that has a metric places it.
 fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
-    let declared: Vec<String> = match &spec.task {
-        TaskKind::Model(m) => m.model.metrics().iter().map(|o| o.name.to_string()).collect(),
-        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
-    };
-    let mut cols: Vec<u32> =
-        declared.iter().filter_map(|d| store.keys.iter().position(|k| k == d).map(|i| i as u32)).collect();
-    // The others in the order tasks report them, taken in grid order (not in the order they
-    // finished, which depends on scheduling): the first task that has a metric places it.
     let mut placed = vec![false; store.keys.len()];
-    cols.iter().for_each(|&c| placed[c as usize] = true);
-    let mut left = placed.iter().filter(|p| !**p).count();
+    let mut found = Vec::with_capacity(store.keys.len());
     for row in &store.rows {
-        if left == 0 {
+        if found.len() == store.keys.len() {
             break;
         }
         for (k, _) in row.detail.metrics() {
             if !placed[*k as usize] {
                 placed[*k as usize] = true;
-                cols.push(*k);
-                left -= 1;
+                found.push(store.keys[*k as usize].as_str());
             }
         }
     }
-    cols
+    let order = metric_order(spec, found.into_iter());
+    order.iter().map(|name| store.keys.iter().position(|k| k == name).expect("a found key") as u32).collect()
+}
+
+/// The metric columns of a sweep whose tasks reported the metrics `found` (each once, in
+/// the order of their first appearance in grid order): a built-in model's declared metrics
+/// first, in the model's order, then the others as found.
+pub(super) fn metric_order<'a>(spec: &Spec, found: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let found: Vec<&str> = found.collect();
+    let declared: Vec<&str> = match &spec.task {
+        TaskKind::Model(m) => {
+            m.model.metrics().iter().filter_map(|o| found.iter().find(|f| **f == o.name).copied()).collect()
+        }
+        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
+    };
+    let rest = found.iter().filter(|f| !declared.contains(f)).copied().collect::<Vec<_>>();
+    declared.into_iter().chain(rest).collect()
 }
 
 /// Writes `results.csv` for the whole grid to `path`, atomically, with the columns of
 /// [`super::columns::header`].
 pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
-    let grid = &spec.grid;
-    // A grid has few distinct values per column: format each once.
-    let col_text: Vec<Vec<Vec<u8>>> = (0..grid.columns.len())
-        .map(|c| {
-            let (a, m) = grid.column_position(c);
-            grid.axes[a].values[m]
-                .iter()
-                .map(|v| {
-                    let mut t = String::new();
-                    v.write_text(&mut t);
-                    let mut out = Vec::new();
-                    push_field(&mut out, t.as_bytes());
-                    out
-                })
-                .collect()
-        })
-        .collect();
-    // The fixed parameters (a model's, defaults included) follow the swept ones, so that a
-    // results file explains itself: the same text on every row.
-    let fixed = fixed_params(spec);
-    let mut fixed_text = Vec::new();
-    for (_, v) in &fixed {
-        let mut t = String::new();
-        v.write_text(&mut t);
-        fixed_text.push(b',');
-        push_field(&mut fixed_text, t.as_bytes());
-    }
+    let names: Vec<&str> = metrics.iter().map(|m| store.keys[*m as usize].as_str()).collect();
+    let table = Table::new(spec, &names);
     let plan = store.plan();
-    let rows =
-        Rows { spec, store, metrics: &metrics, col_text: &col_text, fixed_text: &fixed_text, plan: plan.as_ref() };
     crate::io::write_atomic(path, |out| {
+        table.header(out)?;
+        table.rows(out, store, 0, &metrics, plan.as_ref())
+    })
+}
+
+/// What every row of one `results.csv` shares: the metric columns, and the text of each
+/// parameter value and of the fixed parameters.
+pub struct Table<'a> {
+    spec: &'a Spec,
+    names: &'a [&'a str],
+    col_text: Vec<Vec<Vec<u8>>>,
+    /// `,v1,v2`: the fixed parameters' cells.
+    fixed_text: Vec<u8>,
+}
+
+impl<'a> Table<'a> {
+    /// The table of `spec`'s results with the metric columns `names`, in order.
+    pub fn new(spec: &'a Spec, names: &'a [&'a str]) -> Self {
+        let grid = &spec.grid;
+        // A grid has few distinct values per column: format each once.
+        let col_text: Vec<Vec<Vec<u8>>> = (0..grid.columns.len())
+            .map(|c| {
+                let (a, m) = grid.column_position(c);
+                grid.axes[a].values[m]
+                    .iter()
+                    .map(|v| {
+                        let mut t = String::new();
+                        v.write_text(&mut t);
+                        let mut out = Vec::new();
+                        push_field(&mut out, t.as_bytes());
+                        out
+                    })
+                    .collect()
+            })
+            .collect();
+        // The fixed parameters (a model's, defaults included) follow the swept ones, so that
+        // a results file explains itself: the same text on every row.
+        let mut fixed_text = Vec::new();
+        for (_, v) in &fixed_params(spec) {
+            let mut t = String::new();
+            v.write_text(&mut t);
+            fixed_text.push(b',');
+            push_field(&mut fixed_text, t.as_bytes());
+        }
+        Table { spec, names, col_text, fixed_text }
+    }
+
+    /// Writes the header line.
+    pub fn header(&self, out: &mut impl Write) -> io::Result<()> {
         let mut head = csv::Writer::from_writer(Vec::new());
+        let fixed = fixed_params(self.spec);
         let header = super::columns::header(
-            grid.columns.iter().map(String::as_str).chain(fixed.iter().map(|(n, _)| n.as_str())),
-            metrics.iter().map(|m| store.keys[*m as usize].as_str()),
+            self.spec.grid.columns.iter().map(String::as_str).chain(fixed.iter().map(|(n, _)| n.as_str())),
+            self.names.iter().copied(),
         );
         head.write_record(&header)?;
-        out.write_all(&head.into_inner().map_err(|e| e.into_error())?)?;
+        out.write_all(&head.into_inner().map_err(|e| e.into_error())?)
+    }
 
+    /// Writes the rows of `store`, whose row 0 is grid task `base`; `metrics` are the interned
+    /// ids in `store` of the metric columns (`u32::MAX`: no task of `store` has that metric).
+    pub fn rows(
+        &self,
+        out: &mut (impl Write + Send),
+        store: &Store,
+        base: u64,
+        metrics: &[u32],
+        plan: Option<&Plan>,
+    ) -> io::Result<()> {
+        let rows = Rows { table: self, store, base, metrics, plan };
         // Window w+1 is formatted while window w is written; two windows are alive at a time.
         let n = store.rows.len();
         let window = CHUNK * rayon::current_num_threads().max(1) * 2;
@@ -106,16 +149,15 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
             start = end;
         }
         Ok(())
-    })
+    }
 }
 
 struct Rows<'a> {
-    spec: &'a Spec,
+    table: &'a Table<'a>,
     store: &'a Store,
+    /// The grid index of the store's first row.
+    base: u64,
     metrics: &'a [u32],
-    col_text: &'a [Vec<Vec<u8>>],
-    /// `,v1,v2`: the fixed parameters' cells.
-    fixed_text: &'a [u8],
     /// Adaptive replicates: only the sweep's tasks are rows.
     plan: Option<&'a Plan>,
 }
@@ -129,12 +171,12 @@ pub fn fixed_params(spec: &Spec) -> Vec<(String, crate::value::Value)> {
 }
 
 impl Rows<'_> {
-    /// Rows `start..end` as CSV bytes (quoting as the csv crate does: only fields holding a
-    /// comma, a quote or a line break are quoted). The fields are pushed by hand, in the
-    /// order of [`super::columns::header`], since this is the hot loop of million-row
+    /// The store's rows `start..end` as CSV bytes (quoting as the csv crate does: only fields
+    /// holding a comma, a quote or a line break are quoted). The fields are pushed by hand,
+    /// in the order of [`super::columns::header`], since this is the hot loop of million-row
     /// files; a test reads the output back through [`super::columns::Columns`].
     fn format(&self, start: usize, end: usize) -> Vec<u8> {
-        let grid = &self.spec.grid;
+        let grid = &self.table.spec.grid;
         let mut w = Vec::with_capacity((end - start) * 96);
         let mut int = itoa::Buffer::new();
         let mut float = ryu::Buffer::new();
@@ -145,18 +187,18 @@ impl Rows<'_> {
             }
             let (id, seed) = self.store.idents[i];
             let row = &self.store.rows[i];
-            let (point, rep) = grid.locate(i as u64);
+            let (point, rep) = grid.locate(self.base + i as u64);
             w.extend_from_slice(&id.hex());
             w.push(b',');
             w.extend_from_slice(int.format(rep).as_bytes());
             w.push(b',');
             w.extend_from_slice(int.format(seed).as_bytes());
-            for (c, texts) in self.col_text.iter().enumerate() {
+            for (c, texts) in self.table.col_text.iter().enumerate() {
                 w.push(b',');
                 let (a, _) = grid.column_position(c);
                 w.extend_from_slice(&texts[grid.digit(point, a)]);
             }
-            w.extend_from_slice(self.fixed_text);
+            w.extend_from_slice(&self.table.fixed_text);
             w.push(b',');
             w.extend_from_slice(row.status.as_str().as_bytes());
             w.push(b',');

@@ -69,7 +69,8 @@ impl Ledger {
 
     /// Folds in one record: attempt number `attempt` of task `index` ended done (`Ok`) or
     /// failed; `died` marks an attempt that ended because sweep crashed. A done task stays
-    /// done; indices outside the grid are ignored (as a grid that shrank ignores them).
+    /// done, a failed one keeps its newest attempt's failure (as [`super::Store`] rows do);
+    /// indices outside the grid are ignored (as a grid that shrank ignores them).
     pub fn apply(&mut self, index: u64, attempt: u32, died: bool, outcome: Result<(), (FailureClass, &str)>) {
         if index >= self.tasks || self.is_done(index) {
             return;
@@ -88,10 +89,12 @@ impl Ledger {
                     class,
                     message: Box::from(""),
                 });
+                if attempt >= f.attempts {
+                    f.class = class;
+                    f.message = message.into();
+                }
                 f.attempts = f.attempts.max(attempt);
                 f.deaths = f.deaths.saturating_add(u8::from(died));
-                f.class = class;
-                f.message = message.into();
             }
         }
     }
@@ -110,10 +113,12 @@ impl Ledger {
             }
             match self.failed.get_mut(&i) {
                 Some(mine) => {
+                    if f.attempts >= mine.attempts {
+                        mine.class = f.class;
+                        mine.message = f.message.clone();
+                    }
                     mine.attempts = mine.attempts.max(f.attempts);
                     mine.deaths = mine.deaths.saturating_add(f.deaths);
-                    mine.class = f.class;
-                    mine.message = f.message.clone();
                 }
                 None => {
                     self.failed.insert(i, f.clone());

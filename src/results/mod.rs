@@ -5,8 +5,9 @@ mod csv_out;
 mod ledger;
 mod points;
 mod store;
+pub mod window;
 
-pub use csv_out::{fixed_params, write_results_csv};
+pub use csv_out::{fixed_params, write_results_csv, Table};
 pub use ledger::{Failed, Ledger};
 pub use points::{write_points_csv, Plan};
 pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};

@@ -135,6 +135,18 @@ impl Store {
         }
     }
 
+    /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
+    /// writing `results.csv` a window at a time (fixed replicates only).
+    pub fn range(spec: &Spec, lo: u64, hi: u64) -> Store {
+        let idents: Vec<(TaskId, u64)> = (lo as usize..hi as usize)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| spec.identity.task(&spec.grid, i as u64))
+            .collect();
+        let rows = vec![Row::default(); idents.len()];
+        Store { idents, rows, keys: Vec::new(), adaptive: None, own: None }
+    }
+
     /// The id → index map (built on demand: only resume and collect need it).
     pub fn index(&self) -> IdIndex {
         let mut m = IdIndex::with_capacity_and_hasher(self.idents.len(), Default::default());
@@ -260,7 +272,8 @@ impl RowsMut<'_> {
     }
 
     /// Applies the outcome of attempt number `attempt` to row `index`. A done task stays
-    /// done: a later failure from an overlapping run does not undo it.
+    /// done: a later failure from an overlapping run does not undo it. A failed task shows
+    /// its newest attempt's failure, so the order journals are read in does not matter.
     pub fn apply<'m>(
         &mut self,
         index: u64,
@@ -284,8 +297,10 @@ impl RowsMut<'_> {
             }
             Err(f) => {
                 let row = &mut self.rows[index as usize];
+                // The newest attempt's failure is the task's, whichever journal is read first.
+                let newest = attempt >= row.attempts;
                 row.attempts = row.attempts.max(attempt);
-                if row.status != Status::Done {
+                if row.status != Status::Done && newest {
                     row.status = Status::Failed;
                     row.seconds = crate::value::as_journaled(seconds) as f32;
                     row.detail = Detail::Failed(f.class, f.message.as_str().into());

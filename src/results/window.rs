@@ -1,0 +1,139 @@
+//! `results.csv` from the journals in bounded memory: a window of the grid at a time.
+//!
+//! A first pass reads every journal once, checks that each record says where its task is
+//! (`"i"`), and notes the metric names (the columns) and the counts. Then, for each window
+//! of [`WINDOW`] tasks, the journals are read again, passing over the records of other
+//! windows unparsed (a glance at `"i"`), and the window's rows are folded and written. Memory
+//! is one window's rows, whatever the size of the grid or the number of journals.
+
+use super::csv_out::{metric_order, Table};
+use super::{Ledger, Store};
+use crate::journal::{journal_files, quick_index, scan_lines, Item, Record, ScanStats};
+use crate::model::Metric;
+use crate::spec::Spec;
+use crate::task::{FailureClass, TaskFailure};
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Tasks per window: about 60 MB of rows. `SWEEP_RESULTS_WINDOW` sets another size (tests).
+pub const WINDOW: u64 = 1 << 20;
+
+fn window() -> u64 {
+    std::env::var("SWEEP_RESULTS_WINDOW").ok().and_then(|v| v.parse().ok()).filter(|&w| w > 0).unwrap_or(WINDOW)
+}
+
+/// What the first pass found.
+pub struct Survey {
+    files: Vec<PathBuf>,
+    /// Metric name → (first grid index of a done record holding it, its place in that record).
+    first_seen: HashMap<String, (u64, usize)>,
+    /// Every task's state.
+    pub ledger: Ledger,
+    /// Torn lines skipped.
+    pub scan: ScanStats,
+}
+
+/// Where a record's task is in `spec`'s grid: its `"i"`, trusted in a run whose header names
+/// this spec, and otherwise used only if the task's id there is the record's.
+fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
+    r.index.filter(|&i| i < spec.task_count() && (trusted || spec.identity.task(&spec.grid, i).0 == r.task))
+}
+
+/// The first pass over the journals in `root`; `None` when a record does not say where its
+/// task is in this grid (a journal written before records carried `"i"`): then only the
+/// ids place tasks, and the caller builds the whole store instead.
+pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Survey>> {
+    let files = journal_files(root)?;
+    let mut first_seen: HashMap<String, (u64, usize)> = HashMap::new();
+    let mut ledger = Ledger::new(spec.task_count());
+    let mut scan = ScanStats::default();
+    for f in &files {
+        let (mut trusted, mut placed_all) = (false, true);
+        scan_lines(
+            f,
+            &mut scan,
+            |_| true,
+            |item| match item {
+                Item::Header(h) => trusted = h == Some(spec_hash),
+                Item::Record(r) if placed_all => {
+                    let Some(i) = place(spec, trusted, &r) else {
+                        placed_all = false;
+                        return;
+                    };
+                    if r.done {
+                        for (pos, (k, _)) in r.metrics.iter().enumerate() {
+                            match first_seen.get_mut(k.as_ref()) {
+                                Some(seen) => *seen = (*seen).min((i, pos)),
+                                None => {
+                                    first_seen.insert(k.to_string(), (i, pos));
+                                }
+                            }
+                        }
+                    }
+                    let outcome = r.failure.as_ref().map_or(Ok(()), |(c, m)| Err((*c, m.as_ref())));
+                    ledger.apply(i, r.attempt, r.died, outcome);
+                }
+                Item::Record(_) => {}
+            },
+        )?;
+        if !placed_all {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Survey { files, first_seen, ledger, scan }))
+}
+
+/// Writes `results.csv` of the sweep surveyed in `survey` to `path`, atomically, a window
+/// at a time: byte for byte what [`super::write_results_csv`] writes from the whole store.
+pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::Result<()> {
+    // The columns: as `metric_columns` orders them, from each name's first appearance.
+    let mut seen: Vec<(&str, (u64, usize))> = survey.first_seen.iter().map(|(k, &at)| (k.as_str(), at)).collect();
+    seen.sort_by_key(|&(k, at)| (at, k));
+    let names: Vec<&str> = metric_order(spec, seen.iter().map(|(k, _)| *k));
+    let table = Table::new(spec, &names);
+    let n = spec.task_count();
+    crate::io::write_atomic(path, |out| {
+        table.header(out)?;
+        let mut lo = 0;
+        while lo < n {
+            let hi = (lo + window()).min(n);
+            let store = fold_window(spec, survey, spec_hash, lo, hi)?;
+            let ids: Vec<u32> = names
+                .iter()
+                .map(|name| store.keys.iter().position(|k| k == name).map_or(u32::MAX, |p| p as u32))
+                .collect();
+            table.rows(out, &store, lo, &ids, None)?;
+            lo = hi;
+        }
+        Ok(())
+    })
+}
+
+/// The rows of grid tasks `lo..hi`, folded from every journal record of theirs, in order.
+fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) -> io::Result<Store> {
+    let mut store = Store::range(spec, lo, hi);
+    let mut scan = ScanStats::default();
+    for f in &survey.files {
+        let mut trusted = false;
+        let keep = |line: &[u8]| quick_index(line).is_none_or(|i| (lo..hi).contains(&i));
+        scan_lines(f, &mut scan, keep, |item| match item {
+            Item::Header(h) => trusted = h == Some(spec_hash),
+            Item::Record(r) => {
+                let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
+                let local = i - lo;
+                if r.died {
+                    store.note_death(local);
+                }
+                if r.done {
+                    store.apply(local, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+                } else {
+                    let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
+                    let failure = TaskFailure::new(class, msg);
+                    store.apply(local, r.attempt, r.seconds, Err::<std::iter::Empty<(&str, &Metric)>, _>(&failure));
+                }
+            }
+        })?;
+    }
+    Ok(store)
+}
