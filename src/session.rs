@@ -407,8 +407,12 @@ pub fn torn_warnings(stats: &ScanStats) -> Vec<String> {
         .skipped
         .iter()
         .take(5)
-        .map(|(p, l)| {
-            format!("{}:{l}: ignored an incomplete journal line (left by a run that was killed)", p.display())
+        .map(|(p, at)| {
+            let place = match at {
+                crate::journal::LineAt::Line(n) => format!("{}:{n}", p.display()),
+                crate::journal::LineAt::Byte(b) => format!("{} (at byte {b})", p.display()),
+            };
+            format!("{place}: ignored an incomplete journal line (left by a run that was killed)")
         })
         .collect()
 }

@@ -20,7 +20,7 @@
 mod read;
 mod write;
 
-pub use read::{journal_files, quick_index, scan, scan_from, scan_lines, Item, Record, ScanStats};
+pub use read::{journal_files, quick_index, scan, scan_from, scan_lines, Item, LineAt, Record, ScanStats};
 pub use write::{append_files, format_death, format_record, JournalWriter};
 
 /// The journal format version this build writes and reads.

@@ -40,8 +40,27 @@ pub struct Record<'a> {
 pub struct ScanStats {
     /// Records read.
     pub records: u64,
-    /// Lines skipped because they did not parse (torn by a killed run), with file and line.
-    pub skipped: Vec<(PathBuf, u64)>,
+    /// Lines skipped because they did not parse (torn by a killed run), with file and place.
+    pub skipped: Vec<(PathBuf, LineAt)>,
+}
+
+/// Where a line of a journal is: its number, when the journal was read from its start;
+/// its byte offset, when only a part was read (after a checkpoint).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineAt {
+    /// Line number, from 1.
+    Line(u64),
+    /// Byte offset of its start.
+    Byte(u64),
+}
+
+impl fmt::Display for LineAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineAt::Line(n) => write!(f, "{n}"),
+            LineAt::Byte(b) => write!(f, "byte {b}"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -214,8 +233,8 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
 /// complete line read: a record is complete once its newline is written, so a reader that
 /// goes on from there never reads a record twice. Lines are parsed in parallel a window at
 /// a time.
-pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, f: impl FnMut(Item<'_>)) -> io::Result<u64> {
-    scan_impl(path, start, stats, |_| true, f)
+pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnMut(Item<'_>)) -> io::Result<u64> {
+    scan_impl(path, start..u64::MAX, stats, |_| true, |_, item| f(item))
 }
 
 /// The grid index a record line written by this sweep names, read without parsing the line
@@ -234,33 +253,41 @@ pub fn quick_index(line: &[u8]) -> Option<u64> {
 /// that want a part of the grid skip the rest at the cost of a glance per line.
 pub fn scan_lines(
     path: &Path,
+    bytes: std::ops::Range<u64>,
     stats: &mut ScanStats,
     keep: impl Fn(&[u8]) -> bool + Sync,
-    f: impl FnMut(Item<'_>),
+    f: impl FnMut(std::ops::Range<u64>, Item<'_>),
 ) -> io::Result<u64> {
-    scan_impl(path, 0, stats, keep, f)
+    scan_impl(path, bytes, stats, keep, f)
 }
 
+/// Reads the lines of `path` in the byte range `bytes` (starting at a line start; to the
+/// end of the file at most), calling `f` with each line's byte range and what it holds.
 fn scan_impl(
     path: &Path,
-    start: u64,
+    bytes: std::ops::Range<u64>,
     stats: &mut ScanStats,
     keep: impl Fn(&[u8]) -> bool + Sync,
-    mut f: impl FnMut(Item<'_>),
+    mut f: impl FnMut(std::ops::Range<u64>, Item<'_>),
 ) -> io::Result<u64> {
     use rayon::prelude::*;
     use std::io::{Read, Seek};
+    let start = bytes.start;
     let mut file = std::fs::File::open(path)?;
     file.seek(io::SeekFrom::Start(start))?;
+    let mut left = bytes.end.saturating_sub(start);
     let mut covered = start;
     let mut buf: Vec<u8> = Vec::with_capacity(WINDOW + 4096);
     let mut carry: Vec<u8> = Vec::new();
     let mut lineno = 0u64;
     let pieces = rayon::current_num_threads().max(1) * 4;
     loop {
+        // `buf` starts where the last complete line ended.
+        let buf_start = covered;
         buf.clear();
         buf.append(&mut carry);
-        let read = (&mut file).take(WINDOW as u64).read_to_end(&mut buf)?;
+        let read = (&mut file).take((WINDOW as u64).min(left)).read_to_end(&mut buf)?;
+        left -= read as u64;
         let eof = read == 0;
         if !eof {
             // Keep the unfinished last line for the next window.
@@ -288,27 +315,37 @@ fn scan_impl(
             }
         }
         bounds.push(buf.len());
-        let parsed: Vec<Vec<Parsed>> = bounds
+        // Each line with its offset in `buf` and its length, newline included.
+        let parsed: Vec<Vec<(usize, usize, Parsed)>> = bounds
             .windows(2)
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|w| {
-                let lines = buf[w[0]..w[1]].split(|&b| b == b'\n').map(trim_newline);
-                lines.map(|l| if keep(l) { parse_line(l) } else { Parsed::Passed }).collect()
+                let mut at = w[0];
+                let lines = buf[w[0]..w[1]].split(|&b| b == b'\n');
+                lines
+                    .map(|l| {
+                        let (line, len) = (trim_newline(l), l.len() + 1);
+                        at += len;
+                        (at - len, len, if keep(line) { parse_line(line) } else { Parsed::Passed })
+                    })
+                    .collect()
             })
             .collect();
         for piece in parsed {
             let n = piece.len();
-            for (i, p) in piece.into_iter().enumerate() {
+            for (i, (at, len, p)) in piece.into_iter().enumerate() {
                 // `split` yields an empty tail after a piece's final newline: not a line.
                 if i + 1 == n && matches!(p, Parsed::Blank) {
                     continue;
                 }
                 lineno += 1;
+                let at = buf_start + at as u64;
+                let line = at..at + len as u64;
                 match p {
                     Parsed::Record(r) => {
                         stats.records += 1;
-                        f(Item::Record(r));
+                        f(line, Item::Record(r));
                     }
                     Parsed::Header(v, _) if v > super::VERSION => {
                         return Err(io::Error::other(format!(
@@ -316,9 +353,11 @@ fn scan_impl(
                             path.display()
                         )));
                     }
-                    Parsed::Header(_, spec) => f(Item::Header(spec)),
+                    Parsed::Header(_, spec) => f(line, Item::Header(spec)),
                     Parsed::Blank | Parsed::Passed => {}
-                    Parsed::Bad => stats.skipped.push((path.to_path_buf(), lineno)),
+                    Parsed::Bad => stats
+                        .skipped
+                        .push((path.to_path_buf(), if start == 0 { LineAt::Line(lineno) } else { LineAt::Byte(at) })),
                 }
             }
         }
@@ -420,7 +459,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(next, n);
-        assert_eq!(stats.skipped, vec![(p.clone(), n + 2)], "the torn line is line n + 2 (after the header)");
+        assert_eq!(
+            stats.skipped,
+            vec![(p.clone(), LineAt::Line(n + 2))],
+            "the torn line is line n + 2 (after the header)"
+        );
     }
 
     #[test]
@@ -437,6 +480,32 @@ mod tests {
         let mut got = Vec::new();
         scan(&p, &mut ScanStats::default(), |r| got = r.metrics.into_iter().map(|(_, v)| v).collect()).unwrap();
         assert_eq!(got, values.map(Metric::Float));
+    }
+}
+
+#[cfg(test)]
+mod quick {
+    use super::*;
+    use crate::journal::{format_death, format_record};
+
+    #[test]
+    fn the_index_of_a_record_reads_without_parsing_it_and_other_lines_give_none() {
+        for index in [0, 7, 1_234_567_890_123] {
+            let mut l = Vec::new();
+            format_record(&mut l, TaskId(u64::MAX), index, 3, 0.5, Ok(&[]));
+            assert_eq!(quick_index(trim_newline(&l)), Some(index));
+            l.clear();
+            format_death(&mut l, TaskId(1), index, 2, "SIGKILL");
+            assert_eq!(quick_index(trim_newline(&l)), Some(index));
+        }
+        for other in [
+            &b"{\"sweep_journal\":1,\"shard\":\"0/1\"}"[..],
+            b"{\"task\":\"0123456789abcdef\",\"status\":\"done\",\"attempt\":1}",
+            b"{\"task\":\"0123456789abcdef\",\"i\":",
+            b"",
+        ] {
+            assert_eq!(quick_index(other), None, "{}", String::from_utf8_lossy(other));
+        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! `results.csv` from the journals in bounded memory: a window of the grid at a time.
 //!
 //! A first pass reads every journal once, checks that each record says where its task is
-//! (`"i"`), and notes the metric names (the columns) and the counts. Then, for each window
-//! of [`WINDOW`] tasks, the journals are read again, passing over the records of other
-//! windows unparsed (a glance at `"i"`), and the window's rows are folded and written. Memory
-//! is one window's rows, whatever the size of the grid or the number of journals.
+//! (`"i"`), and notes the metric names (the columns), the counts, and where in each journal
+//! each window's records lie (byte ranges: a run writes tasks about in grid order, so a
+//! window's records are close together). Then, for each window of [`WINDOW`] tasks, only
+//! those ranges are read again, records of other windows in them passed over unparsed (a
+//! glance at `"i"`), and the window's rows are folded and written. Memory is one window's
+//! rows and the ranges, whatever the size of the grid or the number of journals.
 
 use super::csv_out::{metric_order, Table};
 use super::{Ledger, Store};
@@ -23,9 +25,24 @@ fn window() -> u64 {
     std::env::var("SWEEP_RESULTS_WINDOW").ok().and_then(|v| v.parse().ok()).filter(|&w| w > 0).unwrap_or(WINDOW)
 }
 
+/// Records of a window closer than this in a journal are read as one range.
+const GAP: u64 = 1 << 20;
+
+/// A byte range of a journal holding records of a window, and whether the records at its
+/// start are placed by their `"i"` without a check (their run's header names the spec).
+#[derive(Clone, Debug)]
+struct Span {
+    bytes: std::ops::Range<u64>,
+    trusted: bool,
+}
+
 /// What the first pass found.
 pub struct Survey {
     files: Vec<PathBuf>,
+    /// Tasks per window.
+    window: u64,
+    /// For each journal, for each window: where its records are.
+    spans: Vec<Vec<Vec<Span>>>,
     /// Metric name → (first grid index of a done record holding it, its place in that record).
     first_seen: HashMap<String, (u64, usize)>,
     /// Every task's state.
@@ -45,22 +62,32 @@ fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
 /// ids place tasks, and the caller builds the whole store instead.
 pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Survey>> {
     let files = journal_files(root)?;
+    let window = window();
+    let windows = spec.task_count().div_ceil(window) as usize;
     let mut first_seen: HashMap<String, (u64, usize)> = HashMap::new();
     let mut ledger = Ledger::new(spec.task_count());
     let mut scan = ScanStats::default();
+    let mut spans = Vec::with_capacity(files.len());
     for f in &files {
         let (mut trusted, mut placed_all) = (false, true);
+        let mut mine: Vec<Vec<Span>> = vec![Vec::new(); windows];
         scan_lines(
             f,
+            0..u64::MAX,
             &mut scan,
             |_| true,
-            |item| match item {
+            |line, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) if placed_all => {
                     let Some(i) = place(spec, trusted, &r) else {
                         placed_all = false;
                         return;
                     };
+                    let w = &mut mine[(i / window) as usize];
+                    match w.last_mut() {
+                        Some(s) if line.start <= s.bytes.end + GAP => s.bytes.end = line.end,
+                        _ => w.push(Span { bytes: line, trusted }),
+                    }
                     if r.done {
                         for (pos, (k, _)) in r.metrics.iter().enumerate() {
                             match first_seen.get_mut(k.as_ref()) {
@@ -80,8 +107,9 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
         if !placed_all {
             return Ok(None);
         }
+        spans.push(mine);
     }
-    Ok(Some(Survey { files, first_seen, ledger, scan }))
+    Ok(Some(Survey { files, window, spans, first_seen, ledger, scan }))
 }
 
 /// Writes `results.csv` of the sweep surveyed in `survey` to `path`, atomically, a window
@@ -97,7 +125,7 @@ pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::
         table.header(out)?;
         let mut lo = 0;
         while lo < n {
-            let hi = (lo + window()).min(n);
+            let hi = (lo + survey.window).min(n);
             let store = fold_window(spec, survey, spec_hash, lo, hi)?;
             let ids: Vec<u32> = names
                 .iter()
@@ -114,26 +142,31 @@ pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::
 fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) -> io::Result<Store> {
     let mut store = Store::range(spec, lo, hi);
     let mut scan = ScanStats::default();
-    for f in &survey.files {
-        let mut trusted = false;
-        let keep = |line: &[u8]| quick_index(line).is_none_or(|i| (lo..hi).contains(&i));
-        scan_lines(f, &mut scan, keep, |item| match item {
-            Item::Header(h) => trusted = h == Some(spec_hash),
-            Item::Record(r) => {
-                let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
-                let local = i - lo;
-                if r.died {
-                    store.note_death(local);
+    let w = (lo / survey.window) as usize;
+    // Journals in order, each one's spans in order: the records of a task in the order the
+    // whole journals hold them.
+    for (f, spans) in survey.files.iter().zip(&survey.spans) {
+        for span in &spans[w] {
+            let mut trusted = span.trusted;
+            let keep = |line: &[u8]| quick_index(line).is_none_or(|i| (lo..hi).contains(&i));
+            scan_lines(f, span.bytes.clone(), &mut scan, keep, |_, item| match item {
+                Item::Header(h) => trusted = h == Some(spec_hash),
+                Item::Record(r) => {
+                    let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
+                    let local = i - lo;
+                    if r.died {
+                        store.note_death(local);
+                    }
+                    if r.done {
+                        store.apply(local, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+                    } else {
+                        let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
+                        let failure = TaskFailure::new(class, msg);
+                        store.apply(local, r.attempt, r.seconds, Err::<std::iter::Empty<(&str, &Metric)>, _>(&failure));
+                    }
                 }
-                if r.done {
-                    store.apply(local, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
-                } else {
-                    let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
-                    let failure = TaskFailure::new(class, msg);
-                    store.apply(local, r.attempt, r.seconds, Err::<std::iter::Empty<(&str, &Metric)>, _>(&failure));
-                }
-            }
-        })?;
+            })?;
+        }
     }
     Ok(store)
 }
