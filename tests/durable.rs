@@ -42,7 +42,7 @@ fn durable_runs_sync_the_files_then_append_the_records_then_sync_the_journal() {
         let call = line.split_once(' ').map_or(line, |(_, rest)| rest.trim_start());
         if call.starts_with("syncfs(") {
             synced = true;
-        } else if call.starts_with(&format!("write({journal_fd}, ")) && call.contains("\\\"task\\\"") {
+        } else if call.starts_with(&format!("write({journal_fd}, ")) && call.contains("{\\\"t\\\":") {
             assert!(synced, "journal records written before the files were synced:\n{line}");
             assert!(!pending_sync, "two journal writes without an fdatasync between them");
             records += 1;

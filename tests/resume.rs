@@ -53,7 +53,7 @@ fn retries_rerun_a_failed_task_with_the_same_seed() {
     let rows = env.results("runs/f");
     assert!(rows.iter().all(|r| r["status"] == "failed" && r["attempts"] == "3"), "{rows:?}");
     let journal = env.read("runs/f/journal.jsonl");
-    assert_eq!(journal.lines().filter(|l| l.contains("\"status\":\"failed\"")).count(), 12);
+    assert_eq!(journal.lines().filter(|l| l.contains("\"c\":\"error\"")).count(), 12);
     // The same draw fails every attempt: the inputs are the task's.
     let first = rows[0]["error"].clone();
     assert!(journal.lines().filter(|l| l.contains(&rows[0]["task"])).all(|l| l.contains(&first[..30])));
@@ -201,7 +201,7 @@ fn disk_full_fails_tasks_and_resume_completes() {
     assert!(err.contains("No space left on device"), "{err}");
     assert!(err.contains("--resume"), "{err}");
     let journal = env.read(&format!("{out}/journal.jsonl"));
-    assert!(journal.contains("\"class\":\"io\""), "the affected tasks are failed, never done");
+    assert!(journal.contains("\"c\":\"io\""), "the affected tasks are failed, never done");
     assert!(done_tasks(&journal).len() < 60);
     // Free the space: move the sweep to a roomy disk (or lift the fault) and resume.
     let resumed = if mounted {

@@ -14,7 +14,7 @@ fn last_run_tasks(journal: &str) -> BTreeSet<String> {
     let mut tasks = BTreeSet::new();
     for line in journal.lines().filter(|l| !l.is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        match v["task"].as_str() {
+        match v["t"].as_str() {
             Some(t) => {
                 tasks.insert(t.to_string());
             }

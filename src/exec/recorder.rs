@@ -336,7 +336,7 @@ mod tests {
         assert_eq!((row.status, row.attempts), (Status::Done, 2));
         let lines = String::from_utf8(f.journal.take()).unwrap();
         assert_eq!(lines.lines().count(), 2, "both attempts are journaled: {lines}");
-        assert!(lines.contains("\"attempt\":1") && lines.contains("first try"), "{lines}");
+        assert!(lines.contains("\"a\":1,") && lines.contains("first try"), "{lines}");
     }
 
     #[test]

@@ -63,19 +63,24 @@ impl fmt::Display for LineAt {
     }
 }
 
+/// A journal line: a header, or a record of version 2 (short keys) or 1 (long keys).
 #[derive(Deserialize)]
 struct Line<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, alias = "t")]
     task: Option<&'a str>,
     i: Option<u64>,
+    /// Version 1 only: `"done"` or `"failed"` (version 2: done when it has metrics).
     #[serde(borrow)]
     status: Option<&'a str>,
+    #[serde(alias = "a")]
     attempt: Option<u32>,
+    #[serde(alias = "s")]
     seconds: Option<f64>,
-    #[serde(default, borrow)]
-    metrics: Metrics<'a>,
+    #[serde(default, borrow, alias = "m")]
+    metrics: Option<Metrics<'a>>,
+    #[serde(alias = "c")]
     class: Option<FailureClass>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "e")]
     error: Option<Cow<'a, str>>,
     sweep_journal: Option<u32>,
     #[serde(borrow)]
@@ -191,17 +196,18 @@ fn parse_line(text: &[u8]) -> Parsed<'_> {
     if let Some(v) = line.sweep_journal {
         return Parsed::Header(v, line.spec);
     }
-    let (Some(task), Some(status)) = (line.task.and_then(|t| t.parse::<TaskId>().ok()), line.status) else {
-        return Parsed::Bad;
+    let Some(task) = line.task.and_then(|t| t.parse::<TaskId>().ok()) else { return Parsed::Bad };
+    let done = match line.status {
+        Some(status) => status == "done",
+        None => line.metrics.is_some(),
     };
-    let done = status == "done";
     Parsed::Record(Record {
         task,
         index: line.i,
         done,
         attempt: line.attempt.unwrap_or(1),
         seconds: line.seconds.unwrap_or(0.0),
-        metrics: line.metrics.0,
+        metrics: line.metrics.map(|m| m.0).unwrap_or_default(),
         failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
         died: line.died && !done,
         files: line.files.filter(|_| done).map(|m| m.into_iter().collect()),
@@ -238,9 +244,9 @@ pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnM
 }
 
 /// The grid index a record line written by this sweep names, read without parsing the line
-/// (records start `{"task":"<16 hex>","i":<index>,`); `None` for any other line.
+/// (records start `{"t":"<16 hex>","i":<index>,`); `None` for any other line.
 pub fn quick_index(line: &[u8]) -> Option<u64> {
-    const HEAD: &[u8] = b"{\"task\":\"";
+    const HEAD: &[u8] = b"{\"t\":\"";
     const MID: &[u8] = b"\",\"i\":";
     let rest = line.strip_prefix(HEAD)?;
     let digits = rest.get(16..)?.strip_prefix(MID)?;
@@ -501,7 +507,7 @@ mod quick {
         for other in [
             &b"{\"sweep_journal\":1,\"shard\":\"0/1\"}"[..],
             b"{\"task\":\"0123456789abcdef\",\"status\":\"done\",\"attempt\":1}",
-            b"{\"task\":\"0123456789abcdef\",\"i\":",
+            b"{\"t\":\"0123456789abcdef\",\"i\":",
             b"",
         ] {
             assert_eq!(quick_index(other), None, "{}", String::from_utf8_lossy(other));

@@ -104,22 +104,18 @@ pub fn format_record(
     result: Result<&[(Cow<'static, str>, Metric)], &TaskFailure>,
 ) {
     let mut int = itoa::Buffer::new();
-    l.reserve(128);
-    l.extend_from_slice(b"{\"task\":\"");
+    l.reserve(96);
+    l.extend_from_slice(b"{\"t\":\"");
     l.extend_from_slice(&task.hex());
     l.extend_from_slice(b"\",\"i\":");
     l.extend_from_slice(int.format(index).as_bytes());
-    l.extend_from_slice(if result.is_ok() {
-        b",\"status\":\"done\",\"attempt\":"
-    } else {
-        b",\"status\":\"failed\",\"attempt\":"
-    });
+    l.extend_from_slice(b",\"a\":");
     l.extend_from_slice(int.format(attempt).as_bytes());
-    l.extend_from_slice(b",\"seconds\":");
+    l.extend_from_slice(b",\"s\":");
     crate::value::push_fixed6(l, seconds);
     match result {
         Ok(metrics) => {
-            l.extend_from_slice(b",\"metrics\":{");
+            l.extend_from_slice(b",\"m\":{");
             for (i, (k, v)) in metrics.iter().enumerate() {
                 if i > 0 {
                     l.push(b',');
@@ -141,9 +137,9 @@ pub fn format_record(
             l.push(b'}');
         }
         Err(f) => {
-            l.extend_from_slice(b",\"class\":\"");
+            l.extend_from_slice(b",\"c\":\"");
             l.extend_from_slice(f.class.as_str().as_bytes());
-            l.extend_from_slice(b"\",\"error\":");
+            l.extend_from_slice(b"\",\"e\":");
             push_json_str(l, &f.message);
         }
     }

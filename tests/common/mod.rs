@@ -206,12 +206,13 @@ pub fn journal_lines(journal: &str) -> Vec<serde_json::Value> {
     journal.split_inclusive('\n').filter(|l| l.ends_with('\n')).filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
-/// The tasks a journal records done, over all its runs.
+/// The tasks a journal records done, over all its runs (format 2: records with metrics,
+/// `"m"`; format 1: `"status": "done"`).
 pub fn done_tasks(journal: &str) -> BTreeSet<String> {
     journal_lines(journal)
         .iter()
-        .filter(|v| v["status"] == "done")
-        .filter_map(|v| v["task"].as_str().map(String::from))
+        .filter(|v| v["status"] == "done" || (v.get("status").is_none() && v.get("m").is_some()))
+        .filter_map(|v| v.get("t").or_else(|| v.get("task")).and_then(|t| t.as_str()).map(String::from))
         .collect()
 }
 

@@ -25,15 +25,15 @@ def main() -> None:
         first = json.loads(f.readline())
         spec = first.get("spec")
         for i in range(shards):
-            header = {"sweep_journal": 1, "shard": f"{i}/{shards}", "pid": 0, "started": first.get("started")}
+            header = {"sweep_journal": first.get("sweep_journal", 2), "shard": f"{i}/{shards}", "pid": 0, "started": first.get("started")}
             if spec:
                 header["spec"] = spec
             g = open(os.path.join(out, "journal", f"shard-{i}-of-{shards}.jsonl"), "wb", buffering=1 << 16)
             g.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
             files.append(g)
         for line in f:
-            if line.startswith(b'{"task":"'):
-                task = int(line[9:25], 16)
+            if line.startswith(b'{"t":"'):
+                task = int(line[6:22], 16)
                 files[(task * shards) >> 64].write(line)
     for g in files:
         g.close()
