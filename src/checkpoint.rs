@@ -12,7 +12,9 @@
 //!
 //! Format (little-endian), version [`FORMAT`]:
 //! `SWEEPCKP` · u32 version · u64 tasks · u64 journal bytes covered · 32 bytes SHA-256 of the
-//! journal's last 4 KiB before that offset · u16 length + spec hash · u64 words + done bits ·
+//! journal's last 4 KiB before that offset · u16 length + spec hash · the done tasks: u8 0,
+//! u64 words and the bits (dense), or u8 1, u64 count and the gaps between their indices as
+//! LEB128 numbers (sparse: a shard's journal holds a thousandth of the grid's tasks) ·
 //! u64 count + failed tasks (u64 index, u32 attempts, u8 deaths, u8 length + class, u32
 //! length + message) · u8 0, or 1 and a [`ResultsStamp`] (u64 length, i64 seconds, u32
 //! nanoseconds, u64 inode; u64 count + journals: u16 length + name, u64 length) · 32 bytes
@@ -108,10 +110,7 @@ pub fn write(
     b.extend_from_slice(&probe(journal, covered)?);
     b.extend_from_slice(&(spec_hash.len() as u16).to_le_bytes());
     b.extend_from_slice(spec_hash.as_bytes());
-    b.extend_from_slice(&(ledger.done_words().len() as u64).to_le_bytes());
-    for w in ledger.done_words() {
-        b.extend_from_slice(&w.to_le_bytes());
-    }
+    push_done(&mut b, ledger.done_words());
     b.extend_from_slice(&(ledger.failed().len() as u64).to_le_bytes());
     for (i, f) in ledger.failed() {
         b.extend_from_slice(&i.to_le_bytes());
@@ -143,6 +142,70 @@ pub fn write(
     let sum: [u8; 32] = Sha256::digest(&b).into();
     b.extend_from_slice(&sum);
     crate::io::write_atomic(&path_for(journal), |w| w.write_all(&b))
+}
+
+/// Appends the done bits: dense, or as the gaps between done tasks' indices when that is
+/// smaller (about 1.5 bytes per done task, against a bit per task of the grid).
+fn push_done(b: &mut Vec<u8>, words: &[u64]) {
+    let done: u64 = words.iter().map(|w| u64::from(w.count_ones())).sum();
+    if done * 2 >= words.len() as u64 * 8 {
+        b.push(0);
+        b.extend_from_slice(&(words.len() as u64).to_le_bytes());
+        words.iter().for_each(|w| b.extend_from_slice(&w.to_le_bytes()));
+        return;
+    }
+    b.push(1);
+    b.extend_from_slice(&done.to_le_bytes());
+    let mut last = 0u64;
+    for (k, &w) in words.iter().enumerate() {
+        let mut bits = w;
+        while bits != 0 {
+            let i = k as u64 * 64 + u64::from(bits.trailing_zeros());
+            bits &= bits - 1;
+            let mut gap = i - last;
+            last = i;
+            loop {
+                let byte = (gap & 0x7f) as u8;
+                gap >>= 7;
+                if gap == 0 {
+                    b.push(byte);
+                    break;
+                }
+                b.push(byte | 0x80);
+            }
+        }
+    }
+}
+
+/// Reads what [`push_done`] wrote, for a grid of `tasks` tasks.
+fn read_done(c: &mut Cursor<'_>, tasks: u64) -> Option<Vec<u64>> {
+    let words = tasks.div_ceil(64);
+    match c.u8()? {
+        0 => {
+            if c.u64()? != words {
+                return None;
+            }
+            (0..words).map(|_| c.u64()).collect()
+        }
+        1 => {
+            let mut done = vec![0u64; words as usize];
+            let mut i = 0u64;
+            for _ in 0..c.u64()? {
+                let mut gap = 0u64;
+                for shift in (0..64).step_by(7) {
+                    let byte = c.u8()?;
+                    gap |= u64::from(byte & 0x7f) << shift;
+                    if byte & 0x80 == 0 {
+                        break;
+                    }
+                }
+                i = i.checked_add(gap)?;
+                *done.get_mut((i / 64) as usize)? |= 1 << (i % 64);
+            }
+            Some(done)
+        }
+        _ => None,
+    }
 }
 
 /// Reads `bytes` front to back.
@@ -210,11 +273,7 @@ pub fn read(journal: &Path, spec_hash: &str, tasks: u64) -> Result<Option<Checkp
         Ok(d) if d.as_slice() == digest => {}
         _ => return Err(stale("the journal is not the one it describes")),
     }
-    let words = c.u64().ok_or_else(torn)?;
-    if words != tasks.div_ceil(64) {
-        return Err(torn());
-    }
-    let done: Vec<u64> = (0..words).map(|_| c.u64()).collect::<Option<_>>().ok_or_else(torn)?;
+    let done = read_done(&mut c, tasks).ok_or_else(torn)?;
     let count = c.u64().ok_or_else(torn)?;
     let mut failed = BTreeMap::new();
     for _ in 0..count {
@@ -343,6 +402,23 @@ mod tests {
         write(&j, "abc", 8 * 600, &l, Some(&stamp)).unwrap();
         assert_eq!(read(&j, "abc", 130).unwrap().unwrap().results, Some(stamp));
         assert!(read(&dir.path().join("none.jsonl"), "abc", 130).unwrap().is_none(), "no checkpoint");
+    }
+
+    #[test]
+    fn done_bits_read_back_dense_and_sparse() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = journal(dir.path(), &"{\"x\":1}\n".repeat(10));
+        for (tasks, every) in [(100_000u64, 1u64), (100_000, 3), (100_000, 1000), (1, 1), (64, 7), (129, 128)] {
+            let mut l = Ledger::new(tasks);
+            (0..tasks).step_by(every as usize).for_each(|i| l.apply(i, 1, false, Ok(())));
+            l.apply(tasks - 1, 1, false, Ok(()));
+            write(&j, "h", 80, &l, None).unwrap();
+            let size = std::fs::metadata(path_for(&j)).unwrap().len();
+            assert_eq!(read(&j, "h", tasks).unwrap().unwrap().ledger, l, "{tasks} tasks, every {every}");
+            if every == 1000 {
+                assert!(size < 400, "a sparse ledger is stored sparsely: {size} bytes");
+            }
+        }
     }
 
     #[test]
