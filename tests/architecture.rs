@@ -94,3 +94,23 @@ fn the_cycle_check_finds_a_cycle() {
     graph.get_mut("c").unwrap().clear();
     assert_eq!(cycle(&graph, "a"), None);
 }
+
+#[test]
+fn no_source_file_is_over_500_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![src.clone()];
+    let mut long = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                if lines > 500 {
+                    long.push(format!("{} ({lines} lines)", path.strip_prefix(&src).unwrap().display()));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these into rooms of their own: {long:?}");
+}

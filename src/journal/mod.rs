@@ -20,9 +20,11 @@
 //! A line that does not parse (a torn write from a killed run) is skipped with a warning.
 
 mod read;
+mod scan;
 mod write;
 
-pub use read::{journal_files, quick_index, scan, scan_from, scan_lines, Item, LineAt, Record, ScanStats};
+pub use read::{journal_files, Record};
+pub use scan::{quick_index, scan, scan_from, scan_lines, Item, LineAt, ScanStats};
 pub use write::{append_files, format_death, format_record, JournalWriter};
 
 /// The journal format version this build writes and reads.
