@@ -4,7 +4,7 @@
 //! their grid index still read, resume and give byte-identical results.
 
 mod common;
-use common::Env;
+use common::{strip_indices, Env};
 use std::path::Path;
 
 /// 2 × 3 points × 4 replicates of `spin`; about a third of the tasks with fail_rate 0.5
@@ -21,23 +21,6 @@ fn without_runs(stdout: &str) -> String {
 fn status(env: &Env, out: &str) -> (String, String) {
     let o = env.exits(&["status", out], 1);
     (o.stdout, o.stderr)
-}
-
-/// The journal at `path` as a sweep without grid indices wrote it: no `"i"` in records,
-/// no `"spec"` in headers. Its checkpoint goes too (it describes other bytes).
-fn strip_indices(path: &Path) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let m = v.as_object_mut().unwrap();
-        m.remove("i");
-        m.remove("spec");
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    std::fs::write(path, out).unwrap();
-    let _ = std::fs::remove_file(path.with_extension("ckpt"));
 }
 
 #[test]

@@ -6,26 +6,14 @@ mod common;
 use common::Env;
 use std::path::Path;
 
-/// Rewrites every journal under `out` as a sweep without grid indices wrote it (no `"i"`, no
-/// `"spec"`), which `sweep collect` can only read the slow way: every task's row in memory.
+/// Rewrites every journal under `out` as a sweep without grid indices wrote it, which
+/// `sweep collect` can only read the slow way: every task's row in memory.
 fn strip_indices(out: &Path) {
     let mut journals = vec![out.join("journal.jsonl")];
     if let Ok(rd) = std::fs::read_dir(out.join("journal")) {
         journals.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "jsonl")));
     }
-    for path in journals.into_iter().filter(|p| p.is_file()) {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut out = String::new();
-        for line in text.lines() {
-            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let m = v.as_object_mut().unwrap();
-            m.remove("i");
-            m.remove("spec");
-            out.push_str(&v.to_string());
-            out.push('\n');
-        }
-        std::fs::write(&path, out).unwrap();
-    }
+    journals.iter().filter(|p| p.is_file()).for_each(|p| common::strip_indices(p));
 }
 
 /// `sweep collect OUT` a window of `window` tasks at a time; its results.csv.

@@ -232,7 +232,6 @@ mod tests {
             "the torn line is line n + 2 (after the header)"
         );
     }
-
 }
 
 #[cfg(test)]
@@ -261,4 +260,3 @@ mod quick {
         }
     }
 }
-

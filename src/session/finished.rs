@@ -57,4 +57,3 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
     warnings.extend(folded.warnings);
     Ok(Some(Finished { selected, warnings, _lock: lock }))
 }
-
