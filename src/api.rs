@@ -155,7 +155,7 @@ impl Sweep {
         let mut prepared = prepare(spec, out, self.resume, self.shard, self.config.jobs)?;
         let stats = Arc::new(Stats::new(self.config.jobs));
         let outcome = prepared.run(&self.config, &self.cancel, &stats)?;
-        let (done, failed, pending) = prepared.store.counts();
+        let (done, failed, pending) = prepared.counts();
         Ok(Summary { outcome, done, failed, pending, results: prepared.out.results(), out: prepared.out.root.clone() })
     }
 }

@@ -319,6 +319,8 @@ pub struct Folded {
     pub warnings: Vec<String>,
     /// Torn journal lines skipped.
     pub scan: ScanStats,
+    /// With [`fold_files`]' `own`: that journal's fold alone.
+    pub own: Option<Ledger>,
 }
 
 /// Folds every journal of the sweep in `root` (spec `spec`, hash `spec_hash`) into one
@@ -327,11 +329,24 @@ pub struct Folded {
 /// `"i"`, or one whose spec's grid differs): then only the ids place tasks, and the caller
 /// reads the journals the slow way.
 pub fn fold_dir(root: &Path, spec: &Spec, spec_hash: &str) -> io::Result<Option<Folded>> {
+    fold_files(root, spec, spec_hash, None)
+}
+
+/// [`fold_dir`], keeping also the fold of journal `own` (the one a run is to append to) in
+/// [`Folded::own`]. When `own` is a shard's journal, the other shards' journals are not
+/// read: they hold no task of this shard.
+pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>) -> io::Result<Option<Folded>> {
     let tasks = spec.task_count();
     let mut total = Ledger::new(tasks);
     let mut warnings = Vec::new();
     let mut scan = ScanStats::default();
-    for journal in journal_files(root)? {
+    let mut files = journal_files(root)?;
+    let whole = root.join("journal.jsonl");
+    if let Some(own) = own.filter(|&p| p != whole) {
+        files.retain(|f| f == own || *f == whole);
+    }
+    let mut own_fold = own.map(|_| Ledger::new(tasks));
+    for journal in files {
         let (start, mut ledger) = match read(&journal, spec_hash, tasks) {
             Ok(Some(c)) => (c.covered, c.ledger),
             Ok(None) => (0, Ledger::new(tasks)),
@@ -366,8 +381,11 @@ pub fn fold_dir(root: &Path, spec: &Spec, spec_hash: &str) -> io::Result<Option<
             return Ok(None);
         }
         total.then(&ledger);
+        if own == Some(journal.as_path()) {
+            own_fold = Some(ledger);
+        }
     }
-    Ok(Some(Folded { ledger: total, warnings, scan }))
+    Ok(Some(Folded { ledger: total, warnings, scan, own: own_fold }))
 }
 
 #[cfg(test)]

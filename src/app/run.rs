@@ -105,9 +105,9 @@ impl View<'_> {
             spec: &p.spec,
             out: &p.out,
             shard: p.shard,
-            counts: p.store.counts_in(p.shard),
+            counts: p.counts(),
             adaptive: p.store.plan().map(|plan| plan.tally()),
-            no_metrics: p.store.keys.is_empty(),
+            no_metrics: p.no_metrics(),
         }
     }
 }

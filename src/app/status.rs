@@ -168,33 +168,11 @@ fn show<'f>(
 
 pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error> {
     let (spec, out) = open_saved(&a.dir, registry)?;
-    // A window of the grid at a time, when every record says where its task is; the array
-    // store and adaptive replicates need every task's row at once.
-    let hash = spec_hash(&spec.text);
-    let windowed = spec.adaptive.is_none() && spec.arrays != crate::spec::ArrayLayout::Zarr;
-    let survey = match windowed {
-        true => crate::results::window::survey(&spec, &out.root, &hash)
-            .context(|| format!("cannot read the journal in {}", out.root.display()))?,
-        false => None,
-    };
-    let (done, failed, pending) = match survey {
-        Some(survey) => {
-            for w in torn_warnings(&survey.scan) {
-                eprintln!("warning: {w}");
-            }
-            crate::results::window::write(&spec, &survey, &hash, &out.results())
-                .context(|| format!("cannot write {}", out.results().display()))?;
-            survey.ledger.counts()
-        }
-        None => {
-            let (store, scan) = load_store(&spec, &out)?;
-            for w in torn_warnings(&scan) {
-                eprintln!("warning: {w}");
-            }
-            crate::session::write_results(&spec, &store, &out)?;
-            store.counts()
-        }
-    };
+    let written = crate::session::write_results_from_journals(&spec, &out)?;
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (done, failed, pending) = written.counts;
     eprintln!("sweep: wrote {} ({done} done, {failed} failed, {pending} pending)", out.results().display());
     Ok(crate::exit::for_tasks(failed, pending))
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, IoContext};
 use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
-use crate::session::{prepare, Prepared};
+use crate::session::{prepare_with, Prepared};
 use crate::spec::Spec;
 use crate::task::Cancel;
 use crate::usage::{peak_rss_bytes, Usage, Who};
@@ -100,7 +100,8 @@ pub fn run_sample<T>(
         return Err(Error::Usage(format!("the benchmark's scratch directory {} is in use", scratch.display())));
     }
     let _cleanup = Scratch(scratch);
-    let mut prepared = prepare(copy, OutDir::new(scratch), false, None, jobs)?;
+    // The sample runs on the store of every task (`execute` with a list of its indices).
+    let mut prepared = prepare_with(copy, OutDir::new(scratch), false, None, jobs, false)?;
     let config = RunConfig {
         jobs: jobs.max(1),
         io_threads: io_threads.max(1),

@@ -24,8 +24,10 @@ fn parse(name: &str) -> Option<(TaskId, u32, &str)> {
 
 /// Removes the attempt directories of earlier runs that no journal record vouches for
 /// (attempt numbers past the task's recorded attempts), and directories moved aside when a
-/// stale `tasks/<task>/` was replaced; for a shard run, only those of its own tasks.
-pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>, tag: &str) {
+/// stale `tasks/<task>/` was replaced; for a shard run, only those of its own tasks. With
+/// `window`, `store` holds a window of the grid (see [`Store::range`]), and only the
+/// directories of its tasks are looked at.
+pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>, tag: &str, window: bool) {
     let dir = out.root.join("attempts");
     let Ok(entries) = std::fs::read_dir(&dir) else { return };
     let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
@@ -38,7 +40,11 @@ pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>
         if run == tag || shard.is_some_and(|s| !s.contains(task)) {
             continue;
         }
-        let recorded = index.get(&task).map_or(0, |&i| store.rows[i as usize].attempts);
+        let recorded = match index.get(&task) {
+            Some(&i) => store.rows[i as usize].attempts,
+            None if window => continue,
+            None => 0,
+        };
         if name.ends_with(".replaced") || number > recorded {
             remove(&dir.join(&name));
         }

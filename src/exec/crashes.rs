@@ -41,6 +41,7 @@ pub(super) struct Running {
 }
 
 /// What a crashed run left: the signal and the tasks that were running.
+#[derive(Clone, Debug)]
 pub(super) struct Crashed {
     pub signal: i32,
     pub tasks: Vec<TaskId>,

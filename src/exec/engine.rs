@@ -5,7 +5,7 @@ use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
 use super::journal_queue::{Checkpoints, Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
-use super::recorder::{Attempt, Batch, Recorder};
+use super::recorder::{Attempt, Batch, Limits, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
 use super::{panic, Stats};
@@ -77,18 +77,49 @@ pub fn execute(
     stats: &Arc<Stats>,
     spare: Vec<Worker>,
 ) -> io::Result<RunOutcome> {
+    execute_part(spec, out, store, journal, cfg, cancel, stats, spare, Part::Whole)
+}
+
+/// What of a run [`execute_part`] does: all of it, or one window of a big grid's.
+#[derive(Clone, Copy)]
+pub(super) enum Part<'c> {
+    /// The whole run (`store` holds every task of the grid).
+    Whole,
+    /// One window of the grid (`store` holds its tasks, see [`Store::range`]) in a run of
+    /// window after window (see [`super::windows`]): the tasks that ran when sweep crashed
+    /// were read before the first window; with `counted`, the run's total for its progress
+    /// was counted before the first window too; `streak`, the failures alike in a row that
+    /// stop a run (see [`FAIL_FAST_AFTER`](super::FAIL_FAST_AFTER)), goes from window to window.
+    Window { crashed: Option<&'c Crashed>, counted: bool, streak: &'c Mutex<(String, u32)> },
+}
+
+/// [`execute`], of the whole grid or of one window of it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn execute_part(
+    spec: &Spec,
+    out: &OutDir,
+    store: &mut Store,
+    journal: &mut JournalWriter,
+    cfg: &RunConfig,
+    cancel: &Arc<Cancel>,
+    stats: &Arc<Stats>,
+    spare: Vec<Worker>,
+    part: Part<'_>,
+) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();
     let shard = match &cfg.selection {
         Selection::Shard(s) => Some(*s),
         _ => None,
     };
-    super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag());
-    let running_path = match shard {
-        Some(s) => out.root.join("journal").join(format!("{}.running", s.file_stem())),
-        None => out.root.join(".sweep-running"),
+    let window = matches!(part, Part::Window { .. });
+    super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag(), window);
+    let running_path = running_path(out, shard);
+    let crashed = match part {
+        Part::Whole => Running::crashed(&running_path),
+        Part::Window { crashed, .. } => crashed.cloned(),
     };
-    if let Some(crashed) = Running::crashed(&running_path) {
+    if let Some(crashed) = crashed {
         record_deaths(&crashed, store, journal)?;
     }
     std::fs::create_dir_all(out.root.join("attempts"))?;
@@ -102,6 +133,7 @@ pub fn execute(
     };
     // The journal thread keeps the fold of the journal as it writes it, for checkpoints.
     let mut own = store.own.take();
+    let store_base = store.base;
     let (idents, rows) = store.split();
     let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
     let (suspects, others): (Vec<u64>, Vec<u64>) = match &spec.task {
@@ -117,12 +149,19 @@ pub fn execute(
         _ => None,
     };
     // Added, not set: the rounds of adaptive replicates run one after another on one `Stats`.
-    stats.to_run.fetch_add(to_run.len() as u64, Ordering::Relaxed);
+    if !matches!(part, Part::Window { counted: true, .. }) {
+        stats.to_run.fetch_add(to_run.len() as u64, Ordering::Relaxed);
+    }
 
     let queue = JournalQueue::default();
     let spec_hash = crate::outdir::spec_hash(&spec.text);
     let mut checkpoints = own.as_mut().map(|ledger| Checkpoints::new(ledger, &spec_hash));
-    let recorder = Recorder::new(rows, idents, &queue, stats, cancel, cfg.max_failures, !cfg.keep_going);
+    let streak = match part {
+        Part::Window { streak, .. } => streak.lock().map(|s| s.clone()).unwrap_or_default(),
+        Part::Whole => Default::default(),
+    };
+    let limits = Limits { max_failures: cfg.max_failures, fail_fast: !cfg.keep_going, streak };
+    let recorder = Recorder::new(rows, idents, store_base, &queue, stats, cancel, limits);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
         .thread_name(|i| format!("sweep-worker-{i}"))
@@ -141,7 +180,8 @@ pub fn execute(
     let staging = (spec.arrays == ArrayLayout::Zarr)
         .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
-    let run = Run { place: &place, cfg, cancel, stats, idents, prior: &prior, staging: staging.as_ref() };
+    let run =
+        Run { place: &place, cfg, cancel, stats, idents, base: store_base, prior: &prior, staging: staging.as_ref() };
 
     let mut durability: Box<dyn Durability + '_> = match cfg.durable {
         true => Box::new(MachineSafe { root: std::fs::File::open(&out.root)? }),
@@ -237,6 +277,9 @@ pub fn execute(
     // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives a
     // killed process as it is; after a machine crash, records the OS had not yet written are
     // simply run again by `--resume`.
+    if let Part::Window { streak, .. } = part {
+        *streak.lock().unwrap_or_else(|e| e.into_inner()) = recorder.streak();
+    }
     let (first_failures, failure_groups, other_failures) = recorder.into_failures();
     if let Some(e) = journal_error {
         return Err(e);
@@ -266,6 +309,14 @@ fn prepare_workers(spec: &Spec, ws: &WorkerSpec, out: &OutDir, cancel: &Arc<Canc
     Ok((Watchdog::new(cancel.clone()), crate::proc::run_tag().to_string()))
 }
 
+/// The file that names the tasks running in sweep's own process (see [`Running`]).
+pub(super) fn running_path(out: &OutDir, shard: Option<crate::cluster::Shard>) -> std::path::PathBuf {
+    match shard {
+        Some(s) => out.root.join("journal").join(format!("{}.running", s.file_stem())),
+        None => out.root.join(".sweep-running"),
+    }
+}
+
 /// What every worker shares.
 struct Run<'a> {
     place: &'a Place<'a>,
@@ -273,6 +324,8 @@ struct Run<'a> {
     cancel: &'a Cancel,
     stats: &'a Stats,
     idents: &'a [(TaskId, u64)],
+    /// The grid index of `idents[0]`.
+    base: u64,
     prior: &'a HashMap<u64, u32>,
     /// `[output] arrays = "zarr"`: arrays are staged here, on the worker's own thread (an
     /// append to a buffer needs no I/O thread), instead of written as `.npy` files.
@@ -289,12 +342,12 @@ impl Run<'_> {
         let (id, seed) = self.idents[index as usize];
         let before = self.prior.get(&index).copied().unwrap_or(0);
         let mut t0 = Instant::now();
-        self.stats.set_running(Some((id, index, t0)));
+        self.stats.set_running(Some((id, self.base + index, t0)));
 
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.place.run(index, (id, seed), before + attempt, scratch);
+            let result = self.place.run(self.base + index, (id, seed), before + attempt, scratch);
             let outputs = scratch.outputs();
             let at = Instant::now();
             let seconds = at.duration_since(t0).as_secs_f64();
@@ -385,11 +438,11 @@ fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWrit
         let (id, _) = store.idents[index as usize];
         let failure =
             crate::task::TaskFailure::new(FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
-        crate::journal::format_death(&mut lines, id, index, attempt, &signal);
+        crate::journal::format_death(&mut lines, id, store.base + index, attempt, &signal);
         store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
         store.note_death(index);
         if let Some(own) = &mut store.own {
-            own.apply(index, attempt, true, Err((failure.class, &failure.message)));
+            own.apply(store.base + index, attempt, true, Err((failure.class, &failure.message)));
         }
     }
     journal.append_formatted(&lines)?;

@@ -14,6 +14,7 @@ mod panic;
 mod recorder;
 mod rounds;
 mod stats;
+mod windows;
 mod workers;
 mod writer;
 
@@ -22,3 +23,4 @@ pub use engine::execute;
 pub use recorder::FAIL_FAST_AFTER;
 pub use rounds::execute_rounds;
 pub use stats::Stats;
+pub use windows::{execute_windows, in_windows, Windowed};

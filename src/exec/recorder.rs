@@ -54,6 +54,9 @@ pub(super) struct Records {
     lines: Vec<u8>,
     /// What the lines say, for the journal's ledger.
     marks: Marks,
+    /// The grid index of the run's task 0: a run over a window of the grid numbers its
+    /// tasks from the window's start, the journal by the whole grid.
+    base: u64,
 }
 
 impl Records {
@@ -68,18 +71,18 @@ impl Records {
                 crate::journal::format_record(
                     &mut self.lines,
                     id,
-                    a.index,
+                    self.base + a.index,
                     a.number,
                     a.seconds,
                     Ok(&self.metrics[range.clone()]),
                 );
-                self.marks.done.push(a.index);
+                self.marks.done.push(self.base + a.index);
                 Ok(range)
             }
             Err(f) => {
-                crate::journal::format_record(&mut self.lines, id, a.index, a.number, a.seconds, Err(&f));
+                crate::journal::format_record(&mut self.lines, id, self.base + a.index, a.number, a.seconds, Err(&f));
                 let message = f.message.as_str().into();
-                self.marks.failed.push((a.index, a.number, f.class, message));
+                self.marks.failed.push((self.base + a.index, a.number, f.class, message));
                 Err(f)
             }
         };
@@ -134,6 +137,17 @@ struct Sink<'s> {
     streak: (String, u32),
 }
 
+/// When a run stops early.
+pub(super) struct Limits {
+    /// After this many failed tasks (`--max-failures`).
+    pub max_failures: Option<u64>,
+    /// When the first tasks all fail alike (off with `--keep-going`).
+    pub fail_fast: bool,
+    /// The error the run's last failures had in common, and how many in a row: a window of
+    /// a run goes on from the windows before it.
+    pub streak: (String, u32),
+}
+
 /// Records every attempt of a run.
 pub(super) struct Recorder<'a, 's> {
     sink: Mutex<Sink<'s>>,
@@ -141,6 +155,8 @@ pub(super) struct Recorder<'a, 's> {
     stats: &'a Stats,
     cancel: &'a Cancel,
     idents: &'a [(TaskId, u64)],
+    /// See [`Records`]' `base`.
+    base: u64,
     max_failures: Option<u64>,
     /// Stop when the first tasks all fail alike (off with `--keep-going`).
     fail_fast: bool,
@@ -152,30 +168,34 @@ impl<'a, 's> Recorder<'a, 's> {
     pub fn new(
         rows: RowsMut<'s>,
         idents: &'a [(TaskId, u64)],
+        base: u64,
         journal: &'a JournalQueue,
         stats: &'a Stats,
         cancel: &'a Cancel,
-        max_failures: Option<u64>,
-        fail_fast: bool,
+        Limits { max_failures, fail_fast, streak }: Limits,
     ) -> Self {
-        let sink = Sink {
-            rows,
-            first_failures: Vec::new(),
-            groups: Vec::new(),
-            others: 0,
-            done: 0,
-            streak: (String::new(), 0),
-        };
+        let sink = Sink { rows, first_failures: Vec::new(), groups: Vec::new(), others: 0, done: 0, streak };
         Recorder {
             sink: Mutex::new(sink),
             journal,
             stats,
             cancel,
             idents,
+            base,
             max_failures,
             fail_fast,
             failed_tasks: AtomicU64::new(0),
         }
+    }
+
+    /// The error the last failures had in common, and how many in a row.
+    pub fn streak(&self) -> (String, u32) {
+        self.sink.lock().unwrap_or_else(|e| e.into_inner()).streak.clone()
+    }
+
+    /// An empty set of records for this run.
+    pub fn records(&self) -> Records {
+        Records { base: self.base, ..Records::default() }
     }
 
     /// Records attempts in the store (under the shared lock), then queues their journal
@@ -203,10 +223,10 @@ impl<'a, 's> Recorder<'a, 's> {
                         Some(i) => {
                             let g = &mut s.groups[i];
                             g.count += 1;
-                            g.first = g.first.min(a.index);
+                            g.first = g.first.min(self.base + a.index);
                         }
                         None if s.groups.len() < KEEP_GROUPS => {
-                            s.groups.push(FailureGroup { error: error.clone(), count: 1, first: a.index })
+                            s.groups.push(FailureGroup { error: error.clone(), count: 1, first: self.base + a.index })
                         }
                         None => s.others += 1,
                     }
@@ -253,7 +273,7 @@ pub(super) struct Batch<'r, 'a, 's> {
 
 impl<'r, 'a, 's> Batch<'r, 'a, 's> {
     pub fn new(recorder: &'r Recorder<'a, 's>) -> Self {
-        Batch { recorder, records: Records::default(), since: None }
+        Batch { recorder, records: recorder.records(), since: None }
     }
 
     /// Call after pushing a record at `at`: hands the batch over when it is due.
@@ -286,156 +306,4 @@ impl Drop for Batch<'_, '_, '_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::results::{Row, Status, Store};
-    use crate::task::FailureClass;
-
-    struct Fixture {
-        store: Store,
-        journal: JournalQueue,
-        stats: Stats,
-        cancel: Cancel,
-    }
-
-    fn fixture(tasks: u64) -> Fixture {
-        let store = Store {
-            idents: (0..tasks).map(|i| (TaskId(i), i * 10)).collect(),
-            rows: vec![Row::default(); tasks as usize],
-            keys: Vec::new(),
-            adaptive: None,
-            own: None,
-        };
-        Fixture { store, journal: JournalQueue::default(), stats: Stats::new(1), cancel: Cancel::new() }
-    }
-
-    fn attempt(index: u64, number: u32, last: bool) -> Attempt {
-        Attempt { index, number, seconds: 0.5, last, at: Instant::now() }
-    }
-
-    fn failure(msg: &str) -> TaskFailure {
-        TaskFailure::new(FailureClass::Error, msg)
-    }
-
-    #[test]
-    fn a_retried_failure_is_journaled_but_only_the_last_attempt_counts() {
-        let mut f = fixture(2);
-        let (idents, rows) = f.store.split();
-        let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(1), false);
-        let mut records = Records::default();
-        records.push(TaskId(0), attempt(0, 1, false), Err(failure("first try")));
-        let mut metrics = vec![("y".into(), Metric::Int(4))];
-        records.push(TaskId(0), attempt(0, 2, true), Ok(&mut metrics));
-        rec.record_many(&mut records);
-        assert!(records.is_empty());
-        assert!(!f.cancel.is_draining(), "a retried failure is not a failed task for --max-failures");
-        assert!(rec.into_failures().0.is_empty());
-        assert_eq!((f.stats.done.load(Ordering::Relaxed), f.stats.failed.load(Ordering::Relaxed)), (1, 0));
-        let row = &f.store.rows[0];
-        assert_eq!((row.status, row.attempts), (Status::Done, 2));
-        let lines = String::from_utf8(f.journal.take()).unwrap();
-        assert_eq!(lines.lines().count(), 2, "both attempts are journaled: {lines}");
-        assert!(lines.contains("\"a\":1,") && lines.contains("first try"), "{lines}");
-    }
-
-    #[test]
-    fn max_failures_drains_the_run_at_the_nth_failed_task() {
-        let mut f = fixture(5);
-        let (idents, rows) = f.store.split();
-        let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, Some(3), false);
-        for i in 0..2 {
-            let mut records = Records::default();
-            records.push(TaskId(i), attempt(i, 1, true), Err(failure("boom")));
-            rec.record_many(&mut records);
-        }
-        assert!(!f.cancel.is_draining(), "2 of 3 allowed failures");
-        let mut records = Records::default();
-        records.push(TaskId(2), attempt(2, 1, true), Err(failure("boom")));
-        rec.record_many(&mut records);
-        assert_eq!(f.cancel.reason(), Some(StopReason::MaxFailures(3)));
-        assert_eq!(f.stats.failed.load(Ordering::Relaxed), 3);
-        assert_eq!(rec.into_failures().0.len(), 3);
-        assert_eq!(f.store.counts(), (0, 3, 2));
-    }
-
-    #[test]
-    fn only_the_first_failures_are_kept_for_the_summary() {
-        let mut f = fixture(20);
-        let (idents, rows) = f.store.split();
-        let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, false);
-        let mut records = Records::default();
-        for i in 0..20 {
-            records.push(TaskId(i), attempt(i, 1, true), Err(failure(&format!("task {i}"))));
-        }
-        rec.record_many(&mut records);
-        let kept = rec.into_failures().0;
-        assert_eq!(kept.len(), KEEP_FAILURES);
-        assert_eq!(kept[0], (TaskId(0), "error: task 0".to_string()));
-        assert!(!f.cancel.is_draining());
-    }
-
-    #[test]
-    fn a_batch_is_handed_over_when_urgent_full_or_dropped() {
-        let mut f = fixture(BATCH_LEN as u64 + 2);
-        let (idents, rows) = f.store.split();
-        let idents = idents.to_vec();
-        let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, false);
-        let now = Instant::now();
-        {
-            let mut batch = Batch::new(&rec);
-            let mut none = Vec::new();
-            batch.records.push(TaskId(0), attempt(0, 1, true), Ok(&mut none));
-            batch.pushed(now, false);
-            assert_eq!(f.stats.done.load(Ordering::Relaxed), 0, "one fresh record waits");
-            batch.records.push(TaskId(1), attempt(1, 1, true), Err(failure("x")));
-            batch.pushed(now, true);
-            assert_eq!(f.stats.finished(), 2, "a failure is handed over at once");
-            for i in 2..BATCH_LEN as u64 + 1 {
-                batch.records.push(TaskId(i), attempt(i, 1, true), Ok(&mut none));
-                batch.pushed(now, false);
-            }
-            assert_eq!(f.stats.finished(), 2, "{} records wait", BATCH_LEN - 1);
-            batch.records.push(TaskId(BATCH_LEN as u64 + 1), attempt(BATCH_LEN as u64 + 1, 1, true), Ok(&mut none));
-            batch.pushed(now, false);
-            assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 2, "a full batch is handed over");
-            batch.records.push(TaskId(0), attempt(0, 2, true), Ok(&mut none));
-            batch.pushed(now, false);
-            batch.records.push(TaskId(1), attempt(1, 2, true), Ok(&mut none));
-            batch.pushed(now + BATCH_AGE, false);
-            assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 4, "an old batch is handed over");
-            batch.records.push(TaskId(2), attempt(2, 2, true), Ok(&mut none));
-            batch.pushed(now, false);
-            assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 4);
-        }
-        assert_eq!(f.stats.finished(), BATCH_LEN as u64 + 5, "a dropped batch hands over what it holds");
-    }
-
-    #[test]
-    fn the_first_failures_all_alike_stop_the_run_unless_something_is_done() {
-        let run = |fail_fast: bool, done_first: bool| {
-            let mut f = fixture(20);
-            let (idents, rows) = f.store.split();
-            let idents = idents.to_vec();
-            let rec = Recorder::new(rows, &idents, &f.journal, &f.stats, &f.cancel, None, fail_fast);
-            let mut records = Records::default();
-            if done_first {
-                records.push(TaskId(19), attempt(19, 1, true), Ok(&mut Vec::new()));
-            }
-            for i in 0..FAIL_FAST_AFTER as u64 {
-                records.push(TaskId(i), attempt(i, 1, true), Err(failure("can't open file 'sim.py'")));
-                rec.record_many(&mut records);
-            }
-            let (_, groups, others) = rec.into_failures();
-            (f.cancel.reason(), groups, others)
-        };
-        let (reason, groups, others) = run(true, false);
-        assert_eq!(reason, Some(StopReason::FailFast("error: can't open file 'sim.py'".into())));
-        assert_eq!(groups, [FailureGroup { error: "error: can't open file 'sim.py'".into(), count: 5, first: 0 }]);
-        assert_eq!(others, 0);
-        assert_eq!(run(false, false).0, None, "--keep-going");
-        assert_eq!(run(true, true).0, None, "a task was done: the error is not everything's");
-    }
-}
+mod tests;

@@ -74,7 +74,7 @@ pub fn execute_rounds(
 
 /// The outcome of two rounds of one run (`b` after `a`; both count `done`, `failed` and
 /// bytes over the whole run).
-fn merge(a: RunOutcome, b: RunOutcome) -> RunOutcome {
+pub(super) fn merge(a: RunOutcome, b: RunOutcome) -> RunOutcome {
     let mut groups = a.failure_groups;
     let mut other = a.other_failures + b.other_failures;
     for g in b.failure_groups {

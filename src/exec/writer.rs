@@ -2,7 +2,7 @@
 //! bounded to a few jobs per thread, so workers wait for a slow disk instead of memory
 //! growing; the task is recorded only once its files are in place.
 
-use super::recorder::{Attempt, Recorder, Records};
+use super::recorder::{Attempt, Recorder};
 use crate::grid::TaskId;
 use crate::model::Metric;
 use crate::outdir::OutDir;
@@ -69,7 +69,7 @@ impl Writer<'_, '_, '_> {
             }
             Err(e) => Err(TaskFailure::new(FailureClass::Io, e.to_string())),
         };
-        let mut records = Records::default();
+        let mut records = self.recorder.records();
         let a = Attempt { index: job.index, number: job.attempt, seconds: job.seconds, last: true, at: Instant::now() };
         let done = result.is_ok();
         records.push(id, a, result);

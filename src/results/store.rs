@@ -115,6 +115,8 @@ pub struct Store {
     /// writes records, for the journal's checkpoints (see [`crate::checkpoint`]); `None`
     /// outside a run.
     pub own: Option<Ledger>,
+    /// The grid index of row 0: 0, or the start of a window of the grid ([`Store::range`]).
+    pub base: u64,
 }
 
 impl Store {
@@ -132,11 +134,13 @@ impl Store {
             keys: Vec::new(),
             adaptive: spec.adaptive.clone(),
             own: None,
+            base: 0,
         }
     }
 
     /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
-    /// writing `results.csv` a window at a time (fixed replicates only).
+    /// writing `results.csv`, and running a big grid, a window at a time (fixed replicates
+    /// only).
     pub fn range(spec: &Spec, lo: u64, hi: u64) -> Store {
         let idents: Vec<(TaskId, u64)> = (lo as usize..hi as usize)
             .into_par_iter()
@@ -144,7 +148,7 @@ impl Store {
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
         let rows = vec![Row::default(); idents.len()];
-        Store { idents, rows, keys: Vec::new(), adaptive: None, own: None }
+        Store { idents, rows, keys: Vec::new(), adaptive: None, own: None, base: lo }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).

@@ -51,6 +51,13 @@ pub struct Survey {
     pub scan: ScanStats,
 }
 
+impl Survey {
+    /// Some done record holds a metric.
+    pub fn has_metrics(&self) -> bool {
+        !self.first_seen.is_empty()
+    }
+}
+
 /// Where a record's task is in `spec`'s grid: its `"i"`, trusted in a run whose header names
 /// this spec, and otherwise used only if the task's id there is the record's.
 fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {

@@ -19,7 +19,7 @@ pub struct Finished {
 /// the spec is the one the sweep was started with, every task is done (by the checkpoints
 /// and journal tails), and for a whole-grid run `results.csv` is the one the last run wrote
 /// from these very journals (see [`crate::checkpoint::ResultsStamp`]). `None` whenever that
-/// cannot be told at once: then [`prepare`] does the work, and reports any problem.
+/// cannot be told at once: then [`prepare`](super::prepare) does the work, and reports any problem.
 pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Option<Finished>, Error> {
     use crate::checkpoint::{fold_dir, Checkpoint, ResultsStamp};
     let hash = spec_hash(&spec.text);

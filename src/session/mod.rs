@@ -6,7 +6,7 @@ use crate::error::{Error, IoContext};
 use crate::exec::{execute, execute_rounds, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
-use crate::outdir::{create_new, spec_hash, Lock, Manifest, OutDir};
+use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
 use crate::results::{write_points_csv, write_results_csv, Ledger, Store};
 use crate::spec::{Spec, SpecError, TaskKind};
@@ -16,8 +16,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod dir;
 mod finished;
+mod windowed;
+use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
+pub use windowed::{write_results_from_journals, Lean, Written};
 
 /// Options of one run besides the spec.
 #[derive(Clone, Debug, Default)]
@@ -36,8 +40,10 @@ pub struct Prepared {
     pub spec: Spec,
     /// The out directory.
     pub out: OutDir,
-    /// Every task's id, seed and state.
+    /// Every task's id, seed and state; empty (no rows) when `lean` is set.
     pub store: Store,
+    /// A big grid, run a window at a time: what stands for the store.
+    pub lean: Option<Lean>,
     /// This run's journal.
     pub journal: JournalWriter,
     /// Messages for the user (torn journal lines, an extended spec, ...).
@@ -62,6 +68,19 @@ pub struct Prepared {
 /// side by side here, so that their start-up (an interpreter, its imports) is paid once in
 /// wall time, not once per worker.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
+    prepare_with(spec, out, resume, shard, workers, true)
+}
+
+/// [`prepare`]; with `windows` off, even a big grid is read into a store of every task
+/// (a benchmark runs its sample on that store), not run a window at a time.
+pub fn prepare_with(
+    spec: Spec,
+    out: OutDir,
+    resume: bool,
+    shard: Option<Shard>,
+    workers: usize,
+    windows: bool,
+) -> Result<Prepared, Error> {
     if shard.is_some() {
         refuse_adaptive_shards(&spec)?;
     }
@@ -72,15 +91,28 @@ pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, work
     let shown = out.root.display().to_string();
     let stem = shard.map(|s| s.file_stem());
     let journal_path = out.journal(stem.as_deref());
-    let mut store = Store::new(&spec);
-    let stats = load_journals(&out, &mut store, Some(&journal_path))
-        .context(|| format!("cannot read the journal in {shown}"))?;
-    warnings.extend(torn_warnings(&stats));
     let spec_hash = spec_hash(&spec.text);
+    let lean = match windows && crate::exec::in_windows(&spec) {
+        true => Lean::fold(&spec, &out, &journal_path, &spec_hash)?,
+        false => None,
+    };
+    let (store, lean) = match lean {
+        Some((lean, own, more)) => {
+            warnings.extend(more);
+            (Store { own, ..Store::range(&spec, 0, 0) }, Some(lean))
+        }
+        None => {
+            let mut store = Store::new(&spec);
+            let stats = load_journals(&out, &mut store, Some(&journal_path))
+                .context(|| format!("cannot read the journal in {shown}"))?;
+            warnings.extend(torn_warnings(&stats));
+            (store, None)
+        }
+    };
     let journal =
         JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
             .context(|| format!("cannot open {}", journal_path.display()))?;
-    Ok(Prepared { spec, out, store, journal, warnings, shard, spare, spec_hash, _lock: lock })
+    Ok(Prepared { spec, out, store, lean, journal, warnings, shard, spare, spec_hash, _lock: lock })
 }
 
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
@@ -169,158 +201,6 @@ pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
     }
 }
 
-/// The shard counts (`N` of `shard-I-of-N`) of the shard journals already in `out`.
-fn shard_counts(out: &OutDir) -> Vec<u32> {
-    let Ok(rd) = std::fs::read_dir(out.root.join("journal")) else { return Vec::new() };
-    let mut counts: Vec<u32> = rd
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_suffix(".jsonl")?.rsplit_once("-of-")?.1.parse().ok()
-        })
-        .collect();
-    counts.sort();
-    counts.dedup();
-    counts
-}
-
-/// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
-/// that is neither a sweep nor empty.
-fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(), Error> {
-    let shown = out.root.display().to_string();
-    if let Some(s) = shard {
-        let others = shard_counts(out);
-        if let Some(n) = others.iter().find(|&&n| n != s.count) {
-            return Err(Error::Usage(format!(
-                "{shown} holds shards of a {n}-way split; this run is shard {s} of a {}-way split. \
-                 Which shard a task belongs to depends on the number of shards, so all shards must \
-                 use the same number: --shard I/{n}",
-                s.count
-            )));
-        }
-    }
-    if out.holds_sweep() {
-        // Shards of one sweep start side by side: a shard's first run into a directory that
-        // other shards of the same spec and split started needs no --resume.
-        let first_of_its_shard = shard.is_some_and(|s| {
-            !out.journal(Some(&s.file_stem())).exists()
-                && !out.journal(None).exists()
-                && Manifest::read(out).is_ok_and(|m| m.spec_hash == spec_hash(&spec.text))
-        });
-        if !resume && !first_of_its_shard {
-            return Err(Error::Usage(format!(
-                "{shown} already holds a sweep; nothing was changed.\n  \
-                 to finish it:        sweep run {} --resume{}\n  \
-                 to start a new one:  sweep run {} --out NEW_DIR",
-                spec.path.display(),
-                out_flag(spec, out),
-                spec.path.display()
-            )));
-        }
-    } else if !out.is_vacant() {
-        return Err(Error::Usage(format!(
-            "{shown} exists and is not a sweep directory; sweep writes only into a new or empty directory.\n  \
-             choose another with --out NEW_DIR"
-        )));
-    }
-    Ok(())
-}
-
-/// The first half of [`prepare`]: checks, creates and locks `out` and writes or checks its
-/// manifest. `provenance` is called only when a manifest is written (a new or extended
-/// sweep): it runs git and interpreters, which a resume of the same spec need not wait for.
-fn open_dir(
-    spec: &Spec,
-    out: &OutDir,
-    resume: bool,
-    shard: Option<Shard>,
-    provenance: impl FnOnce() -> serde_json::Value,
-) -> Result<(Lock, Vec<String>), Error> {
-    check_dir(spec, out, resume, shard)?;
-    let shown = out.root.display().to_string();
-    std::fs::create_dir_all(&out.root).context(|| format!("cannot create {shown}"))?;
-    out.check_no_links().map_err(Error::Usage)?;
-    let stem = shard.map(|s| s.file_stem());
-    let lock = Lock::acquire(out, stem.as_deref())?;
-    if shard.is_none() {
-        // Holding the directory exclusively: temporaries here are a killed run's leftovers.
-        crate::io::remove_stale_temps(&out.root);
-        // And the scratch directories a killed `--bench` or `sweep verify` left beside it.
-        crate::io::remove_dead_scratch(&out.root);
-    }
-    let mut warnings = Vec::new();
-
-    let fresh = Manifest::for_spec(spec);
-    match Manifest::read(out) {
-        Ok(old) if old.spec_hash == fresh.spec_hash => {}
-        Ok(old) => {
-            let changes = old.incompatibilities(spec);
-            if !changes.is_empty() {
-                return Err(Error::Usage(format!(
-                    "the spec changes tasks the sweep in {shown} already has:\n{}\n  \
-                     nothing was changed. To run the new spec, give it a new directory: --out NEW_DIR",
-                    changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
-                )));
-            }
-            if let Some(s) = shard {
-                return Err(Error::Usage(format!(
-                    "shard {s}: the spec differs from the one the sweep in {shown} was started with \
-                     (spec hash {} vs {}); all shards must run the same spec.\n  \
-                     to extend the sweep, run it once without --shard: sweep run {} --resume{}",
-                    &fresh.spec_hash[..12],
-                    &old.spec_hash[..12],
-                    spec.path.display(),
-                    out_flag(spec, out)
-                )));
-            }
-            let updated = Manifest { created: old.created.clone(), provenance: Some(provenance()), ..fresh };
-            crate::io::write_atomic(&out.spec(), |w| io::Write::write_all(w, spec.text.as_bytes()))
-                .context(|| format!("cannot write {}", out.spec().display()))?;
-            updated.write(out).context(|| format!("cannot write {}", out.manifest().display()))?;
-            let (now, before) = (updated.tasks, old.tasks);
-            warnings.push(match now.cmp(&before) {
-                std::cmp::Ordering::Greater => {
-                    format!(
-                        "the spec was extended: {now} tasks now ({before} before); only new and unfinished tasks run"
-                    )
-                }
-                // Regression: shrinking the grid was reported as "the spec was extended".
-                std::cmp::Ordering::Less => format!(
-                    "the spec now has fewer tasks: {now} ({before} before); the others stay in the journal, \
-                     and results.csv lists only these {now}"
-                ),
-                std::cmp::Ordering::Equal => {
-                    format!("the spec changed but its {now} tasks did not; only unfinished tasks run")
-                }
-            });
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            // spec.toml first, manifest last: a manifest vouches for a complete directory.
-            create_new(&out.spec(), spec.text.as_bytes())
-                .context(|| format!("cannot write {}", out.spec().display()))?;
-            let fresh = Manifest { provenance: Some(provenance()), ..fresh };
-            if !fresh.write_new(out).context(|| format!("cannot write {}", out.manifest().display()))? {
-                let other = Manifest::read(out).context(|| format!("cannot read {}", out.manifest().display()))?;
-                if other.spec_hash != fresh.spec_hash {
-                    return Err(Error::Usage(format!(
-                        "another shard started the sweep in {shown} with a different spec; all shards must run the same spec"
-                    )));
-                }
-            }
-        }
-        Err(e) => return Err(Error::io(format!("cannot read {}", out.manifest().display()), e)),
-    }
-    Ok((lock, warnings))
-}
-
-fn out_flag(spec: &Spec, out: &OutDir) -> String {
-    if out.root == spec.out {
-        String::new()
-    } else {
-        format!(" --out {}", out.root.display())
-    }
-}
-
 /// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
 /// to, its fold alone is also kept, in `store.own`, for the run's checkpoint; and when that
 /// is a shard's journal, the other shards' journals are not read: they hold no task of this
@@ -384,22 +264,27 @@ impl Prepared {
             config.selection = Selection::Shard(s);
         }
         let spare = std::mem::take(&mut self.spare);
-        let (spec, out, store, journal) = (&self.spec, &self.out, &mut self.store, &mut self.journal);
-        let result = match spec.adaptive {
-            Some(_) => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
-            None => execute(spec, out, store, journal, &config, cancel, stats, spare),
-        };
-        let outcome =
-            result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
-        if self.shard.is_none() {
-            write_results_with(&self.spec, &self.store, &self.out, config.durable)?;
-            if config.durable {
-                // results.csv and its rename, on disk before the run says it is done.
-                let sync = |p: &Path| std::fs::File::open(p).and_then(|f| f.sync_all());
-                sync(&self.out.results())
-                    .and_then(|()| sync(&self.out.root))
-                    .context(|| format!("cannot sync {}", self.out.results().display()))?;
+        let outcome = if self.lean.is_some() {
+            self.run_windows(&config, cancel, stats)?
+        } else {
+            let (spec, out, store, journal) = (&self.spec, &self.out, &mut self.store, &mut self.journal);
+            let result = match spec.adaptive {
+                Some(_) => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
+                None => execute(spec, out, store, journal, &config, cancel, stats, spare),
+            };
+            let outcome =
+                result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
+            if self.shard.is_none() {
+                write_results_with(&self.spec, &self.store, &self.out, config.durable)?;
             }
+            outcome
+        };
+        if self.shard.is_none() && config.durable {
+            // results.csv and its rename, on disk before the run says it is done.
+            let sync = |p: &Path| std::fs::File::open(p).and_then(|f| f.sync_all());
+            sync(&self.out.results())
+                .and_then(|()| sync(&self.out.root))
+                .context(|| format!("cannot sync {}", self.out.results().display()))?;
         }
         self.write_checkpoint();
         Ok(outcome)
@@ -423,10 +308,20 @@ impl Prepared {
         }
     }
 
-    /// Writes `results.csv` for the whole grid from the store (and `points.csv` with
-    /// adaptive replicates).
-    pub fn write_results(&self) -> Result<(), Error> {
-        write_results(&self.spec, &self.store, &self.out)
+    /// (done, failed, pending) over the run's tasks: a shard's, or the sweep's.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        match &self.lean {
+            Some(lean) => lean.counts(),
+            None => self.store.counts_in(self.shard),
+        }
+    }
+
+    /// No task reported a metric.
+    pub fn no_metrics(&self) -> bool {
+        match &self.lean {
+            Some(lean) => !lean.metrics(),
+            None => self.store.keys.is_empty(),
+        }
     }
 }
 

@@ -1,0 +1,139 @@
+//! A big grid runs a window of tasks at a time (its memory a window's, not the grid's),
+//! which must change nothing a user sees: the same tasks run with the same parameters and
+//! seeds, the same journal records, the same `results.csv`, the same resume. Here windows of
+//! a few tasks (`SWEEP_RUN_WINDOW`) stand for windows of a million.
+
+mod common;
+use common::{exits, journal_lines, without_columns, Env};
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// 105 tasks, a third of them failing on their seeds' draws.
+const SPEC: &str = "name = \"w\"\nseed = 21\nreplicates = 7\n[model]\nname = \"spin\"\n\
+                    [params]\nfail_rate = [0.0, 0.3, 0.8]\nmicros = [0, 1, 2, 3, 4]\n";
+
+/// `sweep ARGS` with windows of `window` tasks (`None`: the whole grid at once); its exit code.
+fn run(env: &Env, args: &[&str], window: Option<&str>, code: i32) -> String {
+    let mut cmd = env.sweep(args);
+    if let Some(w) = window {
+        cmd.env("SWEEP_RUN_WINDOW", w);
+    }
+    exits(&mut cmd, code).stderr
+}
+
+/// `results.csv` of `out`, timing aside.
+fn results(env: &Env, out: &str) -> String {
+    without_columns(&env.read(&format!("{out}/results.csv")), &["seconds"])
+}
+
+/// The records of `out`'s journal, timing aside, as a multiset: what each attempt of each
+/// task said, wherever in the journal.
+fn records(env: &Env, out: &str) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for mut v in journal_lines(&env.read(&format!("{out}/journal.jsonl"))) {
+        if v.get("t").is_none() {
+            continue; // a run's header
+        }
+        v.as_object_mut().unwrap().remove("s");
+        *m.entry(v.to_string()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn a_grid_run_a_window_at_a_time_writes_the_journal_and_results_of_a_whole_run() {
+    // Regression: a window's tasks ran with the parameters of the grid's first tasks (the
+    // model was given the task's place in its window, not in the grid).
+    let env = Env::with("w.toml", SPEC);
+    run(&env, &["run", "w.toml", "--out", "whole", "-q"], None, 1);
+    for window in ["1", "7", "16", "104"] {
+        let out = format!("by{window}");
+        let said = run(&env, &["run", "w.toml", "--out", &out, "--jobs", "2"], Some(window), 1);
+        assert!(said.contains("105 tasks: 62 done, 43 failed, 0 pending"), "windows of {window}: {said}");
+        assert_eq!(results(&env, &out), results(&env, "whole"), "windows of {window}");
+        assert_eq!(records(&env, &out), records(&env, "whole"), "windows of {window}");
+    }
+    // Resumed with retries: the failed tasks' earlier attempts count, in every window.
+    run(&env, &["run", "w.toml", "--out", "whole", "-q", "--resume", "--retries", "2"], None, 1);
+    let said = run(&env, &["run", "w.toml", "--out", "by7", "--resume", "--retries", "2"], Some("7"), 1);
+    assert!(said.contains("62 already done"), "{said}");
+    assert_eq!(results(&env, "by7"), results(&env, "whole"));
+    assert_eq!(records(&env, "by7"), records(&env, "whole"));
+    let status = |out: &str| env.exits(&["status", out], 1).stdout.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert_eq!(status("by7"), status("whole").replace("whole", "by7"));
+}
+
+#[test]
+fn shards_run_a_window_at_a_time_collect_to_what_a_whole_run_writes() {
+    let env = Env::with("w.toml", SPEC);
+    run(&env, &["run", "w.toml", "--out", "whole", "-q"], None, 1);
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let said = run(&env, &["run", "w.toml", "--out", "sharded", "--shard", &shard], Some("10"), 1);
+        assert!(said.contains(&format!("shard {shard}")), "{said}");
+    }
+    env.exits(&["collect", "sharded"], 1);
+    assert_eq!(results(&env, "sharded"), results(&env, "whole"));
+}
+
+#[test]
+fn a_run_a_window_at_a_time_killed_with_kill_9_resumes_to_what_an_uninterrupted_run_writes() {
+    // 600 tasks of 2 to 4 ms: a run of about a second, killed three times.
+    let spec = "name = \"k\"\nseed = 5\nreplicates = 200\n[model]\nname = \"spin\"\n\
+                [params]\nmicros = [2000, 3000, 4000]\n";
+    let env = Env::with("k.toml", spec);
+    run(&env, &["run", "k.toml", "--out", "whole", "-q"], None, 0);
+    let journaled = |env: &Env| common::done_tasks(&env.read("killed/journal.jsonl")).len();
+    let mut before = 0;
+    for round in 0..3 {
+        let mut args = vec!["run", "k.toml", "--out", "killed", "-q", "--jobs", "2"];
+        if round > 0 {
+            args.push("--resume");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sweep"))
+            .current_dir(env.dir.path())
+            .args(&args)
+            .env("SWEEP_RUN_WINDOW", "64")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        common::wait_until(&format!("round {round} to journal a task"), Duration::from_secs(30), || {
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: the run ended before it was killed");
+            env.path("killed/journal.jsonl").exists() && journaled(&env) > before + 20
+        });
+        common::kill9(&mut child);
+        before = journaled(&env);
+    }
+    assert!(before < 600, "the kills came after the last task");
+    run(&env, &["run", "k.toml", "--out", "killed", "-q", "--resume"], Some("64"), 0);
+    assert_eq!(results(&env, "killed"), results(&env, "whole"));
+}
+
+#[test]
+fn a_command_sweep_run_a_window_at_a_time_stops_early_only_where_a_whole_run_does() {
+    // Regression: a window whose first tasks all failed alike stopped the run (as a run
+    // whose first tasks all fail alike stops), though earlier windows had done tasks.
+    let xs: Vec<String> = (0..20).map(|x| x.to_string()).collect();
+    let spec = String::from("[command]\nshell = '''if [ {x} -lt 10 ]; then echo '{\"y\": {x}}'; else exit 3; fi'''\n")
+        + &format!("[params]\nx = [{}]\n", xs.join(", "));
+    let env = Env::with("c.toml", &spec);
+    let whole = run(&env, &["run", "c.toml", "--out", "whole", "--jobs", "1"], None, 1);
+    assert!(whole.contains("20 tasks: 10 done, 10 failed, 0 pending"), "{whole}");
+    let by10 = run(&env, &["run", "c.toml", "--out", "by10", "--jobs", "1"], Some("10"), 1);
+    assert!(by10.contains("20 tasks: 10 done, 10 failed, 0 pending"), "{by10}");
+    assert_eq!(results(&env, "by10"), results(&env, "whole"));
+    // And a run whose very first tasks fail alike still stops early, window or not, also
+    // when those tasks span windows (regression: each window counted its failures anew).
+    let spec = spec.replace("-lt 10", "-ge 10");
+    let env = Env::with("c.toml", &spec);
+    let whole = run(&env, &["run", "c.toml", "--out", "whole", "--jobs", "1"], None, 1);
+    let by3 = run(&env, &["run", "c.toml", "--out", "by3", "--jobs", "1"], Some("3"), 1);
+    let pending = |said: &str| {
+        let line = said.lines().find(|l| l.contains("20 tasks:"))?;
+        Some(line.split(" | ").next()?.to_string())
+    };
+    assert!(pending(&whole).is_some_and(|l| !l.contains(" 0 pending")), "{whole}");
+    assert_eq!(pending(&by3), pending(&whole), "{by3}");
+}
