@@ -137,3 +137,29 @@ fn a_command_sweep_run_a_window_at_a_time_stops_early_only_where_a_whole_run_doe
     assert!(pending(&whole).is_some_and(|l| !l.contains(" 0 pending")), "{whole}");
     assert_eq!(pending(&by3), pending(&whole), "{by3}");
 }
+
+#[test]
+fn a_metric_first_reported_in_a_later_window_gets_its_column_as_in_a_whole_run() {
+    // A new sweep's results.csv is written as its windows end, with the first window's
+    // metric columns; a later window that reports another metric (here from x = 7 on, and
+    // one that comes before the others in its records) must give the columns of a whole run.
+    let xs: Vec<String> = (0..12).map(|x| x.to_string()).collect();
+    let spec = String::from(
+        "[command]\nshell = '''if [ {x} -lt 7 ]; then echo '{\"b\": {x}, \"a\": 1}'; \
+         else echo '{\"early\": \"x,y\", \"b\": {x}}'; fi > {out}/metrics.json'''\n",
+    ) + &format!("[params]\nx = [{}]\n", xs.join(", "));
+    let env = Env::with("m.toml", &spec);
+    run(&env, &["run", "m.toml", "--out", "whole", "-q"], None, 0);
+    assert!(env.read("whole/results.csv").lines().next().unwrap().ends_with(",b,a,early,class,error"));
+    for window in ["3", "7", "11"] {
+        let out = format!("by{window}");
+        run(&env, &["run", "m.toml", "--out", &out, "-q"], Some(window), 0);
+        assert_eq!(results(&env, &out), results(&env, "whole"), "windows of {window}");
+        let left: Vec<String> = std::fs::read_dir(env.path(&out))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".sweep-tmp"))
+            .collect();
+        assert!(left.is_empty(), "the results.csv given up is not left behind: {left:?}");
+    }
+}

@@ -56,7 +56,8 @@ pub struct Windowed {
 
 /// Runs the selected, not-yet-done tasks of `spec` a window at a time; `ledger` is the
 /// sweep's state before the run, `own` the fold of `journal` (kept up to date for its
-/// checkpoints, as [`crate::results::Store::own`] is).
+/// checkpoints, as [`crate::results::Store::own`] is). `each` is given every window's
+/// store once its tasks ran (or once the run was stopped), in grid order.
 #[allow(clippy::too_many_arguments)]
 pub fn execute_windows(
     spec: &Spec,
@@ -67,6 +68,7 @@ pub fn execute_windows(
     cfg: &RunConfig,
     cancel: &Arc<Cancel>,
     stats: &Arc<Stats>,
+    each: &mut dyn FnMut(&Store),
 ) -> io::Result<Windowed> {
     let (n, w) = (spec.task_count(), window());
     let shard = match &cfg.selection {
@@ -115,6 +117,7 @@ pub fn execute_windows(
                 Some(t) => merge(t, o),
             });
         }
+        each(&store);
         let (d, f, p) = store.counts_in(shard);
         counts = (counts.0 + d, counts.1 + f, counts.2 + p);
         lo = hi;

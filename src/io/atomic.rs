@@ -33,6 +33,40 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
+/// A file being written under a temporary name, which becomes `path` on [`commit`]
+/// (`AtomicFile::commit`), and is removed if dropped before: for a file written in pieces
+/// between other work, where [`write_atomic`] takes it in one call.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    /// The open file (`None` once committed).
+    pub out: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        let tmp = temp_path(path);
+        let out = BufWriter::with_capacity(1 << 16, create_new(&tmp)?);
+        Ok(AtomicFile { tmp, path: path.to_path_buf(), out: Some(out) })
+    }
+
+    /// Puts the file in place under its name.
+    pub fn commit(mut self) -> io::Result<()> {
+        let mut out = self.out.take().expect("an open file");
+        out.flush()?;
+        drop(out);
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Committed, the temporary name is gone: this finds nothing.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
 /// Writes `path` atomically with the bytes `fill` produces.
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<()> {
     let tmp = temp_path(path);

@@ -7,7 +7,7 @@ mod scratch;
 
 pub use atomic::{
     create_new, inject_fault, open_nofollow, promote, remove_stale_temps, write_atomic, write_npy, write_npy_atomic,
-    TEMP_MARK,
+    AtomicFile, TEMP_MARK,
 };
 pub use digest::{digest_dir, digest_file, hex, FileDigest, HashingWriter, OWN_FILES};
 pub use scratch::{remove_dead_scratch, scratch_parent, SCRATCH_PREFIXES};

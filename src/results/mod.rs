@@ -7,7 +7,7 @@ mod points;
 mod store;
 pub mod window;
 
-pub use csv_out::{fixed_params, write_results_csv, Table};
+pub use csv_out::{fixed_params, metric_columns, write_results_csv, Table};
 pub use ledger::{Failed, Ledger};
 pub use points::{write_points_csv, Plan};
 pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};

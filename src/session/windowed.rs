@@ -1,6 +1,7 @@
 //! A run of a big grid a window of tasks at a time (see [`crate::exec::in_windows`]): the
 //! sweep's ledger, folded from checkpoints and journal tails, stands for the store of every
-//! task, and `results.csv` is written from the journals after the run, a window at a time.
+//! task, and `results.csv` is written a window at a time: as the run ends each window, for
+//! a new sweep, and otherwise from the journals after the run.
 //! Memory stays a window's worth, whatever the size of the grid.
 
 use super::{load_journals, torn_warnings, write_results, Prepared};
@@ -53,7 +54,8 @@ impl Lean {
 
 impl Prepared {
     /// Runs the selected tasks a window at a time, then (not for a shard) writes
-    /// `results.csv` from the journals.
+    /// `results.csv`: as the windows end for a new sweep (see `Streamed`), and otherwise
+    /// from the journals.
     pub(super) fn run_windows(
         &mut self,
         config: &RunConfig,
@@ -62,19 +64,78 @@ impl Prepared {
     ) -> Result<RunOutcome, Error> {
         let lean = self.lean.as_mut().expect("a run a window at a time has a ledger");
         let mut own = self.store.own.take();
-        let run =
-            execute_windows(&self.spec, &self.out, &lean.ledger, &mut own, &mut self.journal, config, cancel, stats);
+        // A new sweep's rows are all this run's: results.csv is written as windows end.
+        let fresh = self.shard.is_none() && lean.ledger.counts().2 == lean.ledger.tasks();
+        let mut streamed = fresh.then(|| Streamed::new(&self.spec, &self.out.results())).flatten();
+        let mut each = |store: &Store| {
+            if let Some(s) = &mut streamed {
+                s.window(store);
+            }
+        };
+        let (spec, out, journal) = (&self.spec, &self.out, &mut self.journal);
+        let run = execute_windows(spec, out, &lean.ledger, &mut own, journal, config, cancel, stats, &mut each);
         self.store.own = own;
         let run = run
             .and_then(|run| self.journal.flush().map(|()| run))
             .context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
         lean.counts = Some(run.counts);
         lean.metrics = run.metrics;
-        if self.shard.is_none() {
+        let streamed = streamed.and_then(Streamed::finish);
+        if self.shard.is_none() && streamed.is_none() {
             let written = write_results_from_journals(&self.spec, &self.out)?;
             lean.metrics |= written.metrics;
         }
         Ok(run.outcome)
+    }
+}
+
+/// `results.csv` of a new sweep written as its run ends each window, whose store then holds
+/// every row of the window as the journal has it: the same bytes as
+/// [`write_results_from_journals`], without reading the journal back. The metric columns are
+/// those of the first window (the columns of the whole grid are in the order of their first
+/// task in grid order); a later window with a metric not among them gives up, and so does a
+/// failed write: then the caller writes from the journals.
+struct Streamed<'s> {
+    spec: &'s Spec,
+    file: Option<crate::io::AtomicFile>,
+    /// The metric columns, fixed by the first window.
+    names: Option<Vec<String>>,
+}
+
+impl<'s> Streamed<'s> {
+    fn new(spec: &'s Spec, path: &Path) -> Option<Streamed<'s>> {
+        let file = crate::io::AtomicFile::create(path).ok()?;
+        Some(Streamed { spec, file: Some(file), names: None })
+    }
+
+    /// Writes the rows of a window (the next in grid order), or gives up.
+    fn window(&mut self, store: &Store) {
+        let Some(out) = self.file.as_mut().and_then(|f| f.out.as_mut()) else { return };
+        let spec = self.spec;
+        let names = self.names.get_or_insert_with(|| {
+            crate::results::metric_columns(spec, store).iter().map(|&k| store.keys[k as usize].clone()).collect()
+        });
+        let written = (|| {
+            if store.keys.iter().any(|k| !names.contains(k)) {
+                return Err(std::io::Error::other("a metric column the first window did not have"));
+            }
+            let shown: Vec<&str> = names.iter().map(String::as_str).collect();
+            let table = crate::results::Table::new(spec, &shown);
+            if store.base == 0 {
+                table.header(out)?;
+            }
+            let ids: Vec<u32> =
+                names.iter().map(|n| store.keys.iter().position(|k| k == n).map_or(u32::MAX, |p| p as u32)).collect();
+            table.rows(out, store, store.base, &ids, None)
+        })();
+        if written.is_err() {
+            self.file = None;
+        }
+    }
+
+    /// Puts `results.csv` in place; `None` when it gave up.
+    fn finish(self) -> Option<()> {
+        self.file?.commit().ok()
     }
 }
 
