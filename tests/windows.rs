@@ -163,3 +163,39 @@ fn a_metric_first_reported_in_a_later_window_gets_its_column_as_in_a_whole_run()
         assert!(left.is_empty(), "the results.csv given up is not left behind: {left:?}");
     }
 }
+
+/// The attempt directories in `out`, without their runs' tags: `<task>-<attempt>`.
+fn attempt_dirs(env: &Env, out: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.path(&format!("{out}/attempts")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().rsplit_once('-').unwrap().0.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_resume_by_windows_keeps_the_failed_attempts_of_done_tasks_as_a_whole_run_does() {
+    // Regression: a run by windows knows a done task by a bit, not its attempts, and took
+    // the directories of its earlier, failed attempts for abandoned ones and removed them.
+    let env = Env::new();
+    for (out, window) in [("whole", None), ("by3", Some("3"))] {
+        let flags = env.path(&format!("flags-{out}"));
+        std::fs::create_dir_all(&flags).unwrap();
+        let shell = format!(
+            "if [ {{x}} = 9 ]; then exit 2; fi; test -e {0}/f{{x}} || {{ touch {0}/f{{x}}; exit 1; }}",
+            flags.display()
+        );
+        env.write(
+            "a.toml",
+            &format!("[command]\nshell = '''{shell}'''\n[params]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"),
+        );
+        run(&env, &["run", "a.toml", "--out", out, "-q", "--retries", "1"], window, 1);
+        let before = attempt_dirs(&env, out);
+        assert_eq!(before.iter().filter(|n| n.ends_with("-1")).count(), 10, "{before:?}");
+        // Task 9 fails again: a resume with work, which looks for abandoned attempts.
+        run(&env, &["run", "a.toml", "--out", out, "-q", "--resume"], window, 1);
+        let after = attempt_dirs(&env, out);
+        assert_eq!(after.len(), before.len() + 1, "{out}: only task 9's new attempt is added: {after:?}");
+    }
+}

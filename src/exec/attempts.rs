@@ -7,7 +7,7 @@
 use crate::cluster::Shard;
 use crate::grid::TaskId;
 use crate::outdir::OutDir;
-use crate::results::Store;
+use crate::results::{Status, Store};
 use std::path::Path;
 
 /// The name of attempt `number` of `task` in the run tagged `tag`.
@@ -41,6 +41,9 @@ pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>
             continue;
         }
         let recorded = match index.get(&task) {
+            // A run by windows has no attempt count for a done task (its ledger holds a bit):
+            // the directories of its failed attempts stay, as a whole run keeps them.
+            Some(&i) if window && store.rows[i as usize].status == Status::Done => u32::MAX,
             Some(&i) => store.rows[i as usize].attempts,
             None if window => continue,
             None => 0,

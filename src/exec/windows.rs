@@ -124,6 +124,8 @@ pub fn execute_windows(
     }
     let mut outcome = total.unwrap_or_default();
     outcome.already_done = already;
+    // Stopped before a window ran (or between windows): say why, as a whole run does.
+    outcome.stopped = outcome.stopped.or_else(|| cancel.reason());
     Ok(Windowed { outcome, counts, metrics })
 }
 
