@@ -33,8 +33,8 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
-/// A file being written under a temporary name, which becomes `path` on [`commit`]
-/// (`AtomicFile::commit`), and is removed if dropped before: for a file written in pieces
+/// A file being written under a temporary name, which becomes `path` on
+/// [`commit`](AtomicFile::commit), and is removed if dropped before: for a file written in pieces
 /// between other work, where [`write_atomic`] takes it in one call.
 pub struct AtomicFile {
     tmp: PathBuf,

@@ -12,9 +12,9 @@ use std::path::Path;
 /// Rows formatted per parallel chunk; a window of chunks is held at a time.
 const CHUNK: usize = 16 * 1024;
 
-/// The metric columns, as ids in `store.keys`: see [`metric_order`]. Metrics are taken in
-/// the order tasks report them, in grid order (not in the order they finished, which depends
-/// on scheduling): the first task that has a metric places it.
+/// The metric columns, as ids in `store.keys`: a built-in model's declared metrics first,
+/// then the others in the order tasks report them, in grid order (not in the order they
+/// finished, which depends on scheduling): the first task that has a metric places it.
 pub fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
     let mut placed = vec![false; store.keys.len()];
     let mut found = Vec::with_capacity(store.keys.len());

@@ -27,6 +27,11 @@ fn attempt(index: u64, number: u32, last: bool) -> Attempt {
     Attempt { index, number, seconds: 0.5, last, at: Instant::now() }
 }
 
+/// Stop after `max_failures` failed tasks, or (with `fail_fast`) when the first fail alike.
+fn limits(max_failures: Option<u64>, fail_fast: bool) -> Limits {
+    Limits { max_failures, fail_fast, streak: Default::default() }
+}
+
 fn failure(msg: &str) -> TaskFailure {
     TaskFailure::new(FailureClass::Error, msg)
 }
@@ -36,15 +41,7 @@ fn a_retried_failure_is_journaled_but_only_the_last_attempt_counts() {
     let mut f = fixture(2);
     let (idents, rows) = f.store.split();
     let idents = idents.to_vec();
-    let rec = Recorder::new(
-        rows,
-        &idents,
-        0,
-        &f.journal,
-        &f.stats,
-        &f.cancel,
-        Limits { max_failures: Some(1), fail_fast: false, streak: Default::default() },
-    );
+    let rec = Recorder::new(rows, &idents, 0, &f.journal, &f.stats, &f.cancel, limits(Some(1), false));
     let mut records = Records::default();
     records.push(TaskId(0), attempt(0, 1, false), Err(failure("first try")));
     let mut metrics = vec![("y".into(), Metric::Int(4))];
@@ -66,15 +63,7 @@ fn max_failures_drains_the_run_at_the_nth_failed_task() {
     let mut f = fixture(5);
     let (idents, rows) = f.store.split();
     let idents = idents.to_vec();
-    let rec = Recorder::new(
-        rows,
-        &idents,
-        0,
-        &f.journal,
-        &f.stats,
-        &f.cancel,
-        Limits { max_failures: Some(3), fail_fast: false, streak: Default::default() },
-    );
+    let rec = Recorder::new(rows, &idents, 0, &f.journal, &f.stats, &f.cancel, limits(Some(3), false));
     for i in 0..2 {
         let mut records = Records::default();
         records.push(TaskId(i), attempt(i, 1, true), Err(failure("boom")));
@@ -95,15 +84,7 @@ fn only_the_first_failures_are_kept_for_the_summary() {
     let mut f = fixture(20);
     let (idents, rows) = f.store.split();
     let idents = idents.to_vec();
-    let rec = Recorder::new(
-        rows,
-        &idents,
-        0,
-        &f.journal,
-        &f.stats,
-        &f.cancel,
-        Limits { max_failures: None, fail_fast: false, streak: Default::default() },
-    );
+    let rec = Recorder::new(rows, &idents, 0, &f.journal, &f.stats, &f.cancel, limits(None, false));
     let mut records = Records::default();
     for i in 0..20 {
         records.push(TaskId(i), attempt(i, 1, true), Err(failure(&format!("task {i}"))));
@@ -120,15 +101,7 @@ fn a_batch_is_handed_over_when_urgent_full_or_dropped() {
     let mut f = fixture(BATCH_LEN as u64 + 2);
     let (idents, rows) = f.store.split();
     let idents = idents.to_vec();
-    let rec = Recorder::new(
-        rows,
-        &idents,
-        0,
-        &f.journal,
-        &f.stats,
-        &f.cancel,
-        Limits { max_failures: None, fail_fast: false, streak: Default::default() },
-    );
+    let rec = Recorder::new(rows, &idents, 0, &f.journal, &f.stats, &f.cancel, limits(None, false));
     let now = Instant::now();
     {
         let mut batch = Batch::new(&rec);
@@ -165,15 +138,7 @@ fn the_first_failures_all_alike_stop_the_run_unless_something_is_done() {
         let mut f = fixture(20);
         let (idents, rows) = f.store.split();
         let idents = idents.to_vec();
-        let rec = Recorder::new(
-            rows,
-            &idents,
-            0,
-            &f.journal,
-            &f.stats,
-            &f.cancel,
-            Limits { max_failures: None, fail_fast, streak: Default::default() },
-        );
+        let rec = Recorder::new(rows, &idents, 0, &f.journal, &f.stats, &f.cancel, limits(None, fail_fast));
         let mut records = Records::default();
         if done_first {
             records.push(TaskId(19), attempt(19, 1, true), Ok(&mut Vec::new()));
