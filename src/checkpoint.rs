@@ -362,18 +362,11 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
         scan_from(&journal, start, &mut scan, |item| match item {
             Item::Header(h) => trusted = h == Some(spec_hash),
             Item::Record(r) if placed_all => {
-                // An index from a run of another spec is used only if the id there agrees.
-                let place =
-                    r.index.filter(|&i| i < tasks && (trusted || spec.identity.task(&spec.grid, i).0 == r.task));
-                let Some(i) = place else {
+                let Some(i) = crate::results::window::place(spec, trusted, &r) else {
                     placed_all = false;
                     return;
                 };
-                let outcome = match &r.failure {
-                    None => Ok(()),
-                    Some((class, msg)) => Err((*class, msg.as_ref())),
-                };
-                ledger.apply(i, r.attempt, r.died, outcome);
+                ledger.apply(i, r.attempt, r.died, r.outcome());
             }
             Item::Record(_) => {}
         })?;

@@ -131,8 +131,8 @@ pub fn execute_windows(
 
 /// Tasks of the whole grid a run would run: neither done nor set aside.
 fn runnable(ledger: &Ledger) -> u64 {
-    let done: u64 = ledger.done_words().iter().map(|w| w.count_ones() as u64).sum();
-    let aside = ledger.failed().iter().filter(|(&i, f)| f.deaths >= DEATHS_TO_SET_ASIDE && !ledger.is_done(i)).count();
+    let (done, _, _) = ledger.counts();
+    let aside = ledger.failed().values().filter(|f| f.deaths >= DEATHS_TO_SET_ASIDE).count();
     ledger.tasks() - done - aside as u64
 }
 

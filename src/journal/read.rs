@@ -35,6 +35,13 @@ pub struct Record<'a> {
     pub files: Option<Vec<(String, String)>>,
 }
 
+impl Record<'_> {
+    /// How the attempt ended: done, or failed with its class and message.
+    pub fn outcome(&self) -> Result<(), (FailureClass, &str)> {
+        self.failure.as_ref().map_or(Ok(()), |(class, message)| Err((*class, message.as_ref())))
+    }
+}
+
 /// A journal line: a header, or a record of version 2 (short keys) or 1 (long keys).
 #[derive(Deserialize)]
 struct Line<'a> {

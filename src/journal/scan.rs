@@ -64,7 +64,7 @@ pub fn scan(path: &Path, stats: &mut ScanStats, mut f: impl FnMut(Record<'_>)) -
 /// goes on from there never reads a record twice. Lines are parsed in parallel a window at
 /// a time.
 pub fn scan_from(path: &Path, start: u64, stats: &mut ScanStats, mut f: impl FnMut(Item<'_>)) -> io::Result<u64> {
-    scan_impl(path, start..u64::MAX, stats, |_| true, |_, item| f(item))
+    scan_lines(path, start..u64::MAX, stats, |_| true, |_, item| f(item))
 }
 
 /// The grid index a record line written by this sweep names, read without parsing the line
@@ -78,22 +78,12 @@ pub fn quick_index(line: &[u8]) -> Option<u64> {
     std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
 }
 
-/// [`scan_from`] over the lines `keep` accepts (a test on the raw bytes, made before a line
-/// is parsed, side by side): other lines are passed over unparsed, as if absent. Readers
-/// that want a part of the grid skip the rest at the cost of a glance per line.
+/// [`scan_from`] over the byte range `bytes` (starting at a line start; to the end of the
+/// file at most) and the lines `keep` accepts (a test on the raw bytes, made before a line is
+/// parsed, side by side): other lines are passed over unparsed, as if absent, so readers that
+/// want a part of the grid skip the rest at the cost of a glance per line. `f` is called
+/// with each line's byte range and what it holds.
 pub fn scan_lines(
-    path: &Path,
-    bytes: std::ops::Range<u64>,
-    stats: &mut ScanStats,
-    keep: impl Fn(&[u8]) -> bool + Sync,
-    f: impl FnMut(std::ops::Range<u64>, Item<'_>),
-) -> io::Result<u64> {
-    scan_impl(path, bytes, stats, keep, f)
-}
-
-/// Reads the lines of `path` in the byte range `bytes` (starting at a line start; to the
-/// end of the file at most), calling `f` with each line's byte range and what it holds.
-fn scan_impl(
     path: &Path,
     bytes: std::ops::Range<u64>,
     stats: &mut ScanStats,

@@ -65,7 +65,7 @@ pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<
 /// parameter value and of the fixed parameters.
 pub struct Table<'a> {
     spec: &'a Spec,
-    names: &'a [&'a str],
+    names: Vec<String>,
     col_text: Vec<Vec<Vec<u8>>>,
     /// `,v1,v2`: the fixed parameters' cells.
     fixed_text: Vec<u8>,
@@ -73,7 +73,7 @@ pub struct Table<'a> {
 
 impl<'a> Table<'a> {
     /// The table of `spec`'s results with the metric columns `names`, in order.
-    pub fn new(spec: &'a Spec, names: &'a [&'a str]) -> Self {
+    pub fn new(spec: &'a Spec, names: &[&str]) -> Self {
         let grid = &spec.grid;
         // A grid has few distinct values per column: format each once.
         let col_text: Vec<Vec<Vec<u8>>> = (0..grid.columns.len())
@@ -100,7 +100,13 @@ impl<'a> Table<'a> {
             fixed_text.push(b',');
             push_field(&mut fixed_text, t.as_bytes());
         }
+        let names = names.iter().map(|n| n.to_string()).collect();
         Table { spec, names, col_text, fixed_text }
+    }
+
+    /// The metric columns, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     /// Writes the header line.
@@ -109,10 +115,21 @@ impl<'a> Table<'a> {
         let fixed = fixed_params(self.spec);
         let header = super::columns::header(
             self.spec.grid.columns.iter().map(String::as_str).chain(fixed.iter().map(|(n, _)| n.as_str())),
-            self.names.iter().copied(),
+            self.names.iter().map(String::as_str),
         );
         head.write_record(&header)?;
         out.write_all(&head.into_inner().map_err(|e| e.into_error())?)
+    }
+
+    /// Writes the rows of `store` (fixed replicates), whose row 0 is grid task `base`, each
+    /// metric in the column of its name.
+    pub fn rows_by_name(&self, out: &mut (impl Write + Send), store: &Store, base: u64) -> io::Result<()> {
+        let ids: Vec<u32> = self
+            .names
+            .iter()
+            .map(|name| store.keys.iter().position(|k| k == name).map_or(u32::MAX, |p| p as u32))
+            .collect();
+        self.rows(out, store, base, &ids, None)
     }
 
     /// Writes the rows of `store`, whose row 0 is grid task `base`; `metrics` are the interned

@@ -82,21 +82,22 @@ impl Ledger {
                     self.failed.remove(&index);
                 }
             }
-            Err((class, message)) => {
-                let f = self.failed.entry(index).or_insert_with(|| Failed {
-                    attempts: 0,
-                    deaths: 0,
-                    class,
-                    message: Box::from(""),
-                });
-                if attempt >= f.attempts {
-                    f.class = class;
-                    f.message = message.into();
-                }
-                f.attempts = f.attempts.max(attempt);
-                f.deaths = f.deaths.saturating_add(u8::from(died));
-            }
+            Err((class, message)) => self.fail(index, attempt, u8::from(died), class, message),
         }
+    }
+
+    /// Folds failed attempts of task `index` (not done), the newest numbered `attempt`,
+    /// `deaths` of them ended by sweep crashing, into its entry: the newest attempt's
+    /// failure is the task's, whichever comes first.
+    fn fail(&mut self, index: u64, attempt: u32, deaths: u8, class: FailureClass, message: &str) {
+        let f =
+            self.failed.entry(index).or_insert_with(|| Failed { attempts: 0, deaths: 0, class, message: "".into() });
+        if attempt >= f.attempts {
+            f.class = class;
+            f.message = message.into();
+        }
+        f.attempts = f.attempts.max(attempt);
+        f.deaths = f.deaths.saturating_add(deaths);
     }
 
     /// Folds in `later`, a ledger of records that came after this one's.
@@ -108,21 +109,8 @@ impl Ledger {
         let done = &self.done;
         self.failed.retain(|&i, _| done[(i / 64) as usize] >> (i % 64) & 1 == 0);
         for (&i, f) in &later.failed {
-            if self.is_done(i) {
-                continue;
-            }
-            match self.failed.get_mut(&i) {
-                Some(mine) => {
-                    if f.attempts >= mine.attempts {
-                        mine.class = f.class;
-                        mine.message = f.message.clone();
-                    }
-                    mine.attempts = mine.attempts.max(f.attempts);
-                    mine.deaths = mine.deaths.saturating_add(f.deaths);
-                }
-                None => {
-                    self.failed.insert(i, f.clone());
-                }
+            if !self.is_done(i) {
+                self.fail(i, f.attempts, f.deaths, f.class, &f.message);
             }
         }
     }

@@ -122,20 +122,7 @@ pub struct Store {
 impl Store {
     /// Derives every task's id and seed (in parallel) and starts all rows pending.
     pub fn new(spec: &Spec) -> Store {
-        let n = spec.task_count();
-        let idents: Vec<(TaskId, u64)> = (0..n as usize)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| spec.identity.task(&spec.grid, i as u64))
-            .collect();
-        Store {
-            idents,
-            rows: vec![Row::default(); n as usize],
-            keys: Vec::new(),
-            adaptive: spec.adaptive.clone(),
-            own: None,
-            base: 0,
-        }
+        Store { adaptive: spec.adaptive.clone(), ..Store::range(spec, 0, spec.task_count()) }
     }
 
     /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
@@ -190,19 +177,21 @@ impl Store {
             _ => *index.get_or_insert_with(|| self.index()).get(&r.task)?,
         };
         *next = i + 1;
+        self.fold_record(i, r);
+        Some(i)
+    }
+
+    /// Folds journal record `r` into row `row`: its death, then its outcome.
+    pub fn fold_record(&mut self, row: u64, r: &Record<'_>) {
         if r.died {
-            let row = &mut self.rows[i as usize];
-            row.deaths = row.deaths.saturating_add(1);
+            self.note_death(row);
         }
-        let (rows, keys) = (&mut self.rows, &mut self.keys);
-        let mut rows = RowsMut { rows, keys };
         if r.done {
-            rows.apply(i, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
+            self.apply(row, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
         } else {
             let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
-            rows.apply(i, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
+            self.apply(row, r.attempt, r.seconds, Err::<std::iter::Empty<_>, _>(&TaskFailure::new(class, msg)));
         }
-        Some(i)
     }
 
     /// Counts a death (an attempt that ended because sweep crashed) of task `index`, whose

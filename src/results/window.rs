@@ -11,9 +11,7 @@
 use super::csv_out::{metric_order, Table};
 use super::{Ledger, Store};
 use crate::journal::{journal_files, quick_index, scan_lines, Item, Record, ScanStats};
-use crate::model::Metric;
 use crate::spec::Spec;
-use crate::task::{FailureClass, TaskFailure};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -60,7 +58,7 @@ impl Survey {
 
 /// Where a record's task is in `spec`'s grid: its `"i"`, trusted in a run whose header names
 /// this spec, and otherwise used only if the task's id there is the record's.
-fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
+pub fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
     r.index.filter(|&i| i < spec.task_count() && (trusted || spec.identity.task(&spec.grid, i).0 == r.task))
 }
 
@@ -105,8 +103,7 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
                             }
                         }
                     }
-                    let outcome = r.failure.as_ref().map_or(Ok(()), |(c, m)| Err((*c, m.as_ref())));
-                    ledger.apply(i, r.attempt, r.died, outcome);
+                    ledger.apply(i, r.attempt, r.died, r.outcome());
                 }
                 Item::Record(_) => {}
             },
@@ -133,12 +130,7 @@ pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::
         let mut lo = 0;
         while lo < n {
             let hi = (lo + survey.window).min(n);
-            let store = fold_window(spec, survey, spec_hash, lo, hi)?;
-            let ids: Vec<u32> = names
-                .iter()
-                .map(|name| store.keys.iter().position(|k| k == name).map_or(u32::MAX, |p| p as u32))
-                .collect();
-            table.rows(out, &store, lo, &ids, None)?;
+            table.rows_by_name(out, &fold_window(spec, survey, spec_hash, lo, hi)?, lo)?;
             lo = hi;
         }
         Ok(())
@@ -160,17 +152,7 @@ fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) 
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) => {
                     let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
-                    let local = i - lo;
-                    if r.died {
-                        store.note_death(local);
-                    }
-                    if r.done {
-                        store.apply(local, r.attempt, r.seconds, Ok(r.metrics.iter().map(|(k, v)| (k.as_ref(), v))));
-                    } else {
-                        let (class, msg) = r.failure.clone().unwrap_or((FailureClass::Error, "".into()));
-                        let failure = TaskFailure::new(class, msg);
-                        store.apply(local, r.attempt, r.seconds, Err::<std::iter::Empty<(&str, &Metric)>, _>(&failure));
-                    }
+                    store.fold_record(i - lo, &r);
                 }
             })?;
         }

@@ -222,8 +222,7 @@ pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io:
             scan(&f, &mut stats, |r| {
                 let applied = store.apply_record(&mut index, &mut next, &r);
                 if let (Some(i), Some(mine)) = (applied, mine.as_deref_mut()) {
-                    let outcome = r.failure.as_ref().map_or(Ok(()), |(c, m)| Err((*c, m.as_ref())));
-                    mine.apply(i, r.attempt, r.died, outcome);
+                    mine.apply(i, r.attempt, r.died, r.outcome());
                 }
             })?;
         }

@@ -98,35 +98,34 @@ impl Prepared {
 struct Streamed<'s> {
     spec: &'s Spec,
     file: Option<crate::io::AtomicFile>,
-    /// The metric columns, fixed by the first window.
-    names: Option<Vec<String>>,
+    /// The columns, fixed by the first window.
+    table: Option<crate::results::Table<'s>>,
 }
 
 impl<'s> Streamed<'s> {
     fn new(spec: &'s Spec, path: &Path) -> Option<Streamed<'s>> {
         let file = crate::io::AtomicFile::create(path).ok()?;
-        Some(Streamed { spec, file: Some(file), names: None })
+        Some(Streamed { spec, file: Some(file), table: None })
     }
 
     /// Writes the rows of a window (the next in grid order), or gives up.
     fn window(&mut self, store: &Store) {
         let Some(out) = self.file.as_mut().and_then(|f| f.out.as_mut()) else { return };
-        let spec = self.spec;
-        let names = self.names.get_or_insert_with(|| {
-            crate::results::metric_columns(spec, store).iter().map(|&k| store.keys[k as usize].clone()).collect()
-        });
         let written = (|| {
-            if store.keys.iter().any(|k| !names.contains(k)) {
+            let table = match &self.table {
+                Some(table) => table,
+                None => {
+                    let ids = crate::results::metric_columns(self.spec, store);
+                    let names: Vec<&str> = ids.iter().map(|&k| store.keys[k as usize].as_str()).collect();
+                    let table = self.table.insert(crate::results::Table::new(self.spec, &names));
+                    table.header(out)?;
+                    table
+                }
+            };
+            if store.keys.iter().any(|k| !table.names().contains(k)) {
                 return Err(std::io::Error::other("a metric column the first window did not have"));
             }
-            let shown: Vec<&str> = names.iter().map(String::as_str).collect();
-            let table = crate::results::Table::new(spec, &shown);
-            if store.base == 0 {
-                table.header(out)?;
-            }
-            let ids: Vec<u32> =
-                names.iter().map(|n| store.keys.iter().position(|k| k == n).map_or(u32::MAX, |p| p as u32)).collect();
-            table.rows(out, store, store.base, &ids, None)
+            table.rows_by_name(out, store, store.base)
         })();
         if written.is_err() {
             self.file = None;
