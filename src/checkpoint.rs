@@ -321,6 +321,8 @@ pub struct Folded {
     pub scan: ScanStats,
     /// With [`fold_files`]' `own`: that journal's fold alone.
     pub own: Option<Ledger>,
+    /// The stamp of the `results.csv` written with `journal.jsonl`'s checkpoint, if any.
+    pub results: Option<ResultsStamp>,
 }
 
 /// Folds every journal of the sweep in `root` (spec `spec`, hash `spec_hash`) into one
@@ -346,9 +348,15 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
         files.retain(|f| f == own || *f == whole);
     }
     let mut own_fold = own.map(|_| Ledger::new(tasks));
+    let mut results = None;
     for journal in files {
         let (start, mut ledger) = match read(&journal, spec_hash, tasks) {
-            Ok(Some(c)) => (c.covered, c.ledger),
+            Ok(Some(c)) => {
+                if journal == whole {
+                    results = c.results;
+                }
+                (c.covered, c.ledger)
+            }
             Ok(None) => (0, Ledger::new(tasks)),
             Err(why) => {
                 warnings.push(format!("ignored the checkpoint {why}; read the whole journal instead"));
@@ -378,7 +386,7 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
             own_fold = Some(ledger);
         }
     }
-    Ok(Some(Folded { ledger: total, warnings, scan, own: own_fold }))
+    Ok(Some(Folded { ledger: total, warnings, scan, own: own_fold, results }))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub struct Finished {
 /// from these very journals (see [`crate::checkpoint::ResultsStamp`]). `None` whenever that
 /// cannot be told at once: then [`prepare`](super::prepare) does the work, and reports any problem.
 pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Option<Finished>, Error> {
-    use crate::checkpoint::{fold_dir, Checkpoint, ResultsStamp};
+    use crate::checkpoint::{fold_dir, ResultsStamp};
     let hash = spec_hash(&spec.text);
     let same_spec = Manifest::read(out).is_ok_and(|m| m.spec_hash == hash);
     let store_gone = spec.arrays == crate::spec::ArrayLayout::Zarr && !out.store().is_dir();
@@ -45,9 +45,9 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
             (0..tasks).into_par_iter().filter(|&i| s.contains(spec.identity.task(&spec.grid, i).0)).count() as u64
         }
         None => {
-            let ckpt = crate::checkpoint::read(&out.journal(None), &hash, tasks);
-            let Ok(Some(Checkpoint { results: Some(stamp), .. })) = ckpt else { return Ok(None) };
-            if ResultsStamp::now(&out.root).ok().as_ref() != Some(&stamp) {
+            // The stamp of journal.jsonl's checkpoint, which the fold has read.
+            let Some(stamp) = &folded.results else { return Ok(None) };
+            if ResultsStamp::now(&out.root).ok().as_ref() != Some(stamp) {
                 return Ok(None);
             }
             tasks
