@@ -20,7 +20,7 @@
 //! nanoseconds, u64 inode; u64 count + journals: u16 length + name, u64 length) · 32 bytes
 //! SHA-256 of everything before.
 
-use crate::journal::{journal_files, scan_from, Item, ScanStats};
+use crate::journal::{journal_files, journals_read_by, scan_from, Item, ScanStats};
 use crate::results::{Failed, Ledger};
 use crate::spec::Spec;
 use crate::task::FailureClass;
@@ -342,11 +342,8 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
     let mut total = Ledger::new(tasks);
     let mut warnings = Vec::new();
     let mut scan = ScanStats::default();
-    let mut files = journal_files(root)?;
     let whole = root.join("journal.jsonl");
-    if let Some(own) = own.filter(|&p| p != whole) {
-        files.retain(|f| f == own || *f == whole);
-    }
+    let files = journals_read_by(root, own)?;
     let mut own_fold = own.map(|_| Ledger::new(tasks));
     let mut results = None;
     for journal in files {

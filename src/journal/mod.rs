@@ -23,7 +23,7 @@ mod read;
 mod scan;
 mod write;
 
-pub use read::{journal_files, Record};
+pub use read::{journal_files, journals_read_by, Record};
 pub use scan::{quick_index, scan, scan_from, scan_lines, Item, LineAt, ScanStats};
 pub use write::{append_files, format_death, format_record, JournalWriter};
 

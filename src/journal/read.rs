@@ -155,6 +155,18 @@ pub fn journal_files(out: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The journals a run that appends to `own` reads: every journal of `out`; when `own` is a
+/// shard's, only that one and `journal.jsonl` (all shards of a sweep split it the same way,
+/// so the other shards' journals hold none of its tasks).
+pub fn journals_read_by(out: &Path, own: Option<&Path>) -> io::Result<Vec<PathBuf>> {
+    let mut files = journal_files(out)?;
+    let whole = out.join("journal.jsonl");
+    if let Some(own) = own.filter(|&p| p != whole) {
+        files.retain(|f| f == own || *f == whole);
+    }
+    Ok(files)
+}
+
 pub(super) enum Parsed<'a> {
     /// A line the reader passed over unparsed.
     Passed,

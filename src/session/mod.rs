@@ -4,7 +4,7 @@
 use crate::cluster::Shard;
 use crate::error::{Error, IoContext};
 use crate::exec::{execute, execute_rounds, RunConfig, RunOutcome, Selection, Stats};
-use crate::journal::{journal_files, scan, JournalWriter, ScanStats};
+use crate::journal::{journals_read_by, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
@@ -209,11 +209,7 @@ pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
 pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<ScanStats> {
     let mut stats = ScanStats::default();
     let mut own_fold = own.map(|_| Ledger::new(store.rows.len() as u64));
-    let whole = out.journal(None);
-    let mut files = journal_files(&out.root)?;
-    if let Some(own) = own.filter(|&p| p != whole) {
-        files.retain(|f| f == own || *f == whole);
-    }
+    let files = journals_read_by(&out.root, own)?;
     if !files.is_empty() {
         let mut index = None;
         for f in files {
