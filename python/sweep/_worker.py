@@ -54,6 +54,7 @@ import json.encoder  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -69,9 +70,13 @@ EXTRAS = ("seed", "seed32", "rng", "out", "replicate", "task")
 # One read takes whatever sweep has queued, up to a pipe's default capacity.
 _READ_SIZE = 1 << 16
 
-# Replies are batched per read; a batch that has been collecting for longer than this
-# (seconds) is sent at once, so that the replies of slow tasks arrive as they finish.
+# Replies are batched per read; a reply that comes this long (seconds) or more after the
+# last write is sent at once, so that the replies of slow tasks arrive as they finish.
 _FLUSH_AFTER = 0.005
+
+# A reply followed by a slow task would wait for it: a thread sends any reply that has
+# waited this long. Longer than _FLUSH_AFTER, so that the thread rarely wakes.
+_STALE_AFTER = 0.05
 
 # Replies also go out once this many have been collected: sweep keeps a window of
 # requests in flight and sends more once half have come back, and this keeps the next
@@ -397,6 +402,81 @@ def _text_stream(fd):
 # The worker.
 
 
+class Outbox:
+    """Reply lines on their way to the protocol fd, a batch at a time.
+
+    A batch goes out in one write once it has _FLUSH_EVERY lines, or when a reply comes
+    _FLUSH_AFTER or more after the last write (so the reply of a slow task goes at once).
+    The last reply before a slow task would wait for that task: a thread sends a batch
+    whose first line has waited _STALE_AFTER, so that sweep learns of every finished
+    task within a blink. While replies flow the thread wakes once per _STALE_AFTER; once
+    they stop, it sleeps until the next reply that is left waiting."""
+
+    def __init__(self, fd, clock):
+        self.fd = fd
+        self.clock = clock
+        self.lines = []
+        self.since = clock()  # the last write, or when the requests being answered came
+        self.first = 0.0  # when the first of `lines` was added
+        self.lock = threading.Lock()
+        self.wake = threading.Condition(self.lock)
+        self.idle = False  # the thread waits with no deadline
+        self.broken = False  # the thread's write failed: sweep has gone
+        threading.Thread(target=self._watch, name="sweep-replies", daemon=True).start()
+
+    def put(self, line):
+        """Adds a reply; sends the batch when it is full or the last write is old."""
+        with self.lock:
+            lines = self.lines
+            lines.append(line)
+            now = self.clock()
+            if len(lines) >= _FLUSH_EVERY or now - self.since > _FLUSH_AFTER:
+                self._send()
+            elif len(lines) == 1:
+                self.first = now
+                if self.idle:
+                    self.wake.notify()
+
+    def flush(self):
+        """Sends whatever waits."""
+        with self.lock:
+            if self.lines:
+                self._send()
+
+    def _send(self):
+        """Writes the batch in one write; the lock is held."""
+        lines = self.lines
+        lines.append("")
+        data = "\n".join(lines).encode()
+        lines.clear()
+        self.since = self.clock()
+        _write_all(self.fd, data)
+
+    def _watch(self):
+        """The thread: sends a batch whose first line has waited _STALE_AFTER."""
+        quiet = False  # nothing waited at the last look either
+        with self.lock:
+            while not self.broken:
+                if not self.lines:
+                    if quiet:
+                        self.idle = True
+                        self.wake.wait()
+                        self.idle = quiet = False
+                    else:
+                        quiet = True
+                        self.wake.wait(_STALE_AFTER)
+                    continue
+                quiet = False
+                left = self.first + _STALE_AFTER - self.clock()
+                if left > 0:
+                    self.wake.wait(left)
+                    continue
+                try:
+                    self._send()
+                except OSError:
+                    self.broken = True
+
+
 class Worker:
     """Answers requests for one function (see the module docstring for the protocol).
 
@@ -421,9 +501,10 @@ class Worker:
     def serve(self):
         """Reads requests until EOF on the protocol fd, answering each in order."""
         read, fd, run, clock = os.read, self.proto_in, self.run, time.perf_counter
-        loads, raw_decode, send = json.loads, json.JSONDecoder().raw_decode, self.send
+        loads, raw_decode = json.loads, json.JSONDecoder().raw_decode
+        outbox = Outbox(self.proto_out, clock)
+        put = outbox.put
         parts = []  # the start of a line that a read cut short
-        replies = []
         eof = False
         while not eof:
             chunk = read(fd, _READ_SIZE)
@@ -446,7 +527,7 @@ class Worker:
                 block = b"".join(parts)
                 if not block:
                     break
-            since = clock()
+            outbox.since = clock()  # a batch collects from here
             for line in block.decode("utf-8", "replace").split("\n"):
                 if not line:
                     continue
@@ -464,22 +545,11 @@ class Worker:
                     try:
                         req = loads(line)
                     except ValueError as e:
-                        replies.append(self.encode({"id": None, "error": f"protocol: request is not JSON ({e})"}))
+                        put(self.encode({"id": None, "error": f"protocol: request is not JSON ({e})"}))
                         continue
-                replies.append(run(req))
-                now = clock()
-                if now - since > _FLUSH_AFTER or len(replies) >= _FLUSH_EVERY:
-                    send(replies)
-                    replies.clear()
-                    since = clock()
-            if replies:
-                send(replies)
-                replies.clear()
-
-    def send(self, replies):
-        """Writes reply lines to the protocol fd in one write."""
-        replies.append("")
-        _write_all(self.proto_out, "\n".join(replies).encode())
+                put(run(req))
+            # Before waiting for more requests, everything is answered.
+            outbox.flush()
 
     # -- one task --------------------------------------------------------------------
 
@@ -568,6 +638,13 @@ class Worker:
             # with both on the capture files again.
             os.dup2(self.capture[0], 1)
             os.dup2(self.capture[1], 2)
+            # What the task printed after closing them is still in the streams' buffers:
+            # it is this task's output, not the next one's.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
             dirty = True
         files = self.makes_out
         if dirty or failure is not None:

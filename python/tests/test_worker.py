@@ -687,6 +687,16 @@ class Output(WorkerTest):
         self.assertEqual(self.read(2, "stdout.txt"), "printed by task 2\n")
         self.assertEqual(d.close(), 0)
 
+    def test_output_printed_after_closing_fd_1_stays_with_its_task(self):
+        d = self.start("model.py:closes_stdout_then_prints")
+        d.send(self.req(1, x=1), self.req(2, x=2))
+        first = d.line()
+        self.assertEqual(first["error"], "OSError: [Errno 9] Bad file descriptor", first)
+        self.assertEqual(d.line(), {"id": 2, "metrics": {"y": 2}, "files": True})
+        self.assertEqual(self.read(2, "stdout.txt"), "printed by task 2\n")
+        self.assertEqual(self.read(1, "stdout.txt"), "printed by task 1 after closing fd 1\n")
+        self.assertEqual(d.close(), 0)
+
     def test_stdin_of_a_task_is_empty(self):
         d = self.start("model.py:reads_stdin")
         d.send(self.req(1, x=0), self.req(2, x=0))
@@ -774,6 +784,18 @@ class Protocol(WorkerTest):
             self.assertIsNone(d.line(timeout=3), "EOF on the replies while the child still sleeps")
         finally:
             os.kill(child, signal.SIGKILL)
+
+    def test_a_fast_tasks_reply_does_not_wait_for_the_slow_task_after_it(self):
+        # Both in one read; the first takes microseconds, so its reply is batched, and the
+        # batch must go out while the second still runs (or sweep, seeing no reply, would
+        # run the first again if the second then crashed or timed out).
+        d = self.start("model.py:sleeps")
+        t0 = time.monotonic()
+        d.send(self.req(1, x=0), self.req(2, x=3.0))
+        self.assertEqual(d.line(timeout=2.5)["id"], 1)
+        self.assertLess(time.monotonic() - t0, 2.5, "the first reply waited for the second task")
+        self.assertEqual(d.line()["id"], 2)
+        d.close()
 
     def test_replies_go_out_every_16_tasks_without_waiting_for_the_rest(self):
         # sweep sends more requests once half its window has come back; 16 fast tasks
