@@ -341,3 +341,26 @@ fn workers_started_side_by_side_outlive_the_threads_that_waited_for_them() {
     env.succeeds(&["run", "sq.toml", "--jobs", "2", "-q"]);
     assert!(env.results("runs/sq").iter().all(|r| r["status"] == "done"));
 }
+
+#[test]
+fn tasks_sent_again_after_a_crash_keep_their_output_once() {
+    // Regression: when a worker died with several tiny tasks in flight, those sent again
+    // reused their attempt directories, and what they had printed the first time (their
+    // replies still unsent) was appended to again: every line twice in stdout.txt.
+    if require_tool("numpy", numpy()).is_none() {
+        return;
+    }
+    let env = Env::with(
+        "pr.py",
+        "import os\ndef f(x):\n    print(f'task {x}')\n    if x % 100 == 99:\n        os._exit(3)\n    return {'y': x}\n",
+    );
+    env.write("pr.toml", "[python]\nfunction = \"pr.py:f\"\n[params]\nx = { range = [0, 300] }\n");
+    env.fails(&["run", "pr.toml", "--jobs", "1", "-q"], 1);
+    let rows = env.results("runs/pr");
+    let failed: Vec<&str> = rows.iter().filter(|r| r["status"] != "done").map(|r| r["x"].as_str()).collect();
+    assert_eq!(failed, ["99", "199", "299"]);
+    for r in rows.iter().filter(|r| r["status"] == "done") {
+        let printed = std::fs::read_to_string(env.path(&format!("runs/pr/tasks/{}/stdout.txt", r["task"]))).unwrap();
+        assert_eq!(printed, format!("task {}\n", r["x"]), "{r:?}");
+    }
+}

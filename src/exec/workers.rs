@@ -231,9 +231,12 @@ impl WorkerRun<'_, '_, '_> {
                         self.record(&mut batch, &mut local, &head, Err(failure), at, seconds);
                     } else {
                         // Send them again one at a time: the one that kills a worker alone fails.
+                        // Each starts again from an empty directory: what it wrote the first
+                        // time (its reply unsent) would otherwise be there twice.
                         isolate = inflight.len();
                         window = 1;
                         for f in inflight.drain(..).rev() {
+                            let _ = std::fs::remove_dir_all(&f.dir);
                             local.push_front(f.queued);
                         }
                     }
