@@ -837,7 +837,14 @@ def main(argv):
         func, name, _ = load_function(spec, base)
         plan = Plan(func, name, params)
         if plan.wants_numpy:
-            import numpy  # noqa: F401  (here, so that a missing numpy is a start-up error)
+            # Here, so that a missing numpy is a start-up error that says why it is needed.
+            try:
+                import numpy  # noqa: F401
+            except ImportError as e:
+                raise StartupError(
+                    f"{plan.name}() takes `rng`, a numpy Generator, but {error_line(e)} for "
+                    f"{sys.executable}; install numpy there, or take `seed` instead of `rng`"
+                ) from None
         capture = (_capture_file(), _capture_file())
     except StartupError as e:
         msg = {"sweep_worker": PROTOCOL, "error": e.error, "detail": e.detail}

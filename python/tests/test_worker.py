@@ -51,12 +51,14 @@ TIMEOUT = 30  # seconds any one read may take before a test fails instead of han
 class Driver:
     """One driver process and a line reader over its stdout."""
 
-    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None, preexec_fn=None):
+    def __init__(self, function, params, base=FIXTURES, cwd=None, argv=None, preexec_fn=None, pythonpath=None):
         self.stderr = tempfile.TemporaryFile()
         if argv is None:
             argv = driver_argv("--function", function, "--base", base, "--params", json.dumps(params))
         # Python's own buffering, as when sweep's user has not asked for unbuffered output.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        if pythonpath is not None:
+            env["PYTHONPATH"] = pythonpath
         if LOADER in argv:
             env[DRIVER_VAR] = SOURCE
         self.proc = subprocess.Popen(
@@ -294,6 +296,14 @@ class StartupErrors(WorkerTest):
         self.assertIn("import scipyy", hello["detail"])
         self.assertNotIn("sweep-worker", hello["detail"], "the driver's frames are dropped")
         self.assertNotIn("importlib", hello["detail"])
+
+    def test_rng_without_numpy_says_why_numpy_is_needed(self):
+        hello = self.startup_error("pure_rng.py:simulate", pythonpath=os.path.join(FIXTURES, "no_numpy"))
+        self.assertEqual(
+            hello["error"],
+            "simulate() takes `rng`, a numpy Generator, but ModuleNotFoundError: No module named 'numpy' "
+            f"for {sys.executable}; install numpy there, or take `seed` instead of `rng`",
+        )
 
     def test_syntax_error(self):
         hello = self.startup_error("broken_syntax.py:simulate")
