@@ -185,11 +185,12 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
             _ => format!(", {}", figures.cpu_text()),
         };
         eprintln!(
-            "sweep: {}{total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({jobs} workers{pace}{cpu}){}",
+            "sweep: {}{total} tasks: {done} done, {failed} failed, {pending} pending | this run: {} done, {} failed in {:.2}s ({}{pace}{cpu}){}",
             p.shard.map(|s| format!("shard {s}: ")).unwrap_or_default(),
             o.done,
             o.failed,
             o.seconds,
+            crate::text::count(jobs as u64, "worker"),
             if o.already_done > 0 { format!(", {} already done", o.already_done) } else { String::new() }
         );
         if let Some((met, max, open)) = p.adaptive {

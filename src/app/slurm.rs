@@ -60,7 +60,7 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     opts.run_args = run_args(&a);
     let plan = render(&opts).map_err(|e| Error::Usage(e.to_string()))?;
     let per_shard = tasks.div_ceil(u64::from(shards));
-    let arrays = plural(plan.arrays.len(), "array job");
+    let arrays = crate::text::count(plan.arrays.len() as u64, "array job");
     eprintln!("sweep: {tasks} tasks in {shards} shards (up to {per_shard} tasks each), {arrays}");
 
     if a.submit {
@@ -101,10 +101,6 @@ fn run_args(a: &SlurmArgs) -> Vec<String> {
     push("--retries", a.retries.map(|n| n.to_string()));
     push("--max-failures", a.max_failures.map(|n| n.to_string()));
     v
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The scripts one after the other, each after a comment line that says how to submit it.

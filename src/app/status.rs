@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 /// One run's line: what it did, and its CPU and peak memory.
 fn describe_run(r: &crate::runlog::RunRecord) -> String {
     let mut text = format!(
-        "{} done, {} failed in {:.2}s on {} workers{}, {}",
+        "{} done, {} failed in {:.2}s on {}{}, {}",
         r.done,
         r.failed,
         r.seconds,
-        r.jobs,
+        crate::text::count(r.jobs as u64, "worker"),
         r.shard.as_deref().map(|s| format!(" (shard {s})")).unwrap_or_default(),
         r.cpu_text()
     );

@@ -63,6 +63,11 @@ pub fn duration_rough(seconds: f64) -> String {
     }
 }
 
+/// "1 worker", "2 workers": a count and its noun, plural but for one.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Truncates `s` to at most `n` characters, with an ellipsis.
 pub fn shorten(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -77,6 +82,13 @@ pub fn shorten(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_is_plural_but_for_one() {
+        assert_eq!(count(0, "worker"), "0 workers");
+        assert_eq!(count(1, "worker"), "1 worker");
+        assert_eq!(count(2, "array job"), "2 array jobs");
+    }
 
     #[test]
     fn numbers() {

@@ -39,7 +39,7 @@ pub struct Pass {
 impl Pass {
     /// "1 worker" or "2 workers, OMP_NUM_THREADS=2", for messages.
     pub fn label(&self) -> String {
-        let workers = if self.jobs == 1 { "1 worker".to_string() } else { format!("{} workers", self.jobs) };
+        let workers = crate::text::count(self.jobs as u64, "worker");
         match &self.threads {
             Some(t) => format!("{workers}, OMP_NUM_THREADS={t}"),
             None => workers,
