@@ -122,7 +122,8 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     }
     let per_task = pilot.repeat.seconds / pilot_tasks as f64;
     say(format!(
-        "pilot: {pilot_tasks} task(s) on 1 worker in {:.3} s, about {} per task{}",
+        "pilot: {} on 1 worker in {:.3} s, about {} per task{}",
+        crate::text::count(pilot_tasks as u64, "task"),
         pilot.repeat.seconds,
         crate::text::duration_short(per_task),
         if pilot.repeat.bytes_written > 0 { ", writing arrays" } else { "" }
@@ -148,10 +149,11 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     let sample = sample_indices(total, n, spec.seed);
     let expected = expected_seconds(n, per_task, &settings, repeats, if command { usize::MAX } else { cores });
     say(format!(
-        "timing {n} of {total} tasks at {} setting(s) (jobs {}; io threads {}), {repeats} time(s) each: about {}",
-        settings.len(),
+        "timing {n} of {total} tasks at {} (jobs {}; io threads {}), {} each: about {}",
+        crate::text::count(settings.len() as u64, "setting"),
         list(&jobs),
         list(&ios),
+        if repeats == 1 { "once".to_string() } else { format!("{repeats} times") },
         crate::text::duration_short(expected)
     ));
 
@@ -177,7 +179,9 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
     }
     if let Some((task, msg)) = first_failure {
         eprintln!(
-            "warning: {failed} task run(s) of the sample failed and are timed as run (first: {task}: {})",
+            "warning: {} of the sample failed and {} timed as run (first: {task}: {})",
+            crate::text::count(failed, "task run"),
+            if failed == 1 { "is" } else { "are" },
             msg.lines().next().unwrap_or("")
         );
     }

@@ -51,7 +51,7 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
             };
             let zip =
                 if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
-            println!("  {name:<12} {} value(s): {}{zip}", values.len(), shown.join(", "));
+            println!("  {name:<12} {}: {}{zip}", crate::text::count(values.len() as u64, "value"), shown.join(", "));
         }
     }
     println!("first tasks:");

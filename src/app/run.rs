@@ -213,7 +213,7 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
         }
     }
     if !o.failure_groups.is_empty() {
-        eprintln!("sweep: {} task(s) failed in this run:", o.failed);
+        eprintln!("sweep: {} failed in this run:", crate::text::count(o.failed, "task"));
         for g in o.failure_groups.iter().take(5) {
             let params = crate::report::progress::describe_task(&p.spec.grid, g.first);
             let task = p.spec.identity.task(&p.spec.grid, g.first).0;
