@@ -1,6 +1,6 @@
 //! `sweep slurm --submit` on a real SLURM cluster (ci/slurm-test.sh starts a single-node one
 //! with ci/slurm-up.sh): the sharded results equal a local run byte for byte, and a killed
-//! array element is finished by submitting again.
+//! array element is finished by submitting again; a `[python]` sweep too.
 //!
 //! Skipped, with a SKIPPED line on stderr, where `sbatch` or `sinfo` is missing or no
 //! cluster answers; a failure instead with `SWEEP_REQUIRE_SLURM=1`, or with `CI=true` (CI
@@ -194,9 +194,28 @@ fn sharded_sweep_on_slurm_matches_a_local_run_and_survives_a_killed_element() {
     let (code, shown) = status_code(&env, "slow-slurm");
     assert_eq!(code, 0, "status after resubmitting:\n{shown}\n{}", logs(&out));
     assert_same_as_local(&env, "slow.toml", "slow-slurm", "slow-local", 160, 160);
-    eprintln!(
-        "slurm test: killed element finished on resubmission; part 2 took {:.1}s, all {:.1}s",
-        t1.elapsed().as_secs_f64(),
-        t0.elapsed().as_secs_f64()
-    );
+    eprintln!("slurm test: killed element finished on resubmission; part 2 took {:.1}s", t1.elapsed().as_secs_f64());
+
+    // 3. A Python function on persistent workers ([python]), with a seeded rng and arrays:
+    //    each array element starts its own worker, and the shards equal a local run.
+    if require_tool("numpy", numpy()).is_some() {
+        let t2 = Instant::now();
+        env.write(
+            "draws.py",
+            "def draw(x, *, rng):\n    return {\"m\": float(rng.normal()) + x, \"a\": rng.normal(size=3)}\n",
+        );
+        env.write(
+            "python.toml",
+            "name = \"slurm-python\"\nreplicates = 3\n\n[python]\nfunction = \"draws.py:draw\"\n\n\
+             [params]\nx = { range = [0, 20] }\n",
+        );
+        let out = env.path("python-slurm");
+        let ids = submit(&env, "python.toml", "python-slurm");
+        wait_for(&ids, &out);
+        let (code, shown) = status_code(&env, "python-slurm");
+        assert_eq!(code, 0, "status after the jobs:\n{shown}\n{}", logs(&out));
+        assert_same_as_local(&env, "python.toml", "python-slurm", "python-local", 60, 60);
+        eprintln!("slurm test: [python] sweep matched a local run after {:.1}s", t2.elapsed().as_secs_f64());
+    }
+    eprintln!("slurm test: all parts took {:.1}s", t0.elapsed().as_secs_f64());
 }
