@@ -16,6 +16,16 @@ pub enum Selection {
     Indices(Vec<u64>),
 }
 
+impl Selection {
+    /// The shard, when the run is one.
+    pub fn shard(&self) -> Option<crate::cluster::Shard> {
+        match self {
+            Selection::Shard(s) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {

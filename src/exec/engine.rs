@@ -108,10 +108,7 @@ pub(super) fn execute_part(
 ) -> io::Result<RunOutcome> {
     panic::install_hook();
     let started = Instant::now();
-    let shard = match &cfg.selection {
-        Selection::Shard(s) => Some(*s),
-        _ => None,
-    };
+    let shard = cfg.selection.shard();
     let window = matches!(part, Part::Window { .. });
     super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag(), window);
     let running_path = running_path(out, shard);

@@ -59,10 +59,7 @@ pub fn execute_rounds(
         // round means nothing can change the plan, and another round would repeat it.
         let stalled = o.done + o.failed == finished_before;
         let stop = o.stopped.is_some() || chosen_count == 0 || stalled;
-        total = Some(match total {
-            None => o,
-            Some(t) => merge(t, o),
-        });
+        total = Some(merge(total, o));
         if stop {
             break;
         }
@@ -72,9 +69,10 @@ pub fn execute_rounds(
     Ok(total)
 }
 
-/// The outcome of two rounds of one run (`b` after `a`; both count `done`, `failed` and
-/// bytes over the whole run).
-pub(super) fn merge(a: RunOutcome, b: RunOutcome) -> RunOutcome {
+/// The outcome of a run's parts so far (`a`, none before the first part: rounds, or
+/// windows) followed by part `b`; both count `done`, `failed` and bytes over the whole run.
+pub(super) fn merge(a: Option<RunOutcome>, b: RunOutcome) -> RunOutcome {
+    let Some(a) = a else { return b };
     let mut groups = a.failure_groups;
     let mut other = a.other_failures + b.other_failures;
     for g in b.failure_groups {

@@ -71,10 +71,7 @@ pub fn execute_windows(
     each: &mut dyn FnMut(&Store),
 ) -> io::Result<Windowed> {
     let (n, w) = (spec.task_count(), window());
-    let shard = match &cfg.selection {
-        Selection::Shard(s) => Some(*s),
-        _ => None,
-    };
+    let shard = cfg.selection.shard();
     // Read once: the first window's run replaces the file.
     let crashed = Running::crashed(&running_path(out, shard));
     // The whole grid's count is known from the ledger, so progress shows the run's total
@@ -112,10 +109,7 @@ pub fn execute_windows(
             let o = o?;
             already += o.already_done;
             metrics |= !store.keys.is_empty();
-            total = Some(match total {
-                None => o,
-                Some(t) => merge(t, o),
-            });
+            total = Some(merge(total, o));
         }
         each(&store);
         let (d, f, p) = store.counts_in(shard);
