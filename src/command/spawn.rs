@@ -3,24 +3,30 @@
 
 use super::template::Values;
 use super::{CommandSpec, Invocation, THREAD_VARS};
+use crate::proc::Launch;
 use crate::task::{FailureClass, TaskFailure};
+use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 /// Creates the attempt's own directory (it must not exist: nothing planted there is ever
 /// used) and starts the command in a new process group.
-pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
+pub(super) fn spawn(inv: &Invocation) -> Result<crate::proc::Own, TaskFailure> {
     let spec = inv.spec;
     let io_failure = |what: &Path, e: io::Error| {
         TaskFailure::new(FailureClass::Io, format!("cannot create {}: {e}", what.display()))
     };
-    if let Some(parent) = inv.out_dir.parent() {
-        fs::create_dir_all(parent).map_err(|e| io_failure(parent, e))?;
+    // The parent (`attempts/`) is there but for the first task: create it only when missing.
+    match fs::create_dir(inv.out_dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = inv.out_dir.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_failure(parent, e))?;
+            }
+            fs::create_dir(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
+        }
+        r => r.map_err(|e| io_failure(inv.out_dir, e))?,
     }
-    fs::create_dir(inv.out_dir).map_err(|e| io_failure(inv.out_dir, e))?;
     let create = |name: &str| {
         let path = inv.out_dir.join(name);
         crate::io::create_new(&path).map_err(|e| io_failure(&path, e))
@@ -30,63 +36,58 @@ pub(super) fn spawn(inv: &Invocation) -> Result<Child, TaskFailure> {
     let out = inv.out_dir.to_string_lossy();
     let values = Values { params: inv.values, seed: inv.seed, replicate: inv.replicate, task: inv.task, out: &out };
     let seed32 = crate::grid::seed32(inv.seed).to_string();
-    let (mut cmd, program) = match (&spec.argv, &spec.shell) {
+    let (program, args): (String, Vec<OsString>) = match (&spec.argv, &spec.shell) {
         (Some(argv), _) => {
             let mut words = argv.iter().map(|t| t.render(&values, false));
             let program = words.next().unwrap_or_default();
-            let mut cmd = Command::new(resolve(&program, spec));
-            cmd.args(words);
-            (cmd, program)
+            (program, words.map(OsString::from).collect())
         }
-        (None, Some(line)) => {
-            let mut cmd = Command::new(resolve("sh", spec));
-            cmd.arg("-c").arg(line.render(&values, true));
-            (cmd, "sh".to_string())
-        }
+        (None, Some(line)) => ("sh".to_string(), vec!["-c".into(), line.render(&values, true).into()]),
         (None, None) => return Err(TaskFailure::new(FailureClass::Spawn, "[command] has neither argv nor shell")),
     };
 
-    cmd.env("SWEEP_SEED", inv.seed.to_string())
-        .env("SWEEP_SEED32", &seed32)
-        .env("SWEEP_TASK", inv.task)
-        .env(crate::proc::RUN_VAR, crate::proc::run_tag())
-        .env("SWEEP_REPLICATE", inv.replicate.to_string())
-        .env("SWEEP_OUT", inv.out_dir);
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("SWEEP_SEED".into(), inv.seed.to_string().into()),
+        ("SWEEP_SEED32".into(), seed32.into()),
+        ("SWEEP_TASK".into(), inv.task.into()),
+        (crate::proc::RUN_VAR.into(), crate::proc::run_tag().into()),
+        ("SWEEP_REPLICATE".into(), inv.replicate.to_string().into()),
+        ("SWEEP_OUT".into(), inv.out_dir.as_os_str().to_owned()),
+    ];
     for (name, value) in inv.columns.iter().zip(inv.values) {
-        cmd.env(param_var(name), value);
+        env.push((param_var(name).into(), value.into()));
     }
     for var in THREAD_VARS {
-        cmd.env(var, "1");
+        env.push((var.into(), "1".into()));
     }
-    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&spec.cwd)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0);
-    crate::proc::die_with_parent(&mut cmd);
+    env.extend(spec.env.iter().map(|(k, v)| (k.into(), v.into())));
 
-    cmd.spawn().map_err(|e| {
+    let failed = |e: io::Error| {
         // A missing working directory also reads as ENOENT: say which one is missing.
         let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
         TaskFailure::new(FailureClass::Spawn, format!("cannot run `{program}`{place}: {e}"))
-    })
+    };
+    // A bare name not found on PATH: what `execvp` would say, without a process started.
+    let path = resolve(&program, spec).ok_or_else(|| failed(io::Error::from_raw_os_error(libc::ENOENT)))?;
+    let launch =
+        Launch { program: &path, arg0: program.as_ref(), args, env, cwd: &spec.cwd, stdout: &stdout, stderr: &stderr };
+    crate::proc::launch(&launch, inv.task).map_err(failed)
 }
 
 /// The program's path: a bare name is looked up in `PATH` (the spec's, else ours) once per
 /// run and remembered, instead of the kernel trying every `PATH` entry for every task (a
-/// measurable part of the cost of tiny tasks). Names with a `/`, and names not found, are
-/// passed on unchanged, so spawning reports the error as before.
-fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
+/// measurable part of the cost of tiny tasks); `None` when it is not found there. A name
+/// with a `/` is taken relative to the command's directory.
+fn resolve(program: &str, spec: &CommandSpec) -> Option<std::path::PathBuf> {
     use std::collections::HashMap;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::OnceLock;
     if program.is_empty() {
-        return program.into();
+        return None;
     }
     if program.contains('/') {
         // Relative to the command's directory, not to sweep's.
-        return spec.cwd.join(program);
+        return Some(spec.cwd.join(program));
     }
     let path_var = spec
         .env
@@ -96,17 +97,17 @@ fn resolve(program: &str, spec: &CommandSpec) -> std::path::PathBuf {
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_default();
     /// (program, PATH, cwd) → resolved path.
-    type Cache = std::sync::Mutex<HashMap<(String, std::ffi::OsString, std::path::PathBuf), std::path::PathBuf>>;
+    type Cache =
+        std::sync::Mutex<HashMap<(String, std::ffi::OsString, std::path::PathBuf), Option<std::path::PathBuf>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (program.to_string(), path_var.clone(), spec.cwd.clone());
     let cache = CACHE.get_or_init(Default::default);
     if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return p.clone();
     }
-    let found = std::env::split_paths(&path_var)
+    let resolved = std::env::split_paths(&path_var)
         .map(|dir| spec.cwd.join(dir).join(program))
         .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
-    let resolved = found.unwrap_or_else(|| program.into());
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
     resolved
 }

@@ -11,9 +11,8 @@ use super::CommandSpec;
 use crate::model::Metric;
 use crate::proc::{signal_group, wait_exited, Stop, Watchdog};
 use crate::task::{Cancel, FailureClass, TaskFailure};
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One task's command, with everything its placeholders and variables expand to.
 #[derive(Clone, Copy, Debug)]
@@ -40,13 +39,6 @@ pub struct Supervisor {
     watchdog: Watchdog,
 }
 
-/// The tasks whose commands run now, in this process (several sweeps may run in one
-/// process through the library): what they leave behind is theirs until they end.
-fn running() -> std::sync::MutexGuard<'static, HashMap<String, u32>> {
-    static SET: std::sync::OnceLock<Mutex<HashMap<String, u32>>> = std::sync::OnceLock::new();
-    SET.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Supervisor {
     /// A supervisor for one run; its watchdog thread stops when it is dropped.
     pub fn new(cancel: Arc<Cancel>) -> Arc<Self> {
@@ -60,40 +52,16 @@ impl Supervisor {
     /// is left of its process group, and the orphans it left (a `setsid` daemon, once sweep
     /// is a child subreaper), so that nothing of a task outlives it.
     pub fn run(&self, inv: &Invocation) -> Result<Vec<(String, Metric)>, TaskFailure> {
-        *running().entry(inv.task.to_string()).or_default() += 1;
-        let result = self.run_inner(inv);
-        let still: HashSet<String> = {
-            let mut r = running();
-            if let Some(n) = r.get_mut(inv.task) {
-                *n -= 1;
-                if *n == 0 {
-                    r.remove(inv.task);
-                }
-            }
-            r.keys().cloned().collect()
-        };
-        crate::proc::collect_orphans(crate::proc::run_tag(), &still);
-        result
-    }
-
-    fn run_inner(&self, inv: &Invocation) -> Result<Vec<(String, Metric)>, TaskFailure> {
         let mut child = spawn(inv)?;
-        let pgid = child.id() as i32;
+        let pgid = child.pid();
         self.watchdog.watch(pgid, inv.spec.timeout, inv.spec.grace);
-        let (status, stop) = match wait_exited(pgid) {
-            // The leader is a zombie until reaped, so its pid, which is the group id,
-            // cannot be reused yet: signalling the group here cannot hit a stranger.
-            Ok(()) => {
-                let stop = self.watchdog.forget(pgid);
-                signal_group(pgid, libc::SIGKILL);
-                (child.wait(), stop)
-            }
-            // Cannot happen for our own child; reap it anyway and leave the group alone.
-            Err(_) => {
-                let status = child.wait();
-                (status, self.watchdog.forget(pgid))
-            }
-        };
+        // The leader is a zombie until reaped, so its pid, which is the group id, cannot be
+        // reused yet: signalling the group here cannot hit a stranger. The watchdog forgets
+        // the group first, and `reap` collects what the task left outside it.
+        let _ = wait_exited(pgid);
+        let stop = self.watchdog.forget(pgid);
+        signal_group(pgid, libc::SIGKILL);
+        let status = child.reap();
         let status =
             status.map_err(|e| TaskFailure::new(FailureClass::Error, format!("cannot wait for the command: {e}")))?;
         match stop {

@@ -6,6 +6,8 @@
 //! sweep alone, which decides what the children get.
 
 mod group;
+mod launch;
+mod own;
 mod reaper;
 mod sentinel;
 mod watchdog;
@@ -21,6 +23,8 @@ pub fn run_tag() -> &'static str {
 }
 
 pub use group::{block_sigpipe, describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
+pub use launch::Launch;
+pub use own::{launch, signal_own, spawn, Own};
 pub use reaper::{become_subreaper, collect_orphans};
 pub use sentinel::{Sentinel, RUN_VAR};
-pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, Watchdog};
+pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, WatchHandle, Watchdog};

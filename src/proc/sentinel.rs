@@ -9,7 +9,7 @@
 
 use std::io;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The variable that marks a run's processes.
@@ -28,7 +28,7 @@ done
 
 /// A running sentinel; [`Sentinel::finish`] (or dropping it) ends the run's processes.
 pub struct Sentinel {
-    child: Child,
+    child: super::Own,
     stdin: Option<ChildStdin>,
 }
 
@@ -46,8 +46,9 @@ impl Sentinel {
             .stderr(Stdio::null())
             // Its own group: the terminal's Ctrl-C must not end it before sweep does.
             .process_group(0);
-        let mut child = cmd.spawn()?;
-        let stdin = child.stdin.take();
+        // Registered, so that the orphan collector never mistakes it for an orphan.
+        let mut child = super::spawn(&mut cmd, None)?;
+        let stdin = child.child.as_mut().and_then(|c| c.stdin.take());
         Ok(Sentinel { child, stdin })
     }
 
@@ -60,14 +61,12 @@ impl Sentinel {
     fn end(&mut self) {
         self.stdin = None;
         let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            }
+        while Instant::now() < deadline && !self.child.exited() {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Its own group: a kill of it reaches nothing else.
+        super::signal_group(self.child.pid(), libc::SIGKILL);
+        let _ = self.child.reap();
     }
 }
 

@@ -35,12 +35,14 @@ pub trait Signaller: Send + Sync + 'static {
     fn signal(&self, pgid: i32, sig: libc::c_int);
 }
 
-/// Real signals, through `kill(2)`.
+/// Real signals, through `kill(2)`, to groups whose leader is still a registered child of
+/// this process ([`super::signal_own`]): a group whose leader has been reaped is never
+/// signalled, since its id may be a stranger's by then.
 pub struct Kernel;
 
 impl Signaller for Kernel {
     fn signal(&self, pgid: i32, sig: libc::c_int) {
-        super::signal_group(pgid, sig);
+        super::signal_own(pgid, sig);
     }
 }
 
@@ -228,6 +230,12 @@ impl Watchdog {
         }
     }
 
+    /// A handle that can forget groups after this watchdog's owner has moved on (a worker
+    /// dropped without its end told).
+    pub fn handle(&self) -> WatchHandle {
+        WatchHandle(Arc::clone(&self.shared))
+    }
+
     /// Why group `pgid` has been stopped so far, if it has.
     pub fn stopped(&self, pgid: i32) -> Option<Stop> {
         self.shared.lock().groups.get(&pgid).and_then(|g| g.stop)
@@ -248,6 +256,16 @@ impl Watchdog {
     pub fn tick(&self) {
         let mut state = self.shared.lock();
         self.shared.tick(&mut state);
+    }
+}
+
+/// Forgets groups of a [`Watchdog`]; see [`Watchdog::handle`].
+pub struct WatchHandle(Arc<Shared>);
+
+impl WatchHandle {
+    /// Stops watching group `pgid`.
+    pub fn forget(&self, pgid: i32) {
+        self.0.lock().groups.remove(&pgid);
     }
 }
 

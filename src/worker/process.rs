@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -108,8 +108,10 @@ impl Tap {
 
 /// A running worker.
 pub struct Worker {
-    child: Child,
+    child: crate::proc::Own,
     pgid: i32,
+    /// Forgets the worker's group in the watchdog when it is dropped without its end told.
+    watch: crate::proc::WatchHandle,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     line: Vec<u8>,
@@ -161,27 +163,30 @@ impl Worker {
             .stderr(Stdio::piped())
             .process_group(0);
         crate::proc::die_with_parent(&mut cmd);
-        let mut child = cmd.spawn().map_err(|e| {
+        // Registered: no clean-up path but this worker's own may wait for it or signal it.
+        let mut child = crate::proc::spawn(&mut cmd, None).map_err(|e| {
             let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
             StartError::Spawn(format!("cannot run `{program}`{place}: {e}"))
         })?;
-        let pgid = child.id() as i32;
+        let pgid = child.pid();
         watchdog.watch(pgid, None, spec.grace);
         let tap = Arc::new(Tap { tail: Mutex::default(), log: Mutex::new(None) });
         if let Some(log) = log {
             tap.set_log(log);
         }
-        let stderr = child.stderr.take().expect("piped");
+        let stderr = child.child.as_mut().and_then(|c| c.stderr.take()).expect("piped");
         let copier = Arc::clone(&tap);
         let tap_thread = std::thread::Builder::new()
             .name("sweep-worker-stderr".into())
             .spawn(move || copier.copy(stderr))
             .map_err(|e| StartError::Spawn(format!("cannot start a thread: {e}")))?;
-        let stdout = BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped"));
-        let stdin = child.stdin.take();
+        let stdout =
+            BufReader::with_capacity(1 << 16, child.child.as_mut().and_then(|c| c.stdout.take()).expect("piped"));
+        let stdin = child.child.as_mut().and_then(|c| c.stdin.take());
         let w = Worker {
             child,
             pgid,
+            watch: watchdog.handle(),
             stdin,
             stdout,
             line: Vec::new(),
@@ -287,15 +292,12 @@ impl Worker {
     /// ended.
     fn end(&mut self, watchdog: &Watchdog) -> Ended {
         self.stdin = None;
-        // The leader stays a zombie until reaped, so its group id cannot be reused yet.
-        let status = match wait_exited(self.pgid) {
-            Ok(()) => {
-                signal_group(self.pgid, libc::SIGKILL);
-                self.child.wait()
-            }
-            Err(_) => self.child.wait(),
-        };
+        // The leader stays a zombie until reaped, so its group id cannot be reused yet. The
+        // watchdog forgets the group before it is reaped: after, its id may be a stranger's.
+        let _ = wait_exited(self.pgid);
         let stop = watchdog.forget(self.pgid);
+        signal_group(self.pgid, libc::SIGKILL);
+        let status = self.child.reap();
         if let Some(t) = self.tap_thread.take() {
             let _ = t.join();
         }
@@ -332,8 +334,9 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // A worker dropped without `finish` (a panic, an early return): leave nothing behind.
         if self.tap_thread.is_some() {
+            self.watch.forget(self.pgid);
             signal_group(self.pgid, libc::SIGKILL);
-            let _ = self.child.wait();
+            let _ = self.child.reap();
             if let Some(t) = self.tap_thread.take() {
                 let _ = t.join();
             }
