@@ -107,3 +107,63 @@ hf_median() {
 summarize() {
     python3 "$PEERS_DIR/summarize.py" write "$OUT" "$@"
 }
+
+# time_rounds PREFIX  NAME1 OUT1 CMD1  NAME2 OUT2 CMD2 ... : RUNS rounds of hyperfine, each
+# running every command once, each round starting one command further on: on a shared
+# machine whose speed drifts over minutes, every contender then meets the same drift (timed
+# as RUNS runs of one command after another, the first contender's quiet minute could make
+# it look 15 % faster than the last). Each command's own output $WORK/OUTi is cleared before
+# it runs (the others' last outputs stay, for the checks): removed, or with ASIDE=1 moved
+# aside into $WORK/aside, since on ext4 files created just after thousands were deleted pay
+# for the deleted inodes (ext4's recently-deleted check), which would time the
+# filesystem's clean-up rather than the tools. The rounds' times are merged into
+# PREFIX.hyperfine.json, as one hyperfine run of RUNS runs would write, with each run's
+# user and system CPU seconds.
+time_rounds() {
+    local prefix="$1"
+    shift
+    local names=() outs=() cmds=() rounds=()
+    while [ $# -gt 0 ]; do
+        names+=("$1") outs+=("$2") cmds+=("$3")
+        shift 3
+    done
+    local n=${#names[@]} r i j clear
+    mkdir -p "$WORK/aside"
+    for ((r = 0; r < RUNS; r++)); do
+        local args=()
+        for ((i = 0; i < n; i++)); do
+            j=$(((i + r) % n))
+            if [ "${ASIDE:-0}" = 1 ]; then
+                clear="if [ -e $WORK/${outs[j]} ]; then mv $WORK/${outs[j]} $WORK/aside/\$(date +%s%N); fi"
+            else
+                clear="rm -rf $WORK/${outs[j]}"
+            fi
+            args+=(--prepare "$clear" -n "${names[j]}" "${cmds[j]}")
+        done
+        rounds+=("$prefix.round$r.json")
+        echo "$(basename "$prefix"): round $((r + 1)) of $RUNS"
+        hyperfine --runs 1 --style basic --export-json "${rounds[r]}" "${args[@]}" | grep -E '^(Benchmark|  Time)'
+    done
+    python3 - "$prefix.hyperfine.json" "${rounds[@]}" <<'PY'
+import json, statistics, sys
+merged = {}
+for path in sys.argv[2:]:
+    with open(path) as f:
+        for r in json.load(f)["results"]:
+            m = merged.setdefault(r["command"], {"command": r["command"], "times": [], "user": [], "system": []})
+            m["times"].extend(r["times"])
+            m["user"].append(r["user"])  # seconds of CPU, one a round
+            m["system"].append(r["system"])
+for m in merged.values():
+    m["mean"], m["median"] = statistics.mean(m["times"]), statistics.median(m["times"])
+    m["cpu_median"] = statistics.median(u + s for u, s in zip(m["user"], m["system"]))
+with open(sys.argv[1], "w") as f:
+    json.dump({"results": list(merged.values())}, f, indent=1)
+PY
+}
+
+# hf_cpu_median FILE NAME : median user+system CPU seconds of command NAME in a
+# time_rounds file.
+hf_cpu_median() {
+    python3 -c 'import json,sys; print(next(r["cpu_median"] for r in json.load(open(sys.argv[1]))["results"] if r["command"] == sys.argv[2]))' "$1" "$2"
+}

@@ -62,47 +62,11 @@ wait
 SH
 printf '[python]\nfunction = "trivial.py:square"\n[params]\nx = { range = [0, %s] }\n' "$N3" >trivial.toml
 
-# time_all NAME  NAME1 OUT1 CMD1  NAME2 OUT2 CMD2 ... : RUNS rounds of hyperfine, each
-# running every command once, each round starting one command further on: on a shared
-# machine whose speed drifts over minutes, every contender then meets the same drift (timed
-# as RUNS runs of one command after another, the first contender's quiet minute could make
-# it look 15 % faster than the last). Each command's own output OUTi is removed before it
-# runs (the others' last outputs stay, for the checks). The rounds' times are merged into
-# $OUT/python_workers.NAME.hyperfine.json, as one hyperfine run of RUNS runs would write.
+# time_all NAME  NAME1 OUT1 CMD1 ... : the contenders in rounds (common.sh: time_rounds).
 time_all() {
     local name="$1"
     shift
-    local names=() outs=() cmds=() rounds=()
-    while [ $# -gt 0 ]; do
-        names+=("$1") outs+=("$2") cmds+=("$3")
-        shift 3
-    done
-    local n=${#names[@]} r i j
-    for ((r = 0; r < RUNS; r++)); do
-        local args=()
-        for ((i = 0; i < n; i++)); do
-            j=$(((i + r) % n))
-            args+=(--prepare "rm -rf $WORK/${outs[j]}" -n "${names[j]}" "${cmds[j]}")
-        done
-        rounds+=("$OUT/python_workers.$name.round$r.json")
-        echo "python_workers: $name, round $((r + 1)) of $RUNS"
-        hyperfine --runs 1 --style basic --export-json "${rounds[r]}" "${args[@]}" | grep -E '^(Benchmark|  Time)'
-    done
-    python3 - "$OUT/python_workers.$name.hyperfine.json" "${rounds[@]}" <<'PY'
-import json, statistics, sys
-merged = {}
-for path in sys.argv[2:]:
-    with open(path) as f:
-        for r in json.load(f)["results"]:
-            m = merged.setdefault(r["command"], {"command": r["command"], "times": [], "user": [], "system": []})
-            m["times"].extend(r["times"])
-            m["user"].append(r["user"])  # seconds of CPU, one a round
-            m["system"].append(r["system"])
-for m in merged.values():
-    m["mean"], m["median"] = statistics.mean(m["times"]), statistics.median(m["times"])
-with open(sys.argv[1], "w") as f:
-    json.dump({"results": list(merged.values())}, f, indent=1)
-PY
+    time_rounds "$OUT/python_workers.$name" "$@"
 }
 
 echo "python_workers: reaction over $N1 rate constants, $RUNS runs each"

@@ -190,7 +190,6 @@ fn wait_raw(pid: i32) -> io::Result<ExitStatus> {
     }
 }
 
-
 /// Sends `sig` to the process group of registered child `pgid`, and to nothing if that
 /// child has been reaped: its pid may then be a stranger's. The registry's lock spans the
 /// check and the signal, and a child is deregistered under it before it is reaped.
