@@ -337,3 +337,13 @@ fn the_cpu_of_python_workers_imports_is_not_charged_to_the_run() {
     // the tasks and the workers' exit, which on runs this short can exceed 100 %.
     assert!(cpu <= 400.0, "the imports' CPU is not the run's: {line}");
 }
+
+#[test]
+fn the_shared_error_of_a_fail_fast_stop_is_printed_once() {
+    // Regression: the error showed in the failure list and again in the "stopped" lines.
+    let env =
+        Env::with("c.toml", "[command]\nshell = 'echo no such input >&2; exit 3'\n[params]\nx = { range = [0, 20] }\n");
+    let err = env.fails(&["run", "c.toml", "--jobs", "1"], 1);
+    assert!(err.contains("the first 5 tasks all failed with the same error (above), and none was done"), "{err}");
+    assert_eq!(err.matches("exit status 3").count(), 1, "{err}");
+}

@@ -168,14 +168,13 @@ fn at_key(set: &Override, message: String, help: Option<String>) -> SpecError {
 }
 
 /// Parses the value of `set`: TOML, or a plain word (`fin`, `5m`, `model.py:f`) taken as a
-/// string, as Hydra's overrides take one.
+/// string, as Hydra's overrides take one. What is neither (brackets, quotes, braces, commas,
+/// spaces that do not parse) is an error: a malformed array or table is not a string.
 fn value_of(set: &Override) -> Result<toml_edit::Value, SpecError> {
     if let Ok(v) = set.value.parse::<toml_edit::Value>() {
         return Ok(v);
     }
-    let plain = !set.value.is_empty()
-        && !set.value.contains(|c: char| c.is_whitespace() || "[]{}\"'=,#".contains(c))
-        && set.value.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '/' || c == '.');
+    let plain = !set.value.is_empty() && !set.value.contains(|c: char| c.is_whitespace() || "[]{}\"'=,#".contains(c));
     if plain {
         return Ok(toml_edit::Value::from(set.value.as_str()));
     }
