@@ -81,23 +81,6 @@ pub struct RunArgs {
     /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
     #[arg(value_name = "KEY=VALUE")]
     pub sets: Vec<Override>,
-    /// Set a value of the spec for this run (repeatable): KEY is a dotted path
-    /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
-    /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
-    /// The out directory's spec.toml holds the result, and --resume keeps it.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<Override>,
-    /// Run only the first N pending tasks, in grid order (--resume runs the rest).
-    #[arg(long, value_name = "N", conflicts_with = "sample", value_parser = clap::value_parser!(u64).range(1..))]
-    pub limit: Option<u64>,
-    /// Run only N pending tasks spread over the grid, chosen as --bench chooses its sample.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub sample: Option<u64>,
-    /// Run only the tasks whose parameters (and `replicate`) satisfy EXPR, e.g.
-    /// 'c0 == 1.0 and k in [0.1, 0.2]': comparisons (< <= == != > >=), in [..], and, or,
-    /// not, parentheses; numbers, 'strings', true and false.
-    #[arg(long = "where", value_name = "EXPR")]
-    pub where_: Option<String>,
     /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
     #[arg(short, long, value_name = "N", value_parser = count(MAX_JOBS))]
     pub jobs: Option<usize>,
@@ -116,6 +99,23 @@ pub struct RunArgs {
     /// Finish the sweep in the out directory: run failed and unfinished tasks only.
     #[arg(long)]
     pub resume: bool,
+    /// Set a value of the spec for this run (repeatable): KEY is a dotted path
+    /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
+    /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
+    /// The out directory's spec.toml holds the result, and --resume keeps it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// Run only the first N pending tasks, in grid order (--resume runs the rest).
+    #[arg(long, value_name = "N", conflicts_with = "sample", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+    /// Run only N pending tasks spread over the grid, chosen as --bench chooses its sample.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: Option<u64>,
+    /// Run only the tasks whose parameters (and `replicate`) satisfy EXPR, e.g.
+    /// 'c0 == 1.0 and k in [0.1, 0.2]': comparisons (< <= == != > >=), in [..], and, or,
+    /// not, parentheses; numbers, 'strings', true and false.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_: Option<String>,
     /// Retry a failed task up to N more times within the run (same seed).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub retries: u32,

@@ -102,16 +102,16 @@ pub(super) fn lex(text: &str) -> Result<Vec<Token>, Failure> {
                 (Tok::Str(Value::Str(s.into())), i + 2 + close)
             }
             c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
-                let len = text[i..]
-                    .char_indices()
-                    .find(|&(k, ch)| {
-                        !(ch.is_ascii_alphanumeric()
-                            || ch == '.'
-                            || ch == '_'
-                            || ((ch == '-' || ch == '+')
-                                && (k == 0 || text[i..].as_bytes()[k - 1].eq_ignore_ascii_case(&b'e'))))
-                    })
-                    .map_or(text.len() - i, |(k, _)| k);
+                // Digits, a point, `_` separators, an exponent and its sign (`1e-3`).
+                let rest = &b[i..];
+                let mut len = 0;
+                while let Some(&ch) = rest.get(len) {
+                    let sign = (ch == b'-' || ch == b'+') && (len == 0 || rest[len - 1].eq_ignore_ascii_case(&b'e'));
+                    if !(ch.is_ascii_alphanumeric() || ch == b'.' || ch == b'_' || sign) {
+                        break;
+                    }
+                    len += 1;
+                }
                 let word = &text[i..i + len];
                 let clean = word.replace('_', "");
                 let value = if let Ok(n) = clean.parse::<i64>() {
