@@ -44,6 +44,7 @@ fn set_params_sweeps_other_values_and_a_table_of_them() {
     edited_run(&env, "c0 = [0.5, 1.0]", "c0 = [0.5, 1.0, 2.0]", "edited");
     assert_eq!(results(&env, "runs/g"), results(&env, "edited"));
     let out = env.succeeds(&["run", "grid.toml", "--set", "params.k={ linspace = [0, 1, 5] }", "--dry-run"]);
+    assert!(out.contains("\nset: --set params.k={ linspace = [0, 1, 5] }\n"), "{out}");
     assert!(
         out.contains("20 tasks (10 points x 2 replicates)")
             && out.contains("k            5 values: 0.0, 0.25, 0.5, 0.75, 1.0"),

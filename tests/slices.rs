@@ -69,16 +69,20 @@ fn slices_combine_and_a_second_slice_runs_other_tasks() {
     // The first three in grid order: k = 0.1 (both replicates), then k = 0.2.
     let first: Vec<(&str, &str)> = done.iter().map(|r| (r["k"].as_str(), r["replicate"].as_str())).collect();
     assert_eq!(first, [("0.1", "0"), ("0.1", "1"), ("0.2", "0")]);
-    // Another slice takes tasks still pending, also without --resume's word for it.
-    env.succeeds(&["run", "grid.toml", "--where", "c0 == 1.0", "--limit", "3", "--resume", "-q"]);
+    // Another slice takes tasks still pending; a slice continues the sweep of its spec
+    // without --resume.
+    env.succeeds(&["run", "grid.toml", "--where", "c0 == 1.0", "--limit", "3", "-q"]);
     let done = done_rows(&env, "runs/g");
     assert_eq!(done.len(), 6);
     assert!(done.iter().all(|r| r["c0"] == "1.0"));
-    env.succeeds(&["run", "grid.toml", "--where", "c0 != 1.0", "--resume", "-q"]);
+    env.succeeds(&["run", "grid.toml", "--where", "c0 != 1.0", "-q"]);
     assert_eq!(results(&env, "runs/g"), results(&env, "full"));
     // Once all is done, a slice has nothing left to run.
-    let err = env.succeeds_stderr(&["run", "grid.toml", "--limit", "2", "--resume"]);
+    let err = env.succeeds_stderr(&["run", "grid.toml", "--limit", "2"]);
     assert!(err.contains("12 done, 0 failed, 0 pending"), "{err}");
+    // A sweep of another spec is not continued without --resume: the run is refused.
+    let err = env.fails(&["run", "grid.toml", "--set", "seed=2", "--limit", "2"], 2);
+    assert!(err.contains("already holds a sweep; nothing was changed"), "{err}");
 }
 
 #[test]

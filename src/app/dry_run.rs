@@ -38,6 +38,11 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
             println!("adaptive: {}", a.describe());
         }
     }
+    let sets = crate::spec::recorded(&spec.text);
+    if !sets.is_empty() {
+        let shown: Vec<String> = sets.iter().map(|s| format!("--set {s}")).collect();
+        println!("set: {}", shown.join(" "));
+    }
     println!("out: {}", out.root.display());
     println!("axes:");
     for axis in &g.axes {

@@ -24,6 +24,11 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     if a.dry_run {
         return super::dry_run::dry_run(&spec, &out, &slice);
     }
+    // Slices are steps of one sweep: a slice continues the sweep of this very spec in `out`
+    // without --resume (a sweep of another spec still needs it, and follows the drift rules).
+    let resume = a.resume
+        || (!slice.is_whole()
+            && crate::outdir::Manifest::read(&out).is_ok_and(|m| m.spec_hash == crate::outdir::spec_hash(&spec.text)));
     if a.resume && a.shard.is_none() && !a.quiet && !out.holds_sweep() {
         eprintln!("{}", nothing_to_resume(&spec, &out, &given, registry));
     }
@@ -38,7 +43,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         keep_going: a.keep_going,
         ..RunConfig::default()
     };
-    if a.resume {
+    if resume {
         // A resume with nothing to do is told from the checkpoints, without loading the sweep.
         let started = std::time::Instant::now();
         if let Some(f) = crate::session::finished(&spec, &out, a.shard)? {
@@ -63,7 +68,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
             return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
         }
     }
-    let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;
+    let mut prepared = prepare(spec, out, resume, a.shard, config.jobs)?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
