@@ -84,7 +84,7 @@ mod tests {
     use crate::grid::Axis;
     use crate::value::Value;
 
-    /// c0 in [0.5, 1.0] x k in [1, 2, 3] x 2 replicates, name in ['a', 'b'] zipped with k? no: three axes.
+    /// c0 in [0.5, 1.0] x k in [1, 2, 3] x name in ['a', 'b'] x 2 replicates: 24 tasks.
     fn grid() -> Grid {
         let axis = |name: &str, values: Vec<Value>| Axis { names: vec![name.into()], values: vec![values] };
         let axes = vec![
@@ -171,6 +171,32 @@ mod tests {
         let later = slice.choose(&g, 7, |i| i >= 12);
         assert_eq!(later.len(), 5);
         assert!(later.iter().all(|&i| i >= 12) && later.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn successive_slices_take_every_task_exactly_once() {
+        let g = grid();
+        let n = g.task_count() as usize;
+        let odd_k = Filter::parse("k != 2", &g).unwrap();
+        for (filter, limit, sample) in
+            [(None, Some(5), None), (None, None, Some(5)), (None, None, Some(1)), (Some(odd_k), None, Some(3))]
+        {
+            let slice = Slice { filter: filter.clone(), limit, sample };
+            let mut done = vec![false; n];
+            loop {
+                let chosen = slice.choose(&g, 3, |i| !done[i as usize]);
+                if chosen.is_empty() {
+                    break;
+                }
+                assert!(chosen.len() <= limit.or(sample).unwrap() as usize);
+                for i in chosen {
+                    assert!(!std::mem::replace(&mut done[i as usize], true), "task {i} chosen twice");
+                }
+            }
+            let matching = (0..n as u64).filter(|&i| filter.as_ref().is_none_or(|f| f.matches(&g, i)));
+            assert!(matching.clone().all(|i| done[i as usize]));
+            assert_eq!(done.iter().filter(|d| **d).count(), matching.count());
+        }
     }
 
     #[test]

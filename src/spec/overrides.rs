@@ -103,9 +103,9 @@ impl Spec {
             return Spec::from_file(path, registry);
         }
         let text = Spec::read_text(path)?;
-        let Ok(mut doc) = text.parse::<DocumentMut>() else {
+        let Some(body) = edit(&text, sets, registry)? else {
             // Not TOML: the spec's own message, with its line.
-            return Spec::parse(path, &text, registry).and(Err(SpecError {
+            return Err(Spec::parse(path, &text, registry).err().unwrap_or_else(|| SpecError {
                 path: path.to_path_buf(),
                 source: text.as_str().into(),
                 span: None,
@@ -113,20 +113,23 @@ impl Spec {
                 help: None,
             }));
         };
-        for set in sets {
-            apply(&mut doc, set, registry)?;
-        }
         let mut edited = String::from(HEADER);
         edited.push('\n');
         for set in sets {
             edited.push_str(&format!("{LINE}{set}\n"));
         }
-        edited.push_str(&doc.to_string());
-        match Spec::parse(path, &edited, registry) {
-            Ok(spec) => Ok(spec),
-            Err(e) => Err(blame(path, &text, sets, registry, e)),
-        }
+        edited.push_str(&body);
+        Spec::parse(path, &edited, registry).map_err(|e| blame(path, &text, sets, registry, e))
     }
+}
+
+/// `text` with `sets` applied, or `None` when `text` is not TOML.
+fn edit(text: &str, sets: &[Override], registry: &Registry) -> Result<Option<String>, SpecError> {
+    let Ok(mut doc) = text.parse::<DocumentMut>() else { return Ok(None) };
+    for set in sets {
+        apply(&mut doc, set, registry)?;
+    }
+    Ok(Some(doc.to_string()))
 }
 
 /// The error of a spec that fails once `sets` are applied, told against the `--set` that
@@ -136,23 +139,16 @@ fn blame(path: &Path, text: &str, sets: &[Override], registry: &Registry, whole:
         return e;
     }
     for n in 1..=sets.len() {
-        if let Err(e) = Spec::from_file_text(path, text, &sets[..n], registry) {
-            let set = &sets[n - 1];
-            return at_value(set, e.message, e.help);
+        let edited = match edit(text, &sets[..n], registry) {
+            Ok(Some(edited)) => edited,
+            Ok(None) => break,
+            Err(e) => return e,
+        };
+        if let Err(e) = Spec::parse(path, &edited, registry) {
+            return at_value(&sets[n - 1], e.message, e.help);
         }
     }
     whole
-}
-
-impl Spec {
-    /// [`Spec::from_file_with`] of `text` already read (no blame: the caller's).
-    fn from_file_text(path: &Path, text: &str, sets: &[Override], registry: &Registry) -> Result<Spec, SpecError> {
-        let mut doc: DocumentMut = text.parse().map_err(|_| at_value(&sets[0], "not TOML".into(), None))?;
-        for set in sets {
-            apply(&mut doc, set, registry)?;
-        }
-        Spec::parse(path, &doc.to_string(), registry)
-    }
 }
 
 /// An error under the value of `set` (shown as `--set:1:COL`, the argument as its line).
