@@ -191,3 +191,19 @@ fn slices_of_a_grid_run_a_window_at_a_time_resume_to_the_same_results() {
     windowed(&["--resume"]);
     assert_eq!(results(&env, "runs/g"), results(&env, "full"));
 }
+
+#[test]
+fn a_slice_of_a_python_sweep_starts_no_more_workers_than_it_has_tasks() {
+    if require_tool("python3", python_modules("os")).is_none() {
+        return;
+    }
+    // Each worker imports m.py once: its pid in imports.txt counts the workers started.
+    let env = Env::with(
+        "m.py",
+        "import os\nwith open('imports.txt', 'a') as f:\n    f.write(f'{os.getpid()}\\n')\n\ndef f(x):\n    return {'y': x}\n",
+    );
+    env.write("p.toml", "[python]\nfunction = \"m.py:f\"\n[params]\nx = { range = [0, 20] }\n");
+    env.succeeds(&["run", "p.toml", "--limit", "2", "--jobs", "4", "-q"]);
+    assert_eq!(env.read("imports.txt").lines().count(), 2);
+    assert_eq!(env.results("runs/p").iter().filter(|r| r["status"] == "done").count(), 2);
+}

@@ -68,7 +68,9 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
             return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
         }
     }
-    let mut prepared = prepare(spec, out, resume, a.shard, config.jobs)?;
+    // Persistent workers start before the slice is chosen: no more than it can use.
+    let workers = slice.limit.or(slice.sample).map_or(config.jobs, |n| config.jobs.min(n as usize));
+    let mut prepared = prepare(spec, out, resume, a.shard, workers)?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }

@@ -337,6 +337,36 @@ mod tests {
         assert!("=3".parse::<Override>().is_err());
     }
 
+    /// The fields serde names for an unknown field of `T`.
+    fn fields<T: serde::de::DeserializeOwned + std::fmt::Debug>() -> Vec<String> {
+        let e = toml::from_str::<T>("not_a_field_of_any_table = 1").unwrap_err().to_string();
+        let list = e.split("expected one of ").nth(1).or_else(|| e.split("expected ").nth(1)).unwrap();
+        let mut v: Vec<String> =
+            list.lines().next().unwrap().split(", ").map(|f| f.trim_matches('`').to_string()).collect();
+        v.sort();
+        v
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_settable_keys_are_the_fields_of_the_raw_spec() {
+        // A field added to the spec must be added here too, or --set would refuse it.
+        use crate::spec::raw::*;
+        assert_eq!(fields::<RawSpec>(), sorted(&TOP.map(|(k, _)| k)));
+        let table = |name: &str| sorted(TABLES.iter().find(|(t, _)| *t == name).unwrap().1);
+        assert_eq!(fields::<RawCommand>(), table("command"));
+        assert_eq!(fields::<RawPython>(), table("python"));
+        assert_eq!(fields::<RawWorker>(), table("worker"));
+        assert_eq!(fields::<RawOutput>(), table("output"));
+        assert_eq!(fields::<RawAdaptive>(), table("replicates"));
+        assert_eq!(fields::<RawUntil>(), table("replicates.until"));
+    }
+
     #[test]
     fn recorded_overrides_read_back_and_merge() {
         let sets = vec!["replicates=5".parse().unwrap(), "seed=2".parse().unwrap()];
