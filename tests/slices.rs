@@ -104,13 +104,21 @@ fn dry_run_counts_the_slice_among_the_pending_tasks() {
 #[test]
 fn where_errors_exit_2_with_a_caret_and_a_suggestion_and_write_nothing() {
     let env = Env::with("grid.toml", SPEC);
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("c1 == 1.0", &["`c1` is no parameter of the sweep", "1 | c1 == 1.0", "  | ^^", "did you mean `c0`?"]),
         ("c0 = 1.0", &["`=` is no comparison", "  |    ^", "write `==`"]),
         ("c0 == 1.5", &["no task has the value 1.5 here", "  |       ^^^", "it takes 0.5, 1.0"]),
         ("c0 == 1.0 &&", &["`&&` is not `and`", "write `and`"]),
         ("(k < 0.2", &["expected `)`", "close the parenthesis"]),
         ("k == 'a'", &["this is a string and the other side a number", "  |      ^^^"]),
+        (
+            "k > 0.5",
+            &[
+                "no task of the grid satisfies this condition",
+                "  | ^^^^^^^",
+                "the values: k 0.1, 0.2, 0.3; c0 0.5, 1.0; replicate 0 to 1",
+            ],
+        ),
     ];
     for (expr, wanted) in cases {
         let err = env.fails(&["run", "grid.toml", "--where", expr], 2);

@@ -68,7 +68,15 @@ impl Filter {
             };
             return Err(err(t.span.clone(), "unexpected text after the condition".into(), Some(help.into())));
         }
-        Ok(Filter { root, text: text.to_string() })
+        let filter = Filter { root, text: text.to_string() };
+        // A condition that no task meets selects nothing: most likely a mistake (`k < 0`
+        // where every k is positive). The scan stops at the first task that meets it.
+        use rayon::prelude::*;
+        if !(0..grid.task_count()).into_par_iter().any(|i| filter.matches(grid, i)) {
+            let help = format!("the values: {}", spans(grid));
+            return Err(err(0..text.len(), "no task of the grid satisfies this condition".into(), Some(help)));
+        }
+        Ok(filter)
     }
 
     /// Whether task `index` of `grid` (the grid this filter was parsed against) satisfies it.
@@ -76,6 +84,35 @@ impl Filter {
         let (point, rep) = grid.locate(index);
         eval(&self.root, grid, point, rep)
     }
+}
+
+/// What each name takes, for a message: `k 0.1 to 0.3, c0 0.5 to 2.0, replicate 0 to 4`.
+fn spans(grid: &Grid) -> String {
+    let mut out: Vec<String> = grid
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let (axis, member) = grid.column_position(c);
+            let values = &grid.axes[axis].values[member];
+            let numbers: Option<Vec<f64>> = values.iter().map(Value::as_f64).collect();
+            match numbers {
+                Some(x) if values.len() > 3 => {
+                    let lo =
+                        values[x.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |m| m.0)].to_string();
+                    let hi =
+                        values[x.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |m| m.0)].to_string();
+                    format!("{name} {lo} to {hi}")
+                }
+                _ => {
+                    let shown: Vec<String> = values.iter().take(6).map(ToString::to_string).collect();
+                    format!("{name} {}{}", shown.join(", "), if values.len() > 6 { ", ..." } else { "" })
+                }
+            }
+        })
+        .collect();
+    out.push(format!("replicate 0 to {}", grid.replicates.saturating_sub(1)));
+    out.join("; ")
 }
 
 fn eval(n: &Node, grid: &Grid, point: u64, rep: u32) -> bool {

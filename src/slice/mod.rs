@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn errors_point_at_the_offending_text_and_suggest() {
         let g = grid();
-        let cases: [(&str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str); 10] = [
             ("c1 == 1.0", "c1", "did you mean `c0`?"),
             ("c0 = 1.0", "=", "write `==`"),
             ("c0 == 1.0 && k == 1", "&&", "write `and`"),
@@ -147,6 +147,7 @@ mod tests {
             ("k in 1", "1", "e.g. `k in [0.1, 0.2]`"),
             ("k == 1 c0", "c0", "join conditions"),
             ("name == 'a", "'a", "end it with '"),
+            ("k > 3 or c0 < 0", "k > 3 or c0 < 0", "the values: c0 0.5, 1.0; k 1, 2, 3; name a, b; replicate 0 to 1"),
         ];
         for (expr, under, help) in cases {
             let e = Filter::parse(expr, &g).unwrap_err();
