@@ -2,8 +2,10 @@
 //!
 //! The spec file's text is edited in place (with `toml_edit`, so that its comments and
 //! layout stay), and the result is validated as any spec is. The text a run saves as
-//! `spec.toml` is that result, headed by one comment line per `--set`, which a later
+//! `spec.toml` is that result, followed by one comment line per `--set`, which a later
 //! `--resume` without `--set` reads back to continue the same sweep (see [`recorded`]).
+//! At the end, not the top, so that the lines of the file keep their numbers in the
+//! messages that point into the spec as run (a worker that cannot start, say).
 
 use super::{Spec, SpecError};
 use crate::model::Registry;
@@ -48,18 +50,16 @@ impl std::fmt::Display for Override {
     }
 }
 
-/// The first line of a spec as run that had `--set`s; one `# --set KEY=VALUE` line follows per
-/// override.
+/// The line after the spec file's text in a spec as run that had `--set`s; one
+/// `# --set KEY=VALUE` line follows per override, to the end.
 const HEADER: &str = "# sweep: this spec file with these values set on the command line:";
 /// What starts each recorded override's line.
 const LINE: &str = "# --set ";
 
 /// The overrides a spec as run (an out directory's `spec.toml`) was made with, in order.
 pub fn recorded(text: &str) -> Vec<Override> {
-    let mut lines = text.lines();
-    if lines.next() != Some(HEADER) {
-        return Vec::new();
-    }
+    let Some(at) = text.rfind(&format!("\n{HEADER}\n")) else { return Vec::new() };
+    let lines = text[at + HEADER.len() + 2..].lines();
     lines.map_while(|l| l.strip_prefix(LINE)).filter_map(|l| l.parse().ok()).collect()
 }
 
@@ -113,12 +113,14 @@ impl Spec {
                 help: None,
             }));
         };
-        let mut edited = String::from(HEADER);
-        edited.push('\n');
+        let mut edited = body;
+        if !edited.ends_with('\n') {
+            edited.push('\n');
+        }
+        edited.push_str(&format!("\n{HEADER}\n"));
         for set in sets {
             edited.push_str(&format!("{LINE}{set}\n"));
         }
-        edited.push_str(&body);
         Spec::parse(path, &edited, registry).map_err(|e| blame(path, &text, sets, registry, e))
     }
 }
@@ -370,11 +372,10 @@ mod tests {
     #[test]
     fn recorded_overrides_read_back_and_merge() {
         let sets = vec!["replicates=5".parse().unwrap(), "seed=2".parse().unwrap()];
-        let mut text = format!("{HEADER}\n");
+        let mut text = format!("seed = 2\n\n{HEADER}\n");
         for s in &sets {
             text.push_str(&format!("{LINE}{s}\n"));
         }
-        text.push_str("seed = 2\n");
         assert_eq!(recorded(&text), sets);
         assert!(recorded("# a comment\nseed = 1\n").is_empty());
         let later = vec!["seed=3".parse().unwrap()];
