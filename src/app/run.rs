@@ -29,7 +29,9 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let resume = a.resume
         || (!slice.is_whole()
             && crate::outdir::Manifest::read(&out).is_ok_and(|m| m.spec_hash == crate::outdir::spec_hash(&spec.text)));
-    if a.resume && a.shard.is_none() && !a.quiet && !out.holds_sweep() {
+    // Printed even with --quiet, as warnings are: a sweep started from zero by mistake (from
+    // the wrong directory) is what it guards against. A shard's first run resumes by design.
+    if a.resume && a.shard.is_none() && !out.holds_sweep() {
         eprintln!("{}", nothing_to_resume(&spec, &out, &given, registry));
     }
     let jobs = a.jobs.or_else(|| std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok()));
