@@ -175,3 +175,14 @@ fn set_through_slurm_reaches_every_element_and_shards_share_the_spec() {
     let err = env.fails(&["slurm", "grid.toml", "--set", "model.t_finl=5"], 2);
     assert!(err.contains("did you mean `model.t_final`?"), "{err}");
 }
+
+#[test]
+fn a_recorded_set_the_edited_spec_no_longer_takes_says_where_it_comes_from() {
+    let env = Env::with("grid.toml", SPEC);
+    env.succeeds(&["run", "grid.toml", "--set", "model.solver=rk4", "--limit", "2", "-q"]);
+    // The file now runs another model, which has no `solver`.
+    env.write("grid.toml", "name = \"g\"\n[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n");
+    let err = env.fails(&["run", "grid.toml", "--resume"], 2);
+    assert!(err.contains("the spec has no key `model.solver` to set (a --set recorded in runs/g/spec.toml)"), "{err}");
+    assert!(err.contains("1 | model.solver=rk4") && err.contains("give the key another value with --set"), "{err}");
+}

@@ -30,7 +30,17 @@ pub(super) fn load_spec(
     if sets == given {
         return Ok((spec, sets));
     }
-    let spec = Spec::from_file_with(path, &sets, registry)?;
+    let spec = Spec::from_file_with(path, &sets, registry).map_err(|mut e| {
+        // A recorded --set the spec file no longer takes: say where it comes from.
+        if e.path == Path::new("--set") && before.iter().any(|b| *e.source == *b.to_string()) {
+            e.message = format!("{} (a --set recorded in {})", e.message, dir.spec().display());
+            e.help = Some(format!(
+                "{}give the key another value with --set, or run the edited spec into a new directory with --out",
+                e.help.map(|h| format!("{h}; ")).unwrap_or_default()
+            ));
+        }
+        e
+    })?;
     let kept: Vec<String> =
         before.iter().filter(|b| !given.iter().any(|g| g.key == b.key)).map(|b| b.to_string()).collect();
     eprintln!(

@@ -287,8 +287,9 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
         match (failed, pending) {
             (0, 0) => eprintln!("sweep: the slice is done, and with it the sweep"),
             (0, _) => eprintln!(
-                "sweep: the slice is done; {} of the grid's {total} are still pending. To run them: {resume_cmd}",
-                crate::text::count(pending, "task")
+                "sweep: the slice is done; {} of the grid's {total} {} still pending. To run them: {resume_cmd}",
+                crate::text::count(pending, "task"),
+                if pending == 1 { "is" } else { "are" }
             ),
             _ => eprintln!(
                 "sweep: the slice is done; of the grid's {total} tasks, {pending} are still pending and {failed} failed. \
