@@ -179,9 +179,6 @@ pub struct SlurmArgs {
     /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
     #[arg(value_name = "KEY=VALUE")]
     pub sets: Vec<Override>,
-    /// Set a value of the spec, as `sweep run --set` (repeatable); every element runs with it.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<Override>,
     /// Split the grid into N shards, one array element each (default: about 64 tasks per CPU, at most 1000).
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
@@ -233,6 +230,9 @@ pub struct SlurmArgs {
     /// After N failed tasks, an element starts no new ones.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<u64>,
+    /// Set a value of the spec, as `sweep run --set` (repeatable); every element runs with it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
     /// The sweep binary the jobs run (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub sweep_bin: Option<PathBuf>,
