@@ -219,8 +219,11 @@ fn sweep_init_writes_specs_that_run_and_never_overwrites() {
         let env = Env::new();
         let mut args = vec!["init"];
         args.extend(flag);
-        env.succeeds(&args);
-        env.succeeds(&["run", "grid.toml", "-q"]);
+        let err = env.succeeds_stderr(&args);
+        assert!(err.contains("then sweep run grid.toml --limit 5 (a smoke test), then sweep run grid.toml --resume"));
+        // The steps it suggests.
+        env.succeeds(&["run", "grid.toml", "--limit", "5", "-q"]);
+        env.succeeds(&["run", "grid.toml", "--resume", "-q"]);
         let rows = env.results("runs/grid");
         assert!(!rows.is_empty() && rows.iter().all(|r| r["status"] == "done"), "{flag:?}: {rows:?}");
         let before = env.read("grid.toml");
