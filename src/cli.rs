@@ -1,6 +1,7 @@
 //! The command line (clap definitions only; the work is in [`crate::app`]).
 
 use crate::cluster::Shard;
+use crate::spec::Override;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -29,12 +30,12 @@ pub enum Command {
     Init(InitArgs),
     /// Run (or resume) a sweep.
     #[command(
-        after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume\n  sweep run grid.toml --bench --bench-jobs 1,2,4,8"
+        after_help = "Examples:\n  sweep run sweeps/reaction.toml\n  sweep run grid.toml --jobs 8 --out runs/try2\n  sweep run grid.toml --limit 5                  # a smoke test; --resume runs the rest\n  sweep run grid.toml --sample 20                # 20 tasks spread over the grid\n  sweep run grid.toml --where 'c0 == 1.0 and k < 0.5' --limit 3\n  sweep run grid.toml --set replicates=10 --set model.t_final=50\n  sweep run grid.toml --set params.k='{ linspace = [0, 1, 5] }' --dry-run\n  sweep run grid.toml replicates=10              # the same as --set replicates=10\n  sweep run grid.toml --resume --retries 2\n  sweep run grid.toml --shard $SLURM_ARRAY_TASK_ID/16 --resume\n  sweep run grid.toml --bench --bench-jobs 1,2,4,8"
     )]
     Run(RunArgs),
     /// Write (or submit) SLURM job-array scripts that run a sweep in shards, then collect it.
     #[command(
-        after_help = "Examples:\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --cpus-per-task 8 --script grid.sbatch\n  sweep slurm grid.toml --shards 64 --throttle 16 --partition short --submit\n  sweep slurm grid.toml --submit        # again: resumes what is unfinished"
+        after_help = "Examples:\n  sweep slurm grid.toml --shards 64 --time 2:00:00 --cpus-per-task 8 --script grid.sbatch\n  sweep slurm grid.toml --shards 64 --throttle 16 --partition short --submit\n  sweep slurm grid.toml --set replicates=20 --shards 64 --submit\n  sweep slurm grid.toml --submit        # again: resumes what is unfinished"
     )]
     Slurm(Box<SlurmArgs>),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
@@ -77,6 +78,9 @@ pub enum Command {
 pub struct RunArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
+    /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
+    #[arg(value_name = "KEY=VALUE")]
+    pub sets: Vec<Override>,
     /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
     #[arg(short, long, value_name = "N", value_parser = count(MAX_JOBS))]
     pub jobs: Option<usize>,
@@ -95,6 +99,23 @@ pub struct RunArgs {
     /// Finish the sweep in the out directory: run failed and unfinished tasks only.
     #[arg(long)]
     pub resume: bool,
+    /// Set a value of the spec for this run (repeatable): KEY is a dotted path
+    /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
+    /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
+    /// The out directory's spec.toml holds the result, and --resume keeps it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// Run only the first N pending tasks, in grid order (--resume runs the rest).
+    #[arg(long, value_name = "N", conflicts_with = "sample", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+    /// Run only N pending tasks spread over the grid, chosen as --bench chooses its sample.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: Option<u64>,
+    /// Run only the tasks whose parameters (and `replicate`) satisfy EXPR, e.g.
+    /// 'c0 == 1.0 and k in [0.1, 0.2]': comparisons (< <= == != > >=), in [..], and, or,
+    /// not, parentheses; numbers, 'strings', true and false.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_: Option<String>,
     /// Retry a failed task up to N more times within the run (same seed).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub retries: u32,
@@ -106,7 +127,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Run only shard I of N (0-based), e.g. --shard $SLURM_ARRAY_TASK_ID/16.
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["limit", "sample", "where_"])]
     pub shard: Option<Shard>,
     /// Survive a machine crash (power loss, a dead node), not only a dead process: each
     /// journal record reaches the disk after the files it vouches for, synced once per tick.
@@ -117,7 +138,7 @@ pub struct RunArgs {
     /// and bench/speedup.svg in the out directory. A sweep there is not touched.
     #[arg(
         long,
-        conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures"]
+        conflicts_with_all = ["dry_run", "resume", "shard", "jobs", "io_threads", "retries", "max_failures", "limit", "sample", "where_"]
     )]
     pub bench: bool,
     /// Worker counts to benchmark [default: 1, 2, 4, ... up to the cores, and the core count;
@@ -155,6 +176,9 @@ fn positive() -> clap::builder::RangedU64ValueParser<usize> {
 pub struct SlurmArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
+    /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
+    #[arg(value_name = "KEY=VALUE")]
+    pub sets: Vec<Override>,
     /// Split the grid into N shards, one array element each (default: about 64 tasks per CPU, at most 1000).
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
@@ -206,6 +230,9 @@ pub struct SlurmArgs {
     /// After N failed tasks, an element starts no new ones.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<u64>,
+    /// Set a value of the spec, as `sweep run --set` (repeatable); every element runs with it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
     /// The sweep binary the jobs run (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub sweep_bin: Option<PathBuf>,

@@ -26,6 +26,7 @@ pub mod report;
 pub mod results;
 pub mod runlog;
 pub mod session;
+pub mod slice;
 pub mod spec;
 pub mod stats;
 pub mod store;

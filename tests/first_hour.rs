@@ -219,8 +219,11 @@ fn sweep_init_writes_specs_that_run_and_never_overwrites() {
         let env = Env::new();
         let mut args = vec!["init"];
         args.extend(flag);
-        env.succeeds(&args);
-        env.succeeds(&["run", "grid.toml", "-q"]);
+        let err = env.succeeds_stderr(&args);
+        assert!(err.contains("then sweep run grid.toml --limit 5 (a smoke test), then sweep run grid.toml --resume"));
+        // The steps it suggests.
+        env.succeeds(&["run", "grid.toml", "--limit", "5", "-q"]);
+        env.succeeds(&["run", "grid.toml", "--resume", "-q"]);
         let rows = env.results("runs/grid");
         assert!(!rows.is_empty() && rows.iter().all(|r| r["status"] == "done"), "{flag:?}: {rows:?}");
         let before = env.read("grid.toml");
@@ -336,4 +339,14 @@ fn the_cpu_of_python_workers_imports_is_not_charged_to_the_run() {
     // Charged to the run, the imports made this several thousand per cent; what is left is
     // the tasks and the workers' exit, which on runs this short can exceed 100 %.
     assert!(cpu <= 400.0, "the imports' CPU is not the run's: {line}");
+}
+
+#[test]
+fn the_shared_error_of_a_fail_fast_stop_is_printed_once() {
+    // Regression: the error showed in the failure list and again in the "stopped" lines.
+    let env =
+        Env::with("c.toml", "[command]\nshell = 'echo no such input >&2; exit 3'\n[params]\nx = { range = [0, 20] }\n");
+    let err = env.fails(&["run", "c.toml", "--jobs", "1"], 1);
+    assert!(err.contains("the first 5 tasks all failed with the same error (above), and none was done"), "{err}");
+    assert_eq!(err.matches("exit status 3").count(), 1, "{err}");
 }

@@ -100,3 +100,33 @@ fn missing_spec_file() {
         insta::assert_snapshot!(spec_error(None));
     });
 }
+
+/// `sweep run grid.toml ARGS` with a valid spec: an error in `--set` or `--where`, which
+/// points at the argument as a spec error points at the file. Exit 2, nothing written.
+fn arg_error(args: &[&str]) -> String {
+    let env = Env::with("grid.toml", &format!("{HEAD}t_final = 1.0\n[params]\nk = [0.1, 0.2]\nc0 = [0.5, 1.0]\n"));
+    let out = env.exits(&[&["run", "grid.toml"][..], args].concat(), 2);
+    assert!(!env.path("runs").exists(), "nothing is written on an argument error");
+    out.stderr
+}
+
+/// A test snapshotting the error for `args` (which are the snapshot's description).
+macro_rules! arg_error {
+    ($name:ident, $($arg:expr),+) => {
+        #[test]
+        fn $name() {
+            let args = [$($arg),+];
+            insta::with_settings!({ description => args.join(" "), omit_expression => true }, {
+                insta::assert_snapshot!(arg_error(&args));
+            });
+        }
+    };
+}
+
+arg_error!(set_unknown_key, "--set", "model.t_finl=5");
+arg_error!(set_not_toml, "--set", "params.c0=[0.5, 1.0");
+arg_error!(set_wrong_type, "--set", "replicates=\"three\"");
+arg_error!(set_missing_table, "--set", "python.timeout=5s");
+arg_error!(where_unknown_name, "--where", "c1 == 1.0");
+arg_error!(where_value_no_task_has, "--where", "c0 == 1.5 and k < 0.2");
+arg_error!(where_malformed, "--where", "k < 0.2 && c0 = 1.0");

@@ -4,13 +4,14 @@
 use crate::command::{CommandSpec, Values};
 use crate::error::Error;
 use crate::outdir::OutDir;
+use crate::slice::Slice;
 use crate::spec::{Spec, TaskKind};
 use crate::worker::WorkerSpec;
 
 /// Tasks whose call is shown.
-const SHOWN_CALLS: u64 = 3;
+const SHOWN_CALLS: usize = 3;
 
-pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
+pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, Error> {
     let g = &spec.grid;
     match &spec.adaptive {
         None => println!(
@@ -37,6 +38,11 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
             println!("adaptive: {}", a.describe());
         }
     }
+    let sets = crate::spec::recorded(&spec.text);
+    if !sets.is_empty() {
+        let shown: Vec<String> = sets.iter().map(|s| format!("--set {s}")).collect();
+        println!("set: {}", shown.join(" "));
+    }
     println!("out: {}", out.root.display());
     println!("axes:");
     for axis in &g.axes {
@@ -54,13 +60,30 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
             println!("  {name:<12} {}: {}{zip}", crate::text::count(values.len() as u64, "value"), shown.join(", "));
         }
     }
+    // The tasks shown: the grid's first, or the slice's.
+    let shown: Vec<u64> = match slice.is_whole() {
+        true => (0..spec.task_count().min(10)).collect(),
+        false => {
+            let done = done_in(spec, out);
+            let mut chosen = slice.choose(g, spec.seed, |i| done.as_ref().is_none_or(|l| !l.is_done(i)));
+            println!(
+                "slice ({}): {} of {}{}",
+                slice.flags(),
+                crate::text::count(chosen.len() as u64, "task"),
+                spec.task_count(),
+                if done.is_some() { ", among those the sweep in out has not done" } else { "" }
+            );
+            chosen.truncate(10);
+            chosen
+        }
+    };
     println!("first tasks:");
     let mut header = format!("  {:<16}  {:>9}  {:<20}", "task", "replicate", "seed");
     for c in &g.columns {
         header.push_str(&format!("  {c}"));
     }
     println!("{header}");
-    for i in 0..spec.task_count().min(10) {
+    for &i in &shown {
         let (id, seed) = spec.identity.task(g, i);
         let (point, rep) = g.locate(i);
         let mut line = format!("  {id}  {rep:>9}  {seed:<20}");
@@ -78,10 +101,19 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
                 if fixed.is_empty() { "nothing fixed".into() } else { fixed.join(" ") }
             );
         }
-        TaskKind::Command(cmd) => commands(spec, cmd, out),
-        TaskKind::Worker(ws) => calls(spec, ws, out)?,
+        TaskKind::Command(cmd) => commands(spec, cmd, out, &shown),
+        TaskKind::Worker(ws) => calls(spec, ws, out, &shown)?,
     }
     Ok(crate::exit::SUCCESS)
+}
+
+/// The ledger of the sweep in `out`, when it is one of this spec's grid: which tasks a slice
+/// leaves out as done.
+fn done_in(spec: &Spec, out: &OutDir) -> Option<crate::results::Ledger> {
+    let hash = crate::outdir::spec_hash(&spec.text);
+    let folded =
+        out.holds_sweep().then(|| crate::checkpoint::fold_dir(&out.root, spec, &hash)).and_then(|f| f.ok().flatten());
+    folded.map(|f| f.ledger)
 }
 
 /// `{out}` of attempt 1 of task `id`: a directory of the run-to-be.
@@ -91,10 +123,10 @@ fn attempt_dir(out: &OutDir, id: crate::grid::TaskId) -> String {
 }
 
 /// The first tasks' command lines, exactly as they will be run.
-fn commands(spec: &Spec, cmd: &CommandSpec, out: &OutDir) {
+fn commands(spec: &Spec, cmd: &CommandSpec, out: &OutDir, shown: &[u64]) {
     let g = &spec.grid;
     println!("commands (in {}):", cmd.cwd.display());
-    for i in 0..spec.task_count().min(SHOWN_CALLS) {
+    for &i in shown.iter().take(SHOWN_CALLS) {
         let (id, seed) = spec.identity.task(g, i);
         let (point, replicate) = g.locate(i);
         let params: Vec<String> = (0..g.columns.len()).map(|c| g.value(point, c).to_string()).collect();
@@ -115,13 +147,13 @@ fn commands(spec: &Spec, cmd: &CommandSpec, out: &OutDir) {
 /// The first tasks' Python calls (or protocol requests), as a worker will receive them. A
 /// `[python]` function's module is imported to learn what its signature asks for, which
 /// also checks that it can be.
-fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir) -> Result<(), Error> {
+fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir, shown: &[u64]) -> Result<(), Error> {
     let g = &spec.grid;
     let Some(f) = &ws.python else {
         println!("worker: {} (in {})", ws.argv.join(" "), ws.cwd.display());
         println!("first requests:");
         let requests = crate::worker::protocol::Requests::new(g, &[]);
-        for i in 0..spec.task_count().min(SHOWN_CALLS) {
+        for &i in shown.iter().take(SHOWN_CALLS) {
             let mut line = Vec::new();
             requests.push(
                 &mut line,
@@ -150,7 +182,7 @@ fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir) -> Result<(), Error> {
     let extras: Vec<String> =
         hello["extras"].as_array().into_iter().flatten().filter_map(|e| e.as_str().map(String::from)).collect();
     println!("first calls:");
-    for i in 0..spec.task_count().min(SHOWN_CALLS) {
+    for &i in shown.iter().take(SHOWN_CALLS) {
         let (id, seed) = spec.identity.task(g, i);
         let (point, replicate) = g.locate(i);
         let mut args: Vec<String> =

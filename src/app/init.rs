@@ -36,6 +36,7 @@ pub(super) fn init(a: InitArgs) -> Result<i32, Error> {
         written.map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         eprintln!("sweep: wrote {}", path.display());
     }
-    eprintln!("sweep: next: sweep run {} --dry-run, then sweep run {}", a.file.display(), a.file.display());
+    let f = a.file.display();
+    eprintln!("sweep: next: sweep run {f} --dry-run, then sweep run {f} --limit 5 (a smoke test), then sweep run {f} --resume");
     Ok(crate::exit::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod completions;
 mod dry_run;
 mod init;
 mod models;
+mod overrides;
 mod report;
 mod run;
 mod signals;

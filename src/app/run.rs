@@ -1,5 +1,6 @@
 //! `sweep run`.
 
+use super::overrides::{load_spec, nothing_to_resume, sets_of, slice_of};
 use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::exec::{RunConfig, RunOutcome, Stats};
@@ -13,13 +14,25 @@ use crate::usage::{Usage, Who};
 use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
-    let spec = Spec::from_file(&a.spec, registry)?;
+    let given = sets_of(&a.sets, &a.set);
+    let (spec, _) = load_spec(&a.spec, &given, a.out.as_deref(), a.resume, registry)?;
     let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
+    let slice = slice_of(&spec, a.where_.as_deref(), a.limit, a.sample)?;
     if a.bench {
         return super::bench::bench(&a, spec, out, registry);
     }
     if a.dry_run {
-        return super::dry_run::dry_run(&spec, &out);
+        return super::dry_run::dry_run(&spec, &out, &slice);
+    }
+    // Slices are steps of one sweep: a slice continues the sweep of this very spec in `out`
+    // without --resume (a sweep of another spec still needs it, and follows the drift rules).
+    let resume = a.resume
+        || (!slice.is_whole()
+            && crate::outdir::Manifest::read(&out).is_ok_and(|m| m.spec_hash == crate::outdir::spec_hash(&spec.text)));
+    // Printed even with --quiet, as warnings are: a sweep started from zero by mistake (from
+    // the wrong directory) is what it guards against. A shard's first run resumes by design.
+    if a.resume && a.shard.is_none() && !out.holds_sweep() {
+        eprintln!("{}", nothing_to_resume(&spec, &out, &given, registry));
     }
     let jobs = a.jobs.or_else(|| std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok()));
     let jobs = jobs.map(|j: usize| j.clamp(1, crate::cli::MAX_JOBS as usize));
@@ -32,7 +45,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         keep_going: a.keep_going,
         ..RunConfig::default()
     };
-    if a.resume {
+    if resume {
         // A resume with nothing to do is told from the checkpoints, without loading the sweep.
         let started = std::time::Instant::now();
         if let Some(f) = crate::session::finished(&spec, &out, a.shard)? {
@@ -43,6 +56,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
                 spec: &spec,
                 out: &out,
                 shard: a.shard,
+                slice: !slice.is_whole(),
                 counts: (f.selected, 0, 0),
                 adaptive: None,
                 no_metrics: false,
@@ -56,9 +70,15 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
             return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
         }
     }
-    let mut prepared = prepare(spec, out, a.resume, a.shard, config.jobs)?;
+    // Persistent workers start before the slice is chosen: no more than it can use.
+    let workers = slice.limit.or(slice.sample).map_or(config.jobs, |n| config.jobs.min(n as usize));
+    let mut prepared = prepare(spec, out, resume, a.shard, workers)?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
+    }
+    let mut config = config;
+    if !slice.is_whole() {
+        config.selection = crate::exec::Selection::Indices(prepared.choose(&slice));
     }
     let cancel = Arc::new(Cancel::new());
     let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
@@ -75,7 +95,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     watch.finished();
     progress.finish();
     let outcome = outcome?;
-    let view = View::of(&prepared);
+    let view = View { slice: !slice.is_whole(), ..View::of(&prepared) };
     let figures = figures(&view, &outcome, &Resources::now().since(&before), config.jobs);
     // A failure to write runs.jsonl is a warning: the results do not depend on it.
     if outcome.done + outcome.failed > 0 {
@@ -91,6 +111,8 @@ struct View<'a> {
     spec: &'a Spec,
     out: &'a OutDir,
     shard: Option<crate::cluster::Shard>,
+    /// The run was a slice (`--limit`, `--sample`, `--where`): it answers for its own tasks.
+    slice: bool,
     /// (done, failed, pending) over the sweep's tasks (a shard run's: its shard's).
     counts: (u64, u64, u64),
     /// Adaptive replicates: points (met the target, stopped at max, not decided).
@@ -105,6 +127,7 @@ impl View<'_> {
             spec: &p.spec,
             out: &p.out,
             shard: p.shard,
+            slice: false,
             counts: p.counts(),
             adaptive: p.store.plan().map(|plan| plan.tally()),
             no_metrics: p.no_metrics(),
@@ -238,11 +261,14 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
             eprintln!("sweep: stopped after {n} failed tasks (--max-failures). To finish: {resume_cmd}");
         }
         Some(StopReason::FailFast(ref e)) => {
+            // The failure list above already shows the error (regression: it was printed twice).
+            let listed = o.failure_groups.iter().take(5).any(|g| &g.error == e);
             eprintln!(
-                "sweep: stopped: the first {} tasks all failed with the same error, and none was done:\n  {e}\n  \
+                "sweep: stopped: the first {} tasks all failed with the same error{}, and none was done;\n  \
                  the rest would most likely fail too. Fix the cause, then: {resume_cmd}\n  \
                  (to run every task anyway: add --keep-going)",
-                crate::exec::FAIL_FAST_AFTER
+                crate::exec::FAIL_FAST_AFTER,
+                if listed { " (above)".to_string() } else { format!(":\n  {e}") }
             );
         }
         Some(StopReason::Io(ref e)) => {
@@ -255,8 +281,22 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
         }
         Some(StopReason::TimeLimit) | None => {}
     }
-    // A shard answers for its own tasks only; a whole-grid run for the whole grid.
-    let incomplete = o.failed > 0 || (p.shard.is_none() && (failed > 0 || pending > 0));
+    // A shard or a slice answers for its own tasks only; a whole-grid run for the whole grid.
+    let incomplete = o.failed > 0 || (p.shard.is_none() && !p.slice && (failed > 0 || pending > 0));
+    if p.slice && o.stopped.is_none() && o.failed == 0 && !a.quiet {
+        match (failed, pending) {
+            (0, 0) => eprintln!("sweep: the slice is done, and with it the sweep"),
+            (0, _) => eprintln!(
+                "sweep: the slice is done; {} of the grid's {total} {} still pending. To run them: {resume_cmd}",
+                crate::text::count(pending, "task"),
+                if pending == 1 { "is" } else { "are" }
+            ),
+            _ => eprintln!(
+                "sweep: the slice is done; of the grid's {total} tasks, {pending} are still pending and {failed} failed. \
+                 To run them: {resume_cmd}"
+            ),
+        }
+    }
     if o.stopped.is_none() && incomplete {
         if o.failed > 0 {
             eprintln!("sweep: to rerun the failed tasks: {resume_cmd}");

@@ -8,11 +8,13 @@ use crate::error::{Error, IoContext};
 use crate::model::Registry;
 use crate::outdir::OutDir;
 use crate::session::{init_for_shards, refuse_adaptive_shards};
-use crate::spec::Spec;
+use crate::spec::{Override, Spec};
 use std::path::{Path, PathBuf};
 
 pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
-    let spec = Spec::from_file(&a.spec, registry)?;
+    // Array elements resume the sweep, so `--set`s it was started with are kept here too.
+    let given = super::overrides::sets_of(&a.sets, &a.set);
+    let (spec, sets) = super::overrides::load_spec(&a.spec, &given, a.out.as_deref(), true, registry)?;
     // Before any script is written: its elements would all stop with this error.
     refuse_adaptive_shards(&spec)?;
     let spec_path = absolute(&a.spec)?;
@@ -57,7 +59,7 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     opts.extra = a.extra.clone();
     opts.max_array_size = max_array_size;
     opts.job_name = a.job_name.clone().unwrap_or_else(|| job_name(&spec.name));
-    opts.run_args = run_args(&a);
+    opts.run_args = run_args(&a, &sets);
     let plan = render(&opts).map_err(|e| Error::Usage(e.to_string()))?;
     let per_shard = tasks.div_ceil(u64::from(shards));
     let arrays = crate::text::count(plan.arrays.len() as u64, "array job");
@@ -89,8 +91,11 @@ fn job_name(spec_name: &str) -> String {
 }
 
 /// The `sweep run` options given on the command line, for the elements' command line.
-fn run_args(a: &SlurmArgs) -> Vec<String> {
+fn run_args(a: &SlurmArgs, sets: &[Override]) -> Vec<String> {
     let mut v = Vec::new();
+    for set in sets {
+        v.extend(["--set".to_string(), set.to_string()]);
+    }
     let mut push = |flag: &str, value: Option<String>| {
         if let Some(value) = value {
             v.push(flag.to_string());

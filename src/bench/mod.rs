@@ -9,7 +9,6 @@ pub mod fit;
 pub mod plot;
 pub mod report;
 pub mod run;
-pub mod sample;
 pub mod table;
 
 pub use fit::{fit, recommend, Fit, FitModel, WITHIN_BEST};
@@ -18,5 +17,6 @@ pub use report::{
     speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, BENCH_FORMAT, PREDICT_AT, SHARDS,
 };
 pub use run::{measure, run_sample, scratch_dir, Timed, SCRATCH_PREFIX};
-pub use sample::sample_indices;
+// The sample lives with the grid, so that `--sample` (see `crate::slice`) chooses alike.
+pub use crate::grid::sample_indices;
 pub use table::render_table;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// A crash this many times while a task runs sets it aside.
-pub(super) const DEATHS_TO_SET_ASIDE: u8 = 2;
+pub const DEATHS_TO_SET_ASIDE: u8 = 2;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"SWRUN002");
 /// Header words: the magic, the signal that crashed the process (0: none), the number of

@@ -19,6 +19,7 @@ mod workers;
 mod writer;
 
 pub use config::{FailureGroup, RunConfig, RunOutcome, Selection};
+pub use crashes::DEATHS_TO_SET_ASIDE;
 pub use engine::execute;
 pub use recorder::FAIL_FAST_AFTER;
 pub use rounds::execute_rounds;

@@ -3,10 +3,12 @@
 mod adaptive;
 mod axis;
 mod identity;
+mod sample;
 
 pub use adaptive::{Adaptive, Decision, Target};
 pub use axis::{generate, AxisGen};
 pub use identity::{seed32, Identity, TaskId};
+pub use sample::sample_indices;
 
 use crate::value::Value;
 

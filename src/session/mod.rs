@@ -303,6 +303,23 @@ impl Prepared {
         }
     }
 
+    /// The tasks of `slice` (see [`crate::slice`]) among those this run would run: neither
+    /// done nor set aside after crashing sweep again and again.
+    pub fn choose(&self, slice: &crate::slice::Slice) -> Vec<u64> {
+        let (grid, seed) = (&self.spec.grid, self.spec.seed);
+        match &self.lean {
+            Some(lean) => slice.choose(grid, seed, |i| lean.runnable(i)),
+            None => slice.choose(grid, seed, |i| {
+                let row = &self.store.rows[i as usize];
+                match row.status {
+                    crate::results::Status::Done => false,
+                    crate::results::Status::Failed => row.deaths < crate::exec::DEATHS_TO_SET_ASIDE,
+                    _ => true,
+                }
+            }),
+        }
+    }
+
     /// (done, failed, pending) over the run's tasks: a shard's, or the sweep's.
     pub fn counts(&self) -> (u64, u64, u64) {
         match &self.lean {

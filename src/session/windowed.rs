@@ -50,6 +50,13 @@ impl Lean {
     pub fn metrics(&self) -> bool {
         self.metrics
     }
+
+    /// Whether a run would run task `i`: neither done nor set aside (see
+    /// [`crate::exec::DEATHS_TO_SET_ASIDE`]).
+    pub fn runnable(&self, i: u64) -> bool {
+        !self.ledger.is_done(i)
+            && self.ledger.failed().get(&i).is_none_or(|f| f.deaths < crate::exec::DEATHS_TO_SET_ASIDE)
+    }
 }
 
 impl Prepared {

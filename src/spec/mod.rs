@@ -4,6 +4,7 @@ mod command;
 mod duration;
 mod error;
 mod model;
+mod overrides;
 mod params;
 mod raw;
 mod replicates;
@@ -11,6 +12,7 @@ mod toml_error;
 mod worker;
 
 pub use error::SpecError;
+pub use overrides::{merge, recorded, Override};
 pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
 pub use worker::PYTHON_EXTRAS;
 
@@ -137,6 +139,12 @@ impl TaskKind {
 impl Spec {
     /// Reads and validates the spec file at `path` against the models of `registry`.
     pub fn from_file(path: &Path, registry: &Registry) -> Result<Spec, SpecError> {
+        let text = Self::read_text(path)?;
+        Self::parse(path, &text, registry)
+    }
+
+    /// The text of the spec file at `path`.
+    fn read_text(path: &Path) -> Result<String, SpecError> {
         let bytes = std::fs::read(path).map_err(|e| SpecError {
             path: path.to_path_buf(),
             source: "".into(),
@@ -159,7 +167,7 @@ impl Spec {
                 });
             }
         };
-        Self::parse(path, &text, registry)
+        Ok(text)
     }
 
     /// Validates spec text; `path` names it in messages and gives the default name.

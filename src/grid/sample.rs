@@ -1,4 +1,4 @@
-//! Choosing which tasks a benchmark runs.
+//! Choosing a spread sample of tasks: which tasks a benchmark runs, and `--sample`.
 //!
 //! A benchmark times a sample of the grid, not the whole of it. Taking the first `n` tasks
 //! would bias the timing towards one corner of parameter space (often the cheap or the
