@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let spec = Spec::from_file(&a.spec, registry)?;
+    for w in spec.warnings() {
+        eprintln!("warning: {w}");
+    }
     let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
     if a.bench {
         return super::bench::bench(&a, spec, out, registry);
