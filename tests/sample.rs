@@ -248,3 +248,31 @@ fn sweep_open_gives_a_sample_dimension_in_both_array_layouts() {
         .unwrap();
     assert!(out.status.success(), "{}{}", text(&out.stdout), stderr(&out));
 }
+
+#[test]
+fn plot_and_report_draw_a_sampled_parameter_as_a_scatter_on_its_scale() {
+    // 512 points: past the 200 positions a swept parameter's plot bins its values.
+    let env = Env::with("s.toml", &spec("sobol", 512, 1));
+    env.succeeds(&["run", "s.toml", "-q"]);
+    env.succeeds(&["plot", "runs/s", "--x", "k", "--y", "conversion", "-o", "k.svg"]);
+    let svg = env.read("k.svg");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let meta = doc.descendants().find(|n| n.has_tag_name("metadata")).and_then(|n| n.text()).unwrap();
+    let data: serde_json::Value = serde_json::from_str(meta).unwrap();
+    assert_eq!((data["scatter"].as_bool(), data["log_x"].as_bool()), (Some(true), Some(true)), "{data}");
+    let points = data["series"][0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 512, "every point of the design, none binned");
+    assert!(points.iter().all(|p| p["grid_points"] == 1 && p.get("lo").is_none()), "one task each, no band");
+    let circles = doc.descendants().filter(|n| n.has_tag_name("circle")).count();
+    assert_eq!(circles, 512);
+    let longest = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .map(|n| n.attribute("points").unwrap_or("").split_whitespace().count())
+        .max();
+    assert!(longest < Some(50), "no line joins the points (the longest polyline has {longest:?} points)");
+    // The report draws the same.
+    env.succeeds(&["report", "runs/s", "-o", "r.html"]);
+    let html = env.read("r.html");
+    assert!(html.contains("\"x\":\"k\"") && html.contains("\"scatter\":true"), "the report's k plot is a scatter");
+}
