@@ -276,3 +276,11 @@ fn plot_and_report_draw_a_sampled_parameter_as_a_scatter_on_its_scale() {
     let html = env.read("r.html");
     assert!(html.contains("\"x\":\"k\"") && html.contains("\"scatter\":true"), "the report's k plot is a scatter");
 }
+
+#[test]
+fn the_tours_sampled_fin_plans_its_design() {
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/sweeps/fin_sample.toml");
+    let out = Env::new().succeeds(&["run", spec, "--dry-run"]);
+    assert!(out.contains("fin_sample: model fin, 512 tasks (512 points x 1 replicate"), "{out}");
+    assert!(out.contains("sample: sobol design of 256 points on 3 ranges"), "{out}");
+}
