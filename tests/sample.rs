@@ -182,7 +182,7 @@ fn bad_sample_tables_are_spec_errors_at_their_line() {
         ("n = 8\nk = [0.1, 1.0]\nt_final = { int = [1.5, 8] }\n", "s.toml:7:11", "int bounds must be integers"),
         ("n = 8\nk = { lg = [0.1, 1.0] }\n", "s.toml:6:5", "unknown range `lg`"),
         ("n = 8\nk = [0.1]\n", "s.toml:6:5", "takes two bounds"),
-        ("n = 100000\nk = [0.1, 1.0]\n", "s.toml:5:5", "more than the 65536 points a sobol design"),
+        ("n = 100000\nk = [0.1, 1.0]\n", "s.toml:5:5", "more than the 65536 points a `sobol` design"),
         ("n = 8\n", "s.toml:3:1", "[sample] has no ranges"),
         ("n = 8\nkk = [0.1, 1.0]\n", "s.toml:6:1", "model `reaction` has no parameter `kk` (in [sample])"),
         ("n = 64\nk = [0.1, 1.0]\nsolver = { int = [1, 2] }\n", "s.toml:7:10", "parameter `solver` is a string"),
@@ -193,7 +193,15 @@ fn bad_sample_tables_are_spec_errors_at_their_line() {
         let err = env.fails(&["run", "s.toml"], 2);
         assert!(err.contains(at) && err.contains(what), "{tail}: {err}");
     }
+    let ten = (0..10).map(|i| format!("p{i} = [0.0, 1.0]\n")).collect::<String>();
+    let many = format!("[command]\nargv = [\"true\"]\n[sample]\nmethod = \"halton\"\nn = 500000\n{ten}");
     let other = [
+        (
+            "[model]\nname = \"reaction\"\n[sample]\nmethod = \"lhs\"\nn = 2000000\nk = [0.1, 1.0]\n",
+            "s.toml:5:5",
+            "more than the 1000000 points a `lhs` design",
+        ),
+        (many.as_str(), "s.toml:5:5", "500000 points of 10 ranges are more than the 4000000 values"),
         (
             "[model]\nname = \"reaction\"\n[sample]\nmethod = \"sobl\"\nn = 8\nk = [0.1, 1.0]\n",
             "s.toml:4:10",
@@ -283,4 +291,21 @@ fn the_tours_sampled_fin_plans_its_design() {
     let out = Env::new().succeeds(&["run", spec, "--dry-run"]);
     assert!(out.contains("fin_sample: model fin, 512 tasks (512 points x 1 replicate"), "{out}");
     assert!(out.contains("sample: sobol design of 256 points on 3 ranges"), "{out}");
+}
+
+#[test]
+fn raising_n_of_a_halton_or_random_design_on_resume_keeps_every_earlier_point() {
+    for method in ["halton", "random"] {
+        let env = Env::with("s.toml", &spec(method, 10, 6));
+        env.succeeds(&["run", "s.toml", "-q"]);
+        let before = env.journaled_done("runs/s");
+        let ks = column(&env.results("runs/s"), "k");
+        env.write("s.toml", &spec(method, 25, 6));
+        env.succeeds(&["run", "s.toml", "--resume", "-q"]);
+        let after = env.results("runs/s");
+        assert_eq!(column(&after, "k")[..10], ks[..], "{method}");
+        assert!(before.is_subset(&env.journaled_done("runs/s")), "{method}");
+        let records = journal_lines(&env.read("runs/s/journal.jsonl"));
+        assert_eq!(records.iter().filter(|l| l.get("t").is_some()).count(), 25, "{method}: no task ran twice");
+    }
 }

@@ -7,7 +7,7 @@ mod identity;
 
 pub use adaptive::{Adaptive, Decision, Target};
 pub use axis::{generate, AxisGen};
-pub use design::{design_seed, Design, Method, Scale, MAX_DIMENSIONS};
+pub use design::{design_seed, Design, Method, Scale, MAX_DIMENSIONS, MAX_VALUES};
 pub use identity::{seed32, Identity, TaskId};
 
 use crate::value::Value;

@@ -3,7 +3,7 @@
 
 use super::params::ParamAxis;
 use super::{raw, Ctx, SpecError};
-use crate::grid::{Design, Method, Scale, MAX_DIMENSIONS};
+use crate::grid::{Design, Method, Scale, MAX_DIMENSIONS, MAX_VALUES};
 use crate::text::did_you_mean;
 use toml::Spanned;
 
@@ -79,7 +79,7 @@ impl Ctx<'_> {
             return Err(self.at(
                 n_at,
                 format!(
-                    "`n` = {n} is more than the {} points a {} design may have",
+                    "`n` = {n} is more than the {} points a `{}` design may have",
                     method.max_points(),
                     method.name()
                 ),
@@ -94,6 +94,16 @@ impl Ctx<'_> {
                 ranges[MAX_DIMENSIONS].0,
                 format!("[sample] has {} ranges; a design may have at most {MAX_DIMENSIONS}", ranges.len()),
                 None,
+            ));
+        }
+        if n.saturating_mul(ranges.len() as u64) > MAX_VALUES {
+            return Err(self.at(
+                n_at,
+                format!(
+                    "`n` = {n} points of {} ranges are more than the {MAX_VALUES} values a design may hold",
+                    ranges.len()
+                ),
+                Some(format!("lower `n` to at most {}", MAX_VALUES / ranges.len() as u64)),
             ));
         }
         let design = Design {

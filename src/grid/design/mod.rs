@@ -16,7 +16,11 @@ use sha2::{Digest, Sha256};
 /// The most points a Sobol design may have (the limit of `sobol_burley`'s index).
 pub const MAX_SOBOL_POINTS: u64 = 1 << 16;
 /// The most points of any other design: its values are generated when the spec is read.
-pub const MAX_POINTS: u64 = 10_000_000;
+pub const MAX_POINTS: u64 = 1_000_000;
+/// The most values (points × ranges) a design may hold: they are kept in memory, with each
+/// value's canonical form for task ids (386 MB for a million points of 3 ranges; see
+/// docs/sampling.md).
+pub const MAX_VALUES: u64 = 4_000_000;
 /// The most ranges a design may have (Sobol's direction numbers, Halton's primes).
 pub const MAX_DIMENSIONS: usize = 256;
 
