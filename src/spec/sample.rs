@@ -34,7 +34,7 @@ impl Ctx<'_> {
                             did_you_mean(m, Method::NAMES).map_or_else(methods, |s| format!("{s} ({})", methods()));
                         return Err(self.at(value, format!("unknown sampling method `{m}`"), Some(hint)));
                     };
-                    method = Some((m, value.span()));
+                    method = Some(m);
                 }
                 "n" => match value.get_ref() {
                     toml::Value::Integer(k) if *k >= 1 => n = Some((*k as u64, value)),
@@ -65,7 +65,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        let Some((method, _)) = method else {
+        let Some(method) = method else {
             return Err(self.at(table, "[sample] needs a `method`", Some(methods())));
         };
         let Some((n, n_at)) = n else {
