@@ -289,7 +289,7 @@ fn plot_and_report_draw_a_sampled_parameter_as_a_scatter_on_its_scale() {
 fn the_tours_sampled_fin_plans_its_design() {
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/sweeps/fin_sample.toml");
     let out = Env::new().succeeds(&["run", spec, "--dry-run"]);
-    assert!(out.contains("fin_sample: model fin, 512 tasks (512 points x 1 replicate"), "{out}");
+    assert!(out.contains("fin_sample: model fin, 512 tasks (512 points x 1 replicate), seed 1"), "{out}");
     assert!(out.contains("sample: sobol design of 256 points on 3 ranges"), "{out}");
 }
 

@@ -14,12 +14,12 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir) -> Result<i32, Error> {
     let g = &spec.grid;
     match &spec.adaptive {
         None => println!(
-            "{}: {}, {} tasks ({} points x {} replicates), seed {}",
+            "{}: {}, {} ({} x {}), seed {}",
             spec.name,
             spec.task.label(),
-            spec.task_count(),
-            g.points(),
-            g.replicates,
+            crate::text::count(spec.task_count(), "task"),
+            crate::text::count(g.points(), "point"),
+            crate::text::count(u64::from(g.replicates), "replicate"),
             spec.seed
         ),
         Some(a) => {
