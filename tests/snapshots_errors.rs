@@ -100,3 +100,16 @@ fn missing_spec_file() {
         insta::assert_snapshot!(spec_error(None));
     });
 }
+
+// [sample]: the design's ranges and size.
+spec_error!(sample_unknown_method, format!("{HEAD}[sample]\nmethod = \"sobl\"\nn = 8\nk = [0.1, 1.0]\n"));
+spec_error!(sample_lo_not_below_hi, format!("{HEAD}[sample]\nmethod = \"sobol\"\nn = 8\nk = [1.0, 0.1]\n"));
+spec_error!(
+    sample_log_range_through_zero,
+    format!("{HEAD}[sample]\nmethod = \"lhs\"\nn = 8\nk = {{ log = [0.0, 1.0] }}\n")
+);
+spec_error!(
+    sample_int_bounds_not_integers,
+    "[model]\nname = \"spin\"\n[sample]\nmethod = \"lhs\"\nn = 8\nmicros = { int = [0.5, 9] }\n"
+);
+spec_error!(sample_no_points, format!("{HEAD}[sample]\nmethod = \"random\"\nn = 0\nk = [0.1, 1.0]\n"));
