@@ -262,6 +262,21 @@ mod tests {
     }
 
     #[test]
+    fn sobol_points_at_powers_of_two_fill_every_elementary_box_of_two_dimensions() {
+        // The first two Sobol dimensions are a (0, 2)-sequence: 2^m points put exactly one
+        // point in each box 2^-a wide and 2^-(m-a) high; Owen scrambling keeps that.
+        let m = 8;
+        let unit = design(Method::Sobol, 1 << m, vec![Scale::Uniform(0.0, 1.0); 2]).unit(11);
+        for a in 0..=m {
+            let mut seen = vec![false; 1 << m];
+            for (u, v) in unit[0].iter().zip(&unit[1]) {
+                let (x, y) = ((u * (1 << a) as f64) as usize, (v * (1 << (m - a)) as f64) as usize);
+                assert!(!std::mem::replace(&mut seen[(x << (m - a)) | y], true), "a = {a}");
+            }
+        }
+    }
+
+    #[test]
     fn extendable_methods_keep_their_first_points() {
         for method in [Method::Sobol, Method::Halton, Method::Random] {
             let small = design(method, 100, vec![Scale::Uniform(0.0, 1.0); 3]).unit(3);
