@@ -130,3 +130,16 @@ arg_error!(set_missing_table, "--set", "python.timeout=5s");
 arg_error!(where_unknown_name, "--where", "c1 == 1.0");
 arg_error!(where_value_no_task_has, "--where", "c0 == 1.5 and k < 0.2");
 arg_error!(where_malformed, "--where", "k < 0.2 && c0 = 1.0");
+
+// [sample]: the design's ranges and size.
+spec_error!(sample_unknown_method, format!("{HEAD}[sample]\nmethod = \"sobl\"\nn = 8\nk = [0.1, 1.0]\n"));
+spec_error!(sample_lo_not_below_hi, format!("{HEAD}[sample]\nmethod = \"sobol\"\nn = 8\nk = [1.0, 0.1]\n"));
+spec_error!(
+    sample_log_range_through_zero,
+    format!("{HEAD}[sample]\nmethod = \"lhs\"\nn = 8\nk = {{ log = [0.0, 1.0] }}\n")
+);
+spec_error!(
+    sample_int_bounds_not_integers,
+    "[model]\nname = \"spin\"\n[sample]\nmethod = \"lhs\"\nn = 8\nmicros = { int = [0.5, 9] }\n"
+);
+spec_error!(sample_no_points, format!("{HEAD}[sample]\nmethod = \"random\"\nn = 0\nk = [0.1, 1.0]\n"));

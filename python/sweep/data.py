@@ -89,7 +89,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     """The sweep in `out_dir` as an xarray Dataset.
 
     Dimensions: one per swept axis, named after its parameter (zipped parameters share
-    one, named after the first, the others being coordinates along it), then `replicate`,
+    one, named after the first, the others being coordinates along it), then `sample` for
+    a `[sample]` design (its points' indices, each sampled parameter a coordinate along
+    it), then `replicate`,
     then each array's own dimensions (`<name>_dim0`, ...). Data variables: every metric
     over the grid, every saved array (arrays whose length varies from task to task are
     padded with NaN to the longest, and `<name>_len` gives each task's length), and
@@ -129,7 +131,7 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             f"{points} points x {reps} replicates; run `sweep status {out_dir}` to rewrite it"
         )
     grid_shape = lens + [reps]
-    dims = [a["names"][0] for a in axes] + ["replicate"]
+    dims = [a.get("dim") or a["names"][0] for a in axes] + ["replicate"]
 
     coords = {"replicate": np.arange(reps)}
     stride = reps
@@ -138,10 +140,13 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
         strides.append(stride)
         stride *= n
     strides.reverse()
-    for a, n, s in zip(axes, lens, strides):
+    for a, n, s, dim in zip(axes, lens, strides, dims):
         rows = df.iloc[[i * s for i in range(n)]]
         for name in a["names"]:
-            coords[name] = (a["names"][0], rows[name].to_numpy())
+            coords[name] = (dim, rows[name].to_numpy())
+        if dim not in a["names"]:
+            # A design's points: the dimension's own coordinate is the point's index.
+            coords[dim] = np.arange(n)
 
     def grid(values):
         return (dims, np.asarray(values).reshape(grid_shape))

@@ -125,6 +125,36 @@ class Open(unittest.TestCase):
         with self.assertRaisesRegex(sweep.SweepDataError, "not the replicates of the manifest's 2 points"):
             sweep.open(out_dir(rows[:2], reps=4, adaptive=rule))
 
+    def test_a_design_is_a_sample_dimension_with_its_parameters_as_coordinates(self):
+        # [params] c = [1, 2] crossed with a [sample] design of 3 points over x and D.
+        d = tempfile.mkdtemp()
+        manifest = {
+            "format": 1,
+            "name": "t",
+            "kind": "model",
+            "seed": 3,
+            "replicates": 1,
+            "columns": ["c", "x", "D"],
+            "axes": [{"names": ["c"], "len": 2}, {"names": ["x", "D"], "len": 3, "dim": "sample"}],
+            "sample": {"method": "sobol", "n": 3, "ranges": {"x": ["uniform", 0, 1], "D": ["log", 0.001, 1]}},
+        }
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        points = [(0.1, 0.01), (0.7, 0.2), (0.4, 0.003)]
+        rows = [
+            f"{c}{i:015x},0,{i},{c},{x},{D},done,1,0.1,{c * x},,\n" for c in (1, 2) for i, (x, D) in enumerate(points)
+        ]
+        with open(os.path.join(d, "results.csv"), "w") as f:
+            f.write("task,replicate,seed,c,x,D,status,attempts,seconds,y,class,error\n" + "".join(rows))
+        ds = sweep.open(d)
+        self.assertEqual(dict(ds.sizes), {"c": 2, "sample": 3, "replicate": 1})
+        self.assertEqual(ds["sample"].values.tolist(), [0, 1, 2])
+        self.assertEqual(ds["x"].dims, ("sample",))
+        self.assertEqual(ds["x"].values.tolist(), [0.1, 0.7, 0.4])
+        self.assertEqual(ds["D"].values.tolist(), [0.01, 0.2, 0.003])
+        self.assertEqual(ds["y"].dims, ("c", "sample", "replicate"))
+        self.assertEqual(ds["y"].sel(c=2, replicate=0).values.tolist(), [0.2, 1.4, 0.8])
+
     def test_a_results_csv_that_does_not_fill_the_grid_is_refused(self):
         with self.assertRaisesRegex(sweep.SweepDataError, "3 rows, but the manifest's grid has 2 points x 2"):
             sweep.open(out_dir(ROWS[:3]))

@@ -15,12 +15,12 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
     let g = &spec.grid;
     match &spec.adaptive {
         None => println!(
-            "{}: {}, {} tasks ({} points x {} replicates), seed {}",
+            "{}: {}, {} ({} x {}), seed {}",
             spec.name,
             spec.task.label(),
-            spec.task_count(),
-            g.points(),
-            g.replicates,
+            crate::text::count(spec.task_count(), "task"),
+            crate::text::count(g.points(), "point"),
+            crate::text::count(u64::from(g.replicates), "replicate"),
             spec.seed
         ),
         Some(a) => {
@@ -44,9 +44,18 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
         println!("set: {}", shown.join(" "));
     }
     println!("out: {}", out.root.display());
+    if let Some(d) = &spec.design {
+        let extends = if d.method.extendable() { "raising n on --resume keeps them" } else { "n is fixed once run" };
+        println!(
+            "sample: {} design of {} on {} ({extends})",
+            d.method.name(),
+            crate::text::count(d.n, "point"),
+            crate::text::count(d.names.len() as u64, "range"),
+        );
+    }
     println!("axes:");
-    for axis in &g.axes {
-        for (name, values) in axis.names.iter().zip(&axis.values) {
+    for (a, axis) in g.axes.iter().enumerate() {
+        for (m, (name, values)) in axis.names.iter().zip(&axis.values).enumerate() {
             let shown: Vec<String> = if values.len() <= 6 {
                 values.iter().map(|v| v.to_string()).collect()
             } else {
@@ -55,8 +64,14 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
                 v.extend(values[values.len() - 2..].iter().map(|v| v.to_string()));
                 v
             };
-            let zip =
-                if axis.names.len() > 1 { format!(" (zipped with {})", axis.names.join(", ")) } else { String::new() };
+            let zip = match &spec.design {
+                Some(d) if g.sample == Some(a) => {
+                    let (scale, lo, hi) = d.scales[m].describe();
+                    format!(" ({scale} in [{lo}, {hi}], along `sample`)")
+                }
+                _ if axis.names.len() > 1 => format!(" (zipped with {})", axis.names.join(", ")),
+                _ => String::new(),
+            };
             println!("  {name:<12} {}: {}{zip}", crate::text::count(values.len() as u64, "value"), shown.join(", "));
         }
     }

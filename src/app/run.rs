@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let given = sets_of(&a.sets, &a.set);
     let (spec, _) = load_spec(&a.spec, &given, a.out.as_deref(), a.resume, registry)?;
+    for w in spec.warnings() {
+        eprintln!("warning: {w}");
+    }
     let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
     let slice = slice_of(&spec, a.where_.as_deref(), a.limit, a.sample)?;
     if a.bench {

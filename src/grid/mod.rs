@@ -2,11 +2,13 @@
 
 mod adaptive;
 mod axis;
+mod design;
 mod identity;
 mod sample;
 
 pub use adaptive::{Adaptive, Decision, Target};
 pub use axis::{generate, AxisGen};
+pub use design::{design_seed, Design, Method, Scale, MAX_DIMENSIONS, MAX_VALUES};
 pub use identity::{seed32, Identity, TaskId};
 pub use sample::sample_indices;
 
@@ -49,6 +51,9 @@ pub struct Grid {
     pub axes: Vec<Axis>,
     /// Replicates per point.
     pub replicates: u32,
+    /// The axis that holds a `[sample]` design's points, if any: its dimension is
+    /// `sample`, and each sampled parameter a coordinate along it.
+    pub sample: Option<usize>,
     /// For each column: (axis, member of that axis).
     col_pos: Vec<(usize, usize)>,
     /// For each axis: how many points one step along it skips.
@@ -82,7 +87,7 @@ impl Grid {
                     .expect("every column belongs to an axis")
             })
             .collect();
-        Ok(Self { columns, axes, replicates, col_pos, strides, points })
+        Ok(Self { columns, axes, replicates, sample: None, col_pos, strides, points })
     }
 
     /// Parameter points (without replicates).
@@ -118,6 +123,16 @@ impl Grid {
     /// (axis, member) of column `col`.
     pub fn column_position(&self, col: usize) -> (usize, usize) {
         self.col_pos[col]
+    }
+
+    /// The name of axis `axis`'s dimension (`sweep.open`, `store.zarr`): `sample` for a
+    /// design's points, else its first parameter's name.
+    pub fn dim(&self, axis: usize) -> &str {
+        if self.sample == Some(axis) {
+            "sample"
+        } else {
+            &self.axes[axis].names[0]
+        }
     }
 
     /// The column index of parameter `name`.

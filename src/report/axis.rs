@@ -10,6 +10,9 @@ use super::survey::ParamSurvey;
 
 /// Most x positions of a plot: parameters with more distinct values are binned.
 pub const MAX_X_POSITIONS: usize = 200;
+/// Most x positions of a scatter plot (a sampled parameter's): every point of a design of
+/// up to this many points is drawn, more are binned.
+pub const MAX_SCATTER_POSITIONS: usize = 10_000;
 
 /// How values of a parameter map to x positions.
 #[derive(Debug, Clone)]

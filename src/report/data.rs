@@ -4,12 +4,13 @@
 //!
 //! ```json
 //! {"x": "k", "y": "conversion", "by": null, "band": "sem", "log_x": true, "log_y": false,
-//!  "series": [{"label": "", "points": [{"x": 0.1, "mean": 0.52, "lo": 0.50, "hi": 0.54,
+//!  "scatter": false, "series": [{"label": "", "points": [{"x": 0.1, "mean": 0.52, "lo": 0.50, "hi": 0.54,
 //!    "half_width": 0.02, "replicates": 5, "grid_points": 1}]}]}
 //! ```
 //!
 //! `x` is the parameter's value (not its log), or the category's name; `lo`, `hi` and
-//! `half_width` (half of `hi − lo`) are absent when the point has no band.
+//! `half_width` (half of `hi − lo`) are absent when the point has no band. `scatter` is
+//! true where x is a sampled parameter, drawn as markers alone.
 
 use serde_json::{json, Value};
 
@@ -59,6 +60,7 @@ pub(crate) fn plot_data(plot: &PlotAgg, lines: &[(String, Vec<Point>)], chart: &
         "band": plot.band.name(),
         "log_x": plot.x.log,
         "log_y": chart.log_y,
+        "scatter": chart.scatter,
         "series": series,
     })
     .to_string()

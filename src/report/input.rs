@@ -15,7 +15,8 @@ pub(crate) fn read_manifest(out_dir: &Path) -> Result<Manifest, ReportError> {
     Ok(Manifest::load(&OutDir::new(out_dir))?)
 }
 
-/// The parameters that `<out>/spec.toml` generates with `logspace` or `geomspace`: their
+/// The parameters that `<out>/spec.toml` generates with `logspace` or `geomspace`, or
+/// samples with `{ log = [lo, hi] }`: their
 /// values are spaced by ratio, so a log axis shows them evenly. The manifest records only
 /// each axis's length, so the spec as run is read. An unreadable or unparsable spec gives
 /// none (the axis then falls back on the values' spread).
@@ -26,14 +27,22 @@ pub(crate) fn log_spaced_params(out_dir: &Path) -> Vec<String> {
     let Ok(spec) = text.parse::<toml::Table>() else {
         return Vec::new();
     };
-    let Some(params) = spec.get("params").and_then(toml::Value::as_table) else {
-        return Vec::new();
+    let table = |name: &str| spec.get(name).and_then(toml::Value::as_table).into_iter().flatten();
+    let by_ratio = |keys: &[&str], (_, v): &(&String, &toml::Value)| {
+        v.as_table().is_some_and(|t| keys.iter().any(|k| t.contains_key(*k)))
     };
-    params
-        .iter()
-        .filter(|(_, v)| v.as_table().is_some_and(|t| t.contains_key("logspace") || t.contains_key("geomspace")))
+    // A [sample] range `{ log = [lo, hi] }` is uniform in log10.
+    (table("params").filter(|p| by_ratio(&["logspace", "geomspace"], p)))
+        .chain(table("sample").filter(|p| by_ratio(&["log"], p)))
         .map(|(k, _)| k.clone())
         .collect()
+}
+
+/// The parameters of the sweep's `[sample]` design (none without one): their values are
+/// scattered, not a few values each, so their plots are scatter plots.
+pub(crate) fn sampled_params(manifest: &Manifest) -> Vec<String> {
+    let ranges = manifest.sample.as_ref().and_then(|s| s["ranges"].as_object());
+    ranges.map_or_else(Vec::new, |r| r.keys().cloned().collect())
 }
 
 /// Units of a built-in model's parameters and metrics, by name, from the model's
@@ -207,9 +216,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(log_spaced_params(dir.path()).is_empty(), "no spec");
         let spec = "name = \"x\"\n[params]\nk = { logspace = [-3, 1, 5] }\nc0 = { geomspace = [1, 100, 3] }\n\
-                    t = { linspace = [0, 1, 3] }\nn = [1, 10, 100]\n";
+                    t = { linspace = [0, 1, 3] }\nn = [1, 10, 100]\n\
+                    [sample]\nmethod = \"sobol\"\nn = 8\nD = { log = [1e-3, 1.0] }\nx = [0.0, 1.0]\n";
         std::fs::write(dir.path().join("spec.toml"), spec).unwrap();
-        assert_eq!(log_spaced_params(dir.path()), ["k", "c0"]);
+        assert_eq!(log_spaced_params(dir.path()), ["k", "c0", "D"]);
         std::fs::write(dir.path().join("spec.toml"), "not = toml = at all").unwrap();
         assert!(log_spaced_params(dir.path()).is_empty());
     }

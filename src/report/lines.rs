@@ -32,6 +32,9 @@ pub(crate) struct Chart<'a> {
     pub series_name: Option<&'a str>,
     /// Draw y on a log scale (values ≤ 0 are left out).
     pub log_y: bool,
+    /// Draw markers only, no line and no band: x is a sampled parameter, whose
+    /// neighbouring points differ in the other sampled parameters too.
+    pub scatter: bool,
     pub width: u32,
     pub height: u32,
 }
@@ -171,6 +174,11 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart
             }))?;
             ch.draw_series(LineSeries::new(points.iter().map(|p| (p.x + off, p.mean)), c.mix(0.5).stroke_width(1)))?;
             ch.draw_series(points.iter().map(|p| Circle::new((p.x + off, p.mean), 3, c.filled())))?;
+            continue;
+        }
+        if chart.scatter {
+            let r = if points.len() <= 1000 { 3 } else { 2 };
+            ch.draw_series(points.iter().map(|p| Circle::new((p.x, p.mean), r, c.mix(0.75).filled())))?;
             continue;
         }
         // A band over each run of neighbouring points that have one; a lone point with a

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::aggregate::{aggregate, PlotAgg};
 use super::axis::Axis;
-pub use super::axis::MAX_X_POSITIONS;
+pub use super::axis::{MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
 pub use super::band::Band;
 pub use super::data::METADATA_ID;
 use super::heat::{HeatAgg, MAX_HEAT_SLOTS};
@@ -144,7 +144,9 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         };
         return draw_heatmap(&heats[0], &chart);
     }
-    let axis = Axis::with_scale(x_survey, MAX_X_POSITIONS, log_x);
+    let scatter = super::input::sampled_params(&manifest).iter().any(|p| p == x);
+    let cap = if scatter { MAX_SCATTER_POSITIONS } else { MAX_X_POSITIONS };
+    let axis = Axis::with_scale(x_survey, cap, log_x);
     let mut plots = [PlotAgg::new(y_col, axis, series, req.band)];
     aggregate(&results, &survey, &mut plots, &mut [], false)?;
     let title = match by {
@@ -161,6 +163,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         y_label: &units.label(y),
         series_name: by,
         log_y: req.log_y,
+        scatter,
         width: 800,
         height: 520,
     };

@@ -8,6 +8,7 @@ mod overrides;
 mod params;
 mod raw;
 mod replicates;
+mod sample;
 mod toml_error;
 mod worker;
 
@@ -17,7 +18,7 @@ pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawReplicates, RawS
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
-use crate::grid::{Adaptive, Grid, Identity};
+use crate::grid::{Adaptive, Design, Grid, Identity};
 use crate::model::{Model, ParamSpec, Registry};
 use crate::value::Value;
 use crate::worker::WorkerSpec;
@@ -49,6 +50,8 @@ pub struct Spec {
     /// Adaptive replicates: the grid holds `max` replicates per point, of which a point
     /// runs as many as the rule asks for. `None`: every replicate runs.
     pub adaptive: Option<Adaptive>,
+    /// The `[sample]` design, whose points are the grid's [`Grid::sample`] axis.
+    pub design: Option<Design>,
     /// Where a task's arrays go (`[output] arrays`).
     pub arrays: ArrayLayout,
 }
@@ -207,6 +210,11 @@ impl Spec {
     pub fn task_count(&self) -> u64 {
         self.grid.task_count()
     }
+
+    /// What the spec asks for that works but may not be what the user wants.
+    pub fn warnings(&self) -> Vec<String> {
+        self.design.iter().filter_map(Design::warning).collect()
+    }
 }
 
 /// Why `name` cannot be a directory's name under `runs/`, if it cannot.
@@ -269,6 +277,20 @@ impl Ctx<'_> {
         let out = raw.out.as_ref().map_or_else(|| PathBuf::from("runs").join(&name), |o| PathBuf::from(o.get_ref()));
 
         let mut params = self.params(raw.params.as_ref())?;
+        let design = match self.sample(raw.sample.as_ref(), &params, seed)? {
+            Some((design, sampled)) => {
+                params.extend(sampled);
+                if let Some(p) = params.iter().find(|p| p.name == "sample") {
+                    return Err(self.err(
+                        Some(p.key_span.clone()),
+                        "a parameter called `sample` would share its name with the [sample] design's dimension",
+                        Some("rename the parameter".into()),
+                    ));
+                }
+                Some(design)
+            }
+            None => None,
+        };
 
         let tables = [
             raw.model.as_ref().map(|t| ("model", t.span())),
@@ -310,14 +332,15 @@ impl Ctx<'_> {
             }
             None => (None, Vec::new(), given[0].0.to_string()),
         };
-        let (columns, axes) = self.axes(&params, raw.zip.as_ref())?;
-        let grid = Grid::new(columns, axes, replicates).map_err(|e| {
+        let layout = self.axes(&params, raw.zip.as_ref())?;
+        let mut grid = Grid::new(layout.columns, layout.axes, replicates).map_err(|e| {
             self.err(
                 raw.params.as_ref().map(|p| p.span()),
                 e.to_string(),
                 Some("split the sweep into several specs".into()),
             )
         })?;
+        grid.sample = layout.sample;
 
         let task = match task {
             Some(mt) => {
@@ -345,6 +368,7 @@ impl Ctx<'_> {
             grid,
             identity,
             adaptive: adaptive.map(|a| a.rule),
+            design,
             arrays,
         })
     }

@@ -103,9 +103,10 @@ impl Ctx<'_> {
                         return Err(unknown(key, ""));
                     };
                     if let Some(p) = params.iter().find(|p| p.name == k) {
+                        let table = if p.sampled { "sampled in [sample]" } else { "swept in [params]" };
                         return Err(self.err(
                             Some(p.key_span.clone()),
-                            format!("parameter `{k}` is both fixed in [model] and swept in [params]"),
+                            format!("parameter `{k}` is both fixed in [model] and {table}"),
                             Some(format!("keep one of the two; line {} fixes it", self.line_of(key.span().start))),
                         ));
                     }
@@ -117,7 +118,7 @@ impl Ctx<'_> {
         for p in params.iter_mut() {
             let Some(i) = specs.iter().position(|s| s.name == p.name) else {
                 let key = Spanned::new(p.key_span.clone(), p.name.clone());
-                return Err(unknown(&key, " (in [params])"));
+                return Err(unknown(&key, if p.sampled { " (in [sample])" } else { " (in [params])" }));
             };
             for v in p.values.iter_mut() {
                 *v = self.typed(&specs[i], v.clone(), p.value_span.clone())?;

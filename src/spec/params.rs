@@ -13,6 +13,19 @@ pub(super) struct ParamAxis {
     pub key_span: Range<usize>,
     pub value_span: Range<usize>,
     pub values: Vec<Value>,
+    /// Whether the values are a `[sample]` design's (all such parameters form one axis,
+    /// after those of `[params]`).
+    pub sampled: bool,
+}
+
+/// The grid's shape as the spec writes it.
+pub(super) struct Layout {
+    /// Every parameter, in spec order (`[params]`, then `[sample]`).
+    pub columns: Vec<String>,
+    /// The axes.
+    pub axes: Vec<Axis>,
+    /// Which axis holds the `[sample]` design's points.
+    pub sample: Option<usize>,
 }
 
 /// The first pair of equal positions along an axis (as task identities see values: -0.0
@@ -38,7 +51,13 @@ impl Ctx<'_> {
             let gen = self.axis_gen(key.get_ref(), value)?;
             let values =
                 generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
-            out.push(ParamAxis { name: key.get_ref().clone(), key_span: key.span(), value_span: value.span(), values });
+            out.push(ParamAxis {
+                name: key.get_ref().clone(),
+                key_span: key.span(),
+                value_span: value.span(),
+                values,
+                sampled: false,
+            });
         }
         Ok(out)
     }
@@ -161,12 +180,10 @@ impl Ctx<'_> {
         })
     }
 
-    /// Groups parameters into axes: zip groups become one axis at their first member's place.
-    pub(super) fn axes(
-        &self,
-        params: &[ParamAxis],
-        zip: Option<&raw::ZipGroups>,
-    ) -> Result<(Vec<String>, Vec<Axis>), SpecError> {
+    /// Groups parameters into axes: zip groups become one axis at their first member's place,
+    /// and the sampled parameters one axis after all others; returns the columns, the axes
+    /// and which axis is the sample's.
+    pub(super) fn axes(&self, params: &[ParamAxis], zip: Option<&raw::ZipGroups>) -> Result<Layout, SpecError> {
         let mut group_of: Vec<Option<usize>> = vec![None; params.len()];
         let groups = zip.map(|z| z.get_ref().as_slice()).unwrap_or(&[]);
         for (g, group) in groups.iter().enumerate() {
@@ -175,6 +192,13 @@ impl Ctx<'_> {
             }
             let mut len = None;
             for member in group.get_ref() {
+                if params.iter().any(|p| p.sampled && &p.name == member.get_ref()) {
+                    return Err(self.at(
+                        member,
+                        format!("zip names `{}`, which is sampled in [sample]", member.get_ref()),
+                        Some("a design's parameters already vary together; zip pairs parameters of [params]".into()),
+                    ));
+                }
                 let Some(i) = params.iter().position(|p| &p.name == member.get_ref()) else {
                     return Err(self.at(
                         member,
@@ -214,7 +238,21 @@ impl Ctx<'_> {
         }
         let mut axes: Vec<Axis> = Vec::new();
         let mut axis_of_group: Vec<Option<usize>> = vec![None; groups.len()];
+        let mut sample_axis: Option<usize> = None;
         for (i, p) in params.iter().enumerate() {
+            if p.sampled {
+                match sample_axis {
+                    Some(a) => {
+                        axes[a].names.push(p.name.clone());
+                        axes[a].values.push(p.values.clone());
+                    }
+                    None => {
+                        sample_axis = Some(axes.len());
+                        axes.push(Axis { names: vec![p.name.clone()], values: vec![p.values.clone()] });
+                    }
+                }
+                continue;
+            }
             match group_of[i] {
                 Some(g) => match axis_of_group[g] {
                     Some(a) => {
@@ -229,9 +267,26 @@ impl Ctx<'_> {
                 None => axes.push(Axis { names: vec![p.name.clone()], values: vec![p.values.clone()] }),
             }
         }
-        for axis in &axes {
+        for (a, axis) in axes.iter().enumerate() {
             let Some((i, j)) = first_duplicate(axis) else { continue };
             let first = params.iter().find(|p| p.name == axis.names[0]).expect("axes hold params");
+            if sample_axis == Some(a) {
+                return Err(self.err(
+                    Some(first.value_span.clone()),
+                    format!(
+                        "[sample] points {} and {} are the same ({}): the same tasks would run twice",
+                        i + 1,
+                        j + 1,
+                        axis.names
+                            .iter()
+                            .zip(&axis.values)
+                            .map(|(n, v)| format!("{n}={}", v[i]))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Some("integer ranges hold few values: lower `n`, widen a range, or add a continuous range".into()),
+                ));
+            }
             let shown: Vec<String> = axis.values.iter().map(|m| m[i].to_string()).collect();
             let what = match axis.names.as_slice() {
                 [one] => format!("parameter `{one}` has the value {}", shown[0]),
@@ -243,6 +298,6 @@ impl Ctx<'_> {
                 Some("give each value once".into()),
             ));
         }
-        Ok((params.iter().map(|p| p.name.clone()).collect(), axes))
+        Ok(Layout { columns: params.iter().map(|p| p.name.clone()).collect(), axes, sample: sample_axis })
     }
 }

@@ -25,6 +25,7 @@ pub struct RawSpec {
     pub python: Option<Spanned<RawPython>>,
     pub worker: Option<Spanned<RawWorker>>,
     pub params: Option<Spanned<SpannedTable>>,
+    pub sample: Option<Spanned<SpannedTable>>,
     pub output: Option<Spanned<RawOutput>>,
 }
 

@@ -177,9 +177,12 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     let g = &spec.grid;
     let mut grid_shape: Vec<u64> = g.axes.iter().map(|a| a.len() as u64).collect();
     grid_shape.push(u64::from(g.replicates));
-    let mut dims: Vec<String> = g.axes.iter().map(|a| a.names[0].clone()).collect();
+    let mut dims: Vec<String> = (0..g.axes.len()).map(|a| g.dim(a).to_string()).collect();
     dims.push("replicate".into());
-    let others: Vec<String> = g.axes.iter().flat_map(|a| a.names[1..].iter().cloned()).collect();
+    // A design's parameters are all coordinates along `sample`, none a dimension.
+    let others: Vec<String> = (g.axes.iter().enumerate())
+        .flat_map(|(i, a)| a.names[usize::from(g.sample != Some(i))..].iter().cloned())
+        .collect();
     let mut attrs = Map::new();
     if !others.is_empty() {
         // xarray's convention: the non-dimension coordinates a data variable carries.
@@ -197,7 +200,7 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
         io::Result::Ok(())
     };
     // Coordinates.
-    for a in &g.axes {
+    for (i, a) in g.axes.iter().enumerate() {
         for (m, name) in a.names.iter().enumerate() {
             let values = &a.values[m];
             let n = values.len() as u64;
@@ -207,7 +210,7 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
                 shape: vec![n],
                 shard: vec![n.max(1)],
                 inner: vec![n.max(1)],
-                dims: vec![a.names[0].clone()],
+                dims: vec![g.dim(i).to_string()],
                 attrs: Map::new(),
             };
             let dtype = spec.dtype;
@@ -216,6 +219,15 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
                 Ok(true)
             })?;
         }
+    }
+    if let Some(a) = g.sample {
+        // The point's index in the design, as `sweep.open` gives it.
+        let n = g.axes[a].len() as u64;
+        let sample = ArraySpec::grid_var("sample", DType::I64, &[n], &["sample".into()], Map::new(), 1);
+        put(sample, &|_, cells| {
+            fill_each(cells, &[n], &[n], &[0], |i| Some((i as i64).to_le_bytes()));
+            Ok(true)
+        })?;
     }
     let reps = u64::from(g.replicates);
     let rep = ArraySpec::grid_var("replicate", DType::I64, &[reps], &["replicate".into()], Map::new(), 1);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{escape, ReportError};
 use crate::outdir::Manifest;
 use crate::report::aggregate::PlotAgg;
-use crate::report::axis::{Axis, AxisKind, MAX_X_POSITIONS};
+use crate::report::axis::{Axis, AxisKind, MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
 use crate::report::band::Band;
 use crate::report::caption::{subtitle, Reps};
 use crate::report::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
@@ -25,8 +25,14 @@ pub const MAX_PARAMS: usize = 4;
 pub const MAX_SERIES_VALUES: usize = 8;
 
 /// The plots to draw, still empty, and the metric columns they show; parameters named in
-/// `log_spaced` get a log x axis.
-pub(super) fn choose(survey: &Survey, layout: &Layout, log_spaced: &[String]) -> (Vec<PlotAgg>, Vec<usize>) {
+/// `log_spaced` get a log x axis, those in `sampled` (a design's) up to
+/// [`MAX_SCATTER_POSITIONS`] points.
+pub(super) fn choose(
+    survey: &Survey,
+    layout: &Layout,
+    log_spaced: &[String],
+    sampled: &[String],
+) -> (Vec<PlotAgg>, Vec<usize>) {
     let x_params: Vec<&ParamSurvey> = survey.params.iter().filter(|p| p.varies()).take(MAX_PARAMS).collect();
     let metrics: Vec<usize> =
         survey.metrics.iter().filter(|m| m.numeric && m.finite > 0).take(MAX_METRICS).map(|m| m.column).collect();
@@ -42,7 +48,12 @@ pub(super) fn choose(survey: &Survey, layout: &Layout, log_spaced: &[String]) ->
                 .min_by_key(|(n, _)| *n)
                 .map(|(_, p)| p);
             let log = log_spaced.iter().any(|n| n == layout.name(x.column));
-            plots.push(PlotAgg::new(m, Axis::with_scale(x, MAX_X_POSITIONS, log), series, Band::Sem));
+            let cap = if sampled.iter().any(|n| n == layout.name(x.column)) {
+                MAX_SCATTER_POSITIONS
+            } else {
+                MAX_X_POSITIONS
+            };
+            plots.push(PlotAgg::new(m, Axis::with_scale(x, cap, log), series, Band::Sem));
         }
     }
     (plots, metrics)
@@ -148,6 +159,7 @@ pub(super) fn write(
                 y_label: &units.label(y_name),
                 series_name: by,
                 log_y: false,
+                scatter: crate::report::input::sampled_params(m).iter().any(|n| n == x_name),
                 width: 600,
                 height: 380,
             };

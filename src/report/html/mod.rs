@@ -37,7 +37,8 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
     let log_spaced = super::input::log_spaced_params(out_dir);
-    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced);
+    let sampled = super::input::sampled_params(&manifest);
+    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &sampled);
     let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
     let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
 

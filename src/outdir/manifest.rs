@@ -1,206 +1,14 @@
-//! The out directory: its layout, its lock and its manifest.
+//! `manifest.json`: what an out directory's sweep is, and which spec changes it refuses.
 
+use super::{create_new, OutDir};
 use crate::spec::{Source, Spec, TaskKind};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The manifest format version.
 pub const MANIFEST_FORMAT: u32 = 1;
-
-/// Directories that `sweep slurm` may create in an out directory before the sweep starts
-/// (its batch scripts and the jobs' logs); an out directory holding only these is vacant.
-pub const SLURM_DIRS: [&str; 2] = ["slurm", "slurm-logs"];
-
-/// Paths inside an out directory.
-#[derive(Clone, Debug)]
-pub struct OutDir {
-    /// The directory.
-    pub root: PathBuf,
-}
-
-impl OutDir {
-    /// The out directory at `root`.
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-    /// `spec.toml`: the spec as run.
-    pub fn spec(&self) -> PathBuf {
-        self.root.join("spec.toml")
-    }
-    /// `manifest.json`.
-    pub fn manifest(&self) -> PathBuf {
-        self.root.join("manifest.json")
-    }
-    /// `runs.jsonl`: what each run did and the resources it used ([`crate::runlog`]).
-    pub fn runs(&self) -> PathBuf {
-        self.root.join("runs.jsonl")
-    }
-    /// `verify.json`: the last `sweep verify` and its result ([`crate::verify`]).
-    pub fn verify(&self) -> PathBuf {
-        self.root.join("verify.json")
-    }
-    /// `store.zarr/`: the arrays of a sweep with `[output] arrays = "zarr"`.
-    pub fn store(&self) -> PathBuf {
-        self.root.join("store.zarr")
-    }
-    /// `staging/`: each run's staged arrays, from which `store.zarr` is built.
-    pub fn staging(&self) -> PathBuf {
-        self.root.join("staging")
-    }
-    /// `results.csv`.
-    pub fn results(&self) -> PathBuf {
-        self.root.join("results.csv")
-    }
-    /// `points.csv`: per grid point, what adaptive replicates decided.
-    pub fn points(&self) -> PathBuf {
-        self.root.join("points.csv")
-    }
-    /// `tasks/<task>/`.
-    pub fn task_dir(&self, task: &str) -> PathBuf {
-        self.root.join("tasks").join(task)
-    }
-    /// The journal a run of `shard` appends to: `journal.jsonl`, or
-    /// `journal/shard-I-of-N.jsonl` for a shard.
-    pub fn journal(&self, shard: Option<&str>) -> PathBuf {
-        match shard {
-            None => self.root.join("journal.jsonl"),
-            Some(stem) => self.root.join("journal").join(format!("{stem}.jsonl")),
-        }
-    }
-    /// The lock every run holds (exclusively, or shared by shard runs).
-    pub fn lock_path(&self) -> PathBuf {
-        self.root.join(".sweep.lock")
-    }
-    /// Whether the directory holds a sweep (a manifest, or a lock a run created).
-    pub fn holds_sweep(&self) -> bool {
-        self.manifest().is_file() || self.lock_path().is_file()
-    }
-    /// Refuses a symbolic link where sweep keeps its own files and directories: sweep never
-    /// writes through a link planted in an out directory. (The out directory itself may be
-    /// a link: that is where the user chose to put it.)
-    pub fn check_no_links(&self) -> Result<(), String> {
-        const OWN: [&str; 16] = [
-            "spec.toml",
-            "verify.json",
-            "runs.jsonl",
-            "manifest.json",
-            "journal.jsonl",
-            "results.csv",
-            ".sweep.lock",
-            "journal",
-            "tasks",
-            "attempts",
-            "workers",
-            "bench",
-            "report.html",
-            "plots",
-            "staging",
-            "store.zarr",
-        ];
-        for name in OWN {
-            let p = self.root.join(name);
-            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(format!(
-                    "{} is a symbolic link; sweep never follows links inside its out directory. \
-                     Remove it (nothing was changed)",
-                    p.display()
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// `plots/`: where `sweep plot` writes by default.
-    pub fn plots(&self) -> PathBuf {
-        self.root.join("plots")
-    }
-    /// `bench/`: what `sweep run --bench` writes (`bench.json`, `speedup.svg`).
-    pub fn bench(&self) -> PathBuf {
-        self.root.join("bench")
-    }
-    /// Whether the directory is missing or empty, apart from a `bench/` that a benchmark
-    /// wrote and the [`SLURM_DIRS`] (a SLURM job's log directory must exist before the job
-    /// that starts the sweep does).
-    pub fn is_vacant(&self) -> bool {
-        match std::fs::read_dir(&self.root) {
-            Ok(rd) => rd.filter_map(Result::ok).all(|e| {
-                e.path().is_dir() && (e.file_name() == "bench" || SLURM_DIRS.iter().any(|d| e.file_name() == *d))
-            }),
-            Err(_) => !self.root.exists(),
-        }
-    }
-}
-
-/// Held for the whole run; released by the OS when the process ends, however it ends,
-/// so a killed run never blocks the next one.
-#[derive(Debug)]
-pub struct Lock {
-    _files: Vec<File>,
-}
-
-/// Why the lock could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// Another run holds it.
-    #[error(
-        "another sweep run is using {0} (it holds {1}); wait for it to finish, or check it with `sweep status {0}`"
-    )]
-    Busy(String, String),
-    /// The lock file could not be opened.
-    #[error("cannot lock {0}: {1}")]
-    Io(String, io::Error),
-}
-
-fn open_lock(path: &Path) -> Result<File, LockError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| LockError::Io(path.display().to_string(), e))
-}
-
-impl Lock {
-    /// Takes the lock of `out`: exclusively for a whole-grid run; for a shard, the
-    /// directory lock shared (shards run side by side) and the shard's own lock exclusively.
-    pub fn acquire(out: &OutDir, shard_stem: Option<&str>) -> Result<Lock, LockError> {
-        let busy = |p: &Path| LockError::Busy(out.root.display().to_string(), p.display().to_string());
-        let root = out.lock_path();
-        let f = open_lock(&root)?;
-        match shard_stem {
-            None => {
-                f.try_lock().map_err(|_| busy(&root))?;
-                Ok(Lock { _files: vec![f] })
-            }
-            Some(stem) => {
-                f.try_lock_shared().map_err(|_| busy(&root))?;
-                let dir = out.root.join("journal");
-                std::fs::create_dir_all(&dir).map_err(|e| LockError::Io(dir.display().to_string(), e))?;
-                let p = dir.join(format!("{stem}.lock"));
-                let g = open_lock(&p)?;
-                g.try_lock().map_err(|_| busy(&p))?;
-                Ok(Lock { _files: vec![f, g] })
-            }
-        }
-    }
-
-    /// Whether some run holds `out`'s lock now (without taking it).
-    pub fn is_held(out: &OutDir) -> bool {
-        let Ok(f) = File::open(out.lock_path()) else { return false };
-        match f.try_lock() {
-            Ok(()) => {
-                let _ = f.unlock();
-                false
-            }
-            Err(_) => true,
-        }
-    }
-}
 
 /// `manifest.json`: what the out directory holds and what identifies its tasks.
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -259,6 +67,10 @@ pub struct Manifest {
     /// the sweep can run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adaptive: Option<serde_json::Value>,
+    /// The `[sample]` design, `{ "method", "n", "ranges": { name: [scale, lo, hi] } }`
+    /// (absent without one); its parameters are the axis whose dimension is `sample`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<serde_json::Value>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -299,6 +111,10 @@ pub struct ManifestAxis {
     pub names: Vec<String>,
     /// Its length.
     pub len: usize,
+    /// Its dimension's name where that is not its first parameter's: `"sample"` for the
+    /// points of a `[sample]` design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dim: Option<String>,
 }
 
 /// SHA-256 of a spec's text, hex.
@@ -332,7 +148,13 @@ impl Manifest {
             seed: spec.seed,
             replicates: spec.grid.replicates,
             columns: spec.grid.columns.clone(),
-            axes: spec.grid.axes.iter().map(|a| ManifestAxis { names: a.names.clone(), len: a.len() }).collect(),
+            axes: (spec.grid.axes.iter().enumerate())
+                .map(|(i, a)| ManifestAxis {
+                    names: a.names.clone(),
+                    len: a.len(),
+                    dim: (spec.grid.sample == Some(i)).then(|| spec.grid.dim(i).to_string()),
+                })
+                .collect(),
             tasks: spec.task_count(),
             fixed,
             command,
@@ -345,6 +167,7 @@ impl Manifest {
                 };
                 serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
             }),
+            sample: spec.design.as_ref().map(crate::grid::Design::to_json),
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
             save: match &spec.task {
@@ -426,6 +249,7 @@ impl Manifest {
                 show(&new.arrays)
             ));
         }
+        out.extend(sample_changes(&self.sample, &new.sample));
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));
         }
@@ -464,18 +288,35 @@ impl Manifest {
     }
 }
 
-/// Creates `path` with `bytes` atomically, only if it does not exist yet; `Ok(false)`
-/// when it already existed.
-pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    let tmp = path.with_extension(format!("new{}-{}", crate::io::TEMP_MARK, std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    let r = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    match r {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(e),
+/// What a change of `[sample]` does to the points a sweep already has: another method or
+/// other ranges move every point, and so does another `n` of a Latin hypercube, whose
+/// strata are `1/n` wide. Raising or lowering `n` of the other methods keeps (or drops)
+/// points at the end of the sequence, and changes none.
+fn sample_changes(old: &Option<serde_json::Value>, new: &Option<serde_json::Value>) -> Vec<String> {
+    let (old, new) = match (old, new) {
+        (None, None) => return Vec::new(),
+        (Some(_), None) => return vec!["the [sample] table was removed: the sampled points would be lost".into()],
+        (None, Some(_)) => return vec!["a [sample] table was added: every task would gain sampled parameters".into()],
+        (Some(o), Some(n)) => (o, n),
+    };
+    let mut out = Vec::new();
+    if old["method"] != new["method"] {
+        out.push(format!(
+            "[sample] `method` changed from {} to {}: every point would move",
+            old["method"], new["method"]
+        ));
     }
+    if old["ranges"] != new["ranges"] {
+        out.push("the ranges of [sample] changed: every point would move".into());
+    }
+    if out.is_empty() && old["method"] == "lhs" && old["n"] != new["n"] {
+        out.push(format!(
+            "[sample] `n` changed from {} to {}: a Latin hypercube's strata are 1/n wide, so every point would \
+             move (sobol, halton and random designs extend instead)",
+            old["n"], new["n"]
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
