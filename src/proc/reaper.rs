@@ -38,10 +38,11 @@ fn read_from_start(f: &File, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut chunk = [0u8; 4096];
     loop {
         let n = f.read_at(&mut chunk, buf.len() as u64)?;
-        if n == 0 {
+        buf.extend_from_slice(&chunk[..n]);
+        // A seq file fills the whole buffer unless it has reached its end.
+        if n < chunk.len() {
             return Ok(());
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
