@@ -294,6 +294,10 @@ pub struct ReportArgs {
     /// in every subcommand; `--output` is accepted too.
     #[arg(short, long, value_name = "FILE", alias = "output")]
     pub out: Option<PathBuf>,
+    /// The reference level of the paired comparison of a sweep with common_seed (default:
+    /// the first level), e.g. --baseline mean.
+    #[arg(long, value_name = "LEVEL")]
+    pub baseline: Option<String>,
 }
 
 /// `sweep plot`.
