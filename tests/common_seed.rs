@@ -125,13 +125,16 @@ fn a_python_function_draws_the_same_data_for_every_method_of_a_replicate() {
     assert_eq!(rows.len(), 24);
     let mut data: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
     for r in &rows {
-        data.entry((r["n"].clone(), r["replicate"].clone())).or_default().insert((r["first"].clone(), r["total"].clone()));
+        data.entry((r["n"].clone(), r["replicate"].clone()))
+            .or_default()
+            .insert((r["first"].clone(), r["total"].clone()));
     }
     assert!(data.values().all(|d| d.len() == 1), "one data set per n and replicate: {data:?}");
     let distinct: BTreeSet<_> = data.values().flatten().collect();
     assert_eq!(distinct.len(), 8, "replicates and sizes draw data of their own");
     // The errors still differ by method: the tasks ran apart, on the same data.
-    let errs: BTreeSet<&String> = rows.iter().filter(|r| r["n"] == "50" && r["replicate"] == "0").map(|r| &r["err"]).collect();
+    let errs: BTreeSet<&String> =
+        rows.iter().filter(|r| r["n"] == "50" && r["replicate"] == "0").map(|r| &r["err"]).collect();
     assert_eq!(errs.len(), 3, "{errs:?}");
 }
 

@@ -98,7 +98,10 @@ fn paired_differences_and_intervals_are_what_numpy_computes() {
     check(&env, "median");
 
     let err = env.fails(&["report", "runs/est", "--baseline", "medain"], 2);
-    assert!(err.contains("--baseline `medain` is no level of method") && err.contains("did you mean `median`?"), "{err}");
+    assert!(
+        err.contains("--baseline `medain` is no level of method") && err.contains("did you mean `median`?"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -175,7 +175,10 @@ fn three_metrics_on_one_axis_are_the_means_and_sems_pandas_computes() {
     // A glob names the same metrics as a list; --logy puts them on a log axis.
     env.succeeds(&["plot", "runs/fin", "--x", "h_mean", "--y", "p*", "--logy", "-o", "p.svg"]);
     let (_, globbed) = read_plot(&env, "p.svg");
-    assert_eq!((globbed["metrics"].clone(), globbed["log_y"].as_bool()), (serde_json::json!(["p025", "p975"]), Some(true)));
+    assert_eq!(
+        (globbed["metrics"].clone(), globbed["log_y"].as_bool()),
+        (serde_json::json!(["p025", "p975"]), Some(true))
+    );
     assert_eq!(globbed["series"][0], series[1], "the same numbers, log axis or not");
 
     let Some(()) = require_tool("pandas", pandas()) else { return };

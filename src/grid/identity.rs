@@ -87,11 +87,13 @@ impl Identity {
     /// swept, defaults included.
     pub fn new(kind: &str, fixed: &[(String, Value)], grid: &Grid, master_seed: u64) -> Self {
         let line = |name: &str, v: &Value| format!("{name}={}\n", v.canonical()).into_bytes().into_boxed_slice();
-        let mut named: Vec<Named> = fixed
-            .iter()
-            .map(|(n, v)| Named { name: n.clone(), part: Part::Fixed(line(n, v)), seeded: true })
-            .collect();
-        named.extend(grid.columns.iter().enumerate().map(|(c, n)| Named { name: n.clone(), part: Part::Column(c), seeded: true }));
+        let mut named: Vec<Named> =
+            fixed.iter().map(|(n, v)| Named { name: n.clone(), part: Part::Fixed(line(n, v)), seeded: true }).collect();
+        named.extend(grid.columns.iter().enumerate().map(|(c, n)| Named {
+            name: n.clone(),
+            part: Part::Column(c),
+            seeded: true,
+        }));
         named.sort_by(|a, b| a.name.cmp(&b.name));
         let lines = (0..grid.columns.len())
             .map(|c| {
@@ -194,7 +196,10 @@ mod tests {
             vec!["k".into(), "method".into()],
             vec![
                 Axis { names: vec!["k".into()], values: vec![vec![Value::Float(0.5), Value::Float(1.0)]] },
-                Axis { names: vec!["method".into()], values: vec![vec![Value::Str("a".into()), Value::Str("b".into())]] },
+                Axis {
+                    names: vec!["method".into()],
+                    values: vec![vec![Value::Str("a".into()), Value::Str("b".into())]],
+                },
             ],
             2,
         )

@@ -86,7 +86,14 @@ impl<'a> Drawing<'a> {
             .map(|(p, m)| ((m.clone(), p.points(0)), m.clone()))
             .filter(|((_, p), _)| !p.is_empty())
             .collect();
-        Drawing { x: &plots[0].x, band: plots[0].band, labels: metrics.to_vec(), lines, legend: true, metrics: metrics.to_vec() }
+        Drawing {
+            x: &plots[0].x,
+            band: plots[0].band,
+            labels: metrics.to_vec(),
+            lines,
+            legend: true,
+            metrics: metrics.to_vec(),
+        }
     }
 }
 

@@ -98,8 +98,12 @@ pub(crate) fn compare(
     let layout = &results.layout;
     let params: Vec<usize> = layout.columns.params.clone().collect();
     let swept = |i: &&usize| manifest.columns.iter().any(|c| c == layout.name(**i));
-    let compared: Vec<usize> =
-        params.iter().filter(swept).filter(|&&i| manifest.common_seed.iter().any(|c| c == layout.name(i))).copied().collect();
+    let compared: Vec<usize> = params
+        .iter()
+        .filter(swept)
+        .filter(|&&i| manifest.common_seed.iter().any(|c| c == layout.name(i)))
+        .copied()
+        .collect();
     if compared.is_empty() {
         if let Some(b) = baseline {
             return Err(ReportError::Unsupported(format!(
