@@ -43,6 +43,8 @@ fn seeds_shared_exactly_within(rows: &[BTreeMap<String, String>], rest: &[&str])
 fn seeds_are_shared_across_methods_and_ids_are_unchanged() {
     let env = Env::with("s.toml", COMMAND);
     env.write("plain.toml", &without_key(COMMAND));
+    let dry = env.succeeds(&["run", "s.toml", "--dry-run"]);
+    assert!(dry.contains("common seeds: tasks that differ only in `method` share their seed"), "{dry}");
     env.succeeds(&["run", "s.toml", "-q"]);
     env.succeeds(&["run", "plain.toml", "-q"]);
     let (shared, plain) = (env.results("runs/s"), env.results("runs/plain"));
