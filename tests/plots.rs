@@ -231,3 +231,27 @@ fn several_metrics_refuse_by_and_heatmap_and_name_a_glob_that_matches_nothing() 
     let (_, data) = read_plot(&env, "m.svg");
     assert_eq!((data["by"].as_str(), data["series"].as_array().unwrap().len()), (Some("L"), 2));
 }
+
+#[test]
+fn the_report_draws_metrics_of_one_prefix_in_one_panel() {
+    let Some(()) = require_tool("numpy", numpy()) else { return };
+    let env = Env::with(
+        "e.py",
+        "import numpy as np\n\ndef errors(n, *, rng):\n    x = 1.0 + rng.normal(size=n)\n    \
+         return {\"err_mean\": abs(x.mean() - 1), \"err_median\": abs(np.median(x) - 1), \"spread\": x.std()}\n",
+    );
+    env.write("e.toml", "replicates = 4\n[python]\nfunction = \"e.py:errors\"\n[params]\nn = [10, 100]\n");
+    env.succeeds(&["run", "e.toml", "-q"]);
+    env.succeeds(&["report", "runs/e"]);
+    let html = env.read("runs/e/report.html");
+    assert!(html.contains("<h3>err_* <span class=\"note\">(err_mean, err_median)</span></h3>"), "one panel");
+    assert!(html.contains("<h3>spread</h3>"), "a metric of its own prefix stays alone");
+    // The panel's plot carries both metrics, each a series labelled with its name.
+    let start = html.find("<metadata id=\"sweep-plot-data\">").unwrap() + "<metadata id=\"sweep-plot-data\">".len();
+    let data: serde_json::Value =
+        serde_json::from_str(&html[start..start + html[start..].find("</metadata>").unwrap()]).unwrap();
+    assert_eq!(data["metrics"], serde_json::json!(["err_mean", "err_median"]));
+    let labels: Vec<&str> = data["series"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["err_mean", "err_median"]);
+    assert_eq!(html.matches("<svg").count(), 1 + 2, "the histogram, the panel of err_*, spread");
+}

@@ -81,7 +81,7 @@ impl<'a> Drawing<'a> {
 
     /// Several metrics over the same x axis (`plots` of one series each, in the order of
     /// `metrics`), one line per metric, labelled with its name.
-    pub fn of_metrics(plots: &'a [PlotAgg], metrics: &[String]) -> Self {
+    pub fn of_metrics(plots: &[&'a PlotAgg], metrics: &[String]) -> Self {
         let lines = (plots.iter().zip(metrics))
             .map(|(p, m)| ((m.clone(), p.points(0)), m.clone()))
             .filter(|((_, p), _)| !p.is_empty())

@@ -52,5 +52,6 @@ pub(crate) fn draw_metrics(
         width: 800,
         height: 520,
     };
-    draw(&Drawing::of_metrics(plots, names), &chart)
+    let plots: Vec<&PlotAgg> = plots.iter().collect();
+    draw(&Drawing::of_metrics(&plots, names), &chart)
 }

@@ -7,6 +7,7 @@
 
 mod bench;
 mod glance;
+mod groups;
 mod metrics;
 mod paired;
 mod style;
