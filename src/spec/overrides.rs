@@ -71,7 +71,7 @@ pub fn merge(earlier: &[Override], later: &[Override]) -> Vec<Override> {
 }
 
 /// Top-level keys, with `true` for those that hold a table.
-const TOP: [(&str, bool); 12] = [
+const TOP: [(&str, bool); 13] = [
     ("name", false),
     ("seed", false),
     ("replicates", false),
@@ -84,6 +84,8 @@ const TOP: [(&str, bool); 12] = [
     ("worker", true),
     ("params", true),
     ("output", true),
+    // Listed so that the list is the spec's; no key of [sample] is settable yet.
+    ("sample", true),
 ];
 /// Keys of the tables that are not open-ended (`env` takes any name).
 const TABLES: [(&str, &[&str]); 6] = [
