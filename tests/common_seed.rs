@@ -159,6 +159,12 @@ fn adaptive_replicates_share_seeds_across_methods() {
     assert!(seeds.values().all(|s| s.len() == 1), "{seeds:?}");
     let distinct: BTreeSet<_> = seeds.values().flatten().collect();
     assert_eq!(distinct.len(), seeds.len());
+    // The report pairs the replicates both methods ran, and no others.
+    env.succeeds(&["report", "runs/ad"]);
+    let html = env.read("runs/ad/report.html");
+    let ran = |m: &str| rows.iter().filter(|r| r["method"] == m && r["status"] == "done").count();
+    let pairs = format!("data-pairs=\"{}\"", ran("mean").min(ran("median")));
+    assert!(html.contains("Paired comparison: method") && html.contains(&pairs), "{pairs}");
 }
 
 #[test]
