@@ -195,3 +195,30 @@ fn adding_removing_or_changing_common_seed_on_resume_is_refused() {
     let err = env.fails(&["run", "p.toml", "--resume"], 2);
     assert!(err.contains("`common_seed` changed from absent to [\"method\"]"), "{err}");
 }
+
+#[test]
+fn the_zarr_store_keeps_method_as_a_dimension_and_names_common_seed() {
+    let Some(()) = require_tool("zarr", zarr()) else { return };
+    let env = Env::with(
+        "x.py",
+        "def draw(method, *, rng):\n    x = rng.normal(size=3)\n    return {\"first\": float(x[0]), \"x\": x}\n",
+    );
+    env.write(
+        "z.toml",
+        "replicates = 2\ncommon_seed = [\"method\"]\n[python]\nfunction = \"x.py:draw\"\n[params]\n\
+         method = [\"a\", \"b\"]\n[output]\narrays = \"zarr\"\n",
+    );
+    env.succeeds(&["run", "z.toml", "-q"]);
+    let check = "import sys\nsys.path.insert(0, sys.argv[1])\nimport sweep\nds = sweep.open(sys.argv[2]).load()\n\
+                 assert ds.attrs['common_seed'] == ['method'], ds.attrs\n\
+                 assert ds['x'].dims[:2] == ('method', 'replicate'), ds['x'].dims\n\
+                 assert (ds['x'] == ds['x'].isel({'method': 0})).all()\nprint('ok')\n";
+    let path = env.write("open.py", check);
+    let o = std::process::Command::new("python3")
+        .arg(path)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+        .arg(env.path("runs/z"))
+        .output()
+        .unwrap();
+    assert!(o.status.success() && text(&o.stdout).contains("ok"), "{}\n{}", text(&o.stdout), stderr(&o));
+}
