@@ -71,6 +71,9 @@ pub struct Manifest {
     /// (absent without one); its parameters are the axis whose dimension is `sample`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<serde_json::Value>,
+    /// The parameters left out of seeds (`common_seed`); absent when none are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub common_seed: Vec<String>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -168,6 +171,12 @@ impl Manifest {
                 serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
             }),
             sample: spec.design.as_ref().map(crate::grid::Design::to_json),
+            // Sorted: the order the names are written in changes no seed.
+            common_seed: {
+                let mut names = spec.common_seed.clone();
+                names.sort();
+                names
+            },
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
             save: match &spec.task {
@@ -252,6 +261,17 @@ impl Manifest {
         out.extend(sample_changes(&self.sample, &new.sample));
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));
+        }
+        if self.common_seed != new.common_seed {
+            let show = |names: &[String]| match names {
+                [] => "absent".to_string(),
+                _ => format!("[{}]", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")),
+            };
+            out.push(format!(
+                "`common_seed` changed from {} to {}: the done tasks' seeds would change",
+                show(&self.common_seed),
+                show(&new.common_seed)
+            ));
         }
         if let TaskKind::Model(m) = &spec.task {
             for (name, old) in &self.fixed {

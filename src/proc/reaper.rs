@@ -219,6 +219,13 @@ mod tests {
         let mut own = super::super::spawn(&mut tagged("sleep", &["30"], "registered-not-running"), None).unwrap();
         let mut stray = tagged("sleep", &["30"], "ended-task").spawn().unwrap();
         let stray_pid = stray.id() as i32;
+        // The spawner resumes once the exec has begun, before the new environment is set up
+        // (an empty one reads as not ours): wait for it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !std::fs::read(format!("/proc/{stray_pid}/environ")).is_ok_and(|e| var(&e, "SWEEP_TASK").is_some()) {
+            assert!(Instant::now() < deadline, "the stray child never showed its environment");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         assert!(collect(true) >= 1, "the stray child was not collected");
         assert!(alive(own.pid()), "the registered child was collected");
         assert!(stray.try_wait().is_err(), "the stray child was reaped by the collector");

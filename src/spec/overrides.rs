@@ -71,12 +71,13 @@ pub fn merge(earlier: &[Override], later: &[Override]) -> Vec<Override> {
 }
 
 /// Top-level keys, with `true` for those that hold a table.
-const TOP: [(&str, bool); 12] = [
+const TOP: [(&str, bool); 13] = [
     ("name", false),
     ("seed", false),
     ("replicates", false),
     ("out", false),
     ("zip", false),
+    ("common_seed", false),
     ("model", true),
     ("command", true),
     ("python", true),
