@@ -46,21 +46,6 @@ fn long_tasks_among_thousands_of_short_ones_are_never_killed() {
     }
 }
 
-/// Pids of live processes whose environment holds `needle`.
-fn processes_with_env(needle: &str) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = stat.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-        if !zombie && String::from_utf8_lossy(&env).contains(needle) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_task_spawned_while_another_tasks_clean_up_runs_is_never_killed() {
     // Regression (#23): every task leaves a `setsid` daemon, so the orphan collector runs
