@@ -91,3 +91,32 @@ fn ten_thousand_python_tasks_at_jobs_8_never_fail() {
     let spec = "[python]\nfunction = \"f.py:f\"\n[params]\ni = { range = [0, 10000] }\n";
     all_done(&env, spec, "8", 10_000);
 }
+
+#[test]
+fn a_stop_signal_while_python_workers_import_exits_130_with_nothing_written() {
+    // Regression (#24): a signal during a slow import killed sweep by the signal's default
+    // action (exit -2, 143 or 129), with no message.
+    if require_tool("python3", python_modules("sys")).is_none() {
+        return;
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let env = Env::with("slow.py", "import time\ntime.sleep(30)\n\ndef f(i):\n    return {'y': i}\n");
+        let mark = env.abs("");
+        env.write(
+            "s.toml",
+            &format!("[python]\nfunction = \"slow.py:f\"\nenv = {{ MARK = \"{mark}\" }}\n[params]\ni = [1, 2, 3]\n"),
+        );
+        let mut run = env.spawn(&["run", "s.toml", "--jobs", "2"]);
+        wait_until("the workers importing", Duration::from_secs(20), || processes_with_env(&mark).len() >= 2);
+        signal(&run, sig);
+        let started = std::time::Instant::now();
+        let status = run.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "signal {sig}");
+        assert!(started.elapsed() < Duration::from_secs(10), "it waited for the imports");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut run.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(err.contains("interrupted while the workers started"), "{err}");
+        assert!(!env.path("runs/s").exists(), "nothing is written");
+        assert!(poll_until(Duration::from_secs(2), || processes_with_env(&mark).is_empty()), "workers outlived it");
+    }
+}

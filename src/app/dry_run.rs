@@ -189,7 +189,7 @@ fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir, shown: &[u64]) -> Result<()
         }
         return Ok(());
     };
-    let workers = crate::session::start_workers(spec, 1)?;
+    let workers = crate::session::start_workers(spec, 1, None)?;
     let hello = workers.first().map(|w| w.handshake.clone()).unwrap_or_default();
     drop(workers);
     let python = hello["python"].as_str().unwrap_or("").split_whitespace().next().unwrap_or("?").to_string();
