@@ -120,6 +120,28 @@ pub struct ManifestAxis {
     pub dim: Option<String>,
 }
 
+/// Whether a task kind's identity in a manifest (`old`) is the spec's (`new`). A manifest
+/// written before the working directory entered identity relative to the spec's directory
+/// holds it absolute: it is the same when it names the same place from `base`, the spec's
+/// directory now.
+fn same_identity(old: Option<&serde_json::Value>, new: Option<&serde_json::Value>, base: &Path) -> bool {
+    if old == new {
+        return true;
+    }
+    let (Some(old), Some(new)) = (old, new) else { return false };
+    let cwd = |v: &serde_json::Value| v.get("cwd").and_then(|c| c.as_str()).map(std::path::PathBuf::from);
+    match (cwd(old), cwd(new)) {
+        (Some(was), Some(now)) if was.is_absolute() && !now.is_absolute() => {
+            let here: std::path::PathBuf =
+                base.join(&now).components().filter(|c| *c != std::path::Component::CurDir).collect();
+            let mut old = old.clone();
+            old["cwd"] = new["cwd"].clone();
+            was == here && &old == new
+        }
+        _ => false,
+    }
+}
+
 /// SHA-256 of a spec's text, hex.
 pub fn spec_hash(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
@@ -238,8 +260,12 @@ impl Manifest {
             let show = |m: &Manifest| m.model.clone().map_or("a command".to_string(), |n| format!("model `{n}`"));
             out.push(format!("the sweep ran {}, the spec now runs {}", show(self), show(&new)));
         }
-        if self.command != new.command {
-            out.push("the [command] table (argv/shell, env or cwd) changed".into());
+        if !same_identity(self.command.as_ref(), new.command.as_ref(), &spec.base) {
+            out.push(match new.kind.as_str() {
+                "python" => "the [python] table (function, env or cwd) changed".into(),
+                "worker" => "the [worker] table (argv, env or cwd) changed".into(),
+                _ => "the [command] table (argv/shell, env or cwd) changed".into(),
+            });
         }
         if let (Some(old), Some(now)) = (&self.save, &new.save) {
             if old != now {
