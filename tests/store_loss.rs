@@ -65,3 +65,53 @@ fn a_kill_between_the_store_renames_loses_no_earlier_runs_arrays() {
     env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
     same_store(&env, "k", "clean");
 }
+
+/// 40 tasks of 256-element arrays (a staging file of some 80 kB).
+fn big_spec() -> String {
+    spec().replace("array_len = 16", "array_len = 256")
+}
+
+/// A run of 20 tasks killed as its store build starts (its staging file then holds the
+/// only copy of their arrays), the staging file damaged by `damage`, then `--resume`: the
+/// tasks whose records were damaged run again, and the store is the uninterrupted run's.
+fn damaged_staging_then_resume(damage: impl Fn(&mut Vec<u8>)) -> Out {
+    let env = Env::with("a.toml", &big_spec());
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let o = env
+        .sweep(&["run", "a.toml", "--out", "d", "-q", "--limit", "20"])
+        .env("SWEEP_FAULT_KILL_AT", "store-build")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.signal(), Some(libc::SIGKILL), "{}", stderr(&o));
+    let staged = files(&env.path("d/staging"));
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    let path = env.path("d/staging").join(&staged[0]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    damage(&mut bytes);
+    std::fs::write(&path, &bytes).unwrap();
+    let status = env.exits(&["status", "d"], 1);
+    assert!(status.stderr.contains("lost"), "{status:?}");
+    assert!(status.stdout.contains("io: its arrays were lost"), "{status:?}");
+    let err = env.succeeds_stderr(&["run", "a.toml", "--out", "d", "--resume"]);
+    assert!(err.contains("lost their arrays") || err.contains("lost its arrays"), "{err}");
+    same_store(&env, "d", "clean");
+    status
+}
+
+#[test]
+fn a_flipped_byte_in_a_staging_file_loses_no_array() {
+    damaged_staging_then_resume(|b| {
+        let mid = b.len() / 2;
+        b[mid] ^= 0x40;
+    });
+}
+
+#[test]
+fn a_zeroed_page_in_a_staging_file_loses_no_array() {
+    damaged_staging_then_resume(|b| b[8192..12288].fill(0));
+}
+
+#[test]
+fn a_truncated_record_in_a_staging_file_loses_no_array() {
+    damaged_staging_then_resume(|b| b.truncate(b.len() * 3 / 5));
+}

@@ -106,6 +106,9 @@ pub fn prepare_with(
             let stats = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
+            if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
+                warnings.extend(undo_lost_arrays(&out, &mut store, &journal_path)?);
+            }
             (store, None)
         }
     };
@@ -113,6 +116,22 @@ pub fn prepare_with(
         JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
             .context(|| format!("cannot open {}", journal_path.display()))?;
     Ok(Prepared { spec, out, store, lean, journal, warnings, shard, spare, spec_hash, _lock: lock })
+}
+
+/// Done tasks of the store's layout whose arrays cannot all be read back are not done:
+/// marked failed in `store`, they run again (see [`crate::store::lost_arrays`]). Returns
+/// the message saying how many and why.
+fn undo_lost_arrays(out: &OutDir, store: &mut Store, journal: &Path) -> Result<Option<String>, Error> {
+    let shown = out.root.display();
+    let journals = crate::journal::journals_read_by(&out.root, Some(journal))
+        .context(|| format!("cannot read the journal in {shown}"))?;
+    let lost =
+        crate::store::lost_arrays(out, &journals).context(|| format!("cannot read the staged arrays in {shown}"))?;
+    let message = lost.message();
+    if message.is_some() {
+        store.undo(&lost.tasks, &format!("its arrays were lost ({}); it runs again", lost.why));
+    }
+    Ok(message)
 }
 
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per

@@ -82,7 +82,8 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
                 slots[i] = found.locs.len() as u32;
                 found.locs.push(Loc { file: file_no, offset: s.offset, shape: s.shape });
             }
-        })?;
+        })
+        .map(drop)?;
         found.files.push(crate::io::open_nofollow(&path).map_err(|e| with_path(e, &path))?);
         found.paths.push(path);
     }
@@ -109,6 +110,7 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
 /// in the previous store), then removes the staging files it no longer needs. `sync`
 /// (`--durable`): the new store is on disk before any staging file goes.
 pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result<()> {
+    crate::io::kill_point("store-build");
     let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
     // Before anything reads the previous store: a build killed in its swap left it aside.
     recover_aside(out)?;

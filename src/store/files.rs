@@ -31,6 +31,21 @@ pub(super) fn recover_aside(out: &OutDir) -> io::Result<Option<PathBuf>> {
     if std::fs::symlink_metadata(&store).is_ok() {
         return Ok(None);
     }
+    let Some(path) = newest_aside(out)? else { return Ok(None) };
+    std::fs::rename(&path, &store).map_err(|e| with_path(e, &store))?;
+    Ok(Some(path))
+}
+
+/// The store the next build reads back: `store.zarr`, or the copy a killed swap left aside.
+pub(super) fn readable_store(out: &OutDir) -> Option<PathBuf> {
+    let store = out.store();
+    if std::fs::symlink_metadata(&store).is_ok() {
+        return Some(store);
+    }
+    newest_aside(out).ok().flatten()
+}
+
+fn newest_aside(out: &OutDir) -> io::Result<Option<PathBuf>> {
     // One killed swap leaves one aside copy (each build recovers before it moves anything
     // aside); should there be several, the newest store is the one a later build wrote.
     let mut newest: Option<(SystemTime, PathBuf)> = None;
@@ -45,9 +60,7 @@ pub(super) fn recover_aside(out: &OutDir) -> io::Result<Option<PathBuf>> {
             newest = Some((when, path));
         }
     }
-    let Some((_, path)) = newest else { return Ok(None) };
-    std::fs::rename(&path, &store).map_err(|e| with_path(e, &store))?;
-    Ok(Some(path))
+    Ok(newest.map(|(_, path)| path))
 }
 
 /// The directories a build moved the previous store aside to.

@@ -5,6 +5,7 @@
 
 mod build;
 mod cells;
+mod check;
 mod crc;
 mod files;
 mod npy_in;
@@ -13,5 +14,6 @@ mod staging;
 mod zarr;
 
 pub use build::{build, STORE_FORMAT};
+pub use check::{lost_arrays, Lost};
 pub use npy_in::stage_npy_files;
-pub use staging::{files as staging_files, read as read_staging, Staged, StagingWriter};
+pub use staging::{files as staging_files, read as read_staging, Damage, Staged, StagingWriter};
