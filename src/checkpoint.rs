@@ -21,6 +21,7 @@
 //! SHA-256 of everything before.
 
 use crate::journal::{journal_files, journals_read_by, scan_from, Item, ScanStats};
+use crate::results::window::Placed;
 use crate::results::{Failed, Ledger};
 use crate::spec::Spec;
 use crate::task::FailureClass;
@@ -346,6 +347,7 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
     let files = journals_read_by(root, own)?;
     let mut own_fold = own.map(|_| Ledger::new(tasks));
     let mut results = None;
+    let mut foreign = 0;
     for journal in files {
         let (start, mut ledger) = match read(&journal, spec_hash, tasks) {
             Ok(Some(c)) => {
@@ -366,13 +368,11 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
         let mut placed_all = true;
         scan_from(&journal, start, &mut scan, |item| match item {
             Item::Header(h) => trusted = h == Some(spec_hash),
-            Item::Record(r) if placed_all => {
-                let Some(i) = crate::results::window::place(spec, trusted, &r) else {
-                    placed_all = false;
-                    return;
-                };
-                ledger.apply(i, r.attempt, r.died, r.outcome());
-            }
+            Item::Record(r) if placed_all => match crate::results::window::place(spec, trusted, &r) {
+                Placed::At(i) => ledger.apply(i, r.attempt, r.died, r.outcome()),
+                Placed::Foreign => foreign += 1,
+                Placed::Unknown => placed_all = false,
+            },
             Item::Record(_) => {}
         })?;
         if !placed_all {
@@ -383,6 +383,7 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
             own_fold = Some(ledger);
         }
     }
+    warnings.extend(crate::results::window::foreign_warning(foreign));
     Ok(Some(Folded { ledger: total, warnings, scan, own: own_fold, results }))
 }
 

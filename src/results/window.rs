@@ -47,6 +47,8 @@ pub struct Survey {
     pub ledger: Ledger,
     /// Torn lines skipped.
     pub scan: ScanStats,
+    /// Records ignored because their `"i"` did not match their id ([`Placed::Foreign`]).
+    pub foreign: u64,
 }
 
 impl Survey {
@@ -56,10 +58,36 @@ impl Survey {
     }
 }
 
-/// Where a record's task is in `spec`'s grid: its `"i"`, trusted in a run whose header names
-/// this spec, and otherwise used only if the task's id there is the record's.
-pub fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
-    r.index.filter(|&i| i < spec.task_count() && (trusted || spec.identity.task(&spec.grid, i).0 == r.task))
+/// Where a journal record's task is in a spec's grid (see [`place`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// At this index: the task there has the record's id.
+    At(u64),
+    /// Only its id can tell: it has no `"i"`, or one of another grid (its run's header names
+    /// another spec).
+    Unknown,
+    /// Its `"i"`, in a run of this very spec, names a task with another id, or none: a
+    /// forged or damaged record, which places no task (the tasks run again).
+    Foreign,
+}
+
+/// Where record `r`'s task is in `spec`'s grid: its `"i"`, checked against its id on every
+/// read (a record whose `"i"` names another task's place would otherwise make that task
+/// done with foreign values). `this_spec`: the record's run named this spec in its header.
+pub fn place(spec: &Spec, this_spec: bool, r: &Record<'_>) -> Placed {
+    match r.index {
+        Some(i) if i < spec.task_count() && spec.identity.id(&spec.grid, i) == r.task => Placed::At(i),
+        Some(_) if this_spec => Placed::Foreign,
+        _ => Placed::Unknown,
+    }
+}
+
+/// The warning for `n` records whose `"i"` did not match their id.
+pub fn foreign_warning(n: u64) -> Option<String> {
+    let s = if n == 1 { "" } else { "s" };
+    (n > 0).then(|| {
+        format!("ignored {n} journal record{s} whose grid index (\"i\") names a task with another id (forged or damaged); their tasks run again")
+    })
 }
 
 /// The first pass over the journals in `root`; `None` when a record does not say where its
@@ -73,6 +101,7 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
     let mut ledger = Ledger::new(spec.task_count());
     let mut scan = ScanStats::default();
     let mut spans = Vec::with_capacity(files.len());
+    let mut foreign = 0;
     for f in &files {
         let (mut trusted, mut placed_all) = (false, true);
         let mut mine: Vec<Vec<Span>> = vec![Vec::new(); windows];
@@ -84,9 +113,10 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
             |line, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) if placed_all => {
-                    let Some(i) = place(spec, trusted, &r) else {
-                        placed_all = false;
-                        return;
+                    let i = match place(spec, trusted, &r) {
+                        Placed::At(i) => i,
+                        Placed::Foreign => return foreign += 1,
+                        Placed::Unknown => return placed_all = false,
                     };
                     let w = &mut mine[(i / window) as usize];
                     match w.last_mut() {
@@ -113,7 +143,7 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
         }
         spans.push(mine);
     }
-    Ok(Some(Survey { files, window, spans, first_seen, ledger, scan }))
+    Ok(Some(Survey { files, window, spans, first_seen, ledger, scan, foreign }))
 }
 
 /// Writes `results.csv` of the sweep surveyed in `survey` to `path`, atomically, a window
@@ -151,7 +181,10 @@ fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) 
             scan_lines(f, span.bytes.clone(), &mut scan, keep, |_, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) => {
-                    let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
+                    let Placed::At(i) = place(spec, trusted, &r) else { return };
+                    if !(lo..hi).contains(&i) {
+                        return;
+                    }
                     store.fold_record(i - lo, &r);
                 }
             })?;

@@ -170,7 +170,8 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
     if let Some(survey) = survey {
         crate::results::window::write(spec, &survey, &hash, &out.results())
             .context(|| format!("cannot write {}", out.results().display()))?;
-        let warnings = torn_warnings(&survey.scan);
+        let mut warnings = torn_warnings(&survey.scan);
+        warnings.extend(crate::results::window::foreign_warning(survey.foreign));
         return Ok(Written { counts: survey.ledger.counts(), warnings, metrics: survey.has_metrics() });
     }
     let mut store = Store::new(spec);
