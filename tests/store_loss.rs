@@ -115,3 +115,25 @@ fn a_zeroed_page_in_a_staging_file_loses_no_array() {
 fn a_truncated_record_in_a_staging_file_loses_no_array() {
     damaged_staging_then_resume(|b| b.truncate(b.len() * 3 / 5));
 }
+
+/// `sweep verify` used to compare a store sweep's metrics only, so it could not notice an
+/// array lost or changed in the store.
+#[test]
+fn verify_of_a_damaged_store_names_the_array_that_differs() {
+    let env = Env::with("a.toml", &spec());
+    env.succeeds(&["run", "a.toml", "--out", "o", "-q"]);
+    let ok = env.succeeds(&["verify", "o", "--sample", "40"]);
+    assert!(ok.contains("verified: 40 of 40 tasks match exactly"), "{ok}");
+    let shard = env.path("o/store.zarr/data/c/0/0/0");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    bytes[10] ^= 0x01;
+    std::fs::write(&shard, &bytes).unwrap();
+    let out = env.exits(&["verify", "o", "--sample", "40"], 1).stdout;
+    assert!(out.contains("store.zarr/data  ["), "{out}");
+    assert!(out.contains("]: first at element 1 (C order): "), "{out}");
+    assert!(out.contains("verify: 39 of 40 tasks match; 1 mismatch"), "{out}");
+    std::fs::remove_file(&shard).unwrap();
+    let out = env.exits(&["verify", "o", "--sample", "40"], 1).stdout;
+    assert!(out.contains("]: cannot be read from the store: "), "{out}");
+    assert!(out.contains("verify: 0 of 40 tasks match"), "{out}");
+}

@@ -3,6 +3,7 @@
 //! ([`StagingWriter`]); at the end of a run and in `sweep collect`, `store.zarr` (Zarr v3,
 //! sharded) is built from the staged arrays of done tasks ([`build`]), deterministically.
 
+mod arrays;
 mod build;
 mod cells;
 mod check;
@@ -13,6 +14,7 @@ mod old;
 mod staging;
 mod zarr;
 
+pub use arrays::{arrays_of, ArrayData};
 pub use build::{build, STORE_FORMAT};
 pub use check::{lost_arrays, Lost};
 pub use npy_in::stage_npy_files;
