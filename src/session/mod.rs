@@ -84,6 +84,7 @@ pub fn prepare_with(
     if shard.is_some() {
         refuse_adaptive_shards(&spec)?;
     }
+    dir::check_size(&spec, windows)?;
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers)?;
     let handshake = spare.first().map(|w| &w.handshake);
