@@ -73,7 +73,15 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
         }
         AxisGen::Logspace(a, b, n) => {
             finite(&[*a, *b])?;
-            Ok(floats(lin(*a, *b, count(*n)?).into_iter().map(|x| 10f64.powf(x)).collect()))
+            let v: Vec<f64> = lin(*a, *b, count(*n)?).into_iter().map(|x| 10f64.powf(x)).collect();
+            // 10^400 is no float: it would be `inf`, a value no task can be given.
+            if let Some(x) = v.iter().position(|x| !x.is_finite()) {
+                let e = lin(*a, *b, v.len())[x];
+                return Err(format!(
+                    "logspace gives 10^{e}, beyond the largest float (about 1.8e308); keep both exponents below 308"
+                ));
+            }
+            Ok(floats(v))
         }
         AxisGen::Geomspace(a, b, n) => {
             finite(&[*a, *b])?;
