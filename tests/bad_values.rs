@@ -39,3 +39,19 @@ fn plot_and_report_of_a_missing_directory_exit_2() {
     let err = env.fails(&["plot", "nowhere", "--x", "a", "--y", "b"], 2);
     assert!(err.contains("nowhere holds no sweep"), "{err}");
 }
+
+#[test]
+fn parameters_a_dash_b_and_a_underscore_b_no_longer_share_one_variable() {
+    let env = Env::with("p.toml", "[command]\nargv = [\"true\"]\n[params]\na-b = [1]\na_b = [2]\n");
+    let err = env.fails(&["run", "p.toml", "--dry-run"], 2);
+    assert!(err.contains("the parameters `a-b` and `a_b` would both be the variable SWEEP_PARAM_A_B"), "{err}");
+}
+
+#[test]
+fn a_parameter_name_with_a_blank_or_equals_sign_is_refused_instead_of_a_literal_placeholder() {
+    for name in ["\"a b\"", "\"a=b\""] {
+        let env = Env::with("q.toml", &format!("[command]\nargv = [\"echo\"]\n[params]\n{name} = [1]\n"));
+        let err = env.fails(&["run", "q.toml", "--dry-run"], 2);
+        assert!(err.contains("cannot be written as a placeholder"), "{name}: {err}");
+    }
+}

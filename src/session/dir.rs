@@ -22,8 +22,6 @@ fn shard_counts(out: &OutDir) -> Vec<u32> {
     counts
 }
 
-/// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
-/// that is neither a sweep nor empty.
 /// Refuses, before anything is written, a grid whose bookkeeping cannot fit in this
 /// machine's memory: a run by windows keeps a few bits per task (the done bits of the
 /// sweep, of its own journal and of `results.csv`'s survey), any other a row per task. The
@@ -56,6 +54,8 @@ pub fn check_size(spec: &Spec, windows: bool) -> Result<(), Error> {
     )))
 }
 
+/// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
+/// that is neither a sweep nor empty.
 pub(super) fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(), Error> {
     let shown = out.root.display().to_string();
     if let Some(s) = shard {
