@@ -20,7 +20,7 @@
 //! nanoseconds, u64 inode; u64 count + journals: u16 length + name, u64 length) · 32 bytes
 //! SHA-256 of everything before.
 
-use crate::journal::{journal_files, journals_read_by, scan_from, Item, ScanStats};
+use crate::journal::{journal_files, journals_read_by, scan_lines_checked, Item, ScanStats};
 use crate::results::window::Placed;
 use crate::results::{Failed, Ledger};
 use crate::spec::Spec;
@@ -366,15 +366,23 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
         // by their indices; after a header, the header says.
         let mut trusted = start > 0;
         let mut placed_all = true;
-        scan_from(&journal, start, &mut scan, |item| match item {
-            Item::Header(h) => trusted = h == Some(spec_hash),
-            Item::Record(r) if placed_all => match crate::results::window::place(spec, trusted, &r) {
-                Placed::At(i) => ledger.apply(i, r.attempt, r.died, r.outcome()),
-                Placed::Foreign => foreign += 1,
-                Placed::Unknown => placed_all = false,
+        let check = crate::results::window::index_check(spec);
+        scan_lines_checked(
+            &journal,
+            start..u64::MAX,
+            &mut scan,
+            |_| true,
+            Some(&check),
+            |_, item| match item {
+                Item::Header(h) => trusted = h == Some(spec_hash),
+                Item::Record(r) if placed_all => match crate::results::window::place(spec, trusted, &r) {
+                    Placed::At(i) => ledger.apply(i, r.attempt, r.died, r.outcome()),
+                    Placed::Foreign => foreign += 1,
+                    Placed::Unknown => placed_all = false,
+                },
+                Item::Record(_) => {}
             },
-            Item::Record(_) => {}
-        })?;
+        )?;
         if !placed_all {
             return Ok(None);
         }

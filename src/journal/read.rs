@@ -36,6 +36,9 @@ pub struct Record<'a> {
     /// How many arrays a done attempt staged for the store (`"z"`; `None` when it staged
     /// none, or was recorded by a sweep that did not count them).
     pub staged: Option<u32>,
+    /// Whether the task at `index` has this record's id, when the reader checked it as the
+    /// line was parsed (see `scan::scan_lines_checked`); `None`: not checked.
+    pub index_matches: Option<bool>,
 }
 
 impl Record<'_> {
@@ -204,6 +207,7 @@ pub(super) fn parse_line(text: &[u8]) -> Parsed<'_> {
         died: line.died && !done,
         files: line.files.filter(|_| done).map(|m| m.into_iter().collect()),
         staged: line.z.filter(|_| done),
+        index_matches: None,
     })
 }
 

@@ -10,7 +10,7 @@
 
 use super::csv_out::{metric_order, Table};
 use super::{Ledger, Store};
-use crate::journal::{journal_files, quick_index, scan_lines, Item, Record, ScanStats};
+use crate::journal::{journal_files, quick_index, scan_lines_checked, Item, Record, ScanStats};
 use crate::spec::Spec;
 use std::collections::HashMap;
 use std::io;
@@ -75,11 +75,21 @@ pub enum Placed {
 /// read (a record whose `"i"` names another task's place would otherwise make that task
 /// done with foreign values). `this_spec`: the record's run named this spec in its header.
 pub fn place(spec: &Spec, this_spec: bool, r: &Record<'_>) -> Placed {
+    let matches = |i: u64| match r.index_matches {
+        Some(m) => m,
+        None => i < spec.task_count() && spec.identity.id(&spec.grid, i) == r.task,
+    };
     match r.index {
-        Some(i) if i < spec.task_count() && spec.identity.id(&spec.grid, i) == r.task => Placed::At(i),
+        Some(i) if matches(i) => Placed::At(i),
         Some(_) if this_spec => Placed::Foreign,
         _ => Placed::Unknown,
     }
+}
+
+/// The check of [`place`], for [`crate::journal::scan_lines_checked`] to make as it parses.
+pub fn index_check(spec: &Spec) -> impl Fn(u64, crate::grid::TaskId) -> bool + Sync + '_ {
+    let (identity, grid, n) = (&spec.identity, &spec.grid, spec.task_count());
+    move |i, id| i < n && identity.id(grid, i) == id
 }
 
 /// The warning for `n` records whose `"i"` did not match their id.
@@ -105,11 +115,12 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
     for f in &files {
         let (mut trusted, mut placed_all) = (false, true);
         let mut mine: Vec<Vec<Span>> = vec![Vec::new(); windows];
-        scan_lines(
+        scan_lines_checked(
             f,
             0..u64::MAX,
             &mut scan,
             |_| true,
+            Some(&index_check(spec)),
             |line, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) if placed_all => {
@@ -172,13 +183,17 @@ fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) 
     let mut store = Store::range(spec, lo, hi);
     let mut scan = ScanStats::default();
     let w = (lo / survey.window) as usize;
+    // The survey checked every record's index against its id: only when it found a
+    // mismatch are they checked again, to pass over the same records.
+    let (checked, unchecked) = (index_check(spec), |_: u64, _: crate::grid::TaskId| true);
+    let check: crate::journal::IndexCheck<'_> = if survey.foreign > 0 { &checked } else { &unchecked };
     // Journals in order, each one's spans in order: the records of a task in the order the
     // whole journals hold them.
     for (f, spans) in survey.files.iter().zip(&survey.spans) {
         for span in &spans[w] {
             let mut trusted = span.trusted;
             let keep = |line: &[u8]| quick_index(line).is_none_or(|i| (lo..hi).contains(&i));
-            scan_lines(f, span.bytes.clone(), &mut scan, keep, |_, item| match item {
+            scan_lines_checked(f, span.bytes.clone(), &mut scan, keep, Some(check), |_, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) => {
                     let Placed::At(i) = place(spec, trusted, &r) else { return };
