@@ -62,6 +62,19 @@ fn a_kill_between_the_store_renames_loses_no_earlier_runs_arrays() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".store.zarr.old"))
         .collect();
     assert_eq!(aside.len(), 1, "the old store waits aside");
+    if require_tool("zarr", zarr()).is_some() {
+        // Meanwhile sweep.open reads the old store, with a warning.
+        let check = "import sys, warnings, sweep\n\
+                     with warnings.catch_warnings(record=True) as w: warnings.simplefilter('always'); ds = sweep.open(sys.argv[1])\n\
+                     assert any('store.zarr is missing' in str(x.message) for x in w), w\n\
+                     assert (ds.status.values == 'done').sum() == 10, ds.status.values\nprint('ok')\n";
+        let o = std::process::Command::new("python3")
+            .args(["-c", check, &env.abs("k")])
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}{}", text(&o.stdout), stderr(&o));
+    }
     env.succeeds(&["run", "a.toml", "--out", "k", "-q", "--resume"]);
     same_store(&env, "k", "clean");
 }
