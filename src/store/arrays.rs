@@ -19,10 +19,11 @@ pub type ArrayData = Result<(Vec<u64>, Vec<u8>), String>;
 /// there) is read as it is.
 pub fn arrays_of(out: &OutDir, ids: &[TaskId]) -> io::Result<HashMap<TaskId, BTreeMap<String, ArrayData>>> {
     let mut found: HashMap<TaskId, BTreeMap<String, ArrayData>> = HashMap::new();
+    let wanted: std::collections::HashSet<TaskId> = ids.iter().copied().collect();
     for path in staging::files(&out.staging())? {
         let mut at = Vec::new();
         staging::read(&path, |s| {
-            if ids.contains(&s.id) && !found.get(&s.id).is_some_and(|m| m.contains_key(&s.name)) {
+            if wanted.contains(&s.id) && !found.get(&s.id).is_some_and(|m| m.contains_key(&s.name)) {
                 found.entry(s.id).or_default().insert(s.name.clone(), Err(String::new()));
                 at.push(s);
             }
