@@ -150,3 +150,23 @@ fn verify_of_a_damaged_store_names_the_array_that_differs() {
     assert!(out.contains("]: cannot be read from the store: "), "{out}");
     assert!(out.contains("verify: 0 of 40 tasks match"), "{out}");
 }
+
+/// `collect` builds the store too: a done task whose staged arrays are damaged must not
+/// enter it as done (with NaN arrays), where the next resume would take the store's word.
+#[test]
+fn collect_after_a_damaged_staging_record_leaves_the_task_to_run_again() {
+    let env = Env::with("a.toml", &big_spec());
+    env.succeeds(&["run", "a.toml", "--out", "clean", "-q"]);
+    let mut cmd = env.sweep(&["run", "a.toml", "--out", "d", "-q", "--limit", "20"]);
+    let o = cmd.env("SWEEP_FAULT_KILL_AT", "store-build").output().unwrap();
+    assert_eq!(o.status.signal(), Some(libc::SIGKILL), "{}", stderr(&o));
+    let path = env.path("d/staging").join(&files(&env.path("d/staging"))[0]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = env.fails(&["collect", "d"], 1);
+    assert!(err.contains("1 done task lost its arrays"), "{err}");
+    env.succeeds(&["run", "a.toml", "--out", "d", "-q", "--resume"]);
+    same_store(&env, "d", "clean");
+}

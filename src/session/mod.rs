@@ -108,7 +108,9 @@ pub fn prepare_with(
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
             if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
-                warnings.extend(undo_lost_arrays(&out, &mut store, &journal_path)?);
+                let journals = journals_read_by(&out.root, Some(&journal_path))
+                    .context(|| format!("cannot read the journal in {shown}"))?;
+                warnings.extend(undo_lost_arrays(&out, &mut store, &journals)?);
             }
             (store, None)
         }
@@ -122,12 +124,14 @@ pub fn prepare_with(
 /// Done tasks of the store's layout whose arrays cannot all be read back are not done:
 /// marked failed in `store`, they run again (see [`crate::store::lost_arrays`]). Returns
 /// the message saying how many and why.
-fn undo_lost_arrays(out: &OutDir, store: &mut Store, journal: &Path) -> Result<Option<String>, Error> {
+pub(crate) fn undo_lost_arrays(
+    out: &OutDir,
+    store: &mut Store,
+    journals: &[std::path::PathBuf],
+) -> Result<Option<String>, Error> {
     let shown = out.root.display();
-    let journals = crate::journal::journals_read_by(&out.root, Some(journal))
-        .context(|| format!("cannot read the journal in {shown}"))?;
     let lost =
-        crate::store::lost_arrays(out, &journals).context(|| format!("cannot read the staged arrays in {shown}"))?;
+        crate::store::lost_arrays(out, journals).context(|| format!("cannot read the staged arrays in {shown}"))?;
     let message = lost.message();
     if message.is_some() {
         store.undo(&lost.tasks, &format!("its arrays were lost ({}); it runs again", lost.why));
