@@ -2,6 +2,8 @@
 //!
 //! - `grid/locate_value`: task index → (point, replicate) → the value of every column;
 //! - `identity/task`: a task's id and seed (two SHA-256 hashes);
+//! - `identity/task_common_seed`: the same with `common_seed = ["solver"]` (a third hash,
+//!   of the task without `solver`, fed alongside the id's);
 //! - `journal/scan_100k`: reading back a 100,000-record journal (what `--resume` and
 //!   `sweep status` do first);
 //! - `results/write_csv_100k`: formatting and writing `results.csv` for 100,000 done tasks.
@@ -79,6 +81,16 @@ fn grid_and_identity(c: &mut Criterion) {
         b.iter(|| {
             for i in start..start + BATCH {
                 black_box(ident.task(&grid, i % n));
+            }
+            start = (start + BATCH) % n;
+        })
+    });
+    let common = Identity::new("reaction", &fixed, &grid, 42).sharing_seed(&["solver".to_string()]);
+    g.bench_function("task_common_seed", |b| {
+        let mut start = 0u64;
+        b.iter(|| {
+            for i in start..start + BATCH {
+                black_box(common.task(&grid, i % n));
             }
             start = (start + BATCH) % n;
         })

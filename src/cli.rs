@@ -58,9 +58,9 @@ pub enum Command {
     /// Write one self-contained HTML report of a sweep (counts, failures, timings, plots).
     #[command(after_help = "Examples:\n  sweep report runs/reaction\n  sweep report runs/reaction -o reaction.html")]
     Report(ReportArgs),
-    /// Plot one metric against one parameter (mean over replicates ± SEM), as SVG.
+    /// Plot metrics against one parameter (mean over replicates ± SEM), as SVG.
     #[command(
-        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg\n  sweep plot runs/reaction --x k --y conversion --heatmap c0"
+        after_help = "Examples:\n  sweep plot runs/reaction --x k --y conversion        # runs/reaction/plots/conversion-vs-k.svg\n  sweep plot runs/reaction --x k --y conversion --by c0 -o conv.svg\n  sweep plot runs/fin --x L --y mean --band ci95 -o - > fin.svg\n  sweep plot runs/est --x n --y 'err_*' --logy              # one line per metric\n  sweep plot runs/reaction --x k --y conversion --heatmap c0"
     )]
     Plot(PlotArgs),
     /// List the built-in models, or describe one.
@@ -294,6 +294,10 @@ pub struct ReportArgs {
     /// in every subcommand; `--output` is accepted too.
     #[arg(short, long, value_name = "FILE", alias = "output")]
     pub out: Option<PathBuf>,
+    /// The reference level of the paired comparison of a sweep with common_seed (default:
+    /// the first level), e.g. --baseline mean.
+    #[arg(long, value_name = "LEVEL")]
+    pub baseline: Option<String>,
 }
 
 /// `sweep plot`.
@@ -304,7 +308,8 @@ pub struct PlotArgs {
     /// The parameter on the x axis.
     #[arg(long, value_name = "PARAM")]
     pub x: String,
-    /// The metric on the y axis.
+    /// The metric on the y axis; several, comma-separated (a,b,c) or as globs ('err_*'),
+    /// draw one line each on the same axis, with a legend.
     #[arg(long, value_name = "METRIC")]
     pub y: String,
     /// One line per value of this parameter.

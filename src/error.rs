@@ -23,6 +23,9 @@ pub enum Error {
     /// A report or plot could not be made.
     #[error("{0}")]
     Report(#[from] crate::report::ReportError),
+    /// A stop signal came before any task ran (while persistent workers started).
+    #[error("{0}")]
+    Interrupted(String),
     /// A file could not be read or written.
     #[error("{context}: {source}")]
     Io {

@@ -25,6 +25,7 @@ impl From<&Error> for Code {
             Error::Io { .. } | Error::Submit(_) => TASKS_FAILED,
             Error::Report(r) if r.is_usage() => USAGE,
             Error::Report(_) => TASKS_FAILED,
+            Error::Interrupted(_) => INTERRUPTED,
         })
     }
 }

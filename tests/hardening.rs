@@ -41,21 +41,6 @@ fn a_size_that_can_never_fit_is_a_spec_error_with_its_line() {
     assert!(!env.path("runs").exists());
 }
 
-/// Pids of processes whose environment holds `needle` (the test's own directory).
-fn processes_with_env(needle: &str) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = stat.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-        if !zombie && String::from_utf8_lossy(&env).contains(needle) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 /// A command sweep whose tasks each start a background child and a `setsid` daemon, then
 /// append to a log slowly; `MARK` in their environment finds them in /proc.
 fn daemon_spec(dir: &str) -> String {

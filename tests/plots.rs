@@ -154,3 +154,104 @@ fn the_report_opens_with_the_cpu_and_memory_the_runs_used() {
     assert!(card.contains("<th>Runs and CPU</th><td>1 run, "), "{card}");
     assert!(card.contains("on 2 workers (last run), CPU ") && card.contains("of sweep itself "), "{card}");
 }
+
+#[test]
+fn three_metrics_on_one_axis_are_the_means_and_sems_pandas_computes() {
+    let env = Env::with("fin.toml", &fin_spec(""));
+    env.succeeds(&["run", "fin.toml", "-q", "-j", "2"]);
+    let out = env.exits(&["plot", "runs/fin", "--x", "h_mean", "--y", "mean,p025,p975"], 0);
+    assert!(out.stderr.contains("wrote runs/fin/plots/mean_p025_p975-vs-h_mean.svg"), "{}", out.stderr);
+    let (svg, data) = read_plot(&env, "runs/fin/plots/mean_p025_p975-vs-h_mean.svg");
+    assert_eq!((data["log_x"].as_bool(), data["band"].as_str()), (Some(true), Some("sem")));
+    assert_eq!(data["metrics"], serde_json::json!(["mean", "p025", "p975"]));
+    let series = data["series"].as_array().unwrap();
+    let labels: Vec<&str> = series.iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["mean", "p025", "p975"], "one series per metric, labelled with its name");
+    let shown = texts(&svg);
+    for want in ["metric", "mean", "p025", "p975", "mean, p025, p975 (C)", "mean ± SEM of 5 replicates per point"] {
+        assert!(shown.iter().any(|t| t == want), "{want} in {shown:?}");
+    }
+    assert_eq!(svg.matches("<polygon").count(), 3, "a band per line");
+    // A glob names the same metrics as a list; --logy puts them on a log axis.
+    env.succeeds(&["plot", "runs/fin", "--x", "h_mean", "--y", "p*", "--logy", "-o", "p.svg"]);
+    let (_, globbed) = read_plot(&env, "p.svg");
+    assert_eq!(
+        (globbed["metrics"].clone(), globbed["log_y"].as_bool()),
+        (serde_json::json!(["p025", "p975"]), Some(true))
+    );
+    assert_eq!(globbed["series"][0], series[1], "the same numbers, log axis or not");
+
+    let Some(()) = require_tool("pandas", pandas()) else { return };
+    let script = r#"
+import json, sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1])
+df = df[df["status"] == "done"]
+g = df.groupby("h_mean")[["mean", "p025", "p975"]]
+out = {m: [[float(h), float(g.mean()[m][h]), float(g.sem()[m][h]), int(g.count()[m][h])] for h in g.mean().index]
+       for m in ["mean", "p025", "p975"]}
+print(json.dumps(out))
+"#;
+    let path = env.write("sem.py", script);
+    let o = std::process::Command::new("python3").arg(&path).arg(env.path("runs/fin/results.csv")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-12);
+    for s in series {
+        let metric = s["label"].as_str().unwrap();
+        let points = s["points"].as_array().unwrap();
+        let want = want[metric].as_array().unwrap();
+        assert_eq!(points.len(), want.len());
+        for (p, w) in points.iter().zip(want) {
+            let w: Vec<f64> = w.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert!(close(p["x"].as_f64().unwrap(), w[0]), "{metric}: x {p} vs {w:?}");
+            assert!(close(p["mean"].as_f64().unwrap(), w[1]), "{metric}: mean {p} vs {w:?}");
+            assert!(close(p["half_width"].as_f64().unwrap(), w[2]) && w[2] > 0.0, "{metric}: SEM {p} vs {w:?}");
+            assert_eq!(p["replicates"].as_f64(), Some(w[3]));
+        }
+    }
+}
+
+#[test]
+fn several_metrics_refuse_by_and_heatmap_and_name_a_glob_that_matches_nothing() {
+    let env = Env::with("fin.toml", &fin_spec("L = [0.05, 0.1]\n"));
+    env.succeeds(&["run", "fin.toml", "-q", "-j", "2"]);
+    let plot = |extra: &[&str]| {
+        let mut args = vec!["plot", "runs/fin", "--x", "h_mean"];
+        args.extend(extra);
+        env.fails(&args, 2)
+    };
+    let err = plot(&["--y", "mean,std", "--by", "L"]);
+    assert!(err.contains("--y `mean,std` names mean, std: --by splits one metric"), "{err}");
+    assert!(plot(&["--y", "p*", "--heatmap", "L"]).contains("--heatmap draws one metric"));
+    let err = plot(&["--y", "err_*"]);
+    assert!(err.contains("`err_*` matches no metric; available: mean, std, p025, p975"), "{err}");
+    // One metric, by a glob or a name, still splits with --by.
+    env.succeeds(&["plot", "runs/fin", "--x", "h_mean", "--y", "me*", "--by", "L", "-o", "m.svg"]);
+    let (_, data) = read_plot(&env, "m.svg");
+    assert_eq!((data["by"].as_str(), data["series"].as_array().unwrap().len()), (Some("L"), 2));
+}
+
+#[test]
+fn the_report_draws_metrics_of_one_prefix_in_one_panel() {
+    let Some(()) = require_tool("numpy", numpy()) else { return };
+    let env = Env::with(
+        "e.py",
+        "import numpy as np\n\ndef errors(n, *, rng):\n    x = 1.0 + rng.normal(size=n)\n    \
+         return {\"err_mean\": abs(x.mean() - 1), \"err_median\": abs(np.median(x) - 1), \"spread\": x.std()}\n",
+    );
+    env.write("e.toml", "replicates = 4\n[python]\nfunction = \"e.py:errors\"\n[params]\nn = [10, 100]\n");
+    env.succeeds(&["run", "e.toml", "-q"]);
+    env.succeeds(&["report", "runs/e"]);
+    let html = env.read("runs/e/report.html");
+    assert!(html.contains("<h3>err_* <span class=\"note\">(err_mean, err_median)</span></h3>"), "one panel");
+    assert!(html.contains("<h3>spread</h3>"), "a metric of its own prefix stays alone");
+    // The panel's plot carries both metrics, each a series labelled with its name.
+    let start = html.find("<metadata id=\"sweep-plot-data\">").unwrap() + "<metadata id=\"sweep-plot-data\">".len();
+    let data: serde_json::Value =
+        serde_json::from_str(&html[start..start + html[start..].find("</metadata>").unwrap()]).unwrap();
+    assert_eq!(data["metrics"], serde_json::json!(["err_mean", "err_median"]));
+    let labels: Vec<&str> = data["series"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["err_mean", "err_median"]);
+    assert_eq!(html.matches("<svg").count(), 1 + 2, "the histogram, the panel of err_*, spread");
+}

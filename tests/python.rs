@@ -170,21 +170,6 @@ fn a_function_that_cannot_take_the_call_is_refused_at_start_up() {
     assert!(err.contains("may not be called `seed`"), "{err}");
 }
 
-/// The pids of live processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<i32> {
-    let mut pids = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = state.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-        if !zombie && String::from_utf8_lossy(&cmdline).contains(needle) {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
 #[test]
 fn sigkill_of_sweep_leaves_no_worker_alive_after_2_s() {
     if require_tool("numpy", numpy()).is_none() {

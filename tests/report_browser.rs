@@ -111,3 +111,43 @@ fn report_renders_in_chromium() {
     assert!(dom.contains("<b>42</b>done") && dom.contains("<b>8</b>failed") && dom.contains("<b>10</b>pending"));
     assert!(!dom.contains("<parsererror"), "an SVG failed to parse");
 }
+
+#[test]
+fn paired_comparison_renders_in_chromium() {
+    let Some(bin) = require_tool("chromium", find_chromium()) else { return };
+    // The fin model's Monte Carlo with h_std compared on common seeds, at two fin lengths.
+    let env = Env::with(
+        "fin.toml",
+        "seed = 3\nreplicates = 6\ncommon_seed = [\"h_std\"]\n[model]\nname = \"fin\"\nn_samples = 50\n\
+         [params]\nL = [0.05, 0.1]\nh_std = [5.0, 10.0, 20.0]\n",
+    );
+    env.succeeds(&["run", "fin.toml", "-q"]);
+    let html = sweep::report::html::render_report(&env.path("runs/fin")).unwrap();
+    // The page cut to its head and the paired section, so the screenshot shows the section.
+    let (start, head_end) = (html.find("<h2 id=\"paired\">").expect("a paired section"), html.find("<main>").unwrap());
+    let end = start + 1 + html[start + 1..].find("<h2").unwrap();
+    let page =
+        env.write("paired.html", &format!("{}<main>\n{}</main></body></html>\n", &html[..head_end], &html[start..end]));
+    let url = format!("file://{}", page.display());
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
+    std::fs::create_dir_all(&keep).unwrap();
+    let shot = keep.join("paired.png");
+    let _ = std::fs::remove_file(&shot);
+    let (_, log) = chromium(
+        &bin,
+        &env.path("profile1"),
+        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,1100"],
+        &url,
+    );
+    assert!(console_problems(&log).is_empty(), "{log}");
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "screenshot {} is missing or blank ({size} bytes)", shot.display());
+    let _ = writeln!(std::io::stderr(), "screenshot: {}", shot.display());
+
+    let (dom, _) = chromium(&bin, &env.path("profile2"), &["--dump-dom"], &url);
+    assert!(dom.contains("Paired comparison: h_std"), "{dom}");
+    // Four metrics, each 2 settings × 3 levels, one header row per table.
+    assert_eq!(dom.matches("<table class=\"paired\"").count(), 4);
+    assert_eq!(dom.matches("<tr data-level=").count() + dom.matches("<tr data-setting=").count(), 24);
+    assert!(dom.matches(">reference</td>").count() == 8, "the first level is each setting's reference");
+}

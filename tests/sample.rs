@@ -309,3 +309,12 @@ fn raising_n_of_a_halton_or_random_design_on_resume_keeps_every_earlier_point() 
         assert_eq!(records.iter().filter(|l| l.get("t").is_some()).count(), 25, "{method}: no task ran twice");
     }
 }
+
+#[test]
+fn set_changes_a_designs_size_and_method_from_the_command_line() {
+    let env = Env::with("s.toml", &spec("lhs", 8, 1));
+    let out = env.succeeds(&["run", "s.toml", "--dry-run", "--set", "sample.n=16", "--set", "sample.method=sobol"]);
+    assert!(out.contains("sample: sobol design of 16 points on 3 ranges"), "{out}");
+    let err = env.fails(&["run", "s.toml", "--dry-run", "--set", "sample.nn=16"], 2);
+    assert!(err.contains("sample.n"), "the suggestion names the key: {err}");
+}

@@ -54,6 +54,14 @@ spec_error!(
     "zip = [[\"micros\", \"array_len\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\narray_len = [1]\n"
 );
 spec_error!(zip_unknown_name, "zip = [[\"micros\", \"nope\"]]\n[model]\nname = \"spin\"\n[params]\nmicros = [1, 2]\n");
+spec_error!(
+    common_seed_unknown_name,
+    "common_seed = [\"methd\"]\n[command]\nargv = [\"true\"]\n[params]\nmethod = [\"a\", \"b\"]\nn = [1, 2]\n"
+);
+spec_error!(
+    common_seed_replicate,
+    "common_seed = [\"replicate\"]\nreplicates = 3\n[command]\nargv = [\"true\"]\n[params]\nmethod = [\"a\", \"b\"]\n"
+);
 spec_error!(unknown_placeholder, "[command]\nargv = [\"echo\", \"{kk}\"]\n[params]\nk = [1, 2]\n");
 spec_error!(bad_timeout, "[command]\nargv = [\"true\"]\ntimeout = \"ten minutes\"\n");
 spec_error!(unknown_duration_unit, "[command]\nargv = [\"true\"]\ntimeout = \"10 minuts\"\n");

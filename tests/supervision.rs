@@ -46,21 +46,6 @@ fn long_tasks_among_thousands_of_short_ones_are_never_killed() {
     }
 }
 
-/// Pids of live processes whose environment holds `needle`.
-fn processes_with_env(needle: &str) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = stat.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-        if !zombie && String::from_utf8_lossy(&env).contains(needle) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_task_spawned_while_another_tasks_clean_up_runs_is_never_killed() {
     // Regression (#23): every task leaves a `setsid` daemon, so the orphan collector runs
@@ -105,4 +90,33 @@ fn ten_thousand_python_tasks_at_jobs_8_never_fail() {
     let env = Env::with("f.py", "def f(i):\n    return {'y': i * 2}\n");
     let spec = "[python]\nfunction = \"f.py:f\"\n[params]\ni = { range = [0, 10000] }\n";
     all_done(&env, spec, "8", 10_000);
+}
+
+#[test]
+fn a_stop_signal_while_python_workers_import_exits_130_with_nothing_written() {
+    // Regression (#24): a signal during a slow import killed sweep by the signal's default
+    // action (exit -2, 143 or 129), with no message.
+    if require_tool("python3", python_modules("sys")).is_none() {
+        return;
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let env = Env::with("slow.py", "import time\ntime.sleep(30)\n\ndef f(i):\n    return {'y': i}\n");
+        let mark = env.abs("");
+        env.write(
+            "s.toml",
+            &format!("[python]\nfunction = \"slow.py:f\"\nenv = {{ MARK = \"{mark}\" }}\n[params]\ni = [1, 2, 3]\n"),
+        );
+        let mut run = env.spawn(&["run", "s.toml", "--jobs", "2"]);
+        wait_until("the workers importing", Duration::from_secs(20), || processes_with_env(&mark).len() >= 2);
+        signal(&run, sig);
+        let started = std::time::Instant::now();
+        let status = run.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "signal {sig}");
+        assert!(started.elapsed() < Duration::from_secs(10), "it waited for the imports");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut run.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(err.contains("interrupted while the workers started"), "{err}");
+        assert!(!env.path("runs/s").exists(), "nothing is written");
+        assert!(poll_until(Duration::from_secs(2), || processes_with_env(&mark).is_empty()), "workers outlived it");
+    }
 }

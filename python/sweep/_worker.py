@@ -86,6 +86,29 @@ _FLUSH_EVERY = 16
 # Values that go into the metrics as they are. Checked by exact type: the fast path.
 _PLAIN = frozenset({int, float, bool, str, type(None)})
 
+# The integers sweep reads back exactly (i64 and u64); others are sent as their decimal
+# text, so that 2**70 + 1 stays 1180591620717411303425 instead of becoming a float.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+def _readable(v):
+    """`v` as sweep can read it back: an int beyond 64 bits as its exact decimal text, and
+    a str with lone surrogates (what os.listdir gives for a name that is not UTF-8) with
+    them escaped as \\udcXX text; JSON would carry them as escapes no UTF-8 reader
+    accepts (#24: the reply could not be read, and every later one was taken for the one
+    before)."""
+    if isinstance(v, str):
+        if v.isascii():
+            return v
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, int) and not isinstance(v, bool) and not _INT_MIN <= v <= _INT_MAX:
+        return str(int(v))
+    return v
+
 # Frames whose globals are these are the driver's own; tracebacks start below them.
 _GLOBALS = globals()
 
@@ -580,7 +603,11 @@ class Worker:
         if type(result) is not dict:
             return self.finish(req, rid, result, None, seconds)
         for k, v in result.items():
-            if type(k) is not str or type(v) not in _PLAIN:
+            t = type(v)
+            # Not on the fast path: what must be made readable first (see _readable).
+            if type(k) is not str or t not in _PLAIN or not k.isascii():
+                return self.finish(req, rid, result, None, seconds)
+            if (t is int and not _INT_MIN <= v <= _INT_MAX) or (t is str and not v.isascii()):
                 return self.finish(req, rid, result, None, seconds)
         # What the task printed. Both streams are line-buffered, so flushing is usually
         # free; the two lseeks are the only system calls of a quiet task.
@@ -655,7 +682,8 @@ class Worker:
                     failure = f"{error_line(e)} (saving the task's output)", user_traceback(e)
 
         if failure is not None:
-            return self.encode({"id": rid, "error": failure[0], "detail": failure[1], "seconds": seconds})
+            error, detail = _readable(failure[0]), _readable(failure[1])
+            return self.encode({"id": rid, "error": error, "detail": detail, "seconds": seconds})
         if arrays:
             return self.encode(
                 {"id": rid, "metrics": metrics, "arrays": list(arrays), "files": True, "seconds": seconds}
@@ -698,6 +726,8 @@ class Worker:
                     f"names of metrics and arrays must be strings"
                 )
             name = prefix + key
+            if not name.isascii():
+                name = _readable(name)
             if name in metrics or name in arrays:
                 raise BadReturn(
                     f"{self.name}() returned `{name}` twice (a nested dict's keys joined with dots "
@@ -705,7 +735,7 @@ class Worker:
                 )
             t = type(v)
             if t in _PLAIN:
-                metrics[name] = v
+                metrics[name] = _readable(v) if t is str or t is int else v
             elif isinstance(v, dict):
                 self._flatten(v, name + ".", metrics, arrays)
             elif np is not None and isinstance(v, np.ndarray):
@@ -724,11 +754,11 @@ class Worker:
             elif np is not None and isinstance(v, np.generic):
                 item = v.item()
                 if type(item) in _PLAIN:
-                    metrics[name] = item
+                    metrics[name] = _readable(item)
                 else:
                     raise BadReturn(self._bad_value(name, key, v, item))
             elif isinstance(v, (int, float, str)):  # subclasses: IntEnum, numpy.float64 ...
-                metrics[name] = v
+                metrics[name] = _readable(v)
             else:
                 raise BadReturn(self._bad_value(name, key, v, v))
 

@@ -72,6 +72,9 @@ def _attrs(m):
     attrs = {"name": m.get("name"), "kind": m.get("kind"), "seed": m.get("seed"), "spec_hash": m.get("spec_hash")}
     if m.get("model"):
         attrs["model"] = m["model"]
+    if m.get("common_seed"):
+        # The parameters whose levels share seeds: compare along them replicate by replicate.
+        attrs["common_seed"] = list(m["common_seed"])
     for k, v in (m.get("fixed") or {}).items():
         attrs[k] = v
     return {k: v for k, v in attrs.items() if v is not None}
@@ -118,7 +121,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     over the grid, every saved array (arrays whose length varies from task to task are
     padded with NaN to the longest, and `<name>_len` gives each task's length), and
     `task`, `seed` and `status`. A task that is not done is NaN in every numeric variable.
-    Fixed parameters, the seed and the spec hash are attributes.
+    Fixed parameters, the seed and the spec hash are attributes. A `common_seed` parameter
+    is a dimension like any other, and the attribute `common_seed` lists such parameters:
+    along them, one replicate's seed (and so its random data) is the same.
 
     A sweep run with `[output] arrays = "zarr"` is read from its store.zarr with
     `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,

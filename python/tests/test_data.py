@@ -155,6 +155,42 @@ class Open(unittest.TestCase):
         self.assertEqual(ds["y"].dims, ("c", "sample", "replicate"))
         self.assertEqual(ds["y"].sel(c=2, replicate=0).values.tolist(), [0.2, 1.4, 0.8])
 
+    def test_a_common_seed_parameter_stays_a_dimension_whose_levels_share_seeds(self):
+        # method = ["a", "b"] x n = [5, 10], 2 replicates, common_seed = ["method"].
+        d = tempfile.mkdtemp()
+        manifest = {
+            "format": 1,
+            "name": "t",
+            "kind": "python",
+            "seed": 3,
+            "replicates": 2,
+            "columns": ["method", "n"],
+            "axes": [{"names": ["method"], "len": 2}, {"names": ["n"], "len": 2}],
+            "common_seed": ["method"],
+        }
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        rows = [
+            f"{i:016x},{r},{100 + 10 * j + r},{m},{n},done,1,0.1,{i},,\n"
+            for i, (m, (j, n), r) in enumerate((m, jn, r) for m in "ab" for jn in enumerate((5, 10)) for r in (0, 1))
+        ]
+        with open(os.path.join(d, "results.csv"), "w") as f:
+            f.write("task,replicate,seed,method,n,status,attempts,seconds,y,class,error\n" + "".join(rows))
+        ds = sweep.open(d)
+        self.assertEqual(dict(ds.sizes), {"method": 2, "n": 2, "replicate": 2})
+        self.assertEqual(ds["method"].values.tolist(), ["a", "b"])
+        self.assertEqual(ds.attrs["common_seed"], ["method"])
+        # The seeds of a replicate are the same across methods, and differ otherwise.
+        # (`.sel(method=...)` would be sel's own `method` argument: a dict names the dimension.)
+        a, b = {"method": "a"}, {"method": "b"}
+        self.assertTrue((ds["seed"].sel(a) == ds["seed"].sel(b)).all())
+        self.assertEqual(len(set(ds["seed"].sel(a).values.ravel().tolist())), 4)
+        # A paired difference is a subtraction along the dimension.
+        diff = ds["y"].sel(b) - ds["y"].sel(a)
+        self.assertEqual(diff.dims, ("n", "replicate"))
+        self.assertTrue((diff == 4).all())
+        self.assertNotIn("common_seed", sweep.open(out_dir(ROWS)).attrs)
+
     def test_a_results_csv_that_does_not_fill_the_grid_is_refused(self):
         with self.assertRaisesRegex(sweep.SweepDataError, "3 rows, but the manifest's grid has 2 points x 2"):
             sweep.open(out_dir(ROWS[:3]))

@@ -493,6 +493,23 @@ class Returns(WorkerTest):
         self.assertIs(m["t"], True)
         self.assertEqual(math.copysign(1.0, m["neg"]), -1.0)
 
+    def test_what_sweep_cannot_read_is_sent_as_text_it_can(self):
+        # Regression (#24): a lone surrogate or an int of 10**309 made a reply sweep could
+        # not read, and 2**70 + 1 became a float.
+        d = self.start("model.py:beyond_what_sweep_reads")
+        d.send(self.req(1, x=0))
+        raw = d.proc.stdout.readline()
+        raw.decode("utf-8", "strict")
+        m = json.loads(raw)["metrics"]
+        self.assertEqual(m["name"], "a\\udc80b")
+        self.assertEqual(m["b\\udc81"], 1)
+        self.assertEqual(m["huge"], str(10**309))
+        self.assertEqual(m["big"], "1180591620717411303425")
+        self.assertEqual(m["under"], str(-(2**63) - 1))
+        self.assertEqual((m["u64"], m["i64"], m["np_big"]), (2**64 - 1, -(2**63), 2**64 - 1))
+        for s in (m["name"], *m):
+            s.encode("utf-8", "strict")
+
     def test_scalars_on_the_wire_use_nan_and_infinity_tokens(self):
         d = self.start("model.py:scalars")
         d.send(self.req(1, x=0))

@@ -44,6 +44,12 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
         println!("set: {}", shown.join(" "));
     }
     println!("out: {}", out.root.display());
+    if !spec.common_seed.is_empty() {
+        println!(
+            "common seeds: tasks that differ only in {} share their seed",
+            spec.common_seed.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
     if let Some(d) = &spec.design {
         let extends = if d.method.extendable() { "raising n on --resume keeps them" } else { "n is fixed once run" };
         println!(
@@ -183,7 +189,7 @@ fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir, shown: &[u64]) -> Result<()
         }
         return Ok(());
     };
-    let workers = crate::session::start_workers(spec, 1)?;
+    let workers = crate::session::start_workers(spec, 1, None)?;
     let hello = workers.first().map(|w| w.handshake.clone()).unwrap_or_default();
     drop(workers);
     let python = hello["python"].as_str().unwrap_or("").split_whitespace().next().unwrap_or("?").to_string();

@@ -14,7 +14,7 @@ fn holds_sweep(dir: &std::path::Path) -> Result<(), Error> {
 
 pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
     holds_sweep(&a.dir)?;
-    let page = html::render_report(&a.dir).map_err(Error::Report)?;
+    let page = html::render_report_with(&a.dir, a.baseline.as_deref()).map_err(Error::Report)?;
     let path = a.out.unwrap_or_else(|| a.dir.join("report.html"));
     crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;

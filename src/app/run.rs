@@ -7,7 +7,7 @@ use crate::exec::{RunConfig, RunOutcome, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
 use crate::report::progress::{Mode, Progress};
-use crate::session::{prepare, Prepared};
+use crate::session::Prepared;
 use crate::spec::Spec;
 use crate::task::{Cancel, StopReason};
 use crate::usage::{Usage, Who};
@@ -73,9 +73,15 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
             return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
         }
     }
-    // Persistent workers start before the slice is chosen: no more than it can use.
+    // Persistent workers start before the slice is chosen: no more than it can use. Stop
+    // signals are watched from before they start: one that comes while they import ends
+    // their start-up, exit 130 (#24: it killed sweep by the signal's default action).
     let workers = slice.limit.or(slice.sample).map_or(config.jobs, |n| config.jobs.min(n as usize));
-    let mut prepared = prepare(spec, out, resume, a.shard, workers)?;
+    let cancel = Arc::new(Cancel::new());
+    let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
+    let options = crate::session::Options { cancel: Some(cancel.clone()), ..Default::default() };
+    let prepared = crate::session::prepare_with(spec, out, resume, a.shard, workers, options);
+    let mut prepared = prepared.inspect_err(|_| watch.finished())?;
     for w in &prepared.warnings {
         eprintln!("warning: {w}");
     }
@@ -83,8 +89,6 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     if !slice.is_whole() {
         config.selection = crate::exec::Selection::Indices(prepared.choose(&slice));
     }
-    let cancel = Arc::new(Cancel::new());
-    let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
     let stats = Arc::new(Stats::new(config.jobs));
     let grid = prepared.spec.grid.clone();
     let describe = move |index: u64| crate::report::progress::describe_task(&grid, index);

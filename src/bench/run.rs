@@ -101,7 +101,14 @@ pub fn run_sample<T>(
     }
     let _cleanup = Scratch(scratch);
     // The sample runs on the store of every task (`execute` with a list of its indices).
-    let mut prepared = prepare_with(copy, OutDir::new(scratch), false, None, jobs, false)?;
+    let mut prepared = prepare_with(
+        copy,
+        OutDir::new(scratch),
+        false,
+        None,
+        jobs,
+        crate::session::Options { windows: false, cancel: None },
+    )?;
     let config = RunConfig {
         jobs: jobs.max(1),
         io_threads: io_threads.max(1),

@@ -186,8 +186,24 @@ impl WorkerRun<'_, '_, '_> {
                 self.watchdog.set_timeout(w.pgid(), self.ws.timeout);
             }
             self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.queued.index, head.sent)));
-            match w.recv(self.watchdog) {
+            let due = head.request;
+            let got = match w.recv(self.watchdog) {
+                // A reply to a request already answered (a worker that sent one twice): it
+                // is dropped, and the reply that is due is still awaited.
+                Ok(reply) if reply.id.is_some_and(|id| id < due) => continue,
+                // A reply past the one due: the reply to `due` went missing, and the worker
+                // is broken. It is ended, and what was in flight is sent again one at a time,
+                // as after a crash, so that no task is blamed for another's reply (#24).
+                Ok(reply) if reply.id.is_some_and(|id| id > due) => {
+                    let got = reply.id.unwrap_or_default();
+                    let why = format!("a reply with id {got} while request {due} was due");
+                    Err(worker.take().expect("running").abandon(self.watchdog, why))
+                }
+                other => other,
+            };
+            match got {
                 Ok(reply) => {
+                    let w = worker.as_mut().expect("it replied");
                     let head = inflight.pop_front().expect("a request is in flight");
                     let now = Instant::now();
                     if let Some(next) = inflight.front_mut() {
@@ -206,15 +222,9 @@ impl WorkerRun<'_, '_, '_> {
                     } else {
                         window = (IN_FLIGHT.as_secs_f64() / e.max(1e-7)).clamp(1.0, MAX_WINDOW as f64) as usize;
                     }
-                    let result = if reply.id != Some(head.request) {
-                        let got = reply.id.map_or("none".to_string(), |i| i.to_string());
-                        Err(TaskFailure::new(
-                            FailureClass::Error,
-                            format!("worker protocol: a reply with id {got} while request {} was due", head.request),
-                        ))
-                    } else {
-                        self.finish_reply(&head, reply, &output)
-                    };
+                    // A reply without an id answers the request due: the worker could not
+                    // read it (its `error` says why).
+                    let result = self.finish_reply(&head, reply, &output);
                     self.record(&mut batch, &mut local, &head, result, at, took);
                 }
                 Err(ended) => {

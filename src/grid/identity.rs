@@ -6,11 +6,13 @@
 //!        + "replicate=<r>\n"
 //! digest = SHA-256(canon)
 //! task   = hex(digest[0..8])
-//! seed   = u64 little-endian from SHA-256("sweep-seed-v1\n" + master_seed as 8 bytes LE + digest)[0..8]
+//! seed   = u64 little-endian from SHA-256("sweep-seed-v1\n" + master_seed as 8 bytes LE + shared)[0..8]
+//! shared = digest, or with `common_seed = [...]`: SHA-256(canon without the lines of those parameters)
 //! rng    = ChaCha12Rng::seed_from_u64(seed)
 //! ```
 //! "Every parameter" is the model's full parameter set, fixed and swept, with defaults
-//! filled in; the canonical value forms are those of [`Value::canonical`].
+//! filled in; the canonical value forms are those of [`Value::canonical`]. Without
+//! `common_seed`, `shared` is the id's own digest, so seeds are what they always were.
 
 use super::Grid;
 use crate::value::Value;
@@ -61,10 +63,20 @@ enum Part {
     Column(usize),
 }
 
+/// One canonical line of a task, and whether the seed's digest reads it too.
+struct Named {
+    name: String,
+    part: Part,
+    /// False for the parameters of `common_seed`, which the seed leaves out.
+    seeded: bool,
+}
+
 /// Derives ids and seeds for the tasks of one grid, with every canonical line encoded once.
 pub struct Identity {
     prefix: Vec<u8>,
-    parts: Vec<Part>,
+    parts: Vec<Named>,
+    /// Whether some parameter is left out of the seed (a second digest per task).
+    shared: bool,
     /// `lines[col][i]`: `"<name>=<canonical value i>\n"` for grid column `col`.
     lines: Vec<Vec<Box<[u8]>>>,
     master: [u8; 8],
@@ -75,9 +87,14 @@ impl Identity {
     /// swept, defaults included.
     pub fn new(kind: &str, fixed: &[(String, Value)], grid: &Grid, master_seed: u64) -> Self {
         let line = |name: &str, v: &Value| format!("{name}={}\n", v.canonical()).into_bytes().into_boxed_slice();
-        let mut named: Vec<(&str, Part)> = fixed.iter().map(|(n, v)| (n.as_str(), Part::Fixed(line(n, v)))).collect();
-        named.extend(grid.columns.iter().enumerate().map(|(c, n)| (n.as_str(), Part::Column(c))));
-        named.sort_by(|a, b| a.0.cmp(b.0));
+        let mut named: Vec<Named> =
+            fixed.iter().map(|(n, v)| Named { name: n.clone(), part: Part::Fixed(line(n, v)), seeded: true }).collect();
+        named.extend(grid.columns.iter().enumerate().map(|(c, n)| Named {
+            name: n.clone(),
+            part: Part::Column(c),
+            seeded: true,
+        }));
+        named.sort_by(|a, b| a.name.cmp(&b.name));
         let lines = (0..grid.columns.len())
             .map(|c| {
                 let (a, m) = grid.column_position(c);
@@ -86,47 +103,71 @@ impl Identity {
             .collect();
         Self {
             prefix: format!("sweep-task-v1\nmodel={kind}\n").into_bytes(),
-            parts: named.into_iter().map(|(_, p)| p).collect(),
+            parts: named,
+            shared: false,
             lines,
             master: master_seed.to_le_bytes(),
         }
     }
 
+    /// Leaves the parameters `names` (of the fixed ones or the grid's columns given to
+    /// [`new`](Self::new)) out of the seed, not the id: tasks that differ only in them share
+    /// their seed (`common_seed`: common random numbers across methods).
+    pub fn sharing_seed(mut self, names: &[String]) -> Self {
+        for named in &mut self.parts {
+            if names.contains(&named.name) {
+                named.seeded = false;
+                self.shared = true;
+            }
+        }
+        self
+    }
+
     /// The id and seed of task `index` of `grid`.
     pub fn task(&self, grid: &Grid, index: u64) -> (TaskId, u64) {
-        let digest = self.digest(grid, index);
+        let (digest, shared) = self.digests(grid, index, true);
         let id = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
         let mut s = Sha256::new();
         s.update(b"sweep-seed-v1\n");
         s.update(self.master);
-        s.update(digest);
+        s.update(shared.unwrap_or(digest));
         let seed = u64::from_le_bytes(s.finalize()[..8].try_into().expect("8 bytes"));
         (TaskId(id), seed)
     }
 
-    /// The id of task `index` of `grid` alone (half the work of [`Identity::task`]): for
-    /// checking a journal record's grid index against its id.
+    /// The id of task `index` of `grid` alone (a fraction of the work of
+    /// [`Identity::task`]): for checking a journal record's grid index against its id.
     pub fn id(&self, grid: &Grid, index: u64) -> TaskId {
-        TaskId(u64::from_be_bytes(self.digest(grid, index)[..8].try_into().expect("8 bytes")))
+        TaskId(u64::from_be_bytes(self.digests(grid, index, false).0[..8].try_into().expect("8 bytes")))
     }
 
-    fn digest(&self, grid: &Grid, index: u64) -> [u8; 32] {
+    /// The digest of task `index`'s canonical lines (its id's), and with `seed` the digest
+    /// its seed is derived from when `common_seed` leaves parameters out of it.
+    fn digests(&self, grid: &Grid, index: u64, seed: bool) -> ([u8; 32], Option<[u8; 32]>) {
         let (point, rep) = grid.locate(index);
         let mut h = Sha256::new();
-        h.update(&self.prefix);
-        for part in &self.parts {
-            match part {
-                Part::Fixed(l) => h.update(l),
+        // The seed's digest, when it leaves some parameters out; fed alongside `h`.
+        let mut shared = (seed && self.shared).then(Sha256::new);
+        let mut both = |bytes: &[u8], seeded: bool| {
+            h.update(bytes);
+            if let (Some(s), true) = (shared.as_mut(), seeded) {
+                s.update(bytes);
+            }
+        };
+        both(&self.prefix, true);
+        for named in &self.parts {
+            match &named.part {
+                Part::Fixed(l) => both(l, named.seeded),
                 Part::Column(c) => {
                     let (a, _) = grid.column_position(*c);
-                    h.update(&self.lines[*c][grid.digit(point, a)]);
+                    both(&self.lines[*c][grid.digit(point, a)], named.seeded);
                 }
             }
         }
-        h.update(b"replicate=");
-        h.update(itoa::Buffer::new().format(rep).as_bytes());
-        h.update(b"\n");
-        h.finalize().into()
+        both(b"replicate=", true);
+        both(itoa::Buffer::new().format(rep).as_bytes(), true);
+        both(b"\n", true);
+        (h.finalize().into(), shared.map(|s| s.finalize().into()))
     }
 }
 
@@ -156,5 +197,40 @@ mod tests {
         assert_eq!(id.to_string(), format!("{:x}", digest)[..16]);
         assert_eq!(&id.hex(), id.to_string().as_bytes());
         assert_eq!(got_seed, seed);
+    }
+
+    #[test]
+    fn common_seed_leaves_its_parameters_out_of_the_seed_only() {
+        let grid = Grid::new(
+            vec!["k".into(), "method".into()],
+            vec![
+                Axis { names: vec!["k".into()], values: vec![vec![Value::Float(0.5), Value::Float(1.0)]] },
+                Axis {
+                    names: vec!["method".into()],
+                    values: vec![vec![Value::Str("a".into()), Value::Str("b".into())]],
+                },
+            ],
+            2,
+        )
+        .unwrap();
+        let fixed = [("c0".into(), Value::Float(1.0))];
+        let plain = Identity::new("reaction", &fixed, &grid, 42);
+        let common = Identity::new("reaction", &fixed, &grid, 42).sharing_seed(&["method".into()]);
+        // Grid order: k slowest, then method, replicate fastest.
+        for i in 0..grid.task_count() {
+            assert_eq!(plain.task(&grid, i).0, common.task(&grid, i).0, "ids stay");
+        }
+        let seed = |i| common.task(&grid, i).1;
+        assert_eq!(seed(0), seed(2), "methods a and b, replicate 0");
+        assert_eq!(seed(1), seed(3));
+        assert_ne!(seed(0), seed(1), "replicates differ");
+        assert_ne!(seed(0), seed(4), "k differs");
+        // The recipe: the seed's digest is the canon without the `method` line.
+        let canon = "sweep-task-v1\nmodel=reaction\nc0=f:3ff0000000000000\nk=f:3fe0000000000000\nreplicate=1\n";
+        let mut s = Sha256::new();
+        s.update(b"sweep-seed-v1\n");
+        s.update(42u64.to_le_bytes());
+        s.update(Sha256::digest(canon.as_bytes()));
+        assert_eq!(seed(3), u64::from_le_bytes(s.finalize()[..8].try_into().unwrap()));
     }
 }

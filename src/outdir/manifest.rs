@@ -71,6 +71,9 @@ pub struct Manifest {
     /// (absent without one); its parameters are the axis whose dimension is `sample`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<serde_json::Value>,
+    /// The parameters left out of seeds (`common_seed`); absent when none are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub common_seed: Vec<String>,
 }
 
 /// Why `manifest.json` could not be read.
@@ -115,6 +118,28 @@ pub struct ManifestAxis {
     /// points of a `[sample]` design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dim: Option<String>,
+}
+
+/// Whether a task kind's identity in a manifest (`old`) is the spec's (`new`). A manifest
+/// written before the working directory entered identity relative to the spec's directory
+/// holds it absolute: it is the same when it names the same place from `base`, the spec's
+/// directory now.
+fn same_identity(old: Option<&serde_json::Value>, new: Option<&serde_json::Value>, base: &Path) -> bool {
+    if old == new {
+        return true;
+    }
+    let (Some(old), Some(new)) = (old, new) else { return false };
+    let cwd = |v: &serde_json::Value| v.get("cwd").and_then(|c| c.as_str()).map(std::path::PathBuf::from);
+    match (cwd(old), cwd(new)) {
+        (Some(was), Some(now)) if was.is_absolute() && !now.is_absolute() => {
+            let here: std::path::PathBuf =
+                base.join(&now).components().filter(|c| *c != std::path::Component::CurDir).collect();
+            let mut old = old.clone();
+            old["cwd"] = new["cwd"].clone();
+            was == here && &old == new
+        }
+        _ => false,
+    }
 }
 
 /// SHA-256 of a spec's text, hex.
@@ -168,6 +193,12 @@ impl Manifest {
                 serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
             }),
             sample: spec.design.as_ref().map(crate::grid::Design::to_json),
+            // Sorted: the order the names are written in changes no seed.
+            common_seed: {
+                let mut names = spec.common_seed.clone();
+                names.sort();
+                names
+            },
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
             save: match &spec.task {
@@ -229,8 +260,12 @@ impl Manifest {
             let show = |m: &Manifest| m.model.clone().map_or("a command".to_string(), |n| format!("model `{n}`"));
             out.push(format!("the sweep ran {}, the spec now runs {}", show(self), show(&new)));
         }
-        if self.command != new.command {
-            out.push("the [command] table (argv/shell, env or cwd) changed".into());
+        if !same_identity(self.command.as_ref(), new.command.as_ref(), &spec.base) {
+            out.push(match new.kind.as_str() {
+                "python" => "the [python] table (function, env or cwd) changed".into(),
+                "worker" => "the [worker] table (argv, env or cwd) changed".into(),
+                _ => "the [command] table (argv/shell, env or cwd) changed".into(),
+            });
         }
         if let (Some(old), Some(now)) = (&self.save, &new.save) {
             if old != now {
@@ -252,6 +287,17 @@ impl Manifest {
         out.extend(sample_changes(&self.sample, &new.sample));
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));
+        }
+        if self.common_seed != new.common_seed {
+            let show = |names: &[String]| match names {
+                [] => "absent".to_string(),
+                _ => format!("[{}]", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")),
+            };
+            out.push(format!(
+                "`common_seed` changed from {} to {}: the done tasks' seeds would change",
+                show(&self.common_seed),
+                show(&new.common_seed)
+            ));
         }
         if let TaskKind::Model(m) = &spec.task {
             for (name, old) in &self.fixed {

@@ -38,10 +38,11 @@ fn read_from_start(f: &File, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut chunk = [0u8; 4096];
     loop {
         let n = f.read_at(&mut chunk, buf.len() as u64)?;
-        if n == 0 {
+        buf.extend_from_slice(&chunk[..n]);
+        // A seq file fills the whole buffer unless it has reached its end.
+        if n < chunk.len() {
             return Ok(());
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -204,18 +205,31 @@ mod tests {
         stat(pid).is_some_and(|(state, _)| state != b'Z' && state != b'X')
     }
 
+    /// The tests that collect with `force` take turns: each looks at the other's children.
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        TURN.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     #[test]
     fn a_registered_child_is_never_collected_and_an_orphan_of_an_ended_task_is() {
         // Both carry the tag of this run and a task that is not running: only registration
         // tells the worker or command that sweep started from what a task left behind.
+        let _turn = one_at_a_time();
         let mut own = super::super::spawn(&mut tagged("sleep", &["30"], "registered-not-running"), None).unwrap();
         let mut stray = tagged("sleep", &["30"], "ended-task").spawn().unwrap();
         let stray_pid = stray.id() as i32;
-        // (Another test may collect concurrently: what is collected matters, not by whom.)
-        collect(true);
+        // The spawner resumes once the exec has begun, before the new environment is set up
+        // (an empty one reads as not ours): wait for it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !std::fs::read(format!("/proc/{stray_pid}/environ")).is_ok_and(|e| var(&e, "SWEEP_TASK").is_some()) {
+            assert!(Instant::now() < deadline, "the stray child never showed its environment");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(collect(true) >= 1, "the stray child was not collected");
         assert!(alive(own.pid()), "the registered child was collected");
         assert!(stray.try_wait().is_err(), "the stray child was reaped by the collector");
-        assert!(!alive(stray_pid));
+        assert!(!alive(stray_pid), "the stray child was not ended");
         super::super::signal_group(own.pid(), libc::SIGKILL);
         own.reap().unwrap();
     }
@@ -225,6 +239,7 @@ mod tests {
         // Regression (#23): the collector took a snapshot of the running tasks, then killed
         // every tagged child not in it, including a task another thread had just spawned;
         // 5,000 `true` commands at --jobs 8 lost about 25 that way.
+        let _turn = one_at_a_time();
         let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
             s.spawn(|| {

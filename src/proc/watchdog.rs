@@ -85,10 +85,10 @@ impl Group {
         }
     }
 
-    /// One look at this group.
-    fn tick(&mut self, pgid: i32, now: Instant, cancel: &Cancel, sig: &dyn Signaller) {
+    /// One look at this group; with `drain_kills`, a first stop signal kills it too.
+    fn tick(&mut self, pgid: i32, now: Instant, cancel: &Cancel, sig: &dyn Signaller, drain_kills: bool) {
         // A first Ctrl-C only drains: running groups finish. A second one kills them.
-        if cancel.is_killed() {
+        if cancel.is_killed() || (drain_kills && cancel.is_draining()) {
             self.kill(pgid, Stop::Interrupted, sig);
         }
         if self.deadline.is_some_and(|d| now >= d) {
@@ -115,6 +115,8 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the thread when the first group registers and at shutdown.
     wake: Condvar,
+    /// A drained run stops the groups at once (workers that are still starting).
+    drain_kills: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -124,8 +126,9 @@ impl Shared {
 
     fn tick(&self, state: &mut State) {
         let now = self.clock.now();
+        let drain_kills = self.drain_kills.load(std::sync::atomic::Ordering::Relaxed);
         for (&pgid, group) in state.groups.iter_mut() {
-            group.tick(pgid, now, &self.cancel, &*self.signaller);
+            group.tick(pgid, now, &self.cancel, &*self.signaller, drain_kills);
         }
     }
 
@@ -193,6 +196,7 @@ impl Watchdog {
             signaller: Box::new(signaller),
             state: Mutex::default(),
             wake: Condvar::new(),
+            drain_kills: Default::default(),
         });
         let weak = Arc::downgrade(&shared);
         let hook = shared.cancel.on_kill(move || {
@@ -228,6 +232,12 @@ impl Watchdog {
         if let Some(g) = self.shared.lock().groups.get_mut(&pgid) {
             g.deadline = deadline;
         }
+    }
+
+    /// From now on a drained run (a first stop signal) kills the watched groups at once,
+    /// as a second one does: for workers still starting, which have run no task.
+    pub fn stop_on_drain(&self) {
+        self.shared.drain_kills.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A handle that can forget groups after this watchdog's owner has moved on (a worker

@@ -4,35 +4,36 @@
 //!
 //! ```json
 //! {"x": "k", "y": "conversion", "by": null, "band": "sem", "log_x": true, "log_y": false,
-//!  "scatter": false, "series": [{"label": "", "points": [{"x": 0.1, "mean": 0.52, "lo": 0.50, "hi": 0.54,
-//!    "half_width": 0.02, "replicates": 5, "grid_points": 1}]}]}
+//!  "scatter": false, "metrics": ["conversion"],
+//!  "series": [{"label": "", "metric": "conversion", "points": [{"x": 0.1, "mean": 0.52, "lo": 0.50,
+//!    "hi": 0.54, "half_width": 0.02, "replicates": 5, "grid_points": 1}]}]}
 //! ```
 //!
 //! `x` is the parameter's value (not its log), or the category's name; `lo`, `hi` and
 //! `half_width` (half of `hi − lo`) are absent when the point has no band. `scatter` is
-//! true where x is a sampled parameter, drawn as markers alone.
+//! true where x is a sampled parameter, drawn as markers alone. A plot of several metrics
+//! (`--y a,b`) lists them in `metrics`, and each series is one metric, its `label` the
+//! metric's name; with one metric, a series' `label` is its value of `by` (or empty).
 
 use serde_json::{json, Value};
 
-use super::aggregate::{PlotAgg, Point};
 use super::axis::AxisKind;
-use super::lines::Chart;
+use super::lines::{Chart, Drawing};
 
 /// The `id` of the `<metadata>` element.
 pub const METADATA_ID: &str = "sweep-plot-data";
 
-/// The JSON data of a plot whose lines are `lines` (label, points in axis space).
-pub(crate) fn plot_data(plot: &PlotAgg, lines: &[(String, Vec<Point>)], chart: &Chart) -> String {
+/// The JSON data of the plot of `d`.
+pub(crate) fn plot_data(d: &Drawing, chart: &Chart) -> String {
     let x_value = |x: f64| -> Value {
-        match &plot.x.kind {
+        match &d.x.kind {
             AxisKind::Categories { names, .. } => json!(names.get_index(x.round() as usize)),
-            _ if plot.x.log => json!(10f64.powf(x)),
+            _ if d.x.log => json!(10f64.powf(x)),
             _ => json!(x),
         }
     };
-    let series: Vec<Value> = lines
-        .iter()
-        .map(|(label, points)| {
+    let series: Vec<Value> = (d.lines.iter())
+        .map(|((label, points), metric)| {
             let points: Vec<Value> = points
                 .iter()
                 .map(|p| {
@@ -50,17 +51,18 @@ pub(crate) fn plot_data(plot: &PlotAgg, lines: &[(String, Vec<Point>)], chart: &
                     o
                 })
                 .collect();
-            json!({"label": label, "points": points})
+            json!({"label": label, "metric": metric, "points": points})
         })
         .collect();
     json!({
         "x": chart.x_name,
         "y": chart.y_name,
         "by": chart.series_name,
-        "band": plot.band.name(),
-        "log_x": plot.x.log,
+        "band": d.band.name(),
+        "log_x": d.x.log,
         "log_y": chart.log_y,
         "scatter": chart.scatter,
+        "metrics": d.metrics,
         "series": series,
     })
     .to_string()

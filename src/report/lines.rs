@@ -7,6 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::aggregate::{PlotAgg, Point};
+use super::axis::Axis;
+use super::band::Band;
 use super::chart::{
     axis_label, color, draw_err, draw_header, house_style, padded, Area, DrawResult, Ticked, DESC_FONT, FONT, TICK_FONT,
 };
@@ -40,19 +42,72 @@ pub(crate) struct Chart<'a> {
 }
 
 /// A line as drawn: its label and points, y in axis space (log10 on a log y axis).
-type Line = (String, Vec<Point>);
+pub(crate) type Line = (String, Vec<Point>);
 
-/// Draws an aggregated plot as an SVG document with its data in a `<metadata>` element.
+/// What a chart of lines draws: the lines over one x axis, each labelled, and which
+/// metric each shows.
+pub(crate) struct Drawing<'a> {
+    /// The x axis every line shares.
+    pub x: &'a Axis,
+    /// The spread around single-point means.
+    pub band: Band,
+    /// Every label a line may have, in colour order (so a line keeps its colour when
+    /// another has no points).
+    pub labels: Vec<String>,
+    /// The lines that have points, with their metric's name.
+    pub lines: Vec<(Line, String)>,
+    /// Whether the lines are told apart by a legend.
+    pub legend: bool,
+    /// The metrics drawn, as asked for.
+    pub metrics: Vec<String>,
+}
+
+impl<'a> Drawing<'a> {
+    /// One metric, one line per value of the plot's series parameter (or one line).
+    pub fn of(plot: &'a PlotAgg, metric: &str) -> Self {
+        let lines = (plot.series.iter().enumerate())
+            .map(|(i, s)| ((s.clone(), plot.points(i)), metric.to_string()))
+            .filter(|((_, p), _)| !p.is_empty())
+            .collect();
+        Drawing {
+            x: &plot.x,
+            band: plot.band,
+            labels: plot.series.clone(),
+            lines,
+            legend: plot.series_column.is_some(),
+            metrics: vec![metric.to_string()],
+        }
+    }
+
+    /// Several metrics over the same x axis (`plots` of one series each, in the order of
+    /// `metrics`), one line per metric, labelled with its name.
+    pub fn of_metrics(plots: &[&'a PlotAgg], metrics: &[String]) -> Self {
+        let lines = (plots.iter().zip(metrics))
+            .map(|(p, m)| ((m.clone(), p.points(0)), m.clone()))
+            .filter(|((_, p), _)| !p.is_empty())
+            .collect();
+        Drawing {
+            x: &plots[0].x,
+            band: plots[0].band,
+            labels: metrics.to_vec(),
+            lines,
+            legend: true,
+            metrics: metrics.to_vec(),
+        }
+    }
+}
+
+/// Draws an aggregated plot of one metric as an SVG document with its data in a
+/// `<metadata>` element.
 pub(crate) fn draw_plot(plot: &PlotAgg, chart: &Chart) -> Result<String, ReportError> {
+    draw(&Drawing::of(plot, chart.y_name), chart)
+}
+
+/// Draws the lines of `d` as an SVG document with its data in a `<metadata>` element.
+pub(crate) fn draw(d: &Drawing, chart: &Chart) -> Result<String, ReportError> {
     let what = format!("{} vs {}", chart.y_label, chart.x_label);
     let err = draw_err(&what);
-    let lines: Vec<Line> = plot
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.clone(), plot.points(i)))
-        .filter(|(_, p)| !p.is_empty())
-        .collect();
+    let lines: Vec<Line> = d.lines.iter().map(|(l, _)| l.clone()).collect();
     let drawn: Vec<Line> =
         if chart.log_y { lines.iter().map(|(s, p)| (s.clone(), log_points(p))).collect() } else { lines.clone() };
     let mut svg = String::new();
@@ -60,7 +115,7 @@ pub(crate) fn draw_plot(plot: &PlotAgg, chart: &Chart) -> Result<String, ReportE
         let root = SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
         let body = draw_header(&root, chart.title, chart.subtitle).map_err(&err)?;
-        let legend = plot.series_column.is_some() && !drawn.is_empty();
+        let legend = d.legend && !drawn.is_empty();
         let (area, legend_area) = if legend {
             let (a, l) = body.split_horizontally(chart.width.saturating_sub(150));
             (a, Some(l))
@@ -70,15 +125,15 @@ pub(crate) fn draw_plot(plot: &PlotAgg, chart: &Chart) -> Result<String, ReportE
         if drawn.iter().all(|(_, p)| p.is_empty()) {
             draw_message(&area, "no finished tasks with this metric yet").map_err(&err)?;
         } else {
-            draw_lines(&area, plot, &drawn, chart).map_err(&err)?;
+            draw_lines(&area, d, &drawn, chart).map_err(&err)?;
         }
         if let Some(l) = legend_area {
             let name = chart.series_name.unwrap_or("");
-            draw_legend(&l, name, drawn.iter().map(|(s, _)| s.as_str()), &plot.series).map_err(&err)?;
+            draw_legend(&l, name, drawn.iter().map(|(s, _)| s.as_str()), &d.labels).map_err(&err)?;
         }
         root.present().map_err(&err)?;
     }
-    Ok(data::embed(&svg, &data::plot_data(plot, &lines, chart)))
+    Ok(data::embed(&svg, &data::plot_data(d, chart)))
 }
 
 /// Points with y as log10: non-positive means are left out, a band reaching zero or
@@ -108,7 +163,7 @@ fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
 
-fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart) -> DrawResult<'a> {
+fn draw_lines<'a>(area: &Area<'a>, plot: &Drawing, lines: &[Line], chart: &Chart) -> DrawResult<'a> {
     let categorical = plot.x.categorical();
     let all = || lines.iter().flat_map(|(_, p)| p.iter());
     let (x0, x1) = if categorical {
@@ -161,7 +216,7 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &PlotAgg, lines: &[Line], chart: &Chart
     let bands = lines.len() <= MAX_BANDS;
     let n = lines.len().max(1) as f64;
     for (i, (label, points)) in lines.iter().enumerate() {
-        let c = color(plot.series.iter().position(|s| s == label).unwrap_or(i));
+        let c = color(plot.labels.iter().position(|s| s == label).unwrap_or(i));
         // Clip a band cut by the log scale to the plot.
         let band = |p: &Point| p.band.filter(|_| bands).map(|(lo, hi)| (lo.max(y0), hi.min(y1)));
         if categorical {

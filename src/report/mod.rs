@@ -7,7 +7,9 @@
 //! the band arithmetic in `band`), and draw those (`lines` for metrics, `chart` for what
 //! charts share and the histogram, `heat` and `heatmap` for a metric over two
 //! parameters, `replicates` for adaptive replicates' count per point; `ticks` chooses tick labels, `caption` says what a
-//! point is, `data` embeds the numbers in the SVG).
+//! point is, `data` embeds the numbers in the SVG, `select` reads
+//! which metrics `--y` names, `multi` draws several on one axis,
+//! `paired` compares the levels of a `common_seed` parameter replicate by replicate).
 
 mod aggregate;
 mod axis;
@@ -21,9 +23,12 @@ mod heatmap;
 pub mod html;
 mod input;
 mod lines;
+mod multi;
+mod paired;
 pub mod plot;
 pub mod progress;
 mod replicates;
+mod select;
 mod survey;
 mod ticks;
 

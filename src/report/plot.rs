@@ -69,15 +69,24 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         })
     };
     let x_col = find_param("--x", x, params.clone())?;
-    let y_cols = || cols.metrics.clone().chain([cols.seconds, cols.attempts]);
-    let y_names: Vec<String> = y_cols().map(|i| layout.name(i).to_string()).collect();
-    let y_col = y_cols().find(|&i| layout.name(i) == y).ok_or_else(|| ReportError::UnknownColumn {
-        flag: "--y",
-        what: "metric",
-        name: y.to_string(),
-        suggestion: crate::text::did_you_mean(y, y_names.iter().map(String::as_str)),
-        available: y_names.clone(),
-    })?;
+    let y_cols: Vec<usize> = cols.metrics.clone().chain([cols.seconds, cols.attempts]).collect();
+    let y_names: Vec<String> = y_cols.iter().map(|&i| layout.name(i).to_string()).collect();
+    let chosen = super::select::metrics(y, &y_names, cols.metrics.len())?;
+    let y_col = y_cols[chosen[0]];
+    let y = y_names[chosen[0]].as_str();
+    let several = chosen.len() > 1;
+    if several {
+        let why = match (by, &req.heatmap) {
+            (Some(_), _) => Some("--by splits one metric into lines; with several --y metrics, each is a line"),
+            (_, Some(_)) => Some("--heatmap draws one metric; give --y one name"),
+            _ if chosen.len() > MAX_SERIES => Some("at most 20 metrics can be drawn on one plot"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            let names: Vec<&str> = chosen.iter().map(|&i| y_names[i].as_str()).collect();
+            return Err(ReportError::Unsupported(format!("--y `{}` names {}: {why}", req.y, names.join(", "))));
+        }
+    }
     let by_col = match by {
         None => None,
         Some(b) if b == x => {
@@ -97,12 +106,15 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
     };
 
     let survey = Survey::scan(&results)?;
-    if let Some(m) = survey.metric(y_col) {
-        if !m.numeric {
-            return Err(ReportError::Unsupported(format!(
-                "metric `{y}` is not numeric (it has values like `{}`), so it cannot be plotted",
-                m.example_bad.as_deref().unwrap_or("")
-            )));
+    for &c in &chosen {
+        if let Some(m) = survey.metric(y_cols[c]) {
+            if !m.numeric {
+                return Err(ReportError::Unsupported(format!(
+                    "metric `{}` is not numeric (it has values like `{}`), so it cannot be plotted",
+                    y_names[c],
+                    m.example_bad.as_deref().unwrap_or("")
+                )));
+            }
         }
     }
     let x_survey = survey.param(x_col).expect("x is a parameter");
@@ -147,6 +159,13 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
     let scatter = super::input::sampled_params(&manifest).iter().any(|p| p == x);
     let cap = if scatter { MAX_SCATTER_POSITIONS } else { MAX_X_POSITIONS };
     let axis = Axis::with_scale(x_survey, cap, log_x);
+    if several {
+        let names: Vec<String> = chosen.iter().map(|&c| y_names[c].clone()).collect();
+        let mut plots: Vec<PlotAgg> =
+            chosen.iter().map(|&c| PlotAgg::new(y_cols[c], axis.clone(), None, req.band)).collect();
+        aggregate(&results, &survey, &mut plots, &mut [], false)?;
+        return super::multi::draw_metrics(&plots, &names, x, req, (&survey, layout, &manifest, scatter));
+    }
     let mut plots = [PlotAgg::new(y_col, axis, series, req.band)];
     aggregate(&results, &survey, &mut plots, &mut [], false)?;
     let title = match by {

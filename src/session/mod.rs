@@ -68,25 +68,42 @@ pub struct Prepared {
 /// side by side here, so that their start-up (an interpreter, its imports) is paid once in
 /// wall time, not once per worker.
 pub fn prepare(spec: Spec, out: OutDir, resume: bool, shard: Option<Shard>, workers: usize) -> Result<Prepared, Error> {
-    prepare_with(spec, out, resume, shard, workers, true)
+    prepare_with(spec, out, resume, shard, workers, Options::default())
 }
 
-/// [`prepare`]; with `windows` off, even a big grid is read into a store of every task
-/// (a benchmark runs its sample on that store), not run a window at a time.
+/// How [`prepare_with`] prepares, besides what [`prepare`] takes.
+#[derive(Clone)]
+pub struct Options {
+    /// Off: even a big grid is read into a store of every task (a benchmark runs its sample
+    /// on that store), not run a window at a time.
+    pub windows: bool,
+    /// The run's cancel token: a stop signal while persistent workers start ends their
+    /// start-up at once, and the preparation fails with [`Error::Interrupted`].
+    pub cancel: Option<Arc<Cancel>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { windows: true, cancel: None }
+    }
+}
+
+/// [`prepare`], with [`Options`].
 pub fn prepare_with(
     spec: Spec,
     out: OutDir,
     resume: bool,
     shard: Option<Shard>,
     workers: usize,
-    windows: bool,
+    options: Options,
 ) -> Result<Prepared, Error> {
+    let windows = options.windows;
     if shard.is_some() {
         refuse_adaptive_shards(&spec)?;
     }
     dir::check_size(&spec, windows)?;
     check_dir(&spec, &out, resume, shard)?;
-    let spare = start_workers(&spec, workers)?;
+    let spare = start_workers(&spec, workers, options.cancel.as_ref())?;
     let handshake = spare.first().map(|w| &w.handshake);
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
@@ -142,10 +159,13 @@ pub(crate) fn undo_lost_arrays(
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
 /// task) and waits until all are ready; none for other sweeps. When one cannot start, the
 /// others are stopped and the error names the spec's line.
-pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
+pub fn start_workers(spec: &Spec, n: usize, cancel: Option<&Arc<Cancel>>) -> Result<Vec<Worker>, Error> {
     let TaskKind::Worker(ws) = &spec.task else { return Ok(Vec::new()) };
     let n = n.max(1).min(spec.task_count().max(1) as usize);
-    let watchdog = Watchdog::new(Arc::new(Cancel::new()));
+    // A stop signal during start-up (a slow import) ends it: no task has run, and a first
+    // signal would otherwise wait for imports that may take minutes (#24).
+    let watchdog = Watchdog::new(cancel.cloned().unwrap_or_default());
+    watchdog.stop_on_drain();
     // Spawned on this thread, which outlives them (they die with the thread that started
     // them); their start-ups are then waited for side by side.
     let spawned: Vec<Result<Worker, StartError>> = (0..n)
@@ -181,6 +201,13 @@ pub fn start_workers(spec: &Spec, n: usize) -> Result<Vec<Worker>, Error> {
     }
     let Some(e) = first_error else { return Ok(workers) };
     drop(workers);
+    if e == StartError::Interrupted {
+        return Err(Error::Interrupted(
+            "interrupted while the workers started: no task ran, and nothing was written for them; \
+             run the same command again to start"
+                .into(),
+        ));
+    }
     let what = match &ws.python {
         Some(f) => format!("[python] `{}` cannot start: {e}", f.function),
         None => format!("[worker] `{}` cannot start: {e}", ws.argv.join(" ")),

@@ -99,7 +99,9 @@ impl Ctx<'_> {
             "argv": c.argv.as_ref().map(|a| a.get_ref().iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>()),
             "shell": c.shell.as_ref().map(|s| s.get_ref().clone()),
             "env": env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "cwd": cwd.display().to_string(),
+            // As written, relative to the spec's directory: a project moved or copied
+            // elsewhere (spec, code and out together) is the same sweep (#24).
+            "cwd": identity_cwd(c.cwd.as_ref().map(|d| d.get_ref().as_str())),
         });
         Ok(CommandSpec { argv, shell, timeout, grace, env, cwd, identity })
     }
@@ -155,4 +157,10 @@ impl Ctx<'_> {
 /// An `env = { ... }` table as (name, value) pairs, in file order.
 pub(super) fn env_list(env: Option<&indexmap::IndexMap<Spanned<String>, Spanned<String>>>) -> Vec<(String, String)> {
     env.into_iter().flatten().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect()
+}
+
+/// The working directory as a task kind's identity holds it: as the spec writes it,
+/// relative to the spec's own directory (`.` when it names none).
+pub(super) fn identity_cwd(written: Option<&str>) -> String {
+    written.unwrap_or(".").to_string()
 }

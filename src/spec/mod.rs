@@ -1,6 +1,7 @@
 //! Specs: a TOML file validated into a [`Spec`], with every error tied to its line.
 
 mod command;
+mod common_seed;
 mod duration;
 mod error;
 mod model;
@@ -47,6 +48,9 @@ pub struct Spec {
     pub grid: Grid,
     /// Ids and seeds of the grid's tasks.
     pub identity: Identity,
+    /// The parameters left out of seeds (`common_seed`): tasks that differ only in them
+    /// share their seed. In spec order; empty without the key.
+    pub common_seed: Vec<String>,
     /// Adaptive replicates: the grid holds `max` replicates per point, of which a point
     /// runs as many as the rule asks for. `None`: every replicate runs.
     pub adaptive: Option<Adaptive>,
@@ -377,7 +381,8 @@ impl Ctx<'_> {
                 (None, None, None) => unreachable!("one task table was checked above"),
             },
         };
-        let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed);
+        let common_seed = self.common_seed(raw.common_seed.as_ref(), &grid, &fixed_for_id)?;
+        let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed).sharing_seed(&common_seed);
         let arrays = self.arrays(raw.output.as_ref(), &task)?;
         Ok(Spec {
             path: self.path.to_path_buf(),
@@ -389,6 +394,7 @@ impl Ctx<'_> {
             task,
             grid,
             identity,
+            common_seed,
             adaptive: adaptive.map(|a| a.rule),
             design,
             arrays,

@@ -71,18 +71,20 @@ pub fn merge(earlier: &[Override], later: &[Override]) -> Vec<Override> {
 }
 
 /// Top-level keys, with `true` for those that hold a table.
-const TOP: [(&str, bool); 11] = [
+const TOP: [(&str, bool); 13] = [
     ("name", false),
     ("seed", false),
     ("replicates", false),
     ("out", false),
     ("zip", false),
+    ("common_seed", false),
     ("model", true),
     ("command", true),
     ("python", true),
     ("worker", true),
     ("params", true),
     ("output", true),
+    ("sample", true),
 ];
 /// Keys of the tables that are not open-ended (`env` takes any name).
 const TABLES: [(&str, &[&str]); 6] = [
@@ -217,6 +219,12 @@ fn settable(doc: &DocumentMut, registry: &Registry) -> Vec<String> {
         }
     }
     keys.extend(params.iter().map(|p| format!("params.{p}")));
+    // A design's method and size, and its ranges as the spec names them.
+    if doc.get("sample").is_some() {
+        keys.extend(["sample.method".to_string(), "sample.n".to_string()]);
+        let ranges = table_keys(doc.get("sample")).into_iter().filter(|k| k != "method" && k != "n");
+        keys.extend(ranges.map(|k| format!("sample.{k}")));
+    }
     keys
 }
 

@@ -20,6 +20,7 @@ pub struct RawSpec {
     pub replicates: Option<Spanned<RawReplicates>>,
     pub out: Option<Spanned<String>>,
     pub zip: Option<ZipGroups>,
+    pub common_seed: Option<Spanned<Vec<Spanned<String>>>>,
     pub model: Option<Spanned<SpannedTable>>,
     pub command: Option<Spanned<RawCommand>>,
     pub python: Option<Spanned<RawPython>>,

@@ -65,7 +65,7 @@ impl Ctx<'_> {
         let identity = serde_json::json!({
             "python": function.get_ref(),
             "env": env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "cwd": cwd.display().to_string(),
+            "cwd": super::command::identity_cwd(t.cwd.as_ref().map(|d| d.get_ref().as_str())),
         });
         let f = PythonFunction { function: function.get_ref().clone(), interpreter, file };
         Ok(WorkerSpec {
@@ -97,7 +97,7 @@ impl Ctx<'_> {
         let identity = serde_json::json!({
             "worker": words,
             "env": env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "cwd": cwd.display().to_string(),
+            "cwd": super::command::identity_cwd(t.cwd.as_ref().map(|d| d.get_ref().as_str())),
         });
         // A program given as a relative path is the spec's, like the files it reads.
         let mut words = words;

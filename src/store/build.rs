@@ -289,6 +289,9 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, roo
     if let Some(m) = &manifest.model {
         root_attrs.insert("model".into(), json!(m));
     }
+    if !manifest.common_seed.is_empty() {
+        root_attrs.insert("common_seed".into(), json!(manifest.common_seed));
+    }
     for (k, v) in &manifest.fixed {
         root_attrs.insert(k.clone(), v.clone());
     }

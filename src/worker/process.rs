@@ -269,6 +269,10 @@ impl Worker {
                     self.answered += 1;
                     return Ok(r);
                 }
+                Ok(Line::Unreadable { id, error }) => {
+                    self.answered += 1;
+                    return Ok(Reply { id: Some(id), error: Some(error), ..Reply::default() });
+                }
                 Ok(Line::Output) => self.output.extend_from_slice(&self.line),
                 Err(e) => {
                     signal_group(self.pgid, libc::SIGKILL);
@@ -278,6 +282,15 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Ends a worker that broke the protocol (`why`), as if it had died: its group is
+    /// killed, and what was in flight is the caller's to send again.
+    pub fn abandon(mut self, watchdog: &Watchdog, why: String) -> Ended {
+        signal_group(self.pgid, libc::SIGKILL);
+        let mut ended = self.end(watchdog);
+        ended.protocol = Some(why);
+        ended
     }
 
     /// Closes the worker's stdin (it exits at the end of its input) and waits for its end,

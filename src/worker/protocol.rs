@@ -15,7 +15,8 @@
 //!
 //! Unknown fields are ignored both ways. Numbers that are not finite are written `NaN`,
 //! `Infinity` and `-Infinity`, as Python's `json` module writes and reads them. Lines on the
-//! worker's stdout that are not JSON objects are the task's output, not protocol.
+//! worker's stdout that are not JSON objects are the task's output, not protocol; a line that
+//! begins `{"id": N` is the reply to request N, even when it cannot be read.
 
 use crate::grid::{Grid, TaskId};
 use crate::model::Metric;
@@ -144,8 +145,37 @@ pub struct Reply {
 pub enum Line {
     /// A protocol message.
     Reply(Reply),
+    /// A line that begins as a reply does (`{"id": N`) but cannot be read: the reply to
+    /// request `id`, whose task fails with `error` (#24: taken for output, it put every
+    /// later reply of the worker one off, and a run without a timeout never ended).
+    Unreadable {
+        /// The request it answers.
+        id: u64,
+        /// What cannot be read, and where.
+        error: String,
+    },
     /// Something else the worker printed: the task's output.
     Output,
+}
+
+/// The id of a line that begins as a reply: `{`, then `"id"` as its first key with an
+/// integer value.
+fn reply_id(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"{")?.trim_ascii_start().strip_prefix(b"\"id\"")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b":")?.trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+/// `e` with the text of `line` around the column it names.
+fn unreadable(line: &[u8], e: &serde_json::Error) -> String {
+    let col = e.column().saturating_sub(1).min(line.len());
+    let start = col.saturating_sub(30);
+    let end = (col + 30).min(line.len());
+    let near = String::from_utf8_lossy(&line[start..end]);
+    let what = e.to_string();
+    let what = what.split(" at line ").next().unwrap_or(&what);
+    format!("the worker's reply cannot be read: {what}, near `{near}`")
 }
 
 /// Reads one stdout line of a worker.
@@ -158,8 +188,11 @@ pub fn parse_line(line: &[u8]) -> Result<Line, String> {
     let mut de = serde_json::Deserializer::from_slice(&text);
     match ReplySeed.deserialize(&mut de) {
         Ok(r) => Ok(Line::Reply(r)),
-        // A line that only looks like JSON is output too.
-        Err(e) if e.is_syntax() || e.is_eof() => Ok(Line::Output),
+        // A line that only looks like JSON is output too, unless it begins as a reply does.
+        Err(e) if e.is_syntax() || e.is_eof() => match reply_id(trimmed) {
+            Some(id) => Ok(Line::Unreadable { id, error: unreadable(&text, &e) }),
+            None => Ok(Line::Output),
+        },
         Err(e) => Err(format!("a reply the protocol cannot read: {e}")),
     }
 }
@@ -303,11 +336,29 @@ mod tests {
 
     #[test]
     fn anything_else_on_stdout_is_output() {
-        for line in [&b"hello"[..], b"", b"  [1, 2]", b"{not json", b"{\"id\": 1"] {
+        for line in [&b"hello"[..], b"", b"  [1, 2]", b"{not json", b"{\"x\": 1, \"id\": 1"] {
             assert_eq!(parse_line(line).unwrap(), Line::Output, "{}", String::from_utf8_lossy(line));
         }
         assert!(parse_line(br#"{"id": "x"}"#).is_err(), "a reply with a bad field is a protocol error");
         assert!(parse_line(br#"{"id": 1, "metrics": {"c": [1]}}"#).unwrap_err().contains("`c` is an array"));
+    }
+
+    #[test]
+    fn a_reply_that_cannot_be_read_is_the_reply_to_its_id_naming_the_problem() {
+        let cases: [(&[u8], &str); 3] = [
+            (br#"{"id": 51, "metrics": {"name": "a\udc80b"}}"#, "lone leading surrogate"),
+            (br#"{"id":52,"metrics":{"n":1e999}}"#, "number out of range"),
+            (br#"{"id": 53, "metrics": {"#, "EOF"),
+        ];
+        for (line, problem) in cases {
+            match parse_line(line).unwrap() {
+                Line::Unreadable { id, error } => {
+                    assert!((51..=53).contains(&id));
+                    assert!(error.contains(problem) && error.contains("near `"), "{error}");
+                }
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(line)),
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! writes. Every test file goes through here.
 //!
 //! - [`files`]: the one walker over a directory tree ([`npy_files`], [`temp_files`], ...).
+//! - [`procs`]: live processes by their environment or command line.
 //! - [`wait`]: waiting for an observable condition with a deadline ([`wait_until`]).
 //! - [`tools`]: skipping visibly when python3/numpy, Chromium or SLURM is missing, failing
 //!   instead under `CI=true` ([`require_tool`]).
@@ -15,10 +16,12 @@
 pub mod files;
 pub mod model;
 pub mod outdir;
+pub mod procs;
 pub mod tools;
 pub mod wait;
 
 pub use files::*;
+pub use procs::*;
 pub use tools::*;
 pub use wait::*;
 

@@ -36,6 +36,9 @@ pub(super) fn choose(
     let x_params: Vec<&ParamSurvey> = survey.params.iter().filter(|p| p.varies()).take(MAX_PARAMS).collect();
     let metrics: Vec<usize> =
         survey.metrics.iter().filter(|m| m.numeric && m.finite > 0).take(MAX_METRICS).map(|m| m.column).collect();
+    // A metric drawn in a panel with others of its prefix is one line there, not several.
+    let grouped: Vec<usize> =
+        super::groups::panels(&metrics, layout).into_iter().filter(|g| g.len() > 1).flatten().collect();
     let mut plots = Vec::new();
     for &m in &metrics {
         for &x in &x_params {
@@ -53,6 +56,7 @@ pub(super) fn choose(
             } else {
                 MAX_X_POSITIONS
             };
+            let series = series.filter(|_| !grouped.contains(&m));
             plots.push(PlotAgg::new(m, Axis::with_scale(x, cap, log), series, Band::Sem));
         }
     }
@@ -122,7 +126,12 @@ pub(super) fn write(
     for n in notes {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&n));
     }
-    for &metric in metrics {
+    for panel in super::groups::panels(metrics, layout) {
+        if panel.len() > 1 {
+            super::groups::write(h, (m, s, layout), (plots, heats), &panel)?;
+            continue;
+        }
+        let metric = panel[0];
         let y_name = layout.name(metric);
         let _ = writeln!(h, "<h3>{}</h3>", escape(&units.label(y_name)));
         if let Some(ms) = s.metric(metric) {
@@ -132,19 +141,7 @@ pub(super) fn write(
         }
         h.push_str("<div class=\"plots\">\n");
         for heat in heats.iter().filter(|x| x.z == metric) {
-            let (a, b) = (layout.name(heat.x.column), layout.name(heat.y.column));
-            let sub = heat.subtitle(s, layout, Reps::of(m));
-            let chart = HeatChart {
-                title: None,
-                subtitle: Some(&sub),
-                names: [a, b, y_name],
-                labels: [&units.label(a), &units.label(b), &units.label(y_name)],
-                width: 600,
-                height: 380,
-            };
-            let svg = draw_heatmap(heat, &chart)?;
-            let cap = format!("{y_name} over {a} and {b}: {sub} ({} values).", heat.total());
-            let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
+            write_heat(h, heat, (m, s, layout))?;
         }
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
@@ -183,5 +180,28 @@ pub(super) fn write(
         }
         h.push_str("</div>\n");
     }
+    Ok(())
+}
+
+/// Writes the figure of `heat`, a metric's mean over two parameters.
+pub(super) fn write_heat(
+    h: &mut String,
+    heat: &HeatAgg,
+    (m, s, layout): (&Manifest, &Survey, &Layout),
+) -> Result<(), ReportError> {
+    let units = Units::of(m);
+    let (a, b, y_name) = (layout.name(heat.x.column), layout.name(heat.y.column), layout.name(heat.z));
+    let sub = heat.subtitle(s, layout, Reps::of(m));
+    let chart = HeatChart {
+        title: None,
+        subtitle: Some(&sub),
+        names: [a, b, y_name],
+        labels: [&units.label(a), &units.label(b), &units.label(y_name)],
+        width: 600,
+        height: 380,
+    };
+    let svg = draw_heatmap(heat, &chart)?;
+    let cap = format!("{y_name} over {a} and {b}: {sub} ({} values).", heat.total());
+    let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
     Ok(())
 }

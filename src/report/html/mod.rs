@@ -7,7 +7,9 @@
 
 mod bench;
 mod glance;
+mod groups;
 mod metrics;
+mod paired;
 mod style;
 
 use std::fmt::Write as _;
@@ -30,6 +32,12 @@ pub const MAX_FAILURE_ROWS: usize = 50;
 /// Reads `manifest.json` and `results.csv` (both required), `spec.toml` and
 /// `bench/speedup.svg` / `bench/bench.json` (optional). Works on partial sweeps.
 pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
+    render_report_with(out_dir, None)
+}
+
+/// [`render_report`], with the paired comparison of a `common_seed` sweep taken from the
+/// level `baseline` (`sweep report --baseline`; default: the first level).
+pub fn render_report_with(out_dir: &Path, baseline: Option<&str>) -> Result<String, ReportError> {
     let manifest = read_manifest(out_dir)?;
     let results = Results::open(out_dir, &manifest)?;
     let survey = Survey::scan(&results)?;
@@ -63,6 +71,7 @@ pub fn render_report(out_dir: &Path) -> Result<String, ReportError> {
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
     metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
+    paired::write(&mut h, &results, &manifest, &metrics, baseline)?;
     bench::write(&mut h, out_dir);
 
     h.push_str("<h2 id=\"spec\">Spec</h2>\n");
