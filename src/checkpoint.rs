@@ -12,7 +12,8 @@
 //!
 //! Format (little-endian), version [`FORMAT`]:
 //! `SWEEPCKP` · u32 version · u64 tasks · u64 journal bytes covered · 32 bytes SHA-256 of the
-//! journal's last 4 KiB before that offset · u16 length + spec hash · the done tasks: u8 0,
+//! journal's last 4 KiB before that offset · the journal's length and modification time
+//! when written (u64, i64 seconds, u32 nanoseconds) · u16 length + spec hash · the done tasks: u8 0,
 //! u64 words and the bits (dense), or u8 1, u64 count and the gaps between their indices as
 //! LEB128 numbers (sparse: a shard's journal holds a thousandth of the grid's tasks) ·
 //! u64 count + failed tasks (u64 index, u32 attempts, u8 deaths, u8 length + class, u32
@@ -20,7 +21,8 @@
 //! nanoseconds, u64 inode; u64 count + journals: u16 length + name, u64 length) · 32 bytes
 //! SHA-256 of everything before.
 
-use crate::journal::{journal_files, journals_read_by, scan_from, Item, ScanStats};
+use crate::journal::{journal_files, journals_read_by, scan_lines_checked, Item, ScanStats};
+use crate::results::window::Placed;
 use crate::results::{Failed, Ledger};
 use crate::spec::Spec;
 use crate::task::FailureClass;
@@ -30,7 +32,7 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The checkpoint format version this build writes and reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"SWEEPCKP";
 /// Bytes of journal before the covered offset whose digest a checkpoint keeps.
 const PROBE: u64 = 4096;
@@ -80,6 +82,15 @@ impl ResultsStamp {
 }
 
 /// SHA-256 of the journal's bytes in `[covered - PROBE, covered)`.
+/// The journal's length and modification time: while its length is the one a checkpoint
+/// saw, a different time means it was changed in place (a line blanked or edited), which
+/// the probe of its last bytes would not see.
+fn journal_stamp(journal: &Path) -> io::Result<(u64, i64, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(journal)?;
+    Ok((m.len(), m.mtime(), m.mtime_nsec() as u32))
+}
+
 fn probe(journal: &Path, covered: u64) -> io::Result<[u8; 32]> {
     let mut f = std::fs::File::open(journal)?;
     let from = covered.saturating_sub(PROBE);
@@ -108,6 +119,10 @@ pub fn write(
     b.extend_from_slice(&ledger.tasks().to_le_bytes());
     b.extend_from_slice(&covered.to_le_bytes());
     b.extend_from_slice(&probe(journal, covered)?);
+    let (len, secs, nanos) = journal_stamp(journal)?;
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(&secs.to_le_bytes());
+    b.extend_from_slice(&nanos.to_le_bytes());
     b.extend_from_slice(&(spec_hash.len() as u16).to_le_bytes());
     b.extend_from_slice(spec_hash.as_bytes());
     push_done(&mut b, ledger.done_words());
@@ -262,6 +277,7 @@ pub fn read(journal: &Path, spec_hash: &str, tasks: u64) -> Result<Option<Checkp
     }
     let (n, covered) = (c.u64().ok_or_else(torn)?, c.u64().ok_or_else(torn)?);
     let digest = c.take(32).ok_or_else(torn)?;
+    let seen = (c.u64().ok_or_else(torn)?, c.u64().ok_or_else(torn)? as i64, c.u32().ok_or_else(torn)?);
     let hash_len = c.u16().ok_or_else(torn)? as usize;
     if c.str(hash_len).ok_or_else(torn)? != spec_hash {
         return Err(stale("written for another version of the spec"));
@@ -272,6 +288,9 @@ pub fn read(journal: &Path, spec_hash: &str, tasks: u64) -> Result<Option<Checkp
     match probe(journal, covered) {
         Ok(d) if d.as_slice() == digest => {}
         _ => return Err(stale("the journal is not the one it describes")),
+    }
+    if journal_stamp(journal).is_ok_and(|now| now.0 == seen.0 && now != seen) {
+        return Err(stale("the journal was changed in place since it was written, or copied without its times"));
     }
     let done = read_done(&mut c, tasks).ok_or_else(torn)?;
     let count = c.u64().ok_or_else(torn)?;
@@ -346,6 +365,7 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
     let files = journals_read_by(root, own)?;
     let mut own_fold = own.map(|_| Ledger::new(tasks));
     let mut results = None;
+    let mut foreign = 0;
     for journal in files {
         let (start, mut ledger) = match read(&journal, spec_hash, tasks) {
             Ok(Some(c)) => {
@@ -364,17 +384,23 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
         // by their indices; after a header, the header says.
         let mut trusted = start > 0;
         let mut placed_all = true;
-        scan_from(&journal, start, &mut scan, |item| match item {
-            Item::Header(h) => trusted = h == Some(spec_hash),
-            Item::Record(r) if placed_all => {
-                let Some(i) = crate::results::window::place(spec, trusted, &r) else {
-                    placed_all = false;
-                    return;
-                };
-                ledger.apply(i, r.attempt, r.died, r.outcome());
-            }
-            Item::Record(_) => {}
-        })?;
+        let check = crate::results::window::index_check(spec);
+        scan_lines_checked(
+            &journal,
+            start..u64::MAX,
+            &mut scan,
+            |_| true,
+            Some(&check),
+            |_, item| match item {
+                Item::Header(h) => trusted = h == Some(spec_hash),
+                Item::Record(r) if placed_all => match crate::results::window::place(spec, trusted, &r) {
+                    Placed::At(i) => ledger.apply(i, r.attempt, r.died, r.outcome()),
+                    Placed::Foreign => foreign += 1,
+                    Placed::Unknown => placed_all = false,
+                },
+                Item::Record(_) => {}
+            },
+        )?;
         if !placed_all {
             return Ok(None);
         }
@@ -383,6 +409,7 @@ pub fn fold_files(root: &Path, spec: &Spec, spec_hash: &str, own: Option<&Path>)
             own_fold = Some(ledger);
         }
     }
+    warnings.extend(crate::results::window::foreign_warning(foreign));
     Ok(Some(Folded { ledger: total, warnings, scan, own: own_fold, results }))
 }
 

@@ -242,3 +242,22 @@ fn a_long_run_checkpoints_as_it_goes_and_a_kill_9_leaves_a_checkpoint_and_a_tail
         common::without_columns(&env.read("whole/results.csv"), &drop)
     );
 }
+
+/// A journal line blanked in place (same length) used to leave status trusting the
+/// checkpoint (every task done) while `--resume` ran the task again (#24).
+#[test]
+fn a_journal_line_blanked_in_place_makes_the_checkpoint_stale() {
+    // Task 7's record lies far before the journal's last 4 KiB, which the checkpoint probes.
+    let env = Env::with("s.toml", "seed = 2\nreplicates = 200\n[model]\nname = \"spin\"\n");
+    env.succeeds(&["run", "s.toml", "--out", "out", "-q", "--jobs", "1"]);
+    assert!(env.succeeds(&["status", "out"]).contains("done     200\n"));
+    let path = env.path("out/journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().find(|l| l.contains("\"i\":7,")).expect("task 7's record").to_string();
+    std::fs::write(&path, text.replace(&line, &" ".repeat(line.len()))).unwrap();
+    let o = env.exits(&["status", "out"], 1);
+    assert!(o.stdout.contains("done     199\n") && o.stdout.contains("pending  1\n"), "{}", o.stdout);
+    assert!(o.stderr.contains("changed in place"), "{}", o.stderr);
+    let err = env.succeeds_stderr(&["run", "s.toml", "--out", "out", "--resume"]);
+    assert!(err.contains("199 already done"), "{err}");
+}

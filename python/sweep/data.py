@@ -88,6 +88,28 @@ def metric_columns(df):
     return cols[start:end]
 
 
+def _store_aside(out_dir):
+    """The previous store that a build killed between its two renames left aside
+    (`.store.zarr.old.sweep-tmp-<pid>`), newest first; the next run puts it back."""
+    import glob
+    import warnings
+
+    found = [
+        p
+        for p in glob.glob(os.path.join(out_dir, ".store.zarr.old.sweep-tmp-*"))
+        if os.path.isfile(os.path.join(p, "zarr.json"))
+    ]
+    if not found:
+        return None
+    newest = max(found, key=lambda p: os.path.getmtime(os.path.join(p, "zarr.json")))
+    warnings.warn(
+        f"{os.path.join(out_dir, 'store.zarr')} is missing (a build was killed while it replaced the store): "
+        f"reading the previous store, {newest}; the next `sweep run ... --resume` puts it back",
+        stacklevel=3,
+    )
+    return newest
+
+
 def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     """The sweep in `out_dir` as an xarray Dataset.
 
@@ -118,6 +140,8 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     if m.get("arrays") == "zarr":
         # `[output] arrays = "zarr"`: sweep built the Dataset already (see the README).
         store = os.path.join(out_dir, "store.zarr")
+        if not os.path.lexists(store):
+            store = _store_aside(out_dir) or store
         if not os.path.isfile(os.path.join(store, "zarr.json")):
             raise SweepDataError(
                 f"{store}: no such store; a run builds it when it ends (for shards: sweep collect {out_dir})"

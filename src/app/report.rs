@@ -4,7 +4,16 @@ use crate::cli::{BandArg, PlotArgs, ReportArgs};
 use crate::error::Error;
 use crate::report::{html, plot};
 
+/// A directory that holds no sweep is bad input (exit 2), as for every other command.
+fn holds_sweep(dir: &std::path::Path) -> Result<(), Error> {
+    match crate::outdir::OutDir::new(dir).manifest().is_file() {
+        true => Ok(()),
+        false => Err(Error::Usage(format!("{} holds no sweep (no manifest.json)", dir.display()))),
+    }
+}
+
 pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
+    holds_sweep(&a.dir)?;
     let page = html::render_report_with(&a.dir, a.baseline.as_deref()).map_err(Error::Report)?;
     let path = a.out.unwrap_or_else(|| a.dir.join("report.html"));
     crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
@@ -14,6 +23,7 @@ pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
 }
 
 pub(super) fn plot(a: PlotArgs) -> Result<i32, Error> {
+    holds_sweep(&a.dir)?;
     let band = match a.band {
         BandArg::Sem => plot::Band::Sem,
         BandArg::Sd => plot::Band::Sd,

@@ -51,7 +51,10 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     let (spec, out) = open_saved(&dir, registry)?;
     // The fast way: checkpoints and journal tails, a few bits per task. Adaptive replicates
     // need metrics (which replicates are tasks), and one task's detail needs its records.
-    if a.task.is_none() && spec.adaptive.is_none() {
+    // Staging files (a killed run's) may have lost arrays of done tasks: the slow way checks.
+    let staged = spec.arrays == crate::spec::ArrayLayout::Zarr
+        && crate::store::staging_files(&out.staging()).is_ok_and(|f| !f.is_empty());
+    if a.task.is_none() && spec.adaptive.is_none() && !staged {
         let folded = crate::checkpoint::fold_dir(&out.root, &spec, &spec_hash(&spec.text))
             .context(|| format!("cannot read the journal in {}", dir.display()))?;
         if let Some(f) = folded {
@@ -68,9 +71,20 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
             return Ok(show(&a, &spec, &out, f.ledger.counts(), Vec::new(), failed));
         }
     }
-    let (store, scan) = load_store(&spec, &out)?;
+    let (mut store, scan) = load_store(&spec, &out)?;
     for w in torn_warnings(&scan) {
         eprintln!("warning: {w}");
+    }
+    if spec.arrays == crate::spec::ArrayLayout::Zarr {
+        let shown = out.root.display();
+        let journals =
+            crate::journal::journal_files(&out.root).context(|| format!("cannot read the journal in {shown}"))?;
+        let lost = crate::store::lost_arrays(&out, &journals)
+            .context(|| format!("cannot read the staged arrays in {shown}"))?;
+        if let Some(m) = lost.message() {
+            eprintln!("warning: {m}");
+            store.undo(&lost.tasks, &format!("its arrays were lost ({}); it runs again on --resume", lost.why));
+        }
     }
     if let Some(task) = &a.task {
         return super::task_status::show(&spec, &out, &store, task);

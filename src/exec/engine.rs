@@ -354,12 +354,14 @@ impl Run<'_> {
                     let staging = self.staging.expect("checked by the guard");
                     let staged = crate::io::inject_fault()
                         .and_then(|()| staging.append(id, outputs.arrays.iter().map(|(n, a)| (n.as_str(), a))));
+                    let arrays = outputs.arrays.len();
                     outputs.arrays.clear();
                     let a = Attempt { index, number: before + attempt, seconds, last: true, at };
                     match staged {
                         Ok(bytes) => {
                             self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
                             batch.records.push(id, a, Ok(&mut outputs.metrics));
+                            batch.records.push_staged(arrays);
                             batch.pushed(at, slow);
                         }
                         Err(e) => {

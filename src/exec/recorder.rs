@@ -96,6 +96,13 @@ impl Records {
         crate::journal::append_files(&mut self.lines, files);
     }
 
+    /// Adds how many arrays it staged to the done attempt pushed last (see
+    /// [`crate::journal::append_staged`]).
+    pub fn push_staged(&mut self, arrays: usize) {
+        debug_assert!(self.items.last().is_some_and(|p| p.result.is_ok()));
+        crate::journal::append_staged(&mut self.lines, arrays);
+    }
+
     fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -33,7 +33,8 @@ const IN_FLIGHT: Duration = Duration::from_millis(10);
 const START_FAILURES: u32 = 3;
 
 /// A done task's metrics, and the checksums of its files when it left a task directory.
-type Done = (Vec<(Cow<'static, str>, Metric)>, Option<Vec<crate::io::FileDigest>>);
+/// A reply's metrics, its files' checksums, and how many arrays it staged.
+type Done = (Vec<(Cow<'static, str>, Metric)>, Option<Vec<crate::io::FileDigest>>, usize);
 
 /// A task waiting to be sent: its grid index and the attempts this run made of it.
 #[derive(Clone, Copy)]
@@ -303,12 +304,12 @@ impl WorkerRun<'_, '_, '_> {
             return Err(bad);
         }
         // Output the worker printed on stdout was just written there too.
-        let mut files = None;
+        let (mut files, mut staged) = (None, 0);
         if reply.files || !reply.arrays.is_empty() || !output.is_empty() {
             let task = self.idents[head.queued.index as usize].0;
             // The worker has answered: nothing writes into the attempt's directory any more.
             if let Some(staging) = self.staging {
-                crate::store::stage_npy_files(&head.dir, task, staging)?;
+                staged = crate::store::stage_npy_files(&head.dir, task, staging)?;
             }
             let digests = crate::io::digest_dir(&head.dir)
                 .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
@@ -317,7 +318,7 @@ impl WorkerRun<'_, '_, '_> {
             })?;
             files = promoted.then_some(digests);
         }
-        Ok((reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(), files))
+        Ok((reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(), files, staged))
     }
 
     /// Records an attempt; a failure with tries left goes back to the front of the queue.
@@ -334,11 +335,14 @@ impl WorkerRun<'_, '_, '_> {
         let id = self.idents[q.index as usize].0;
         let number = self.number(q);
         match result {
-            Ok((mut metrics, files)) => {
+            Ok((mut metrics, files, staged)) => {
                 let a = Attempt { index: q.index, number, seconds, last: true, at };
                 batch.records.push(id, a, Ok(&mut metrics));
                 if let Some(files) = files {
                     batch.records.push_files(&files);
+                }
+                if staged > 0 {
+                    batch.records.push_staged(staged);
                 }
                 batch.pushed(at, seconds > 1e-3);
             }

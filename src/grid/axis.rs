@@ -20,6 +20,22 @@ pub enum AxisGen {
     Range(Value, Value, Value),
 }
 
+impl AxisGen {
+    /// How many values it gives, told without generating them (roughly for a float
+    /// `range`); 0 when it is invalid, which [`generate`] then says.
+    pub fn count(&self) -> u64 {
+        let n = |n: &i64| u64::try_from(*n).unwrap_or(0);
+        match self {
+            AxisGen::List(v) => v.len() as u64,
+            AxisGen::Linspace(_, _, k) | AxisGen::Logspace(_, _, k) | AxisGen::Geomspace(_, _, k) => n(k),
+            AxisGen::Range(s, e, st) => match (s.as_f64(), e.as_f64(), st.as_f64()) {
+                (Some(s), Some(e), Some(st)) if st != 0.0 => ((e - s) / st).ceil().max(0.0).min(u64::MAX as f64) as u64,
+                _ => 0,
+            },
+        }
+    }
+}
+
 /// Expands a generator into its values, or says what is wrong with it.
 pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
     let count = |n: i64| -> Result<usize, String> {
@@ -57,7 +73,15 @@ pub fn generate(g: &AxisGen) -> Result<Vec<Value>, String> {
         }
         AxisGen::Logspace(a, b, n) => {
             finite(&[*a, *b])?;
-            Ok(floats(lin(*a, *b, count(*n)?).into_iter().map(|x| 10f64.powf(x)).collect()))
+            let v: Vec<f64> = lin(*a, *b, count(*n)?).into_iter().map(|x| 10f64.powf(x)).collect();
+            // 10^400 is no float: it would be `inf`, a value no task can be given.
+            if let Some(x) = v.iter().position(|x| !x.is_finite()) {
+                let e = lin(*a, *b, v.len())[x];
+                return Err(format!(
+                    "logspace gives 10^{e}, beyond the largest float (about 1.8e308); keep both exponents below 308"
+                ));
+            }
+            Ok(floats(v))
         }
         AxisGen::Geomspace(a, b, n) => {
             finite(&[*a, *b])?;

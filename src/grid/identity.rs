@@ -125,10 +125,29 @@ impl Identity {
 
     /// The id and seed of task `index` of `grid`.
     pub fn task(&self, grid: &Grid, index: u64) -> (TaskId, u64) {
+        let (digest, shared) = self.digests(grid, index, true);
+        let id = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        let mut s = Sha256::new();
+        s.update(b"sweep-seed-v1\n");
+        s.update(self.master);
+        s.update(shared.unwrap_or(digest));
+        let seed = u64::from_le_bytes(s.finalize()[..8].try_into().expect("8 bytes"));
+        (TaskId(id), seed)
+    }
+
+    /// The id of task `index` of `grid` alone (a fraction of the work of
+    /// [`Identity::task`]): for checking a journal record's grid index against its id.
+    pub fn id(&self, grid: &Grid, index: u64) -> TaskId {
+        TaskId(u64::from_be_bytes(self.digests(grid, index, false).0[..8].try_into().expect("8 bytes")))
+    }
+
+    /// The digest of task `index`'s canonical lines (its id's), and with `seed` the digest
+    /// its seed is derived from when `common_seed` leaves parameters out of it.
+    fn digests(&self, grid: &Grid, index: u64, seed: bool) -> ([u8; 32], Option<[u8; 32]>) {
         let (point, rep) = grid.locate(index);
         let mut h = Sha256::new();
         // The seed's digest, when it leaves some parameters out; fed alongside `h`.
-        let mut shared = self.shared.then(Sha256::new);
+        let mut shared = (seed && self.shared).then(Sha256::new);
         let mut both = |bytes: &[u8], seeded: bool| {
             h.update(bytes);
             if let (Some(s), true) = (shared.as_mut(), seeded) {
@@ -148,17 +167,7 @@ impl Identity {
         both(b"replicate=", true);
         both(itoa::Buffer::new().format(rep).as_bytes(), true);
         both(b"\n", true);
-        let digest = h.finalize();
-        let id = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-        let mut s = Sha256::new();
-        s.update(b"sweep-seed-v1\n");
-        s.update(self.master);
-        match shared {
-            Some(shared) => s.update(shared.finalize()),
-            None => s.update(digest),
-        }
-        let seed = u64::from_le_bytes(s.finalize()[..8].try_into().expect("8 bytes"));
-        (TaskId(id), seed)
+        (h.finalize().into(), shared.map(|s| s.finalize().into()))
     }
 }
 

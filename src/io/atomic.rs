@@ -159,3 +159,14 @@ pub fn inject_fault() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Test seam: with `SWEEP_FAULT_KILL_AT=<point>` in the environment, the process sends
+/// itself SIGKILL on reaching the named point, as a `kill -9` or a wall-time limit landing
+/// there would: the crash tests put it where a crash is the most costly (see
+/// `store::build`'s swap).
+pub fn kill_point(point: &str) {
+    if std::env::var_os("SWEEP_FAULT_KILL_AT").is_some_and(|v| v == point) {
+        // SAFETY: raise has no preconditions.
+        unsafe { libc::raise(libc::SIGKILL) };
+    }
+}

@@ -24,8 +24,8 @@ mod scan;
 mod write;
 
 pub use read::{journal_files, journals_read_by, Record};
-pub use scan::{quick_index, scan, scan_from, scan_lines, Item, LineAt, ScanStats};
-pub use write::{append_files, format_death, format_record, JournalWriter};
+pub use scan::{quick_index, scan, scan_from, scan_lines, scan_lines_checked, IndexCheck, Item, LineAt, ScanStats};
+pub use write::{append_files, append_staged, format_death, format_record, JournalWriter};
 
 /// The journal format version this build writes and reads.
 pub const VERSION: u32 = 2;

@@ -33,6 +33,12 @@ pub struct Record<'a> {
     /// A done attempt's output files and their SHA-256 (hex), sorted by name; `None` when
     /// the record has no `files` field (no files, or a sweep that kept no checksums).
     pub files: Option<Vec<(String, String)>>,
+    /// How many arrays a done attempt staged for the store (`"z"`; `None` when it staged
+    /// none, or was recorded by a sweep that did not count them).
+    pub staged: Option<u32>,
+    /// Whether the task at `index` has this record's id, when the reader checked it as the
+    /// line was parsed (see `scan::scan_lines_checked`); `None`: not checked.
+    pub index_matches: Option<bool>,
 }
 
 impl Record<'_> {
@@ -68,6 +74,7 @@ struct Line<'a> {
     died: bool,
     #[serde(default)]
     files: Option<std::collections::BTreeMap<String, String>>,
+    z: Option<u32>,
 }
 
 #[derive(Default)]
@@ -199,6 +206,8 @@ pub(super) fn parse_line(text: &[u8]) -> Parsed<'_> {
         failure: (!done).then(|| (line.class.unwrap_or(FailureClass::Error), line.error.unwrap_or_default())),
         died: line.died && !done,
         files: line.files.filter(|_| done).map(|m| m.into_iter().collect()),
+        staged: line.z.filter(|_| done),
+        index_matches: None,
     })
 }
 

@@ -88,6 +88,23 @@ pub fn scan_lines(
     bytes: std::ops::Range<u64>,
     stats: &mut ScanStats,
     keep: impl Fn(&[u8]) -> bool + Sync,
+    f: impl FnMut(std::ops::Range<u64>, Item<'_>),
+) -> io::Result<u64> {
+    scan_lines_checked(path, bytes, stats, keep, None, f)
+}
+
+/// Checks a record's grid index against its task id: `check(index, id)`.
+pub type IndexCheck<'a> = &'a (dyn Fn(u64, crate::grid::TaskId) -> bool + Sync);
+
+/// [`scan_lines`], setting each record's [`Record::index_matches`] with `check` as its line
+/// is parsed, side by side (a hash per record, which a reader doing it in turn would pay
+/// on one core).
+pub fn scan_lines_checked(
+    path: &Path,
+    bytes: std::ops::Range<u64>,
+    stats: &mut ScanStats,
+    keep: impl Fn(&[u8]) -> bool + Sync,
+    check: Option<IndexCheck<'_>>,
     mut f: impl FnMut(std::ops::Range<u64>, Item<'_>),
 ) -> io::Result<u64> {
     use rayon::prelude::*;
@@ -147,7 +164,11 @@ pub fn scan_lines(
                     .map(|l| {
                         let (line, len) = (trim_newline(l), l.len() + 1);
                         at += len;
-                        (at - len, len, if keep(line) { parse_line(line) } else { Parsed::Passed })
+                        let mut parsed = if keep(line) { parse_line(line) } else { Parsed::Passed };
+                        if let (Some(check), Parsed::Record(r)) = (check, &mut parsed) {
+                            r.index_matches = r.index.map(|i| check(i, r.task));
+                        }
+                        (at - len, len, parsed)
                     })
                     .collect()
             })

@@ -181,6 +181,18 @@ pub fn append_files(l: &mut Vec<u8>, files: &[crate::io::FileDigest]) {
     l.extend_from_slice(b"}}\n");
 }
 
+/// Adds to the done record that ends `l` (as [`format_record`] wrote it) how many arrays
+/// the attempt staged for the store (`[output] arrays = "zarr"`): `,"z":N`. The arrays of a
+/// task so recorded must all be found again (in a staging file or the store), or the task
+/// is not done (see `store::check`).
+pub fn append_staged(l: &mut Vec<u8>, arrays: usize) {
+    debug_assert!(l.ends_with(b"}\n"));
+    l.truncate(l.len() - 2);
+    l.extend_from_slice(b",\"z\":");
+    l.extend_from_slice(itoa::Buffer::new().format(arrays).as_bytes());
+    l.extend_from_slice(b"}\n");
+}
+
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"');

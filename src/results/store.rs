@@ -147,6 +147,19 @@ impl Store {
         m
     }
 
+    /// Marks the done tasks `ids` failed, class `io`, with `why`: their outputs were lost
+    /// (see [`crate::store::lost_arrays`]), so they are not done, and run again.
+    pub fn undo(&mut self, ids: &[TaskId], why: &str) {
+        let index = self.index();
+        for i in ids.iter().filter_map(|id| index.get(id)) {
+            let row = &mut self.rows[*i as usize];
+            if row.status == Status::Done {
+                row.status = Status::Failed;
+                row.detail = Detail::Failed(FailureClass::Io, why.into());
+            }
+        }
+    }
+
     /// The task table, fixed once built, beside the rows that a run updates: so that a
     /// run shares the first and puts the second under its lock.
     pub fn split(&mut self) -> (&[(TaskId, u64)], RowsMut<'_>) {

@@ -10,7 +10,7 @@
 
 use super::csv_out::{metric_order, Table};
 use super::{Ledger, Store};
-use crate::journal::{journal_files, quick_index, scan_lines, Item, Record, ScanStats};
+use crate::journal::{journal_files, quick_index, scan_lines_checked, Item, Record, ScanStats};
 use crate::spec::Spec;
 use std::collections::HashMap;
 use std::io;
@@ -47,6 +47,8 @@ pub struct Survey {
     pub ledger: Ledger,
     /// Torn lines skipped.
     pub scan: ScanStats,
+    /// Records ignored because their `"i"` did not match their id ([`Placed::Foreign`]).
+    pub foreign: u64,
 }
 
 impl Survey {
@@ -56,10 +58,46 @@ impl Survey {
     }
 }
 
-/// Where a record's task is in `spec`'s grid: its `"i"`, trusted in a run whose header names
-/// this spec, and otherwise used only if the task's id there is the record's.
-pub fn place(spec: &Spec, trusted: bool, r: &Record<'_>) -> Option<u64> {
-    r.index.filter(|&i| i < spec.task_count() && (trusted || spec.identity.task(&spec.grid, i).0 == r.task))
+/// Where a journal record's task is in a spec's grid (see [`place`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// At this index: the task there has the record's id.
+    At(u64),
+    /// Only its id can tell: it has no `"i"`, or one of another grid (its run's header names
+    /// another spec).
+    Unknown,
+    /// Its `"i"`, in a run of this very spec, names a task with another id, or none: a
+    /// forged or damaged record, which places no task (the tasks run again).
+    Foreign,
+}
+
+/// Where record `r`'s task is in `spec`'s grid: its `"i"`, checked against its id on every
+/// read (a record whose `"i"` names another task's place would otherwise make that task
+/// done with foreign values). `this_spec`: the record's run named this spec in its header.
+pub fn place(spec: &Spec, this_spec: bool, r: &Record<'_>) -> Placed {
+    let matches = |i: u64| match r.index_matches {
+        Some(m) => m,
+        None => i < spec.task_count() && spec.identity.id(&spec.grid, i) == r.task,
+    };
+    match r.index {
+        Some(i) if matches(i) => Placed::At(i),
+        Some(_) if this_spec => Placed::Foreign,
+        _ => Placed::Unknown,
+    }
+}
+
+/// The check of [`place`], for [`crate::journal::scan_lines_checked`] to make as it parses.
+pub fn index_check(spec: &Spec) -> impl Fn(u64, crate::grid::TaskId) -> bool + Sync + '_ {
+    let (identity, grid, n) = (&spec.identity, &spec.grid, spec.task_count());
+    move |i, id| i < n && identity.id(grid, i) == id
+}
+
+/// The warning for `n` records whose `"i"` did not match their id.
+pub fn foreign_warning(n: u64) -> Option<String> {
+    let s = if n == 1 { "" } else { "s" };
+    (n > 0).then(|| {
+        format!("ignored {n} journal record{s} whose grid index (\"i\") names a task with another id (forged or damaged); their tasks run again")
+    })
 }
 
 /// The first pass over the journals in `root`; `None` when a record does not say where its
@@ -73,20 +111,23 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
     let mut ledger = Ledger::new(spec.task_count());
     let mut scan = ScanStats::default();
     let mut spans = Vec::with_capacity(files.len());
+    let mut foreign = 0;
     for f in &files {
         let (mut trusted, mut placed_all) = (false, true);
         let mut mine: Vec<Vec<Span>> = vec![Vec::new(); windows];
-        scan_lines(
+        scan_lines_checked(
             f,
             0..u64::MAX,
             &mut scan,
             |_| true,
+            Some(&index_check(spec)),
             |line, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) if placed_all => {
-                    let Some(i) = place(spec, trusted, &r) else {
-                        placed_all = false;
-                        return;
+                    let i = match place(spec, trusted, &r) {
+                        Placed::At(i) => i,
+                        Placed::Foreign => return foreign += 1,
+                        Placed::Unknown => return placed_all = false,
                     };
                     let w = &mut mine[(i / window) as usize];
                     match w.last_mut() {
@@ -113,7 +154,7 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
         }
         spans.push(mine);
     }
-    Ok(Some(Survey { files, window, spans, first_seen, ledger, scan }))
+    Ok(Some(Survey { files, window, spans, first_seen, ledger, scan, foreign }))
 }
 
 /// Writes `results.csv` of the sweep surveyed in `survey` to `path`, atomically, a window
@@ -142,16 +183,23 @@ fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) 
     let mut store = Store::range(spec, lo, hi);
     let mut scan = ScanStats::default();
     let w = (lo / survey.window) as usize;
+    // The survey checked every record's index against its id: only when it found a
+    // mismatch are they checked again, to pass over the same records.
+    let (checked, unchecked) = (index_check(spec), |_: u64, _: crate::grid::TaskId| true);
+    let check: crate::journal::IndexCheck<'_> = if survey.foreign > 0 { &checked } else { &unchecked };
     // Journals in order, each one's spans in order: the records of a task in the order the
     // whole journals hold them.
     for (f, spans) in survey.files.iter().zip(&survey.spans) {
         for span in &spans[w] {
             let mut trusted = span.trusted;
             let keep = |line: &[u8]| quick_index(line).is_none_or(|i| (lo..hi).contains(&i));
-            scan_lines(f, span.bytes.clone(), &mut scan, keep, |_, item| match item {
+            scan_lines_checked(f, span.bytes.clone(), &mut scan, keep, Some(check), |_, item| match item {
                 Item::Header(h) => trusted = h == Some(spec_hash),
                 Item::Record(r) => {
-                    let Some(i) = place(spec, trusted, &r).filter(|i| (lo..hi).contains(i)) else { return };
+                    let Placed::At(i) = place(spec, trusted, &r) else { return };
+                    if !(lo..hi).contains(&i) {
+                        return;
+                    }
                     store.fold_record(i - lo, &r);
                 }
             })?;

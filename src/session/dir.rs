@@ -22,6 +22,38 @@ fn shard_counts(out: &OutDir) -> Vec<u32> {
     counts
 }
 
+/// Refuses, before anything is written, a grid whose bookkeeping cannot fit in this
+/// machine's memory: a run by windows keeps a few bits per task (the done bits of the
+/// sweep, of its own journal and of `results.csv`'s survey), any other a row per task. The
+/// message names the size and the limit.
+pub fn check_size(spec: &Spec, windows: bool) -> Result<(), Error> {
+    let tasks = spec.task_count();
+    let per_task = match windows && crate::exec::in_windows(spec) {
+        true => 0.5,
+        // Id and seed, the row, and the id → index map a resume builds.
+        false => (16 + std::mem::size_of::<crate::results::Row>() + 16) as f64,
+    };
+    let need = tasks as f64 * per_task;
+    let memory = crate::model::size::physical_memory();
+    if need <= memory as f64 {
+        return Ok(());
+    }
+    let g = &spec.grid;
+    let reps = match &spec.adaptive {
+        Some(_) => format!("{} replicates, the adaptive maximum", g.replicates),
+        None => format!("{} replicates", g.replicates),
+    };
+    Err(Error::Usage(format!(
+        "{}: the grid has {tasks} tasks ({} points × {reps}); keeping track of them needs {} of memory \
+         ({per_task} bytes a task), more than this machine has ({}); make the grid smaller, or split it into \
+         several sweeps",
+        spec.path.display(),
+        g.points(),
+        crate::text::bytes(need.min(u64::MAX as f64) as u64),
+        crate::text::bytes(memory),
+    )))
+}
+
 /// Refuses, writing nothing, an out directory that holds a sweep when `resume` is off, or
 /// that is neither a sweep nor empty.
 pub(super) fn check_dir(spec: &Spec, out: &OutDir, resume: bool, shard: Option<Shard>) -> Result<(), Error> {

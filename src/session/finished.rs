@@ -24,7 +24,10 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
     use crate::checkpoint::{fold_dir, ResultsStamp};
     let hash = spec_hash(&spec.text);
     let same_spec = Manifest::read(out).is_ok_and(|m| m.spec_hash == hash);
-    let store_gone = spec.arrays == crate::spec::ArrayLayout::Zarr && !out.store().is_dir();
+    // Staging files left by a killed run or build may have lost arrays of done tasks,
+    // which only the slow path checks (see `store::lost_arrays`).
+    let store_gone = spec.arrays == crate::spec::ArrayLayout::Zarr
+        && (!out.store().is_dir() || crate::store::staging_files(&out.staging()).is_ok_and(|f| !f.is_empty()));
     if spec.adaptive.is_some()
         || !same_spec
         || store_gone

@@ -101,6 +101,7 @@ pub fn prepare_with(
     if shard.is_some() {
         refuse_adaptive_shards(&spec)?;
     }
+    dir::check_size(&spec, windows)?;
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers, options.cancel.as_ref())?;
     let handshake = spare.first().map(|w| &w.handshake);
@@ -123,6 +124,11 @@ pub fn prepare_with(
             let stats = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
+            if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
+                let journals = journals_read_by(&out.root, Some(&journal_path))
+                    .context(|| format!("cannot read the journal in {shown}"))?;
+                warnings.extend(undo_lost_arrays(&out, &mut store, &journals)?);
+            }
             (store, None)
         }
     };
@@ -130,6 +136,24 @@ pub fn prepare_with(
         JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
             .context(|| format!("cannot open {}", journal_path.display()))?;
     Ok(Prepared { spec, out, store, lean, journal, warnings, shard, spare, spec_hash, _lock: lock })
+}
+
+/// Done tasks of the store's layout whose arrays cannot all be read back are not done:
+/// marked failed in `store`, they run again (see [`crate::store::lost_arrays`]). Returns
+/// the message saying how many and why.
+pub(crate) fn undo_lost_arrays(
+    out: &OutDir,
+    store: &mut Store,
+    journals: &[std::path::PathBuf],
+) -> Result<Option<String>, Error> {
+    let shown = out.root.display();
+    let lost =
+        crate::store::lost_arrays(out, journals).context(|| format!("cannot read the staged arrays in {shown}"))?;
+    let message = lost.message();
+    if message.is_some() {
+        store.undo(&lost.tasks, &format!("its arrays were lost ({}); it runs again", lost.why));
+    }
+    Ok(message)
 }
 
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per

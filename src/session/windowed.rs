@@ -170,11 +170,19 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
     if let Some(survey) = survey {
         crate::results::window::write(spec, &survey, &hash, &out.results())
             .context(|| format!("cannot write {}", out.results().display()))?;
-        let warnings = torn_warnings(&survey.scan);
+        let mut warnings = torn_warnings(&survey.scan);
+        warnings.extend(crate::results::window::foreign_warning(survey.foreign));
         return Ok(Written { counts: survey.ledger.counts(), warnings, metrics: survey.has_metrics() });
     }
     let mut store = Store::new(spec);
     let scan = load_journals(out, &mut store, None).context(read)?;
+    let mut warnings = torn_warnings(&scan);
+    if spec.arrays == ArrayLayout::Zarr {
+        // Before the store is built: a done task whose arrays are lost must not enter it as
+        // done (with NaN arrays), or the next resume would take the store's word for it.
+        let journals = crate::journal::journal_files(&out.root).context(read)?;
+        warnings.extend(super::undo_lost_arrays(out, &mut store, &journals)?);
+    }
     write_results(spec, &store, out)?;
-    Ok(Written { counts: store.counts(), warnings: torn_warnings(&scan), metrics: !store.keys.is_empty() })
+    Ok(Written { counts: store.counts(), warnings, metrics: !store.keys.is_empty() })
 }

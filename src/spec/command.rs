@@ -20,6 +20,30 @@ impl Ctx<'_> {
                 Some("rename the parameter".into()),
             ));
         }
+        // `{name}` placeholders end at `}` and cannot hold blanks or `=`: such a name would be
+        // passed through literally.
+        if let Some(bad) = columns.iter().find(|c| c.chars().any(|ch| ch.is_whitespace() || "={}".contains(ch))) {
+            return Err(err(
+                Some(raw.span()),
+                format!("the parameter name `{bad}` cannot be written as a placeholder: it holds a blank, `=`, `{{` or `}}`"),
+                Some("rename the parameter with letters, digits, `_`, `-` or `.`".into()),
+            ));
+        }
+        // Each parameter reaches the command as `SWEEP_PARAM_<NAME>` too, upper-cased with
+        // anything but ASCII letters and digits as `_` (as `command::spawn` names it): two
+        // names that give one variable would hide one of them.
+        let var = |name: &str| -> String {
+            name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+        };
+        for (i, a) in columns.iter().enumerate() {
+            if let Some(b) = columns[..i].iter().find(|b| var(b) == var(a)) {
+                return Err(err(
+                    Some(raw.span()),
+                    format!("the parameters `{b}` and `{a}` would both be the variable SWEEP_PARAM_{}", var(a)),
+                    Some("rename one of them".into()),
+                ));
+            }
+        }
         let parse = |s: &Spanned<String>| {
             Template::parse(s.get_ref(), columns).map_err(|(range, msg, help)| {
                 // Point inside the string when it was written without escapes.

@@ -143,6 +143,10 @@ impl TaskKind {
     }
 }
 
+/// The largest spec file read (16 MiB): far more than any grid written by hand or by a
+/// script needs, and a bound on what a mistaken path (a log, a data file) costs.
+pub const MAX_SPEC_BYTES: u64 = 16 << 20;
+
 impl Spec {
     /// Reads and validates the spec file at `path` against the models of `registry`.
     pub fn from_file(path: &Path, registry: &Registry) -> Result<Spec, SpecError> {
@@ -152,13 +156,31 @@ impl Spec {
 
     /// The text of the spec file at `path`.
     fn read_text(path: &Path) -> Result<String, SpecError> {
-        let bytes = std::fs::read(path).map_err(|e| SpecError {
+        let error = |message: String| SpecError {
             path: path.to_path_buf(),
             source: "".into(),
             span: None,
-            message: format!("cannot read the spec: {e}"),
+            message,
             help: Some("pass the path of a TOML spec file, e.g. `sweep run sweeps/reaction.toml`".into()),
-        })?;
+        };
+        // Checked before it is opened: a device (`/dev/zero`) would be read forever, and a
+        // FIFO would block the open.
+        let meta = std::fs::metadata(path).map_err(|e| error(format!("cannot read the spec: {e}")))?;
+        if !meta.is_file() {
+            return Err(error("the spec is not a regular file (a directory, a device or a pipe)".into()));
+        }
+        let too_big = || error(format!("the spec is more than {} bytes, larger than any spec", MAX_SPEC_BYTES));
+        if meta.len() > MAX_SPEC_BYTES {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        let file = std::fs::File::open(path).map_err(|e| error(format!("cannot read the spec: {e}")))?;
+        // Bounded even if the file grows while it is read.
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SPEC_BYTES + 1), &mut bytes)
+            .map_err(|e| error(format!("cannot read the spec: {e}")))?;
+        if bytes.len() as u64 > MAX_SPEC_BYTES {
+            return Err(too_big());
+        }
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -280,7 +302,7 @@ impl Ctx<'_> {
         let (replicates, adaptive) = self.replicates(raw.replicates.as_ref())?;
         let out = raw.out.as_ref().map_or_else(|| PathBuf::from("runs").join(&name), |o| PathBuf::from(o.get_ref()));
 
-        let mut params = self.params(raw.params.as_ref())?;
+        let mut params = self.params(raw.params.as_ref(), raw.zip.as_ref())?;
         let design = match self.sample(raw.sample.as_ref(), &params, seed)? {
             Some((design, sampled)) => {
                 params.extend(sampled);

@@ -44,11 +44,37 @@ fn first_duplicate(axis: &Axis) -> Option<(usize, usize)> {
 
 impl Ctx<'_> {
     /// `[params]`: each key becomes a list of values.
-    pub(super) fn params(&self, table: Option<&Spanned<raw::SpannedTable>>) -> Result<Vec<ParamAxis>, SpecError> {
+    /// A grid too large for any run is refused before its values are made: three axes of
+    /// ten million values would take seconds and gigabytes only to be refused after.
+    pub(super) fn params(
+        &self,
+        table: Option<&Spanned<raw::SpannedTable>>,
+        zip: Option<&raw::ZipGroups>,
+    ) -> Result<Vec<ParamAxis>, SpecError> {
         let Some(table) = table else { return Ok(Vec::new()) };
+        let gens: Vec<_> = table
+            .get_ref()
+            .iter()
+            .map(|(k, v)| self.axis_gen(k.get_ref(), v).map(|g| (k, v, g)))
+            .collect::<Result<_, _>>()?;
+        // Zipped parameters share one axis: only the first of a group counts.
+        let groups = zip.map(|z| z.get_ref().as_slice()).unwrap_or(&[]);
+        let follower = |name: &str| groups.iter().any(|g| g.get_ref().iter().skip(1).any(|m| m.get_ref() == name));
+        let points = (gens.iter())
+            .filter(|(k, _, _)| !follower(k.get_ref()))
+            .fold(1u128, |p, (_, _, g)| p.saturating_mul(u128::from(g.count().max(1))));
+        if points > u128::from(crate::grid::MAX_TASKS) {
+            return Err(self.at(
+                table,
+                format!(
+                    "the parameters give {points} grid points, more than the {} tasks a grid may have",
+                    crate::grid::MAX_TASKS
+                ),
+                Some("split the sweep into several specs".into()),
+            ));
+        }
         let mut out = Vec::new();
-        for (key, value) in table.get_ref() {
-            let gen = self.axis_gen(key.get_ref(), value)?;
+        for (key, value, gen) in gens {
             let values =
                 generate(&gen).map_err(|m| self.at(value, format!("parameter `{}`: {m}", key.get_ref()), None))?;
             out.push(ParamAxis {

@@ -21,9 +21,12 @@ impl Ctx<'_> {
     pub(super) fn replicates(&self, raw: Option<&Spanned<RawReplicates>>) -> Result<(u32, Option<Checked>), SpecError> {
         let Some(r) = raw else { return Ok((1, None)) };
         match r.get_ref() {
-            RawReplicates::Count(n) if !(1..=u32::MAX as i64).contains(n) => {
-                Err(self.at(r, "`replicates` must be at least 1", None))
-            }
+            RawReplicates::Count(n) if *n < 1 => Err(self.at(r, "`replicates` must be at least 1", None)),
+            RawReplicates::Count(n) if *n > i64::from(u32::MAX) => Err(self.at(
+                r,
+                format!("`replicates` = {n} is more than the {} replicates a point may have", u32::MAX),
+                Some("lower it; a grid has at most 2^40 tasks in all".into()),
+            )),
             RawReplicates::Count(n) => Ok((*n as u32, None)),
             RawReplicates::Adaptive(a) => {
                 let checked = self.adaptive(r.span(), a)?;

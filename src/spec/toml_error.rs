@@ -45,6 +45,19 @@ pub(super) fn toml_message(text: &str, msg: &str, span: Option<Range<usize>>) ->
         return (format!("duplicate key `{key}`"), Some(help));
     }
     if let Some((found, expected)) = msg.strip_prefix("invalid type: ").and_then(|m| m.split_once(", expected ")) {
+        // An integer beyond 64 bits: serde says "integer `N` as i128".
+        let found = found.strip_suffix(" as i128").or_else(|| found.strip_suffix(" as u128")).unwrap_or(found);
+        if let Some(v) = found.strip_prefix("integer ").filter(|v| v.trim_matches('`').len() > 18) {
+            let what =
+                span.as_ref().and_then(|r| key_before(text, r.start)).map_or("the value".into(), |k| format!("`{k}`"));
+            let v = v.trim_matches('`');
+            if v.parse::<i64>().is_err() {
+                return (
+                    format!("{what} = {v} is beyond the 64-bit integers TOML allows (-9223372036854775808 to 9223372036854775807)"),
+                    None,
+                );
+            }
+        }
         let expected = match expected {
             "i64" | "u64" | "i32" | "u32" | "an integer" => "an integer",
             "a sequence" => "a list",

@@ -5,7 +5,7 @@
 //! resumed run, or shards merged by `sweep collect`, give the same bytes as one run.
 
 use super::cells::{coord_type, each_task, fill_each, set_values, strings};
-use super::files::{remove_stale, remove_tree, sync_fs, with_path};
+use super::files::{recover_aside, remove_stale, remove_tree, sync_fs, with_path, ASIDE};
 use super::old::OldStore;
 use super::staging::{self, Staged};
 use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
@@ -82,7 +82,8 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
                 slots[i] = found.locs.len() as u32;
                 found.locs.push(Loc { file: file_no, offset: s.offset, shape: s.shape });
             }
-        })?;
+        })
+        .map(drop)?;
         found.files.push(crate::io::open_nofollow(&path).map_err(|e| with_path(e, &path))?);
         found.paths.push(path);
     }
@@ -109,10 +110,13 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
 /// in the previous store), then removes the staging files it no longer needs. `sync`
 /// (`--durable`): the new store is on disk before any staging file goes.
 pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result<()> {
+    crate::io::kill_point("store-build");
     let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
+    // Before anything reads the previous store: a build killed in its swap left it aside.
+    recover_aside(out)?;
+    remove_stale(out)?;
     let found = scan(out, store)?;
     let final_dir = out.store();
-    remove_stale(out)?;
     let tmp = out.root.join(format!(".store.zarr{}-{}", crate::io::TEMP_MARK, std::process::id()));
     std::fs::create_dir(&tmp).map_err(|e| with_path(e, &tmp))?;
     let result = write_all(spec, &manifest, store, &found, &tmp).and_then(|compact| {
@@ -130,11 +134,13 @@ pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result
             return Err(e);
         }
     };
-    // Swapped in whole: a reader sees the old store or the new one, and a crash between the
-    // renames leaves no store, which the next build writes again.
-    let aside = out.root.join(format!(".store.zarr.old{}-{}", crate::io::TEMP_MARK, std::process::id()));
+    // Swapped in whole: a reader sees the old store or the new one. A crash between the
+    // renames leaves the old store aside, maybe the only copy of earlier runs' arrays (their
+    // staging files are gone): the next build puts it back first (`recover_aside`).
+    let aside = out.root.join(format!("{ASIDE}{}-{}", crate::io::TEMP_MARK, std::process::id()));
     if std::fs::symlink_metadata(&final_dir).is_ok() {
         std::fs::rename(&final_dir, &aside).map_err(|e| with_path(e, &final_dir))?;
+        crate::io::kill_point("store-swap");
     }
     std::fs::rename(&tmp, &final_dir).map_err(|e| with_path(e, &final_dir))?;
     remove_tree(&aside)?;

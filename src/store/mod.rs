@@ -3,8 +3,10 @@
 //! ([`StagingWriter`]); at the end of a run and in `sweep collect`, `store.zarr` (Zarr v3,
 //! sharded) is built from the staged arrays of done tasks ([`build`]), deterministically.
 
+mod arrays;
 mod build;
 mod cells;
+mod check;
 mod crc;
 mod files;
 mod npy_in;
@@ -12,6 +14,8 @@ mod old;
 mod staging;
 mod zarr;
 
+pub use arrays::{arrays_of, ArrayData};
 pub use build::{build, STORE_FORMAT};
+pub use check::{lost_arrays, Lost};
 pub use npy_in::stage_npy_files;
-pub use staging::{files as staging_files, read as read_staging, Staged, StagingWriter};
+pub use staging::{files as staging_files, read as read_staging, Damage, Staged, StagingWriter};

@@ -30,10 +30,10 @@ fn as_f64(bytes: &[u8]) -> Option<ArrayD<f64>> {
 }
 
 /// Stages every top-level `<name>.npy` of `dir` as array `name` of task `id`, then removes
-/// the file. An array that is not numeric (strings, objects, complex numbers), which the
+/// the file; returns how many it staged. An array that is not numeric (strings, objects, complex numbers), which the
 /// store cannot hold, fails the task with a message naming it, and its files stay.
-pub fn stage_npy_files(dir: &Path, id: TaskId, staging: &StagingWriter) -> Result<(), TaskFailure> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+pub fn stage_npy_files(dir: &Path, id: TaskId, staging: &StagingWriter) -> Result<usize, TaskFailure> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(0) };
     let mut found: Vec<(String, std::path::PathBuf)> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
@@ -67,5 +67,5 @@ pub fn stage_npy_files(dir: &Path, id: TaskId, staging: &StagingWriter) -> Resul
     for (_, path) in &found {
         let _ = std::fs::remove_file(path);
     }
-    Ok(())
+    Ok(found.len())
 }

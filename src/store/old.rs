@@ -38,6 +38,8 @@ pub struct OldStore {
     root: PathBuf,
     /// Task id → its position (row-major index over the old grid).
     positions: HashMap<u64, u64>,
+    /// Positions of the tasks done when the store was built.
+    done: std::collections::HashSet<u64>,
     grid: Vec<u64>,
     arrays: HashMap<String, (Layout, Option<Vec<i64>>)>,
     /// Open shard files with their indexes, by path.
@@ -66,6 +68,7 @@ impl OldStore {
         let mut old = OldStore {
             root: root.to_path_buf(),
             positions: HashMap::new(),
+            done: Default::default(),
             grid: task.shape.clone(),
             arrays: HashMap::new(),
             shards: Mutex::new(HashMap::new()),
@@ -77,6 +80,15 @@ impl OldStore {
             }
         })?;
         old.positions = positions;
+        let mut done = std::collections::HashSet::new();
+        if let Some(status) = Layout::of(&all["status"]) {
+            old.each_cell("status", &status, |pos, bytes| {
+                if bytes == b"done" {
+                    done.insert(pos);
+                }
+            })?;
+        }
+        old.done = done;
         for name in attrs["sweep_arrays"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             let l = layout(name)?;
             let lens = match Layout::of(&all[format!("{name}_len")]) {
@@ -92,6 +104,11 @@ impl OldStore {
             old.arrays.insert(name.to_string(), (l, lens));
         }
         Ok(Some(old))
+    }
+
+    /// Whether task `id` was done when the store was built (its arrays are there).
+    pub fn is_done(&self, id: u64) -> bool {
+        self.positions.get(&id).is_some_and(|p| self.done.contains(p))
     }
 
     /// The arrays it holds.
@@ -177,7 +194,7 @@ impl OldStore {
                     continue;
                 }
                 let mut chunk = &bytes[at as usize..];
-                let strings = name == "task";
+                let strings = name == "task" || name == "status";
                 if strings {
                     chunk = &chunk[4..];
                 }

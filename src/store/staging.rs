@@ -10,7 +10,7 @@
 
 use crate::grid::TaskId;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -163,29 +163,81 @@ pub fn files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Reads every intact record of the staging file `path`, calling `each` with it; stops at
-/// the first damaged one (the torn tail of a killed run: nothing after it was vouched for).
-/// A link planted there is refused, not followed.
-pub fn read(path: &Path, mut each: impl FnMut(Staged)) -> io::Result<()> {
-    let file = crate::io::open_nofollow(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("opening {}: {e}", path.display())))?;
-    let mut r = io::BufReader::with_capacity(1 << 20, file);
-    let mut pos = 0u64;
-    let mut rec = Vec::new();
-    loop {
-        let mut magic = [0u8; 4];
-        if !read_full(&mut r, &mut magic)? || &magic != MAGIC {
-            return Ok(());
-        }
-        rec.clear();
-        let Some(staged) = read_record(&mut r, &mut rec, pos + 4)? else { return Ok(()) };
-        pos += 4 + (rec.len() + SUM) as u64;
-        each(staged);
-    }
+/// What reading a staging file passed over: byte ranges of damaged records (a flipped
+/// byte, a zeroed page, a record cut short) followed by intact ones, and the start of a
+/// damaged tail (the torn last record of a killed run, or damage up to the end).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Damage {
+    /// `[from, to)` byte ranges skipped between intact records.
+    pub spans: Vec<(u64, u64)>,
+    /// Where an unreadable tail starts.
+    pub tail: Option<u64>,
 }
 
-/// Reads one record after its magic into `rec`; `None` if it is torn or damaged.
-fn read_record(r: &mut impl Read, rec: &mut Vec<u8>, at: u64) -> io::Result<Option<Staged>> {
+/// Reads every intact record of the staging file `path`, calling `each` with it. A record
+/// that fails its checks (its CRC above all) loses at most itself: reading resynchronises
+/// at the next record header (`SWS1`) whose record is intact. Returns what was passed over.
+/// A link planted there is refused, not followed.
+pub fn read(path: &Path, mut each: impl FnMut(Staged)) -> io::Result<Damage> {
+    let file = crate::io::open_nofollow(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("opening {}: {e}", path.display())))?;
+    let len = file.metadata()?.len();
+    let mut r = io::BufReader::with_capacity(1 << 20, file);
+    let (mut pos, mut rec, mut damage, mut bad_from) = (0u64, Vec::new(), Damage::default(), None);
+    loop {
+        let mut magic = [0u8; 4];
+        if !read_full(&mut r, &mut magic)? {
+            break;
+        }
+        rec.clear();
+        let staged = match &magic == MAGIC {
+            true => read_record(&mut r, &mut rec, pos + 4, len)?,
+            false => None,
+        };
+        match staged {
+            Some(staged) => {
+                if let Some(from) = bad_from.take() {
+                    damage.spans.push((from, pos));
+                }
+                pos += 4 + (rec.len() + SUM) as u64;
+                each(staged);
+            }
+            None => {
+                bad_from.get_or_insert(pos);
+                match find_magic(r.get_ref(), pos + 1, len)? {
+                    Some(next) => {
+                        pos = next;
+                        r.seek(io::SeekFrom::Start(next))?;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    damage.tail = bad_from;
+    Ok(damage)
+}
+
+/// The offset of the next record header at or after `from`, if any.
+fn find_magic(file: &File, from: u64, len: u64) -> io::Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = from;
+    while at + 4 <= len {
+        let n = ((len - at) as usize).min(buf.len());
+        file.read_exact_at(&mut buf[..n], at)?;
+        if let Some(k) = buf[..n].windows(4).position(|w| w == MAGIC) {
+            return Ok(Some(at + k as u64));
+        }
+        // A header may straddle two reads.
+        at += (n - 3) as u64;
+    }
+    Ok(None)
+}
+
+/// Reads one record after its magic into `rec`; `None` if it is torn or damaged. `len`:
+/// the file's length, which no record's data can pass (a damaged length is not allocated).
+fn read_record(r: &mut impl Read, rec: &mut Vec<u8>, at: u64, len: u64) -> io::Result<Option<Staged>> {
     let mut head = [0u8; 10];
     if !read_full(r, &mut head)? {
         return Ok(None);
@@ -209,10 +261,10 @@ fn read_record(r: &mut impl Read, rec: &mut Vec<u8>, at: u64) -> io::Result<Opti
         dims.chunks(8).take(ndim).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
     let bytes = u64::from_le_bytes(dims[ndim * 8..].try_into().expect("8 bytes"));
     let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
-    if elements.and_then(|n| n.checked_mul(8)) != Some(bytes) {
+    let offset = at + rec.len() as u64;
+    if elements.and_then(|n| n.checked_mul(8)) != Some(bytes) || bytes > len.saturating_sub(offset) {
         return Ok(None);
     }
-    let offset = at + rec.len() as u64;
     let start = rec.len();
     rec.resize(start + bytes as usize, 0);
     let mut sum = [0u8; SUM];
@@ -260,5 +312,42 @@ mod tests {
         assert_eq!((got[0].id, got[0].name.as_str(), got[0].shape.clone()), (TaskId(7), "x", vec![2, 3]));
         let data = &full[got[0].offset as usize..got[0].offset as usize + 48];
         assert_eq!(f64::from_le_bytes(data[40..48].try_into().unwrap()), 5.0);
+    }
+
+    /// Three records; `damage` spoils the file; the ids read back, and what was skipped.
+    fn after(damage: impl Fn(&mut Vec<u8>, usize)) -> (Vec<u64>, Damage) {
+        let dir = tempfile::tempdir().unwrap();
+        let w = StagingWriter::new(dir.path(), "run");
+        let a = ndarray::ArrayD::from_shape_vec(vec![100], (0..100).map(f64::from).collect()).unwrap();
+        for id in [1, 2, 3] {
+            w.append(TaskId(id), [("x", &a)]).unwrap();
+        }
+        w.flush().unwrap();
+        let path = files(dir.path()).unwrap().remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let one = bytes.len() / 3;
+        damage(&mut bytes, one);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut ids = Vec::new();
+        let d = read(&path, |s| ids.push(s.id.0)).unwrap();
+        (ids, d)
+    }
+
+    #[test]
+    fn a_flipped_byte_loses_only_its_own_record() {
+        let (ids, d) = after(|b, one| b[one + one / 2] ^= 0x10);
+        assert_eq!(ids, [1, 3]);
+        assert_eq!(d.spans.len(), 1);
+        assert_eq!(d.tail, None);
+    }
+
+    #[test]
+    fn a_zeroed_header_or_a_record_cut_short_loses_only_itself() {
+        assert_eq!(after(|b, one| b[one..one + 30].fill(0)).0, [1, 3]);
+        assert_eq!(after(|b, one| drop(b.drain(one + 20..one + 120))).0, [1, 3]);
+        // A damaged length does not make the reader allocate it.
+        assert_eq!(after(|b, one| b[one + 25..one + 33].fill(0xff)).0, [1, 3]);
+        let (ids, d) = after(|b, one| b.truncate(2 * one + 7));
+        assert_eq!((ids, d.tail.is_some()), (vec![1, 2], true));
     }
 }

@@ -104,6 +104,14 @@ pub fn verify(
         sample.iter().enumerate().map(|(at, &i)| (store.idents[i as usize].0, at)).collect();
     let recorded =
         done_records(&out.root, &wanted).context(|| format!("cannot read the journal in {}", dir.display()))?;
+    let ids: Vec<TaskId> = sample.iter().map(|&i| store.idents[i as usize].0).collect();
+    let stored = match spec.arrays {
+        crate::spec::ArrayLayout::Zarr => Some(
+            crate::store::arrays_of(&out, &ids)
+                .context(|| format!("cannot read the arrays of {}", out.store().display()))?,
+        ),
+        _ => None,
+    };
 
     let mut v = Verification {
         sample,
@@ -124,7 +132,8 @@ pub fn verify(
         plan::apply(&mut copy, pass);
         let dir = crate::io::scratch_parent(&out.root).join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()));
         *scratch.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
-        let inputs = Inputs { out: &out.root, sample: &v.sample, wanted: &wanted, recorded: &recorded };
+        let inputs =
+            Inputs { out: &out.root, sample: &v.sample, wanted: &wanted, recorded: &recorded, stored: stored.as_ref() };
         let result = crate::bench::run_sample(copy, &dir, pass.jobs, 2, &v.sample, cancel, None, |p| inputs.compare(p));
         scratch.lock().unwrap_or_else(|e| e.into_inner()).take();
         let (timed, found) = result?;
@@ -194,6 +203,8 @@ struct Inputs<'a> {
     sample: &'a [u64],
     wanted: &'a HashMap<TaskId, usize>,
     recorded: &'a [Option<Done>],
+    /// The sampled tasks' arrays in the array store, when the sweep has one.
+    stored: Option<&'a HashMap<TaskId, super::stored::Arrays>>,
 }
 
 /// What differs, by position in the sample, and the positions whose records predate
@@ -204,6 +215,11 @@ impl Inputs<'_> {
     /// Compares the rerun in `p` (still in place) with the records.
     fn compare(&self, p: &Prepared) -> std::io::Result<Findings> {
         let rerun = done_records(&p.out.root, self.wanted)?;
+        let ids: Vec<TaskId> = self.sample.iter().map(|&i| p.store.idents[i as usize].0).collect();
+        let rerun_arrays = match self.stored {
+            Some(_) => crate::store::arrays_of(&p.out, &ids)?,
+            None => HashMap::new(),
+        };
         let (mut out, mut old) = (Vec::new(), Vec::new());
         for (at, &index) in self.sample.iter().enumerate() {
             let row = &p.store.rows[index as usize];
@@ -221,6 +237,10 @@ impl Inputs<'_> {
                 continue;
             };
             out.extend(metrics(&rec.metrics, &new.metrics).into_iter().map(|f| (at, f)));
+            if let Some(stored) = self.stored {
+                let id = &ids[at];
+                out.extend(super::stored::arrays(stored.get(id), rerun_arrays.get(id)).into_iter().map(|f| (at, f)));
+            }
             let t = TaskFiles {
                 out_dir: &self.out.join("tasks").join(&task),
                 rerun_dir: &p.out.task_dir(&task),
