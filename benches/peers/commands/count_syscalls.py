@@ -16,7 +16,7 @@ for line in lines:
     m = re.match(r"(\d+) (.*)", line)
     if not m:
         continue
-    pid, rest = int(m.group(1)), m.group(2)
+    pid, rest = int(m.group(1)), m.group(2).strip()
     first.setdefault(pid, rest)
     if rest.startswith("execve(") and not first[pid].startswith("execve("):
         children.add(pid)
@@ -25,7 +25,7 @@ for line in lines:
     m = re.match(r"(\d+) (.*)", line)
     if not m or int(m.group(1)) in children:
         continue
-    rest = m.group(2)
+    rest = m.group(2).strip()
     if rest.startswith(("<...", "+++", "---")):
         continue
     counts[rest.split("(")[0]] += 1
