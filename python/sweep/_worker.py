@@ -176,6 +176,10 @@ def load_function(spec, base):
     module_part, colon, attr = spec.rpartition(":")
     if not colon or not module_part or not attr:
         raise StartupError(f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function")
+    if is_file_spec(module_part) and module_part.endswith(".pkl"):
+        # A function shipped by value by sweep.run (one from a script or a notebook, a
+        # lambda, a closure): unpickled, with cloudpickle installed in this interpreter.
+        return _unpickle(os.path.normpath(os.path.join(base, module_part)), attr), attr, module_part
     if is_file_spec(module_part):
         path = os.path.normpath(os.path.join(base, module_part))
         module = _import_file(path)
@@ -193,6 +197,25 @@ def load_function(spec, base):
     if not callable(obj):
         raise StartupError(f"{where}: `{attr}` is {_a(type(obj))}, not a function")
     return obj, attr.rpartition(".")[2], where
+
+
+def _unpickle(path, name):
+    """The function pickled at `path` (written by sweep.run with cloudpickle)."""
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            func = pickle.load(f)
+    except FileNotFoundError:
+        raise StartupError(f"FileNotFoundError: {path} does not exist; run sweep.run again to write it") from None
+    except ModuleNotFoundError as e:
+        raise StartupError(
+            f"{path}: {name}() needs the module `{e.name}` in this interpreter ({sys.executable}); "
+            f"install it there (a shipped function needs cloudpickle, and whatever it imports)"
+        ) from None
+    if not callable(func):
+        raise StartupError(f"{path} holds {_a(type(func))}, not a function")
+    return func
 
 
 def _import_file(path):
