@@ -164,6 +164,8 @@ def _call(argv):
             proc.send_signal(signal.SIGINT)
     for t in threads:
         t.join()
+    proc.stdout.close()
+    proc.stderr.close()
     return code, "".join(err)
 
 
