@@ -346,12 +346,13 @@ def failures(out):
     names = sorted(os.listdir(attempts)) if os.path.isdir(attempts) else []
     for task in failed["task"]:
         text = ""
-        for d in names:
-            if d.startswith(task + "-"):
-                path = os.path.join(attempts, d, "stderr.txt")
-                if os.path.isfile(path):
-                    with open(path, errors="replace") as f:
-                        text = f.read()
+        # attempts/<task>-<attempt>-<run>/, the last attempt last.
+        mine = [d for d in names if d.startswith(task + "-") and d.split("-")[1].isdigit()]
+        for d in sorted(mine, key=lambda d: int(d.split("-")[1])):
+            path = os.path.join(attempts, d, "stderr.txt")
+            if os.path.isfile(path):
+                with open(path, errors="replace") as f:
+                    text = f.read()
         tracebacks.append(text)
     failed["traceback"] = tracebacks
     return failed.reset_index(drop=True)

@@ -174,6 +174,49 @@ class Run(unittest.TestCase):
                 sweep.run("model.py:simulate", **args)
             self.assertEqual(os.listdir("."), ["model.py"], bad)
 
+    def test_zip_and_adaptive_replicates_mirror_the_spec(self):
+        with open("noisy.py", "w") as f:
+            f.write("def noisy(n, h, rng):\n    return {'y': n * h + rng.normal()}\n")
+        until = {"metric": "y", "ci95_abs": 1e-9}
+        ds = sweep.run(
+            "noisy.py:noisy",
+            params={"n": [1, 2], "h": [0.5, 0.25]},
+            zip=[["n", "h"]],
+            replicates={"min": 2, "max": 4, "until": until},
+            out="runs/z",
+            quiet=True,
+        )
+        with open("runs/z.toml") as f:
+            spec = f.read()
+        self.assertIn('zip = [["n", "h"]]', spec)
+        self.assertIn('replicates = { min = 2, max = 4, until = { metric = "y", ci95_abs = 1e-09 } }', spec)
+        self.assertEqual(dict(ds.sizes), {"n": 2, "replicate": 4})  # one axis, named after n
+        self.assertEqual(ds["h"].values.tolist(), [0.5, 0.25])
+        self.assertEqual(int((ds["status"] == "done").sum()), 8)
+
+    def test_a_function_that_cannot_be_shipped_says_what_to_do_and_writes_nothing(self):
+        import threading
+
+        lock = threading.Lock()
+
+        def locked(k):
+            with lock:
+                return {"k": k}
+
+        with self.assertRaises(sweep.SweepError) as cm:
+            sweep.run(locked, params={"k": [1]}, quiet=True)
+        self.assertIn("cannot be shipped", str(cm.exception))
+        self.assertIn("in a file", str(cm.exception))
+        saved = sys.modules.get("cloudpickle")
+        sys.modules["cloudpickle"] = None
+        try:
+            with self.assertRaises(sweep.SweepError) as cm:
+                sweep.run(lambda k: {"k": k}, params={"k": [1]}, quiet=True)
+        finally:
+            sys.modules["cloudpickle"] = saved
+        self.assertIn("pip install cloudpickle", str(cm.exception))
+        self.assertEqual(os.listdir("."), ["model.py"])
+
     def test_failures_carry_the_workers_traceback(self):
         ds = sweep.run("model.py:simulate", params={"k": [1, 13], "c0": [1]}, out="runs/f", quiet=True)
         self.assertEqual(ds["status"].values.ravel().tolist(), ["done", "failed"])
