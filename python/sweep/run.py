@@ -137,7 +137,9 @@ def _preexec():
 def _call(argv):
     """Runs argv, passing its output on to sys.stdout and sys.stderr (a notebook's cell shows
     them); returns (exit status, stderr's text). KeyboardInterrupt becomes SIGINT for it."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_preexec)
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_preexec
+    )
     err = []
 
     def pump(src, dst, keep):
