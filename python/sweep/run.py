@@ -85,6 +85,9 @@ def run(
         argv += ["--retries", str(retries_arg)]
     if quiet:
         argv.append("--quiet")
+    # sweep.open's imports (pandas, xarray: about a second) overlap the run.
+    warm = threading.Thread(target=_import_data, daemon=True)
+    warm.start()
     code, err = _call(argv)
     if code == 2 or code not in (0, 1, 130):
         if code == 2:
@@ -103,6 +106,13 @@ def run(
     from .data import open as open_dataset
 
     return open_dataset(out)
+
+
+def _import_data():
+    try:
+        import xarray  # noqa: F401
+    except ImportError:
+        pass  # sweep.open says what is missing, after the run
 
 
 def _read(path):
