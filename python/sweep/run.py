@@ -85,6 +85,8 @@ def run(
         argv += ["--retries", str(retries_arg)]
     if quiet:
         argv.append("--quiet")
+    else:
+        argv += ["--progress", "json"]
     # sweep.open's imports (pandas, xarray: about a second) overlap the run.
     warm = threading.Thread(target=_import_data, daemon=True)
     warm.start()
@@ -147,6 +149,9 @@ def _preexec():
 def _call(argv):
     """Runs argv, passing its output on to sys.stdout and sys.stderr (a notebook's cell shows
     them); returns (exit status, stderr's text). KeyboardInterrupt becomes SIGINT for it."""
+    from ._progress import Bar
+
+    bar = Bar()
     proc = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_preexec
     )
@@ -155,10 +160,12 @@ def _call(argv):
     def pump(src, dst, keep):
         for line in iter(src.readline, b""):
             text = line.decode(errors="replace")
-            if keep is not None:
+            if keep is None:
+                dst.write(text)
+                dst.flush()
+            elif not bar.feed(text):
                 keep.append(text)
-            dst.write(text)
-            dst.flush()
+                bar.write(text, dst)
 
     threads = [
         threading.Thread(target=pump, args=(proc.stdout, sys.stdout, None), daemon=True),
@@ -176,6 +183,7 @@ def _call(argv):
             proc.send_signal(signal.SIGINT)
     for t in threads:
         t.join()
+    bar.close()
     proc.stdout.close()
     proc.stderr.close()
     return code, "".join(err)
