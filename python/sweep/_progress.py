@@ -35,9 +35,12 @@ class Bar:
                 pass
         if self.tqdm is not None:
             self.tqdm.total = total
-            self.tqdm.n = done + failed
             self.tqdm.set_postfix(failed=failed, refresh=False)
-            self.tqdm.refresh()
+            step = done + failed - self.tqdm.n
+            if step > 0:
+                self.tqdm.update(step)  # through update, so that tqdm's rate is right
+            else:
+                self.tqdm.refresh()
         elif sys.stderr.isatty():
             sys.stderr.write(f"\rsweep: {done + failed}/{total} ({failed} failed)")
             sys.stderr.flush()
@@ -46,8 +49,10 @@ class Bar:
     def write(self, text, dst):
         """Writes another line of sweep's stderr without garbling the bar."""
         if self.tqdm is not None:
-            self.tqdm.write(text.rstrip("\n"), file=dst)
-            return
+            # sweep's own lines come between runs of tasks (the summary at the end): the bar
+            # is done; a later progress line starts another.
+            self.tqdm.close()
+            self.tqdm, self.total = None, None
         if self.shown:
             dst.write("\n")
             self.shown = False

@@ -78,7 +78,7 @@ def run(
     _write(spec_path, spec.encode())
     if pickled is not None:
         _write(pkl_path, pickled)
-    argv = [exe, "run", spec_path, "--resume"]
+    argv = [exe, "run", os.path.relpath(spec_path), "--resume"]
     if jobs_arg is not None:
         argv += ["--jobs", str(jobs_arg)]
     if retries_arg:
@@ -107,7 +107,22 @@ def run(
         raise KeyboardInterrupt(f"sweep stopped; run the same call again to finish {out}")
     from .data import open as open_dataset
 
+    if code == 1 and not quiet:
+        _print_failures(out)
     return open_dataset(out)
+
+
+def _print_failures(out, shown=10):
+    """The failed tasks as a short table on stderr: parameters, class and error."""
+    try:
+        f = failures(out)
+    except Exception:  # the summary above has said it; a table is a convenience
+        return
+    columns = [c for c in f.columns if c not in ("replicate", "seed", "status", "attempts", "seconds", "traceback")]
+    columns = [c for c in columns if c in ("task", "class", "error") or not f[c].isna().all()][:8]
+    text = f[columns].head(shown).to_string(index=False, max_colwidth=60)
+    more = f"\n... and {len(f) - shown} more" if len(f) > shown else ""
+    sys.stderr.write(f"failed tasks ({len(f)}; sweep.failures({out!r}) has their tracebacks):\n{text}{more}\n")
 
 
 def _import_data():

@@ -5,6 +5,8 @@ saying so; under CI=true they fail instead.
     cargo build && python3 -m unittest discover -s python/tests -v
 """
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -218,8 +220,14 @@ class Run(unittest.TestCase):
         self.assertEqual(os.listdir("."), ["model.py"])
 
     def test_failures_carry_the_workers_traceback(self):
-        ds = sweep.run("model.py:simulate", params={"k": [1, 13], "c0": [1]}, out="runs/f", quiet=True)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            ds = sweep.run("model.py:simulate", params={"k": [1, 13], "c0": [1]}, out="runs/f")
         self.assertEqual(ds["status"].values.ravel().tolist(), ["done", "failed"])
+        # The summary, then the failures as a short table.
+        self.assertIn("1 done, 1 failed", err.getvalue())
+        self.assertIn("failed tasks (1; sweep.failures('runs/f') has their tracebacks)", err.getvalue())
+        self.assertRegex(err.getvalue(), r"[0-9a-f]{16} +13 +1 +error +ValueError: k must not be 13")
         f = sweep.failures("runs/f")
         self.assertEqual(len(f), 1)
         self.assertEqual(f["k"][0], 13)
