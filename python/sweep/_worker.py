@@ -383,7 +383,11 @@ def error_line(e):
     (``SyntaxError: invalid syntax (model.py, line 3)``), which that line alone lacks."""
     if isinstance(e, SyntaxError):
         return f"{type(e).__name__}: {e}"
-    return traceback.format_exception_only(type(e), e)[0].rstrip("\n")
+    line = traceback.format_exception_only(type(e), e)[0].rstrip("\n")
+    if isinstance(e, ValueError) and "Seed must be between 0 and 2**32 - 1" in str(e):
+        # sweep's seeds are below 2**64; numpy's legacy seeding takes 32 bits.
+        line += " (sweep's `seed` is 64 bits: ask for `seed32` instead, or use `rng`)"
+    return line
 
 
 def user_traceback(e):
@@ -761,6 +765,11 @@ class Worker:
                 metrics[name] = _readable(v) if t is str or t is int else v
             elif isinstance(v, dict):
                 self._flatten(v, name + ".", metrics, arrays)
+            elif np is not None and isinstance(v, np.ndarray) and v.ndim == 0 and type(v.item()) in _PLAIN:
+                # A 0-d array (np.mean(a, keepdims=False) of some libraries, np.asarray(x))
+                # is a number, meant as a metric, not a one-value .npy file.
+                item = v.item()
+                metrics[name] = _readable(item) if type(item) is str or type(item) is int else item
             elif np is not None and isinstance(v, np.ndarray):
                 if not name or "/" in name or "\0" in name:
                     raise BadReturn(
