@@ -119,6 +119,13 @@ class Run(unittest.TestCase):
         self.assertEqual(ds["z"].values.ravel().tolist(), [8, 9])
         self.assertTrue(os.path.isfile("runs/shifted.function.pkl"))
 
+    def test_a_0d_array_becomes_a_metric_through_the_binary(self):
+        ds = sweep.run(lambda k: {"m": np.asarray(k * 0.5)}, params={"k": [1, 2]}, out="runs/zd", quiet=True)
+        self.assertEqual(ds["m"].values.ravel().tolist(), [0.5, 1.0])
+        with open("runs/zd/results.csv") as f:
+            self.assertIn(",m", f.readline())
+        self.assertEqual(os.listdir("runs/zd/tasks") if os.path.isdir("runs/zd/tasks") else [], [])
+
     def test_a_function_defined_in_main_from_a_script(self):
         with open("script.py", "w") as f:
             f.write(
