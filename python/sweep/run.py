@@ -102,7 +102,10 @@ def run(
                     _write(p, old)
             if made_parent and not os.listdir(parent):
                 os.rmdir(parent)
-        raise SweepError(err.strip() or f"sweep exited with status {code}", code)
+        # sweep's message: from its `error:` line on (notes such as "nothing to resume" before it
+        # were printed already).
+        at = err.find("error:")
+        raise SweepError((err[at:] if at >= 0 else err).strip() or f"sweep exited with status {code}", code)
     if code == 130:
         raise KeyboardInterrupt(f"sweep stopped; run the same call again to finish {out}")
     from .data import open as open_dataset

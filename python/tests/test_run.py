@@ -175,6 +175,8 @@ class Run(unittest.TestCase):
         with self.assertRaises(sweep.SweepError) as cm:
             sweep.run("model.py:simulate", params={"k": [1], "seed": [2]}, out="runs/bad", quiet=True)
         self.assertIn("a parameter may not be called `seed`", str(cm.exception))
+        self.assertTrue(cm.exception.message.startswith("error:"), cm.exception.message)
+        self.assertIn("runs/bad.toml:", cm.exception.message)  # the spec's file:line:col
         self.assertEqual(os.listdir("."), ["model.py"])
         for bad in ({"replicates": 0}, {"params": {"k": []}}, {"out": ""}, {"jobs": "2"}):
             args = dict(params={"k": [1]}, out="runs/bad", quiet=True)
