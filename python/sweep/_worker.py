@@ -913,7 +913,12 @@ def main(argv):
         _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
     except BaseException as e:  # anything the import raised, SystemExit included
-        msg = {"sweep_worker": PROTOCOL, "error": error_line(e), "detail": user_traceback(e)}
+        error = error_line(e)
+        chosen = os.environ.get("SWEEP_PYTHON_CHOSEN")
+        if isinstance(e, ModuleNotFoundError) and chosen:
+            # A module missing is most often the wrong interpreter: say which ran, and why.
+            error += f" (in the interpreter {chosen}; set `python` in [python] to choose another)"
+        msg = {"sweep_worker": PROTOCOL, "error": error, "detail": user_traceback(e)}
         _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
 

@@ -228,6 +228,16 @@ class Run(unittest.TestCase):
         self.assertIn("pip install cloudpickle", str(cm.exception))
         self.assertEqual(os.listdir("."), ["model.py"])
 
+    def test_a_missing_module_names_the_interpreter_and_why_it_ran(self):
+        with open("needs.py", "w") as f:
+            f.write("import not_installed_anywhere\n\ndef f(k):\n    return {}\n")
+        with self.assertRaises(sweep.SweepError) as cm:
+            sweep.run("needs.py:f", params={"k": [1]}, out="runs/needs", quiet=True)
+        msg = cm.exception.message
+        self.assertIn("No module named 'not_installed_anywhere'", msg)
+        self.assertIn(f"(in the interpreter {sys.executable} (the spec's [python] python)", msg)
+        self.assertFalse(os.path.exists("runs"), "nothing written")
+
     def test_failures_carry_the_workers_traceback(self):
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
