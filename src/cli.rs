@@ -96,6 +96,11 @@ pub struct RunArgs {
     /// No progress and no summary (errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Progress for programs: `json` writes one line `{"progress": {"done": D, "failed":
+    /// F, "total": T}}` on stderr whenever the counts change (at most 10 a second, even
+    /// with --quiet), instead of the bar; sweep.run feeds its progress bar from it.
+    #[arg(long, value_name = "FORMAT", value_parser = ["json"])]
+    pub progress: Option<String>,
     /// Finish the sweep in the out directory: run failed and unfinished tasks only.
     #[arg(long)]
     pub resume: bool,

@@ -142,6 +142,9 @@ fn an_import_error_at_start_up_exits_2_with_the_traceback_before_any_task() {
     env.write("grid.toml", "[python]\nfunction = \"model.py:f\"\n[params]\nx = [1, 2]\n");
     let err = env.fails(&["run", "grid.toml"], 2);
     assert!(err.contains("ModuleNotFoundError: No module named 'scipyy'"), "{err}");
+    // The interpreter that ran, and why it was the one (#30).
+    assert!(err.contains("(in the interpreter /") && err.contains("set `python` in [python]"), "{err}");
+    assert!(err.contains("$VIRTUAL_ENV") || err.contains("python3 on PATH"), "{err}");
     assert!(err.contains("Traceback (most recent call last)") && err.contains("model.py\", line 2"), "{err}");
     assert!(err.contains("--> grid.toml:2:12") && err.contains("function = \"model.py:f\""), "{err}");
     assert!(!env.path("runs").exists(), "nothing is written when the worker cannot start");

@@ -178,3 +178,23 @@ fn quiet_prints_nothing_and_otherwise_the_summary_is_printed() {
     assert_eq!(lines[1], "sweep: results in loud/results.csv");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "no terminal control codes off a terminal: {err:?}");
 }
+
+/// `--progress json` (what sweep.run reads): lines of counts on stderr, even with --quiet,
+/// never decreasing, the last with every task finished; no bar and no other line with -q.
+#[test]
+fn progress_json_writes_counts_on_stderr_ending_with_the_final_ones() {
+    let env = Env::with("s.toml", SPIN);
+    let err = env.succeeds_stderr(&["run", "s.toml", "--out", "o", "-q", "--progress", "json"]);
+    let lines: Vec<serde_json::Value> =
+        err.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}\n{err}"))).collect();
+    assert!(!lines.is_empty(), "{err}");
+    let counts: Vec<(u64, u64, u64)> = lines
+        .iter()
+        .map(|l| {
+            let p = &l["progress"];
+            (p["done"].as_u64().unwrap(), p["failed"].as_u64().unwrap(), p["total"].as_u64().unwrap())
+        })
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0].0 <= w[1].0), "{counts:?}");
+    assert_eq!(*counts.last().unwrap(), (18, 0, 18), "{err}");
+}

@@ -176,6 +176,10 @@ def load_function(spec, base):
     module_part, colon, attr = spec.rpartition(":")
     if not colon or not module_part or not attr:
         raise StartupError(f"worker: --function `{spec}` must be path/to/model.py:function or package.module:function")
+    if is_file_spec(module_part) and module_part.endswith(".pkl"):
+        # A function shipped by value by sweep.run (one from a script or a notebook, a
+        # lambda, a closure): unpickled, with cloudpickle installed in this interpreter.
+        return _unpickle(os.path.normpath(os.path.join(base, module_part)), attr), attr, module_part
     if is_file_spec(module_part):
         path = os.path.normpath(os.path.join(base, module_part))
         module = _import_file(path)
@@ -193,6 +197,25 @@ def load_function(spec, base):
     if not callable(obj):
         raise StartupError(f"{where}: `{attr}` is {_a(type(obj))}, not a function")
     return obj, attr.rpartition(".")[2], where
+
+
+def _unpickle(path, name):
+    """The function pickled at `path` (written by sweep.run with cloudpickle)."""
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            func = pickle.load(f)
+    except FileNotFoundError:
+        raise StartupError(f"FileNotFoundError: {path} does not exist; run sweep.run again to write it") from None
+    except ModuleNotFoundError as e:
+        raise StartupError(
+            f"{path}: {name}() needs the module `{e.name}` in this interpreter ({sys.executable}); "
+            f"install it there (a shipped function needs cloudpickle, and whatever it imports)"
+        ) from None
+    if not callable(func):
+        raise StartupError(f"{path} holds {_a(type(func))}, not a function")
+    return func
 
 
 def _import_file(path):
@@ -360,7 +383,11 @@ def error_line(e):
     (``SyntaxError: invalid syntax (model.py, line 3)``), which that line alone lacks."""
     if isinstance(e, SyntaxError):
         return f"{type(e).__name__}: {e}"
-    return traceback.format_exception_only(type(e), e)[0].rstrip("\n")
+    line = traceback.format_exception_only(type(e), e)[0].rstrip("\n")
+    if isinstance(e, ValueError) and "Seed must be between 0 and 2**32 - 1" in str(e):
+        # sweep's seeds are below 2**64; numpy's legacy seeding takes 32 bits.
+        line += " (sweep's `seed` is 64 bits: ask for `seed32` instead, or use `rng`)"
+    return line
 
 
 def user_traceback(e):
@@ -738,6 +765,11 @@ class Worker:
                 metrics[name] = _readable(v) if t is str or t is int else v
             elif isinstance(v, dict):
                 self._flatten(v, name + ".", metrics, arrays)
+            elif np is not None and isinstance(v, np.ndarray) and v.ndim == 0 and type(v.item()) in _PLAIN:
+                # A 0-d array (np.mean(a, keepdims=False) of some libraries, np.asarray(x))
+                # is a number, meant as a metric, not a one-value .npy file.
+                item = v.item()
+                metrics[name] = _readable(item) if type(item) is str or type(item) is int else item
             elif np is not None and isinstance(v, np.ndarray):
                 if not name or "/" in name or "\0" in name:
                     raise BadReturn(
@@ -881,7 +913,12 @@ def main(argv):
         _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
     except BaseException as e:  # anything the import raised, SystemExit included
-        msg = {"sweep_worker": PROTOCOL, "error": error_line(e), "detail": user_traceback(e)}
+        error = error_line(e)
+        chosen = os.environ.get("SWEEP_PYTHON_CHOSEN")
+        if isinstance(e, ModuleNotFoundError) and chosen:
+            # A module missing is most often the wrong interpreter: say which ran, and why.
+            error += f" (in the interpreter {chosen}; set `python` in [python] to choose another)"
+        msg = {"sweep_worker": PROTOCOL, "error": error, "detail": user_traceback(e)}
         _write_all(proto_out, (encode(msg) + "\n").encode())
         return 2
 

@@ -52,8 +52,16 @@ def load(out_dir):
     m = _manifest(out_dir)
     path = os.path.join(out_dir, "results.csv")
     if not os.path.exists(path):
+        journal = os.path.join(out_dir, "journal.jsonl")
+        now = (
+            f"; a run may be going there now, or was stopped before its end: `sweep status {out_dir}` "
+            f"counts the tasks done so far (they are in {journal}), and the next run or "
+            f"`--resume` writes results.csv, with them"
+            if os.path.exists(journal)
+            else ""
+        )
         raise SweepDataError(
-            f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir})"
+            f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir}){now}"
         )
     df = pd.read_csv(
         path,

@@ -88,6 +88,14 @@ class Load(unittest.TestCase):
         with self.assertRaisesRegex(sweep.SweepDataError, "results.csv: no such file"):
             sweep.load(d)
 
+    def test_a_sweep_whose_run_is_going_says_where_the_done_tasks_are(self):
+        d = out_dir(ROWS)
+        os.remove(os.path.join(d, "results.csv"))
+        with open(os.path.join(d, "journal.jsonl"), "w") as f:
+            f.write('{"sweep_journal":2}\n')
+        with self.assertRaisesRegex(sweep.SweepDataError, r"a run may be going there now.*sweep status"):
+            sweep.load(d)
+
 
 @unittest.skipIf(MISSING, f"pandas and xarray are needed: {MISSING}")
 class Open(unittest.TestCase):

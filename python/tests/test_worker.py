@@ -525,6 +525,16 @@ class Returns(WorkerTest):
         self.assertEqual(m, {"f64": 0.1, "f32": 0.5, "i64": -3, "u64": 2**64 - 1, "b": True, "s": "numpy text"})
         self.assertIs(m["b"], True)
 
+    def test_a_0d_array_is_a_metric_not_an_npy_file(self):
+        reply = self.call("model.py:zero_d")
+        self.assertEqual(reply["metrics"], {"mean": 2.5, "n": 3, "s": "text"})
+        self.assertEqual(reply["arrays"], ["a"])
+
+    def test_np_random_seed_of_a_64_bit_seed_hints_at_seed32(self):
+        reply = self.failure("model.py:legacy_seed")
+        self.assertIn("Seed must be between 0 and 2**32 - 1", reply["error"])
+        self.assertIn("ask for `seed32` instead", reply["error"])
+
     def test_nested_dicts_are_flattened_with_dots(self):
         m = self.metrics("model.py:nested")
         self.assertEqual(m, {"a": 1, "fit.k": 0.5, "fit.stats.r2": 0.9, "fit.stats.n": 10, "b": None})

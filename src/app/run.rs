@@ -92,7 +92,11 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let stats = Arc::new(Stats::new(config.jobs));
     let grid = prepared.spec.grid.clone();
     let describe = move |index: u64| crate::report::progress::describe_task(&grid, index);
-    let progress = Progress::start(stats.clone(), Mode::detect(a.quiet), Box::new(describe));
+    let progress = Progress::start(
+        stats.clone(),
+        if a.progress.is_some() { Mode::Json } else { Mode::detect(a.quiet) },
+        Box::new(describe),
+    );
     let mut before = Resources::now();
     // Persistent workers have started and imported already; their CPU is counted when they
     // are reaped, after the run: take out what they had used before it (regression: a

@@ -23,6 +23,8 @@ pub enum Mode {
     Lines,
     /// Nothing.
     Quiet,
+    /// `{"progress": {...}}` lines for a program (`--progress json`).
+    Json,
 }
 
 impl Mode {
@@ -66,6 +68,7 @@ impl Progress {
             let stop = stop.clone();
             std::thread::spawn(move || match mode {
                 Mode::Bar => bar(&stats, &stop, &describe),
+                Mode::Json => json(&stats, &stop),
                 _ => lines(&stats, &stop, &describe),
             })
         });
@@ -128,6 +131,28 @@ fn bar(stats: &Stats, stop: &AtomicBool, describe: &dyn Fn(u64) -> String) {
         std::thread::sleep(Duration::from_millis(100));
     }
     pb.finish_and_clear();
+}
+
+/// `{"progress": {"done": D, "failed": F, "total": T}}` whenever the counts change, and once
+/// more at the end, so that a reader always sees the final counts.
+fn json(stats: &Stats, stop: &AtomicBool) {
+    let mut last = None;
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        let now = (
+            stats.done.load(Ordering::Relaxed),
+            stats.failed.load(Ordering::Relaxed),
+            stats.to_run.load(Ordering::Relaxed),
+        );
+        if last != Some(now) && now.2 > 0 {
+            eprintln!("{}", serde_json::json!({"progress": {"done": now.0, "failed": now.1, "total": now.2}}));
+            last = Some(now);
+        }
+        if stopping {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn lines(stats: &Stats, stop: &AtomicBool, describe: &dyn Fn(u64) -> String) {

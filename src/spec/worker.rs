@@ -59,7 +59,7 @@ impl Ctx<'_> {
         } else {
             None
         };
-        let interpreter = self.interpreter(t.python.as_ref(), &base)?;
+        let (interpreter, chosen) = self.interpreter(t.python.as_ref(), &base)?;
         let env = env_list(t.env.as_ref());
         let cwd = t.cwd.as_ref().map_or_else(|| base.clone(), |d| base.join(d.get_ref()));
         let identity = serde_json::json!({
@@ -67,10 +67,18 @@ impl Ctx<'_> {
             "env": env.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
             "cwd": super::command::identity_cwd(t.cwd.as_ref().map(|d| d.get_ref().as_str())),
         });
+        let interpreter_shown = interpreter.display().to_string();
         let f = PythonFunction { function: function.get_ref().clone(), interpreter, file };
         Ok(WorkerSpec {
             argv: python::argv(&f, &base, params),
-            env: env.into_iter().chain([(python::DRIVER_VAR.to_string(), python::DRIVER.to_string())]).collect(),
+            env: env
+                .into_iter()
+                .chain([
+                    (python::DRIVER_VAR.to_string(), python::DRIVER.to_string()),
+                    // For the driver's start-up errors: which interpreter, and why that one.
+                    (python::CHOSEN_VAR.to_string(), format!("{} ({chosen})", interpreter_shown)),
+                ])
+                .collect(),
             cwd,
             timeout: t.timeout.as_ref().map(|d| self.duration(d, "timeout")).transpose()?,
             grace: t.grace.as_ref().map(|d| self.duration(d, "grace")).transpose()?.unwrap_or(DEFAULT_GRACE),
@@ -131,10 +139,12 @@ impl Ctx<'_> {
     }
 
     /// The interpreter `python` names (relative to `base` when it is a path), else
-    /// `$VIRTUAL_ENV/bin/python`, else `python3` on `PATH`.
-    fn interpreter(&self, python: Option<&Spanned<String>>, base: &Path) -> Result<PathBuf, SpecError> {
+    /// `$VIRTUAL_ENV/bin/python`, else `python3` on `PATH`; with why it was chosen.
+    fn interpreter(&self, python: Option<&Spanned<String>>, base: &Path) -> Result<(PathBuf, &'static str), SpecError> {
+        const SPEC: &str = "the spec's [python] python";
         if !self.check_inputs {
-            return Ok(python.map_or_else(|| PathBuf::from("python3"), |p| base.join(p.get_ref())));
+            return Ok(python
+                .map_or_else(|| (PathBuf::from("python3"), "python3 on PATH"), |p| (base.join(p.get_ref()), SPEC)));
         }
         let missing = |what: String, at: Option<&Spanned<String>>| {
             let help =
@@ -149,21 +159,24 @@ impl Ctx<'_> {
             if name.contains('/') {
                 let path = base.join(name);
                 return if path.is_file() {
-                    Ok(path)
+                    Ok((path, SPEC))
                 } else {
                     Err(missing(format!("no Python interpreter at {}", path.display()), Some(p)))
                 };
             }
             return crate::command::find_in_path(name)
+                .map(|p| (p, SPEC))
                 .ok_or_else(|| missing(format!("`{name}` is not on PATH"), Some(p)));
         }
         if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
             let path = PathBuf::from(venv).join("bin").join("python");
             if path.is_file() {
-                return Ok(path);
+                return Ok((path, "$VIRTUAL_ENV"));
             }
         }
-        crate::command::find_in_path("python3").ok_or_else(|| missing("no `python3` on PATH for [python]".into(), None))
+        crate::command::find_in_path("python3")
+            .map(|p| (p, "python3 on PATH, with no [python] python and no $VIRTUAL_ENV"))
+            .ok_or_else(|| missing("no `python3` on PATH for [python]".into(), None))
     }
 }
 

@@ -13,6 +13,9 @@ pub const DRIVER: &str = include_str!("../../python/sweep/_worker.py");
 
 /// The environment variable that carries [`DRIVER`] to the interpreter.
 pub const DRIVER_VAR: &str = "SWEEP_WORKER_DRIVER";
+/// The variable that tells the driver which interpreter runs it and why that one
+/// (`/usr/bin/python3 (python3 on PATH, ...)`), for its start-up errors.
+pub const CHOSEN_VAR: &str = "SWEEP_PYTHON_CHOSEN";
 
 /// What `python -c` runs: the driver, taken out of the environment.
 const LOADER: &str = "import os, sys; exec(compile(os.environ.pop('SWEEP_WORKER_DRIVER'), 'sweep-worker', 'exec'))";
