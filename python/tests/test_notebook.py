@@ -9,22 +9,12 @@ import sys
 import tempfile
 import unittest
 
-PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROOT = os.path.dirname(PYTHON_DIR)
-BIN = os.environ.get("SWEEP_BIN") or os.path.join(ROOT, "target", "debug", "sweep")
-MISSING = None
-try:
-    import cloudpickle  # noqa: F401
-    import ipykernel  # noqa: F401
+from _needs import BIN, PYTHON_DIR, needs
+
+MISSING = needs("test_notebook", ["cloudpickle", "ipykernel", "nbclient", "nbformat", "tqdm"])
+if not MISSING:
     import nbclient
     import nbformat
-    import tqdm  # noqa: F401
-except ImportError as e:
-    MISSING = str(e)
-if not os.path.isfile(BIN):
-    MISSING = f"no sweep binary at {BIN}: run `cargo build` or set SWEEP_BIN"
-if MISSING and os.environ.get("CI") == "true":
-    raise RuntimeError(f"test_notebook needs what is missing under CI: {MISSING}")
 
 
 @unittest.skipIf(MISSING, f"the notebook test needs: {MISSING}")

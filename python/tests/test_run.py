@@ -19,21 +19,12 @@ import unittest
 import numpy as np
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROOT = os.path.dirname(PYTHON_DIR)
 sys.path.insert(0, PYTHON_DIR)
 import sweep  # noqa: E402
 
-BIN = os.environ.get("SWEEP_BIN") or os.path.join(ROOT, "target", "debug", "sweep")
-MISSING = None
-try:
-    import cloudpickle  # noqa: F401
-    import xarray  # noqa: F401
-except ImportError as e:
-    MISSING = str(e)
-if not os.path.isfile(BIN):
-    MISSING = f"no sweep binary at {BIN}: run `cargo build` or set SWEEP_BIN"
-if MISSING and os.environ.get("CI") == "true":
-    raise RuntimeError(f"test_run needs what is missing under CI: {MISSING}")
+from _needs import BIN, needs  # noqa: E402
+
+MISSING = needs("test_run", ["cloudpickle", "xarray"])
 
 MODEL = """
 import os, time
