@@ -90,3 +90,24 @@ fn a_duplicate_a_missing_and_an_unreadable_reply_of_a_raw_worker_blame_only_thei
     let y = |i: &str| rows.iter().find(|r| r["i"] == i).unwrap()["y"].clone();
     assert_eq!((y("5"), y("6"), y("13"), y("14")), ("5".into(), "6".into(), "13".into(), "14".into()));
 }
+
+#[test]
+fn duplicate_replies_do_not_count_toward_max_tasks_per_worker() {
+    // Regression: a dropped duplicate still counted as an answer, so a worker that sent
+    // every reply twice was replaced after half its max_tasks_per_worker.
+    if require_tool("python3", python_modules("json")).is_none() {
+        return;
+    }
+    // Tasks of 0.1 s keep one request in flight, so that each duplicate is read before
+    // the next request is sent.
+    let worker = "import json, os, sys, time\nopen('starts.txt', 'a').write(f'{os.getpid()}\\n')\n\
+        print(json.dumps({'sweep_worker': 1}), flush=True)\nfor line in sys.stdin:\n    req = json.loads(line)\n    \
+        time.sleep(0.1)\n    reply = json.dumps({'id': req['id'], 'metrics': {'y': req['params']['i']}})\n    print(reply, flush=True)\n    print(reply, flush=True)\n";
+    let env = Env::with("w.py", worker);
+    env.write(
+        "s.toml",
+        "[worker]\nargv = [\"python3\", \"w.py\"]\nmax_tasks_per_worker = 4\n[params]\ni = { range = [0, 8] }\n",
+    );
+    assert_eq!(run_with_deadline(&env, &["run", "s.toml", "--jobs", "1", "-q"]), 0);
+    assert_eq!(env.read("starts.txt").lines().count(), 2, "8 tasks, 4 a worker");
+}

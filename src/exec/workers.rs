@@ -189,8 +189,12 @@ impl WorkerRun<'_, '_, '_> {
             let due = head.request;
             let got = match w.recv(self.watchdog) {
                 // A reply to a request already answered (a worker that sent one twice): it
-                // is dropped, and the reply that is due is still awaited.
-                Ok(reply) if reply.id.is_some_and(|id| id < due) => continue,
+                // is dropped, and the reply that is due is still awaited. It answered no
+                // request, so it does not count toward `max_tasks_per_worker`.
+                Ok(reply) if reply.id.is_some_and(|id| id < due) => {
+                    w.answered -= 1;
+                    continue;
+                }
                 // A reply past the one due: the reply to `due` went missing, and the worker
                 // is broken. It is ended, and what was in flight is sent again one at a time,
                 // as after a crash, so that no task is blamed for another's reply (#24).
