@@ -80,7 +80,6 @@ pub(super) fn spawn(inv: &Invocation) -> Result<crate::proc::Own, TaskFailure> {
 /// with a `/` is taken relative to the command's directory.
 fn resolve(program: &str, spec: &CommandSpec) -> Option<std::path::PathBuf> {
     use std::collections::HashMap;
-    use std::os::unix::fs::PermissionsExt;
     use std::sync::OnceLock;
     if program.is_empty() {
         return None;
@@ -105,19 +104,22 @@ fn resolve(program: &str, spec: &CommandSpec) -> Option<std::path::PathBuf> {
     if let Some(p) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return p.clone();
     }
-    let resolved = std::env::split_paths(&path_var)
-        .map(|dir| spec.cwd.join(dir).join(program))
-        .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
+    let resolved = search(&path_var, &spec.cwd, program);
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, resolved.clone());
     resolved
 }
 
 /// The executable `name` names on this process's `PATH`, if any.
 pub fn find_in_path(name: &str) -> Option<std::path::PathBuf> {
+    search(&std::env::var_os("PATH")?, Path::new(""), name)
+}
+
+/// The first executable file `name` in the directories of `path_var` (relative ones taken
+/// from `base`).
+fn search(path_var: &std::ffi::OsStr, base: &Path, name: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let path_var = std::env::var_os("PATH")?;
-    std::env::split_paths(&path_var)
-        .map(|dir| dir.join(name))
+    std::env::split_paths(path_var)
+        .map(|dir| base.join(dir).join(name))
         .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
