@@ -14,7 +14,7 @@ use crate::cli::RunArgs;
 use crate::error::{Error, IoContext};
 use crate::model::Registry;
 use crate::outdir::{Lock, OutDir};
-use crate::spec::{Spec, TaskKind};
+use crate::spec::Spec;
 use crate::task::{Cancel, StopReason};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,7 +54,7 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
 
     let machine = Machine::detect();
     let cores = machine.cores;
-    let command = matches!(spec.task, TaskKind::Command(_));
+    let command = spec.task.command().is_some();
     let say = |msg: String| {
         if !a.quiet {
             eprintln!("bench: {msg}");

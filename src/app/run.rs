@@ -150,7 +150,7 @@ impl View<'_> {
 fn figures(p: &View, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::runlog::RunRecord {
     // Only tasks that are processes: a model's run has no children but the short-lived
     // ones sweep itself starts (git, an interpreter's --version).
-    let processes = !matches!(p.spec.task, crate::spec::TaskKind::Model(_));
+    let processes = !p.spec.task.in_process();
     crate::runlog::RunRecord {
         format: crate::runlog::RUNLOG_FORMAT,
         ended: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
@@ -238,7 +238,7 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
                 eprintln!("sweep: shard {s} finished; merge all shards with `sweep collect {}`", p.out.root.display())
             }
         }
-        let metrics_json = matches!(p.spec.task, crate::spec::TaskKind::Command(_));
+        let metrics_json = p.spec.task.command().is_some();
         if metrics_json && o.done > 0 && p.no_metrics {
             eprintln!(
                 "sweep: note: no task wrote {{out}}/metrics.json, so results.csv has no metric columns \

@@ -141,9 +141,9 @@ pub fn run_sample<T>(
     let seconds = t0.elapsed().as_secs_f64();
     // Persistent workers end (and are reaped) with the run, so their CPU is counted here.
     let cpu_seconds = (cpu() - cpu0).max(0.0);
-    let task_peak_rss_bytes = match prepared.spec.task {
-        crate::spec::TaskKind::Model(_) => 0,
-        _ => Usage::of(Who::Children).peak_rss_bytes,
+    let task_peak_rss_bytes = match prepared.spec.task.in_process() {
+        true => 0,
+        false => Usage::of(Who::Children).peak_rss_bytes,
     };
     let repeat = Repeat {
         seconds,

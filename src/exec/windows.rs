@@ -17,7 +17,7 @@ use super::Stats;
 use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::results::{Detail, Ledger, Row, Status, Store};
-use crate::spec::{ArrayLayout, Spec, TaskKind};
+use crate::spec::{ArrayLayout, Spec};
 use crate::task::Cancel;
 use std::io;
 use std::sync::atomic::Ordering;
@@ -40,7 +40,7 @@ pub fn in_windows(spec: &Spec) -> bool {
     spec.task_count() > window()
         && spec.adaptive.is_none()
         && spec.arrays != ArrayLayout::Zarr
-        && !matches!(spec.task, TaskKind::Worker(_))
+        && spec.task.worker().is_none()
 }
 
 /// What a run a window at a time leaves besides its outcome.

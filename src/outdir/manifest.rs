@@ -1,7 +1,7 @@
 //! `manifest.json`: what an out directory's sweep is, and which spec changes it refuses.
 
 use super::{create_new, OutDir};
-use crate::spec::{Source, Spec, TaskKind};
+use crate::spec::{Source, Spec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io;
@@ -151,16 +151,9 @@ impl Manifest {
     /// The manifest for `spec`.
     pub fn for_spec(spec: &Spec) -> Manifest {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let (kind, model, fixed, command) = match &spec.task {
-            TaskKind::Model(m) => (
-                "model",
-                Some(m.model.name().to_string()),
-                m.fixed.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-                None,
-            ),
-            TaskKind::Command(c) => ("command", None, Default::default(), Some(c.identity.clone())),
-            TaskKind::Worker(w) => (w.table, None, Default::default(), Some(w.identity.clone())),
-        };
+        let task = &spec.task;
+        let (kind, model, command) = (task.table(), task.model().map(|m| m.model.name().to_string()), task.identity());
+        let fixed = task.fixed().iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
         Manifest {
             format: MANIFEST_FORMAT,
             name: spec.name.clone(),
@@ -201,13 +194,10 @@ impl Manifest {
             },
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
-            save: match &spec.task {
-                TaskKind::Model(m) => Some(match &m.save {
-                    Some(names) => names.to_vec(),
-                    None => m.model.arrays().iter().map(|a| a.name.to_string()).collect(),
-                }),
-                _ => None,
-            },
+            save: spec.task.model().map(|m| match &m.save {
+                Some(names) => names.to_vec(),
+                None => m.model.arrays().iter().map(|a| a.name.to_string()).collect(),
+            }),
         }
     }
 
@@ -299,7 +289,7 @@ impl Manifest {
                 show(&new.common_seed)
             ));
         }
-        if let TaskKind::Model(m) = &spec.task {
+        if let Some(m) = spec.task.model() {
             for (name, old) in &self.fixed {
                 let Some(i) = m.specs.iter().position(|s| s.name == name) else { continue };
                 let still_there = match &m.sources[i] {

@@ -3,7 +3,7 @@
 
 use super::{Detail, Plan, Status, Store};
 use crate::model::Metric;
-use crate::spec::{Spec, TaskKind};
+use crate::spec::Spec;
 use crate::value::f64_text;
 use rayon::prelude::*;
 use std::io::{self, Write};
@@ -38,12 +38,9 @@ pub fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
 /// first, in the model's order, then the others as found.
 pub(super) fn metric_order<'a>(spec: &Spec, found: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let found: Vec<&str> = found.collect();
-    let declared: Vec<&str> = match &spec.task {
-        TaskKind::Model(m) => {
-            m.model.metrics().iter().filter_map(|o| found.iter().find(|f| **f == o.name).copied()).collect()
-        }
-        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
-    };
+    let declared: Vec<&str> = spec.task.model().map_or_else(Vec::new, |m| {
+        m.model.metrics().iter().filter_map(|o| found.iter().find(|f| **f == o.name).copied()).collect()
+    });
     let rest = found.iter().filter(|f| !declared.contains(f)).copied().collect::<Vec<_>>();
     declared.into_iter().chain(rest).collect()
 }
@@ -181,10 +178,7 @@ struct Rows<'a> {
 
 /// The parameters a model sweep does not sweep, with their values, in the model's order.
 pub fn fixed_params(spec: &Spec) -> Vec<(String, crate::value::Value)> {
-    match &spec.task {
-        TaskKind::Model(m) => m.fixed.clone(),
-        TaskKind::Command(_) | TaskKind::Worker(_) => Vec::new(),
-    }
+    spec.task.fixed().to_vec()
 }
 
 impl Rows<'_> {

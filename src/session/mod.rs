@@ -9,7 +9,7 @@ use crate::model::Registry;
 use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
 use crate::results::{write_points_csv, write_results_csv, Ledger, Store};
-use crate::spec::{Spec, SpecError, TaskKind};
+use crate::spec::{Spec, SpecError};
 use crate::task::Cancel;
 use crate::worker::{StartError, Worker};
 use std::io;
@@ -160,7 +160,7 @@ pub(crate) fn undo_lost_arrays(
 /// task) and waits until all are ready; none for other sweeps. When one cannot start, the
 /// others are stopped and the error names the spec's line.
 pub fn start_workers(spec: &Spec, n: usize, cancel: Option<&Arc<Cancel>>) -> Result<Vec<Worker>, Error> {
-    let TaskKind::Worker(ws) = &spec.task else { return Ok(Vec::new()) };
+    let Some(ws) = spec.task.worker() else { return Ok(Vec::new()) };
     let n = n.max(1).min(spec.task_count().max(1) as usize);
     // A stop signal during start-up (a slow import) ends it: no task has run, and a first
     // signal would otherwise wait for imports that may take minutes (#24).

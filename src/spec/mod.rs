@@ -4,6 +4,7 @@ mod command;
 mod common_seed;
 mod duration;
 mod error;
+mod kind;
 mod model;
 mod overrides;
 mod params;
@@ -125,20 +126,6 @@ impl ModelTask {
                     (_, new) => *v = new.clone(),
                 }
             }
-        }
-    }
-}
-
-impl TaskKind {
-    /// "model NAME" or "command", for messages.
-    pub fn label(&self) -> String {
-        match self {
-            TaskKind::Model(m) => format!("model {}", m.model.name()),
-            TaskKind::Command(_) => "command".into(),
-            TaskKind::Worker(w) => match &w.python {
-                Some(f) => format!("python {}", f.function),
-                None => "worker".into(),
-            },
         }
     }
 }
