@@ -111,7 +111,7 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
 /// Every task's state, the slow way: each journal record placed through its task's id.
 fn load_store(spec: &Spec, out: &OutDir) -> Result<(Store, crate::journal::ScanStats), Error> {
     let mut store = Store::new(spec);
-    let scan = load_journals(out, &mut store, None)
+    let (scan, _) = load_journals(out, &mut store, None)
         .context(|| format!("cannot read the journal in {}", out.root.display()))?;
     Ok((store, scan))
 }

@@ -7,7 +7,7 @@
 
 use super::report::Repeat;
 use crate::error::{Error, IoContext};
-use crate::exec::{execute, RunConfig, RunOutcome, Selection, Stats};
+use crate::exec::{RunConfig, RunOutcome, Selection, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
 use crate::session::{prepare_with, Prepared};
@@ -127,17 +127,9 @@ pub fn run_sample<T>(
     if let Some(s) = started {
         let _ = s.set(t0);
     }
-    let outcome = execute(
-        &prepared.spec,
-        &prepared.out,
-        &mut prepared.store,
-        &mut prepared.journal,
-        &config,
-        cancel,
-        &stats,
-        std::mem::take(&mut prepared.spare),
-    )
-    .context(|| format!("benchmark run in {}", scratch.display()))?;
+    let spare = std::mem::take(&mut prepared.spare);
+    let (mut run, store) = prepared.runner(config, cancel, &stats);
+    let outcome = run.whole(store, spare).context(|| format!("benchmark run in {}", scratch.display()))?;
     let seconds = t0.elapsed().as_secs_f64();
     // Persistent workers end (and are reaped) with the run, so their CPU is counted here.
     let cpu_seconds = (cpu() - cpu0).max(0.0);

@@ -123,7 +123,7 @@ impl Place<'_> {
         let grid = &self.spec.grid;
         let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
         let task = id.to_string();
-        let dir = self.out.root.join("attempts").join(super::attempts::name(id, number, crate::proc::run_tag()));
+        let dir = super::attempt_dirs::dir(self.out, id, number, crate::proc::run_tag());
         let inv = Invocation {
             spec: cmd,
             columns: &grid.columns,
@@ -138,13 +138,8 @@ impl Place<'_> {
         if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
             return Err(clash);
         }
-        // Checksummed in the attempt's own directory, which nothing else writes into, then
-        // moved into place whole.
-        let digests = crate::io::digest_dir(&dir)
-            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
-        let promoted = crate::io::promote(&dir, &self.out.task_dir(&task))
-            .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
-        *files = promoted.then_some(digests);
+        // A command cannot write to the array store.
+        (*files, _) = super::attempt_dirs::promote(self.out, &dir, id, None)?;
         for (k, v) in metrics {
             outputs.metric(k, v);
         }

@@ -5,23 +5,23 @@ use super::attempt::{Place, Scratch};
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
 use super::journal_queue::{Checkpoints, Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
-use super::recorder::{Attempt, Batch, Limits, Recorder};
+use super::recorder::{is_last_try, Attempt, Batch, Limits, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
-use super::{panic, Stats};
+use super::{panic, Run, Stats};
 use crate::grid::TaskId;
 use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::proc::Watchdog;
 use crate::results::{Row, Status, Store};
-use crate::spec::{ArrayLayout, Spec, TaskKind};
+use crate::spec::{ArrayLayout, Spec};
 use crate::task::{Cancel, FailureClass};
-use crate::worker::{Worker, WorkerSpec};
+use crate::worker::Worker;
 use crossbeam_channel::{bounded, Sender};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -61,26 +61,41 @@ fn choose(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> (Vec
     (to_run, already.into_inner(), prior)
 }
 
-/// Runs the selected, not-yet-done tasks of `spec`, recording each attempt in `journal`
-/// and `store`. Returns when every selected task has finished or the run was stopped.
-///
-/// `spare` are workers of a `[python]` or `[worker]` sweep started beforehand (to check that
-/// they start before the out directory is touched); the run uses them first.
-#[allow(clippy::too_many_arguments)]
-pub fn execute(
-    spec: &Spec,
-    out: &OutDir,
-    store: &mut Store,
-    journal: &mut JournalWriter,
-    cfg: &RunConfig,
-    cancel: &Arc<Cancel>,
-    stats: &Arc<Stats>,
-    spare: Vec<Worker>,
-) -> io::Result<RunOutcome> {
-    execute_part(spec, out, store, journal, cfg, cancel, stats, spare, Part::Whole)
+/// The tasks a run runs, in the order it runs them.
+struct Order {
+    /// The selected tasks that are not done, in grid order.
+    to_run: Vec<u64>,
+    /// Selected tasks done before the run.
+    already_done: u64,
+    /// Attempts earlier runs made of tasks in `to_run` (absent: none).
+    prior: HashMap<u64, u32>,
+    /// Tasks that were running when sweep crashed (a model's): they run first, one at a
+    /// time, so that if one crashes sweep again, it alone is to blame.
+    suspects: Vec<u64>,
+    /// The others, when there are suspects (else `to_run` is the rest).
+    others: Vec<u64>,
 }
 
-/// What of a run [`execute_part`] does: all of it, or one window of a big grid's.
+impl Order {
+    fn new(spec: &Spec, selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> Order {
+        let (to_run, already_done, prior) = choose(selection, idents, rows);
+        let (suspects, others) = match spec.task.in_process() && prior.keys().any(|&i| rows[i as usize].deaths > 0) {
+            true => to_run.iter().partition(|&&i| rows[i as usize].deaths > 0),
+            false => (Vec::new(), Vec::new()),
+        };
+        Order { to_run, already_done, prior, suspects, others }
+    }
+
+    /// The tasks after the suspects.
+    fn rest(&self) -> &[u64] {
+        match self.suspects.is_empty() {
+            true => &self.to_run,
+            false => &self.others,
+        }
+    }
+}
+
+/// What of a run [`Run::part`] does: all of it, or one window of a big grid's.
 #[derive(Clone, Copy)]
 pub(super) enum Part<'c> {
     /// The whole run (`store` holds every task of the grid).
@@ -93,213 +108,191 @@ pub(super) enum Part<'c> {
     Window { crashed: Option<&'c Crashed>, counted: bool, streak: &'c Mutex<(String, u32)> },
 }
 
-/// [`execute`], of the whole grid or of one window of it.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn execute_part(
-    spec: &Spec,
-    out: &OutDir,
-    store: &mut Store,
-    journal: &mut JournalWriter,
-    cfg: &RunConfig,
-    cancel: &Arc<Cancel>,
-    stats: &Arc<Stats>,
-    spare: Vec<Worker>,
-    part: Part<'_>,
-) -> io::Result<RunOutcome> {
-    panic::install_hook();
-    let started = Instant::now();
-    let shard = cfg.selection.shard();
-    let window = matches!(part, Part::Window { .. });
-    super::attempts::remove_abandoned(out, store, shard, crate::proc::run_tag(), window);
-    let running_path = running_path(out, shard);
-    let crashed = match part {
-        Part::Whole => Running::crashed(&running_path),
-        Part::Window { crashed, .. } => crashed.cloned(),
-    };
-    if let Some(crashed) = crashed {
-        record_deaths(&crashed, store, journal)?;
-    }
-    std::fs::create_dir_all(out.root.join("attempts"))?;
-    // Processes of this run end with it, or with sweep, however sweep ends.
-    let sentinel = match &spec.task {
-        TaskKind::Model(_) => None,
-        TaskKind::Command(_) | TaskKind::Worker(_) => {
-            crate::proc::become_subreaper()?;
-            Some(crate::proc::Sentinel::start(crate::proc::run_tag())?)
-        }
-    };
-    // The journal thread keeps the fold of the journal as it writes it, for checkpoints.
-    let mut own = store.own.take();
-    let store_base = store.base;
-    let (idents, rows) = store.split();
-    let (to_run, already_done, prior) = choose(&cfg.selection, idents, rows.rows);
-    let (suspects, others): (Vec<u64>, Vec<u64>) = match &spec.task {
-        TaskKind::Model(_) if prior.keys().any(|&i| rows.rows[i as usize].deaths > 0) => {
-            to_run.iter().partition(|&&i| rows.rows[i as usize].deaths > 0)
-        }
-        _ => (Vec::new(), Vec::new()),
-    };
-    let rest: &[u64] = if suspects.is_empty() { &to_run } else { &others };
-    // Only a model runs inside sweep's own process, where it can take sweep down.
-    let running = match &spec.task {
-        TaskKind::Model(_) => Some(Running::create(&running_path, stats, cfg.jobs.max(1))?),
-        _ => None,
-    };
-    // Added, not set: the rounds of adaptive replicates run one after another on one `Stats`.
-    if !matches!(part, Part::Window { counted: true, .. }) {
-        stats.to_run.fetch_add(to_run.len() as u64, Ordering::Relaxed);
+impl Run<'_> {
+    /// Runs the selected, not-yet-done tasks of the sweep, recording each attempt in the
+    /// journal and in `store`. Returns when every selected task has finished or the run was
+    /// stopped.
+    ///
+    /// `spare` are workers of a `[python]` or `[worker]` sweep started beforehand (to check
+    /// that they start before the out directory is touched); the run uses them first.
+    pub fn whole(&mut self, store: &mut Store, spare: Vec<Worker>) -> io::Result<RunOutcome> {
+        self.part(store, spare, Part::Whole)
     }
 
-    let queue = JournalQueue::default();
-    let spec_hash = crate::outdir::spec_hash(&spec.text);
-    let mut checkpoints = own.as_mut().map(|ledger| Checkpoints::new(ledger, &spec_hash));
-    let streak = match part {
-        Part::Window { streak, .. } => streak.lock().map(|s| s.clone()).unwrap_or_default(),
-        Part::Whole => Default::default(),
-    };
-    let limits = Limits { max_failures: cfg.max_failures, fail_fast: !cfg.keep_going, streak };
-    let recorder = Recorder::new(rows, idents, store_base, &queue, stats, cancel, limits);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.jobs.max(1))
+    /// [`whole`](Self::whole), of the whole grid or of one window of it.
+    pub(super) fn part(&mut self, store: &mut Store, spare: Vec<Worker>, part: Part<'_>) -> io::Result<RunOutcome> {
+        panic::install_hook();
+        let started = Instant::now();
+        let running_path = running_path(self.out, self.cfg.selection.shard());
+        let sentinel = self.begin(store, part, &running_path)?;
+        let (spec, cfg, cancel, stats) = (self.spec, &self.cfg, &self.cancel, &self.stats);
+        let store_base = store.base;
+        let (idents, rows) = store.split();
+        let order = Order::new(spec, &cfg.selection, idents, rows.rows);
+        // Only a model runs inside sweep's own process, where it can take sweep down.
+        let running = match spec.task.in_process() {
+            true => Some(Running::create(&running_path, stats, cfg.jobs.max(1))?),
+            false => None,
+        };
+        // Added, not set: the rounds of adaptive replicates run one after another on one `Stats`.
+        if !matches!(part, Part::Window { counted: true, .. }) {
+            stats.to_run.fetch_add(order.to_run.len() as u64, Ordering::Relaxed);
+        }
+
+        let queue = JournalQueue::default();
+        let spec_hash = crate::outdir::spec_hash(&spec.text);
+        let mut checkpoints = self.fold.as_mut().map(|ledger| Checkpoints::new(ledger, &spec_hash));
+        let streak = match part {
+            Part::Window { streak, .. } => streak.lock().map(|s| s.clone()).unwrap_or_default(),
+            Part::Whole => Default::default(),
+        };
+        let limits = Limits { max_failures: cfg.max_failures, fail_fast: !cfg.keep_going, streak };
+        let recorder = Recorder::new(rows, idents, store_base, &queue, stats, cancel, limits);
+        let pool = spec.task.worker().is_none().then(|| pool(cfg.jobs)).transpose()?;
+        let supervisor = spec.task.command().map(|_| crate::command::Supervisor::new(cancel.clone()));
+        let out_abs = OutDir::new(std::path::absolute(&self.out.root)?);
+        let workers = spec.task.worker().map(|_| prepare_workers(&out_abs, cancel)).transpose()?;
+        let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
+        let staging = (spec.arrays == ArrayLayout::Zarr)
+            .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
+        let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
+        let lane = Lane {
+            place: &place,
+            cfg,
+            cancel,
+            stats,
+            idents,
+            base: store_base,
+            prior: &order.prior,
+            staging: staging.as_ref(),
+        };
+        let mut durability = durability(cfg.durable, self.out, staging.as_ref())?;
+        let journal = &mut *self.journal;
+        let journal_error = std::thread::scope(|scope| {
+            let journal_thread = std::thread::Builder::new()
+                .name("sweep-journal".into())
+                .spawn_scoped(scope, || queue.write_loop(journal, cancel, &mut *durability, checkpoints.as_mut()))
+                .expect("spawn the journal thread");
+            let io_threads = cfg.io_threads.max(1);
+            let (tx, rx) = bounded::<WriteJob>(io_threads * QUEUE_PER_THREAD);
+            let io: Vec<_> = (0..io_threads)
+                .map(|i| {
+                    let rx = rx.clone();
+                    let writer = &writer;
+                    std::thread::Builder::new()
+                        .name(format!("sweep-io-{i}"))
+                        .spawn_scoped(scope, move || rx.into_iter().for_each(|job| writer.write(job)))
+                        .expect("spawn an I/O thread")
+                })
+                .collect();
+            drop(rx);
+            match (spec.task.worker(), &workers) {
+                (Some(ws), Some((watchdog, tag))) => {
+                    drop(tx);
+                    let run = WorkerRun::new(&lane, ws, &recorder, watchdog, &order.to_run, spare, tag);
+                    run.threads(cfg.jobs);
+                }
+                _ => lane.pool(pool.as_ref().expect("built for tasks on the pool"), &order, tx, &recorder),
+            }
+            // The I/O threads drain the queue and exit once every sender is gone; then no
+            // record can follow the end marker.
+            for t in io {
+                let _ = t.join();
+            }
+            queue.end();
+            journal_thread.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
+        });
+
+        drop(supervisor);
+        drop(workers);
+        if let Some(r) = running {
+            r.finish();
+        }
+        if let Some(s) = sentinel {
+            s.finish();
+        }
+        // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives
+        // a killed process as it is; after a machine crash, records the OS had not yet written
+        // are simply run again by `--resume`.
+        if let Part::Window { streak, .. } = part {
+            *streak.lock().unwrap_or_else(|e| e.into_inner()) = recorder.streak();
+        }
+        let (first_failures, failure_groups, other_failures) = recorder.into_failures();
+        if let Some(e) = journal_error {
+            return Err(e);
+        }
+        Ok(RunOutcome {
+            already_done: order.already_done,
+            to_run: order.to_run.len() as u64,
+            done: stats.done.load(Ordering::Relaxed),
+            failed: stats.failed.load(Ordering::Relaxed),
+            stopped: cancel.reason(),
+            seconds: started.elapsed().as_secs_f64(),
+            bytes_written: stats.bytes.load(Ordering::Relaxed),
+            first_failures,
+            failure_groups,
+            other_failures,
+        })
+    }
+
+    /// Before a run's tasks: removes abandoned attempt directories, records the deaths of
+    /// the tasks that ran when sweep crashed, and (for tasks in processes of their own)
+    /// makes sweep the reaper of its orphans and starts the sentinel that ends the run's
+    /// processes with sweep, however sweep ends.
+    fn begin(
+        &mut self,
+        store: &mut Store,
+        part: Part<'_>,
+        running_path: &std::path::Path,
+    ) -> io::Result<Option<crate::proc::Sentinel>> {
+        let window = matches!(part, Part::Window { .. });
+        let shard = self.cfg.selection.shard();
+        super::attempt_dirs::remove_abandoned(self.out, store, shard, crate::proc::run_tag(), window);
+        let crashed = match part {
+            Part::Whole => Running::crashed(running_path),
+            Part::Window { crashed, .. } => crashed.cloned(),
+        };
+        if let Some(crashed) = crashed {
+            record_deaths(&crashed, store, self.journal, self.fold)?;
+        }
+        std::fs::create_dir_all(self.out.root.join("attempts"))?;
+        if self.spec.task.in_process() {
+            return Ok(None);
+        }
+        crate::proc::become_subreaper()?;
+        Ok(Some(crate::proc::Sentinel::start(crate::proc::run_tag())?))
+    }
+}
+
+/// The pool of `jobs` threads that runs models and commands.
+fn pool(jobs: usize) -> io::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
         .thread_name(|i| format!("sweep-worker-{i}"))
         .build()
-        .map_err(io::Error::other)?;
-    let supervisor = match &spec.task {
-        TaskKind::Command(_) => Some(crate::command::Supervisor::new(cancel.clone())),
-        TaskKind::Model(_) | TaskKind::Worker(_) => None,
-    };
-    let out_abs = OutDir::new(std::path::absolute(&out.root)?);
-    let workers = match &spec.task {
-        TaskKind::Worker(ws) => Some(prepare_workers(spec, ws, &out_abs, cancel)?),
-        _ => None,
-    };
-    let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
-    let staging = (spec.arrays == ArrayLayout::Zarr)
-        .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
-    let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
-    let run =
-        Run { place: &place, cfg, cancel, stats, idents, base: store_base, prior: &prior, staging: staging.as_ref() };
+        .map_err(io::Error::other)
+}
 
-    let mut durability: Box<dyn Durability + '_> = match cfg.durable {
+/// When a journal record may be written: after its files are in the process's hands, on
+/// disk (`--durable`), or in the staging file.
+fn durability<'s>(
+    durable: bool,
+    out: &OutDir,
+    staging: Option<&'s crate::store::StagingWriter>,
+) -> io::Result<Box<dyn Durability + 's>> {
+    let mut durability: Box<dyn Durability + 's> = match durable {
         true => Box::new(MachineSafe { root: std::fs::File::open(&out.root)? }),
         false => Box::new(ProcessSafe),
     };
-    if let Some(staging) = &staging {
+    if let Some(staging) = staging {
         durability = Box::new(Staged { staging, inner: durability });
     }
-    let journal_error = std::thread::scope(|scope| {
-        let journal_thread = std::thread::Builder::new()
-            .name("sweep-journal".into())
-            .spawn_scoped(scope, || queue.write_loop(journal, cancel, &mut *durability, checkpoints.as_mut()))
-            .expect("spawn the journal thread");
-        let io_threads = cfg.io_threads.max(1);
-        let (tx, rx) = bounded::<WriteJob>(io_threads * QUEUE_PER_THREAD);
-        let io: Vec<_> = (0..io_threads)
-            .map(|i| {
-                let rx = rx.clone();
-                let writer = &writer;
-                std::thread::Builder::new()
-                    .name(format!("sweep-io-{i}"))
-                    .spawn_scoped(scope, move || rx.into_iter().for_each(|job| writer.write(job)))
-                    .expect("spawn an I/O thread")
-            })
-            .collect();
-        drop(rx);
-        match (&spec.task, &workers) {
-            (TaskKind::Worker(ws), Some((watchdog, tag))) => {
-                drop(tx);
-                let wr = WorkerRun {
-                    spec,
-                    ws,
-                    out: &out_abs,
-                    retries: cfg.retries,
-                    cancel,
-                    stats,
-                    idents,
-                    prior: &prior,
-                    recorder: &recorder,
-                    watchdog,
-                    requests: crate::worker::protocol::Requests::new(&spec.grid, &[]),
-                    to_run: &to_run,
-                    cursor: AtomicUsize::new(0),
-                    spare: Mutex::new(spare),
-                    tag: tag.clone(),
-                    env: vec![("SWEEP_RUN_ID".into(), tag.clone())],
-                    start_failures: AtomicU32::new(0),
-                    staging: staging.as_ref(),
-                };
-                std::thread::scope(|s| {
-                    for slot in 0..cfg.jobs.max(1).min(to_run.len().max(1)) {
-                        let wr = &wr;
-                        std::thread::Builder::new()
-                            .name(format!("sweep-worker-{slot}"))
-                            .spawn_scoped(s, move || wr.thread(slot))
-                            .expect("spawn a worker thread");
-                    }
-                });
-            }
-            _ => pool.install(|| {
-                // Tasks that were running when sweep crashed run first, one at a time: if
-                // one crashes sweep again, it alone is to blame.
-                if !suspects.is_empty() {
-                    let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(&recorder), Scratch::default());
-                    for &i in &suspects {
-                        run.task(i, &mut tx, &mut batch, &mut scratch);
-                    }
-                }
-                rest.par_iter()
-                    .with_max_len(1024)
-                    .for_each_with((tx, Batch::new(&recorder), Scratch::default()), |(tx, batch, scratch), &i| {
-                        run.task(i, tx, batch, scratch)
-                    });
-            }),
-        }
-        // The I/O threads drain the queue and exit once every sender is gone; then no record
-        // can follow the end marker.
-        for t in io {
-            let _ = t.join();
-        }
-        queue.end();
-        journal_thread.join().unwrap_or_else(|_| Some(io::Error::other("the journal thread panicked")))
-    });
-
-    drop(supervisor);
-    drop(workers);
-    if let Some(r) = running {
-        r.finish();
-    }
-    if let Some(s) = sentinel {
-        s.finish();
-    }
-    // The journal thread flushed all it wrote. Flushed, not fsynced: the journal survives a
-    // killed process as it is; after a machine crash, records the OS had not yet written are
-    // simply run again by `--resume`.
-    if let Part::Window { streak, .. } = part {
-        *streak.lock().unwrap_or_else(|e| e.into_inner()) = recorder.streak();
-    }
-    let (first_failures, failure_groups, other_failures) = recorder.into_failures();
-    if let Some(e) = journal_error {
-        return Err(e);
-    }
-    store.own = own;
-    Ok(RunOutcome {
-        already_done,
-        to_run: to_run.len() as u64,
-        done: stats.done.load(Ordering::Relaxed),
-        failed: stats.failed.load(Ordering::Relaxed),
-        stopped: cancel.reason(),
-        seconds: started.elapsed().as_secs_f64(),
-        bytes_written: stats.bytes.load(Ordering::Relaxed),
-        first_failures,
-        failure_groups,
-        other_failures,
-    })
+    Ok(durability)
 }
 
 /// The watchdog and the directories of a persistent-worker run, and the tag that tells its
 /// attempt directories from other runs'.
-fn prepare_workers(spec: &Spec, ws: &WorkerSpec, out: &OutDir, cancel: &Arc<Cancel>) -> io::Result<(Watchdog, String)> {
-    let _ = (spec, ws);
+fn prepare_workers(out: &OutDir, cancel: &Arc<Cancel>) -> io::Result<(Watchdog, String)> {
     std::fs::create_dir_all(out.root.join("workers"))?;
     std::fs::create_dir_all(out.root.join("attempts"))?;
     std::fs::create_dir_all(out.root.join("tasks"))?;
@@ -314,22 +307,43 @@ pub(super) fn running_path(out: &OutDir, shard: Option<crate::cluster::Shard>) -
     }
 }
 
-/// What every worker shares.
-struct Run<'a> {
-    place: &'a Place<'a>,
-    cfg: &'a RunConfig,
-    cancel: &'a Cancel,
-    stats: &'a Stats,
-    idents: &'a [(TaskId, u64)],
+/// What every thread of the pool shares.
+pub(super) struct Lane<'a> {
+    pub place: &'a Place<'a>,
+    pub cfg: &'a RunConfig,
+    pub cancel: &'a Cancel,
+    pub stats: &'a Stats,
+    pub idents: &'a [(TaskId, u64)],
     /// The grid index of `idents[0]`.
-    base: u64,
-    prior: &'a HashMap<u64, u32>,
+    pub base: u64,
+    /// Attempts earlier runs made of the tasks (absent: none).
+    pub prior: &'a HashMap<u64, u32>,
     /// `[output] arrays = "zarr"`: arrays are staged here, on the worker's own thread (an
     /// append to a buffer needs no I/O thread), instead of written as `.npy` files.
-    staging: Option<&'a crate::store::StagingWriter>,
+    pub staging: Option<&'a crate::store::StagingWriter>,
 }
 
-impl Run<'_> {
+impl Lane<'_> {
+    /// Runs the tasks of `order` on `pool`: the suspects first, one at a time, then the
+    /// rest in parallel.
+    fn pool(&self, pool: &rayon::ThreadPool, order: &Order, tx: Sender<WriteJob>, recorder: &Recorder<'_, '_>) {
+        pool.install(|| {
+            if !order.suspects.is_empty() {
+                let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(recorder), Scratch::default());
+                for &i in &order.suspects {
+                    self.task(i, &mut tx, &mut batch, &mut scratch);
+                }
+            }
+            order
+                .rest()
+                .par_iter()
+                .with_max_len(1024)
+                .for_each_with((tx, Batch::new(recorder), Scratch::default()), |(tx, batch, scratch), &i| {
+                    self.task(i, tx, batch, scratch)
+                });
+        })
+    }
+
     /// Runs task `index` with its retries; a task that writes arrays is handed to the I/O
     /// threads, which record it once its files are in place.
     fn task(&self, index: u64, tx: &mut Sender<WriteJob>, batch: &mut Batch, scratch: &mut Scratch) {
@@ -393,18 +407,16 @@ impl Run<'_> {
                 }
                 Ok(()) => {
                     let a = Attempt { index, number: before + attempt, seconds, last: true, at };
-                    batch.records.push(id, a, Ok(&mut outputs.metrics));
                     // Only commands leave a directory here; a model's arrays go to the writers.
-                    if let Some(files) = scratch.take_files() {
-                        batch.records.push_files(&files);
-                    }
+                    let files = scratch.take_files();
+                    batch.records.push_done(id, a, &mut scratch.outputs().metrics, files.as_deref(), 0);
                     batch.pushed(at, slow);
                     break;
                 }
                 // An interrupted task is left pending: `--resume` runs it again.
                 Err(f) if f.class == FailureClass::Interrupted => break,
                 Err(f) => {
-                    let last = attempt > self.cfg.retries || self.cancel.is_draining();
+                    let last = is_last_try(attempt, self.cfg.retries, self.cancel);
                     batch.records.push(id, Attempt { index, number: before + attempt, seconds, last, at }, Err(f));
                     // Failures are handed over at once: --max-failures must stop promptly.
                     batch.pushed(at, true);
@@ -421,7 +433,12 @@ impl Run<'_> {
 }
 
 /// Records a failed attempt of class `crash` for each task that ran when sweep crashed.
-fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWriter) -> io::Result<()> {
+fn record_deaths(
+    crashed: &Crashed,
+    store: &mut Store,
+    journal: &mut JournalWriter,
+    fold: &mut Option<crate::results::Ledger>,
+) -> io::Result<()> {
     let signal =
         crate::proc::signal_name(crashed.signal).map_or_else(|| format!("signal {}", crashed.signal), str::to_string);
     let mut lines = Vec::new();
@@ -440,7 +457,7 @@ fn record_deaths(crashed: &Crashed, store: &mut Store, journal: &mut JournalWrit
         crate::journal::format_death(&mut lines, id, store.base + index, attempt, &signal);
         store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
         store.note_death(index);
-        if let Some(own) = &mut store.own {
+        if let Some(own) = fold {
             own.apply(store.base + index, attempt, true, Err((failure.class, &failure.message)));
         }
     }

@@ -5,7 +5,7 @@
 //! the `writer` threads write arrays before their task is recorded.
 
 mod attempt;
-mod attempts;
+mod attempt_dirs;
 mod config;
 mod crashes;
 mod engine;
@@ -13,6 +13,7 @@ mod journal_queue;
 mod panic;
 mod recorder;
 mod rounds;
+mod run;
 mod stats;
 mod windows;
 mod workers;
@@ -20,8 +21,7 @@ mod writer;
 
 pub use config::{FailureGroup, RunConfig, RunOutcome, Selection};
 pub use crashes::DEATHS_TO_SET_ASIDE;
-pub use engine::execute;
 pub use recorder::FAIL_FAST_AFTER;
-pub use rounds::execute_rounds;
+pub use run::Run;
 pub use stats::Stats;
-pub use windows::{execute_windows, in_windows, Windowed};
+pub use windows::{in_windows, Windowed};

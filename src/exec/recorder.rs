@@ -36,6 +36,13 @@ pub(super) struct Attempt {
     pub at: Instant,
 }
 
+/// The retry rule of every kind of task: a failed attempt is its task's last when the task
+/// has had its `retries` (`tried` counts the attempts this run made of it, this one
+/// included), or when the run is stopping.
+pub(super) fn is_last_try(tried: u32, retries: u32, cancel: &Cancel) -> bool {
+    tried > retries || cancel.is_draining()
+}
+
 /// A finished attempt waiting to be recorded in the store; its journal line is already
 /// formatted in the batch's `lines`.
 struct Pending {
@@ -87,6 +94,25 @@ impl Records {
             }
         };
         self.items.push(Pending { attempt: a, result });
+    }
+
+    /// Adds a done attempt with its metrics (moved out), the checksums of the files it left
+    /// in its task directory (if it left one) and how many arrays it staged.
+    pub fn push_done(
+        &mut self,
+        id: TaskId,
+        a: Attempt,
+        metrics: &mut Vec<(Cow<'static, str>, Metric)>,
+        files: Option<&[crate::io::FileDigest]>,
+        staged: usize,
+    ) {
+        self.push(id, a, Ok(metrics));
+        if let Some(files) = files {
+            self.push_files(files);
+        }
+        if staged > 0 {
+            self.push_staged(staged);
+        }
     }
 
     /// Adds the checksums of its output files to the done attempt pushed last (see

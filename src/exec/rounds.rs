@@ -2,71 +2,58 @@
 //! once, the replicates its stopping rule has asked for and that are not done; then the
 //! rule looks at the completed rounds again, and asks some points for more.
 //!
-//! A round is a whole [`execute`] over the chosen tasks, so every point's decision is
+//! A round is a [`Run::whole`] over the chosen tasks, so every point's decision is
 //! taken on complete rounds only (never on whichever replicates happened to finish first):
 //! the counts do not depend on `--jobs`, on timing, or on where a killed run stopped.
 
 use super::config::{FailureGroup, RunConfig, RunOutcome, Selection};
-use super::{execute, Stats};
-use crate::journal::JournalWriter;
-use crate::outdir::OutDir;
+use super::Run;
 use crate::results::{Status, Store};
-use crate::spec::Spec;
-use crate::task::Cancel;
 use crate::worker::Worker;
 use std::io;
-use std::sync::Arc;
 
 /// Failure groups kept over all rounds, as one run keeps them.
 const KEEP_GROUPS: usize = 100;
 
-/// Runs a sweep with adaptive replicates (`store.adaptive` is set) round after round until
-/// no point asks for more, or the run stops (interrupted, too many failures, ...).
-///
-/// The first round also reruns the sweep's failed tasks, as `--resume` does for fixed
-/// replicates; later rounds run only replicates never tried, so a failing task is tried
-/// once per run (with its `--retries`), and its point waits for it (a later `--resume`).
-#[allow(clippy::too_many_arguments)]
-pub fn execute_rounds(
-    spec: &Spec,
-    out: &OutDir,
-    store: &mut Store,
-    journal: &mut JournalWriter,
-    cfg: &RunConfig,
-    cancel: &Arc<Cancel>,
-    stats: &Arc<Stats>,
-    spare: Vec<Worker>,
-) -> io::Result<RunOutcome> {
-    let already_done = store.counts().0;
-    let mut spare = Some(spare);
-    let mut total: Option<RunOutcome> = None;
-    while let Some(plan) = store.plan() {
-        let first = total.is_none();
-        let chosen: Vec<u64> = plan
-            .unfinished(store)
-            .into_iter()
-            .filter(|&i| first || store.rows[i as usize].status == Status::Pending)
-            .collect();
-        if !first && chosen.is_empty() {
-            break;
+impl Run<'_> {
+    /// Runs a sweep with adaptive replicates (`store.adaptive` is set) round after round until
+    /// no point asks for more, or the run stops (interrupted, too many failures, ...).
+    ///
+    /// The first round also reruns the sweep's failed tasks, as `--resume` does for fixed
+    /// replicates; later rounds run only replicates never tried, so a failing task is tried
+    /// once per run (with its `--retries`), and its point waits for it (a later `--resume`).
+    pub fn rounds(&mut self, store: &mut Store, spare: Vec<Worker>) -> io::Result<RunOutcome> {
+        let already_done = store.counts().0;
+        let mut spare = Some(spare);
+        let mut total: Option<RunOutcome> = None;
+        while let Some(plan) = store.plan() {
+            let first = total.is_none();
+            let chosen: Vec<u64> = plan
+                .unfinished(store)
+                .into_iter()
+                .filter(|&i| first || store.rows[i as usize].status == Status::Pending)
+                .collect();
+            if !first && chosen.is_empty() {
+                break;
+            }
+            let finished_before = total.as_ref().map_or(0, |t| t.done + t.failed);
+            let chosen_count = chosen.len();
+            let round_cfg = RunConfig { selection: Selection::Indices(chosen), ..self.cfg.clone() };
+            // Workers started to check the spec serve the first round; later rounds start their own.
+            let o = self.with(round_cfg).whole(store, spare.take().unwrap_or_default())?;
+            // `done` and `failed` count the whole run (one `Stats`): nothing finished in this
+            // round means nothing can change the plan, and another round would repeat it.
+            let stalled = o.done + o.failed == finished_before;
+            let stop = o.stopped.is_some() || chosen_count == 0 || stalled;
+            total = Some(merge(total, o));
+            if stop {
+                break;
+            }
         }
-        let finished_before = total.as_ref().map_or(0, |t| t.done + t.failed);
-        let chosen_count = chosen.len();
-        let round_cfg = RunConfig { selection: Selection::Indices(chosen), ..cfg.clone() };
-        // Workers started to check the spec serve the first round; later rounds start their own.
-        let o = execute(spec, out, store, journal, &round_cfg, cancel, stats, spare.take().unwrap_or_default())?;
-        // `done` and `failed` count the whole run (one `Stats`): nothing finished in this
-        // round means nothing can change the plan, and another round would repeat it.
-        let stalled = o.done + o.failed == finished_before;
-        let stop = o.stopped.is_some() || chosen_count == 0 || stalled;
-        total = Some(merge(total, o));
-        if stop {
-            break;
-        }
+        let mut total = total.unwrap_or_default();
+        total.already_done = already_done;
+        Ok(total)
     }
-    let mut total = total.unwrap_or_default();
-    total.already_done = already_done;
-    Ok(total)
 }
 
 /// The outcome of a run's parts so far (`a`, none before the first part: rounds, or

@@ -5,23 +5,19 @@
 //! for 10 million tasks. A grid of more than [`window`] tasks (fixed replicates, no array
 //! store, no persistent workers) is run instead over the sweep's [`Ledger`] (a bit per done
 //! task, and the failed ones): each window's ids, seeds and rows are derived, filled from
-//! the ledger, run by [`execute_part`], counted and dropped. Records in the journal number
+//! the ledger, run by [`Run::part`], counted and dropped. Records in the journal number
 //! their tasks by the whole grid, as any run's do. The session then writes `results.csv`
 //! from the journals a window at a time (see [`crate::results::window`]).
 
 use super::config::{RunConfig, RunOutcome, Selection};
 use super::crashes::{Running, DEATHS_TO_SET_ASIDE};
-use super::engine::{execute_part, running_path, Part};
+use super::engine::{running_path, Part};
 use super::rounds::merge;
-use super::Stats;
-use crate::journal::JournalWriter;
-use crate::outdir::OutDir;
+use super::Run;
 use crate::results::{Detail, Ledger, Row, Status, Store};
 use crate::spec::{ArrayLayout, Spec};
-use crate::task::Cancel;
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 /// Tasks per window: about 80 MB of ids, seeds and rows. `SWEEP_RUN_WINDOW` sets another
 /// size (tests).
@@ -54,73 +50,62 @@ pub struct Windowed {
     pub metrics: bool,
 }
 
-/// Runs the selected, not-yet-done tasks of `spec` a window at a time; `ledger` is the
-/// sweep's state before the run, `own` the fold of `journal` (kept up to date for its
-/// checkpoints, as [`crate::results::Store::own`] is). `each` is given every window's
-/// store once its tasks ran (or once the run was stopped), in grid order.
-#[allow(clippy::too_many_arguments)]
-pub fn execute_windows(
-    spec: &Spec,
-    out: &OutDir,
-    ledger: &Ledger,
-    own: &mut Option<Ledger>,
-    journal: &mut JournalWriter,
-    cfg: &RunConfig,
-    cancel: &Arc<Cancel>,
-    stats: &Arc<Stats>,
-    each: &mut dyn FnMut(&Store),
-) -> io::Result<Windowed> {
-    let (n, w) = (spec.task_count(), window());
-    let shard = cfg.selection.shard();
-    // Read once: the first window's run replaces the file.
-    let crashed = Running::crashed(&running_path(out, shard));
-    // The whole grid's count is known from the ledger, so progress shows the run's total
-    // from the start; a shard's or a list's is counted window by window.
-    let counted = matches!(cfg.selection, Selection::All);
-    if counted {
-        stats.to_run.fetch_add(runnable(ledger), Ordering::Relaxed);
-    }
-    let mut total: Option<RunOutcome> = None;
-    let (mut already, mut counts, mut metrics) = (0, (0, 0, 0), false);
-    let streak = std::sync::Mutex::new((String::new(), 0));
-    let mut lo = 0;
-    while lo < n {
-        let hi = (lo + w).min(n);
-        let mut store = Store::range(spec, lo, hi);
-        fill(&mut store, ledger);
-        if !cancel.is_draining() {
-            let selection = match &cfg.selection {
-                Selection::All => Selection::All,
-                Selection::Shard(s) => Selection::Shard(*s),
-                Selection::Indices(v) => {
-                    Selection::Indices(v.iter().filter(|i| (lo..hi).contains(*i)).map(|i| i - lo).collect())
-                }
-            };
-            let failed_so_far = stats.failed.load(Ordering::Relaxed);
-            let max_failures = cfg.max_failures.map(|m| m.saturating_sub(failed_so_far).max(1));
-            // A run stops early when its first tasks all fail alike: not a window's first
-            // tasks once an earlier window has done some.
-            let keep_going = cfg.keep_going || stats.done.load(Ordering::Relaxed) > 0;
-            let window_cfg = RunConfig { selection, max_failures, keep_going, ..cfg.clone() };
-            store.own = own.take();
-            let part = Part::Window { crashed: crashed.as_ref(), counted, streak: &streak };
-            let o = execute_part(spec, out, &mut store, journal, &window_cfg, cancel, stats, Vec::new(), part);
-            *own = store.own.take();
-            let o = o?;
-            already += o.already_done;
-            metrics |= !store.keys.is_empty();
-            total = Some(merge(total, o));
+impl Run<'_> {
+    /// Runs the selected, not-yet-done tasks of the sweep a window at a time; `ledger` is the
+    /// sweep's state before the run. `each` is given every window's store once its tasks ran
+    /// (or once the run was stopped), in grid order.
+    pub fn windows(&mut self, ledger: &Ledger, each: &mut dyn FnMut(&Store)) -> io::Result<Windowed> {
+        let (spec, out, cfg, cancel, stats) =
+            (self.spec, self.out, self.cfg.clone(), self.cancel.clone(), self.stats.clone());
+        let (n, w) = (spec.task_count(), window());
+        let shard = cfg.selection.shard();
+        // Read once: the first window's run replaces the file.
+        let crashed = Running::crashed(&running_path(out, shard));
+        // The whole grid's count is known from the ledger, so progress shows the run's total
+        // from the start; a shard's or a list's is counted window by window.
+        let counted = matches!(cfg.selection, Selection::All);
+        if counted {
+            stats.to_run.fetch_add(runnable(ledger), Ordering::Relaxed);
         }
-        each(&store);
-        let (d, f, p) = store.counts_in(shard);
-        counts = (counts.0 + d, counts.1 + f, counts.2 + p);
-        lo = hi;
+        let mut total: Option<RunOutcome> = None;
+        let (mut already, mut counts, mut metrics) = (0, (0, 0, 0), false);
+        let streak = std::sync::Mutex::new((String::new(), 0));
+        let mut lo = 0;
+        while lo < n {
+            let hi = (lo + w).min(n);
+            let mut store = Store::range(spec, lo, hi);
+            fill(&mut store, ledger);
+            if !cancel.is_draining() {
+                let selection = match &cfg.selection {
+                    Selection::All => Selection::All,
+                    Selection::Shard(s) => Selection::Shard(*s),
+                    Selection::Indices(v) => {
+                        Selection::Indices(v.iter().filter(|i| (lo..hi).contains(*i)).map(|i| i - lo).collect())
+                    }
+                };
+                let failed_so_far = stats.failed.load(Ordering::Relaxed);
+                let max_failures = cfg.max_failures.map(|m| m.saturating_sub(failed_so_far).max(1));
+                // A run stops early when its first tasks all fail alike: not a window's first
+                // tasks once an earlier window has done some.
+                let keep_going = cfg.keep_going || stats.done.load(Ordering::Relaxed) > 0;
+                let window_cfg = RunConfig { selection, max_failures, keep_going, ..cfg.clone() };
+                let part = Part::Window { crashed: crashed.as_ref(), counted, streak: &streak };
+                let o = self.with(window_cfg).part(&mut store, Vec::new(), part)?;
+                already += o.already_done;
+                metrics |= !store.keys.is_empty();
+                total = Some(merge(total, o));
+            }
+            each(&store);
+            let (d, f, p) = store.counts_in(shard);
+            counts = (counts.0 + d, counts.1 + f, counts.2 + p);
+            lo = hi;
+        }
+        let mut outcome = total.unwrap_or_default();
+        outcome.already_done = already;
+        // Stopped before a window ran (or between windows): say why, as a whole run does.
+        outcome.stopped = outcome.stopped.or_else(|| cancel.reason());
+        Ok(Windowed { outcome, counts, metrics })
     }
-    let mut outcome = total.unwrap_or_default();
-    outcome.already_done = already;
-    // Stopped before a window ran (or between windows): say why, as a whole run does.
-    outcome.stopped = outcome.stopped.or_else(|| cancel.reason());
-    Ok(Windowed { outcome, counts, metrics })
 }
 
 /// Tasks of the whole grid a run would run: neither done nor set aside.

@@ -6,7 +6,8 @@
 //! or times out with several requests in flight, nobody is blamed yet: they are sent again
 //! one at a time to a fresh worker, so that exactly the task that kills a worker fails.
 
-use super::recorder::{Attempt, Batch, Recorder};
+use super::engine::Lane;
+use super::recorder::{is_last_try, Attempt, Batch, Recorder};
 use super::Stats;
 use crate::grid::TaskId;
 use crate::model::Metric;
@@ -55,31 +56,78 @@ struct InFlight {
 
 /// What every worker thread shares.
 pub(super) struct WorkerRun<'a, 'r, 's> {
-    pub spec: &'a Spec,
-    pub ws: &'a WorkerSpec,
-    pub out: &'a OutDir,
-    pub retries: u32,
-    pub cancel: &'a Cancel,
-    pub stats: &'a Stats,
-    pub idents: &'a [(TaskId, u64)],
-    pub prior: &'a HashMap<u64, u32>,
-    pub recorder: &'r Recorder<'a, 's>,
-    pub watchdog: &'a Watchdog,
-    pub requests: Requests,
-    pub to_run: &'a [u64],
-    pub cursor: AtomicUsize,
+    spec: &'a Spec,
+    ws: &'a WorkerSpec,
+    out: &'a OutDir,
+    retries: u32,
+    cancel: &'a Cancel,
+    stats: &'a Stats,
+    idents: &'a [(TaskId, u64)],
+    prior: &'a HashMap<u64, u32>,
+    recorder: &'r Recorder<'a, 's>,
+    watchdog: &'a Watchdog,
+    requests: Requests,
+    to_run: &'a [u64],
+    cursor: AtomicUsize,
     /// Workers started before the run (to check they start), taken first.
-    pub spare: Mutex<Vec<Worker>>,
+    spare: Mutex<Vec<Worker>>,
     /// Distinguishes this run's attempt directories from other runs'.
-    pub tag: String,
-    pub env: Vec<(String, String)>,
-    pub start_failures: AtomicU32,
+    tag: &'a str,
+    env: Vec<(String, String)>,
+    start_failures: AtomicU32,
     /// The run's staging file when arrays go to the store: the `.npy` files a task writes
     /// are moved there before its directory is promoted.
-    pub staging: Option<&'a crate::store::StagingWriter>,
+    staging: Option<&'a crate::store::StagingWriter>,
 }
 
-impl WorkerRun<'_, '_, '_> {
+impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
+    /// The workers' share of `lane`'s run: the tasks `to_run` of worker `ws`, recorded by
+    /// `recorder`, with `spare` workers (started beforehand) used first, and attempt
+    /// directories tagged `tag`.
+    pub fn new(
+        lane: &Lane<'a>,
+        ws: &'a WorkerSpec,
+        recorder: &'r Recorder<'a, 's>,
+        watchdog: &'a Watchdog,
+        to_run: &'a [u64],
+        spare: Vec<Worker>,
+        tag: &'a str,
+    ) -> Self {
+        let spec = lane.place.spec;
+        WorkerRun {
+            spec,
+            ws,
+            out: lane.place.out,
+            retries: lane.cfg.retries,
+            cancel: lane.cancel,
+            stats: lane.stats,
+            idents: lane.idents,
+            prior: lane.prior,
+            recorder,
+            watchdog,
+            requests: Requests::new(&spec.grid, &[]),
+            to_run,
+            cursor: AtomicUsize::new(0),
+            spare: Mutex::new(spare),
+            tag,
+            env: vec![("SWEEP_RUN_ID".into(), tag.to_string())],
+            start_failures: AtomicU32::new(0),
+            staging: lane.staging,
+        }
+    }
+
+    /// Runs the tasks on `jobs` worker threads (at most one per task), each with a worker
+    /// process of its own, and returns when all have ended.
+    pub fn threads(&self, jobs: usize) {
+        std::thread::scope(|s| {
+            for slot in 0..jobs.max(1).min(self.to_run.len().max(1)) {
+                std::thread::Builder::new()
+                    .name(format!("sweep-worker-{slot}"))
+                    .spawn_scoped(s, move || self.thread(slot))
+                    .expect("spawn a worker thread");
+            }
+        });
+    }
     /// Takes up to `n` tasks from the shared queue into `local`.
     fn take(&self, n: usize, local: &mut VecDeque<Queued>) -> bool {
         let start = self.cursor.fetch_add(n, Ordering::Relaxed).min(self.to_run.len());
@@ -121,7 +169,7 @@ impl WorkerRun<'_, '_, '_> {
     }
 
     /// One worker thread.
-    pub fn thread(&self, slot: usize) {
+    fn thread(&self, slot: usize) {
         crate::proc::block_sigpipe();
         let mut batch = Batch::new(self.recorder);
         let mut local: VecDeque<Queued> = VecDeque::new();
@@ -276,7 +324,7 @@ impl WorkerRun<'_, '_, '_> {
 
     /// A fresh directory name for an attempt (the worker creates it only if it writes files).
     fn attempt_dir(&self, task: TaskId, number: u32) -> PathBuf {
-        self.out.root.join("attempts").join(super::attempts::name(task, number, &self.tag))
+        self.out.root.join("attempts").join(super::attempt_dirs::name(task, number, self.tag))
     }
 
     /// The failure of a task whose worker ended while it ran.
@@ -310,17 +358,9 @@ impl WorkerRun<'_, '_, '_> {
         // Output the worker printed on stdout was just written there too.
         let (mut files, mut staged) = (None, 0);
         if reply.files || !reply.arrays.is_empty() || !output.is_empty() {
-            let task = self.idents[head.queued.index as usize].0;
             // The worker has answered: nothing writes into the attempt's directory any more.
-            if let Some(staging) = self.staging {
-                staged = crate::store::stage_npy_files(&head.dir, task, staging)?;
-            }
-            let digests = crate::io::digest_dir(&head.dir)
-                .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
-            let promoted = crate::io::promote(&head.dir, &self.out.task_dir(&task.to_string())).map_err(|e| {
-                TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}"))
-            })?;
-            files = promoted.then_some(digests);
+            let task = self.idents[head.queued.index as usize].0;
+            (files, staged) = super::attempt_dirs::promote(self.out, &head.dir, task, self.staging)?;
         }
         Ok((reply.metrics.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(), files, staged))
     }
@@ -341,17 +381,11 @@ impl WorkerRun<'_, '_, '_> {
         match result {
             Ok((mut metrics, files, staged)) => {
                 let a = Attempt { index: q.index, number, seconds, last: true, at };
-                batch.records.push(id, a, Ok(&mut metrics));
-                if let Some(files) = files {
-                    batch.records.push_files(&files);
-                }
-                if staged > 0 {
-                    batch.records.push_staged(staged);
-                }
+                batch.records.push_done(id, a, &mut metrics, files.as_deref(), staged);
                 batch.pushed(at, seconds > 1e-3);
             }
             Err(f) => {
-                let last = q.tries >= self.retries || self.cancel.is_draining();
+                let last = is_last_try(q.tries + 1, self.retries, self.cancel);
                 batch.records.push(id, Attempt { index: q.index, number, seconds, last, at }, Err(f));
                 batch.pushed(at, true);
                 if !last {

@@ -40,7 +40,7 @@ impl Writer<'_, '_, '_> {
     pub fn write(&self, job: WriteJob) {
         let id = self.idents[job.index as usize].0;
         // Written into the attempt's own directory, which becomes tasks/<task>/ whole.
-        let dir = self.out.root.join("attempts").join(super::attempts::name(id, job.attempt, crate::proc::run_tag()));
+        let dir = super::attempt_dirs::dir(self.out, id, job.attempt, crate::proc::run_tag());
         let mut files = Vec::with_capacity(job.arrays.len());
         let written = (|| -> io::Result<u64> {
             std::fs::create_dir(&dir)?;

@@ -1,7 +1,7 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
-use super::{Ledger, Plan};
+use super::Plan;
 use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
@@ -111,10 +111,6 @@ pub struct Store {
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
     /// any that ran) are tasks of the sweep (see [`Plan`]).
     pub adaptive: Option<Adaptive>,
-    /// The fold of the journal a run appends to, kept up to date by the journal thread as it
-    /// writes records, for the journal's checkpoints (see [`crate::checkpoint`]); `None`
-    /// outside a run.
-    pub own: Option<Ledger>,
     /// The grid index of row 0: 0, or the start of a window of the grid ([`Store::range`]).
     pub base: u64,
 }
@@ -135,7 +131,7 @@ impl Store {
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
         let rows = vec![Row::default(); idents.len()];
-        Store { idents, rows, keys: Vec::new(), adaptive: None, own: None, base: lo }
+        Store { idents, rows, keys: Vec::new(), adaptive: None, base: lo }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).

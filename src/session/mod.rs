@@ -3,7 +3,7 @@
 
 use crate::cluster::Shard;
 use crate::error::{Error, IoContext};
-use crate::exec::{execute, execute_rounds, RunConfig, RunOutcome, Selection, Stats};
+use crate::exec::{Run, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journals_read_by, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
@@ -46,6 +46,9 @@ pub struct Prepared {
     pub lean: Option<Lean>,
     /// This run's journal.
     pub journal: JournalWriter,
+    /// The fold of this run's journal alone, kept up to date by the run: what its
+    /// checkpoint records (see [`crate::checkpoint`]).
+    pub fold: Option<Ledger>,
     /// Messages for the user (torn journal lines, an extended spec, ...).
     pub warnings: Vec<String>,
     /// The shard this run is limited to.
@@ -114,14 +117,14 @@ pub fn prepare_with(
         true => Lean::fold(&spec, &out, &journal_path, &spec_hash)?,
         false => None,
     };
-    let (store, lean) = match lean {
+    let (store, lean, fold) = match lean {
         Some((lean, own, more)) => {
             warnings.extend(more);
-            (Store { own, ..Store::range(&spec, 0, 0) }, Some(lean))
+            (Store::range(&spec, 0, 0), Some(lean), own)
         }
         None => {
             let mut store = Store::new(&spec);
-            let stats = load_journals(&out, &mut store, Some(&journal_path))
+            let (stats, own) = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
             if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
@@ -129,13 +132,13 @@ pub fn prepare_with(
                     .context(|| format!("cannot read the journal in {shown}"))?;
                 warnings.extend(undo_lost_arrays(&out, &mut store, &journals)?);
             }
-            (store, None)
+            (store, None, own)
         }
     };
     let journal =
         JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
             .context(|| format!("cannot open {}", journal_path.display()))?;
-    Ok(Prepared { spec, out, store, lean, journal, warnings, shard, spare, spec_hash, _lock: lock })
+    Ok(Prepared { spec, out, store, lean, journal, fold, warnings, shard, spare, spec_hash, _lock: lock })
 }
 
 /// Done tasks of the store's layout whose arrays cannot all be read back are not done:
@@ -253,11 +256,11 @@ pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
 }
 
 /// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
-/// to, its fold alone is also kept, in `store.own`, for the run's checkpoint; and when that
+/// to, its fold alone is also returned, for the run's checkpoint; and when that
 /// is a shard's journal, the other shards' journals are not read: they hold no task of this
 /// shard (all shards of a sweep split it the same way), so a shard run's reading does not
 /// grow with the shards that ran before it.
-pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<ScanStats> {
+pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<(ScanStats, Option<Ledger>)> {
     let mut stats = ScanStats::default();
     let mut own_fold = own.map(|_| Ledger::new(store.rows.len() as u64));
     let files = journals_read_by(&out.root, own)?;
@@ -274,8 +277,7 @@ pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io:
             })?;
         }
     }
-    store.own = own_fold;
-    Ok(stats)
+    Ok((stats, own_fold))
 }
 
 /// Warnings for journal lines that were skipped.
@@ -313,10 +315,11 @@ impl Prepared {
         let outcome = if self.lean.is_some() {
             self.run_windows(&config, cancel, stats)?
         } else {
-            let (spec, out, store, journal) = (&self.spec, &self.out, &mut self.store, &mut self.journal);
-            let result = match spec.adaptive {
-                Some(_) => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
-                None => execute(spec, out, store, journal, &config, cancel, stats, spare),
+            let adaptive = self.spec.adaptive.is_some();
+            let (mut run, store) = self.runner(config.clone(), cancel, stats);
+            let result = match adaptive {
+                true => run.rounds(store, spare),
+                false => run.whole(store, spare),
             };
             let outcome =
                 result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
@@ -336,13 +339,27 @@ impl Prepared {
         Ok(outcome)
     }
 
+    /// The run of this sweep's tasks, and the store it records them in.
+    pub fn runner(&mut self, cfg: RunConfig, cancel: &Arc<Cancel>, stats: &Arc<Stats>) -> (Run<'_>, &mut Store) {
+        let run = Run {
+            spec: &self.spec,
+            out: &self.out,
+            journal: &mut self.journal,
+            fold: &mut self.fold,
+            cfg,
+            cancel: cancel.clone(),
+            stats: stats.clone(),
+        };
+        (run, &mut self.store)
+    }
+
     /// Writes the checkpoint of this run's journal (see [`crate::checkpoint`]). A checkpoint
     /// only saves reading time, so one that cannot be written is skipped: readers fall back
     /// to the journal, which holds everything.
     /// A whole-grid run also stamps the `results.csv` it wrote (see
     /// [`crate::checkpoint::ResultsStamp`]).
     fn write_checkpoint(&mut self) {
-        let Some(own) = &self.store.own else { return };
+        let Some(own) = &self.fold else { return };
         let path = self.journal.path().to_path_buf();
         let covered = self.journal.flush().and_then(|()| std::fs::metadata(&path)).map(|m| m.len());
         let stamp = match self.shard {
@@ -412,7 +429,7 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
 pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
     let (spec, out) = open_saved(dir, registry)?;
     let mut store = Store::new(&spec);
-    let stats =
+    let (stats, _) =
         load_journals(&out, &mut store, None).context(|| format!("cannot read the journal in {}", dir.display()))?;
     Ok((spec, out, store, stats))
 }

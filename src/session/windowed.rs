@@ -6,7 +6,7 @@
 
 use super::{load_journals, torn_warnings, write_results, Prepared};
 use crate::error::{Error, IoContext};
-use crate::exec::{execute_windows, RunConfig, RunOutcome, Stats};
+use crate::exec::{Run, RunConfig, RunOutcome, Stats};
 use crate::outdir::{spec_hash, OutDir};
 use crate::results::{Ledger, Store};
 use crate::spec::{ArrayLayout, Spec};
@@ -70,7 +70,6 @@ impl Prepared {
         stats: &Arc<Stats>,
     ) -> Result<RunOutcome, Error> {
         let lean = self.lean.as_mut().expect("a run a window at a time has a ledger");
-        let mut own = self.store.own.take();
         // A new sweep's rows are all this run's: results.csv is written as windows end.
         let fresh = self.shard.is_none() && lean.ledger.counts().2 == lean.ledger.tasks();
         let mut streamed = fresh.then(|| Streamed::new(&self.spec, &self.out.results())).flatten();
@@ -79,9 +78,16 @@ impl Prepared {
                 s.window(store);
             }
         };
-        let (spec, out, journal) = (&self.spec, &self.out, &mut self.journal);
-        let run = execute_windows(spec, out, &lean.ledger, &mut own, journal, config, cancel, stats, &mut each);
-        self.store.own = own;
+        let run = Run {
+            spec: &self.spec,
+            out: &self.out,
+            journal: &mut self.journal,
+            fold: &mut self.fold,
+            cfg: config.clone(),
+            cancel: cancel.clone(),
+            stats: stats.clone(),
+        }
+        .windows(&lean.ledger, &mut each);
         let run = run
             .and_then(|run| self.journal.flush().map(|()| run))
             .context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
@@ -175,7 +181,7 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
         return Ok(Written { counts: survey.ledger.counts(), warnings, metrics: survey.has_metrics() });
     }
     let mut store = Store::new(spec);
-    let scan = load_journals(out, &mut store, None).context(read)?;
+    let (scan, _) = load_journals(out, &mut store, None).context(read)?;
     let mut warnings = torn_warnings(&scan);
     if spec.arrays == ArrayLayout::Zarr {
         // Before the store is built: a done task whose arrays are lost must not enter it as

@@ -6,13 +6,43 @@
 
 use crate::cluster::Shard;
 use crate::grid::TaskId;
+use crate::io::FileDigest;
 use crate::outdir::OutDir;
 use crate::results::{Status, Store};
-use std::path::Path;
+use crate::store::StagingWriter;
+use crate::task::{FailureClass, TaskFailure};
+use std::path::{Path, PathBuf};
 
 /// The name of attempt `number` of `task` in the run tagged `tag`.
 pub(super) fn name(task: TaskId, number: u32, tag: &str) -> String {
     format!("{task}-{number}-{tag}")
+}
+
+/// The directory of attempt `number` of `task` in the run tagged `tag`.
+pub(super) fn dir(out: &OutDir, task: TaskId, number: u32, tag: &str) -> PathBuf {
+    out.root.join("attempts").join(name(task, number, tag))
+}
+
+/// Makes a done attempt's directory `dir` its task's `tasks/<task>/`, for every kind of
+/// task that leaves one: with `staging` (the array store), its `.npy` files are moved into
+/// the staging file first; what is left is checksummed in the attempt's own directory,
+/// which nothing else writes into any more, then moved into place whole. Returns the
+/// checksums (`None` when the attempt left no directory) and how many arrays were staged.
+pub(super) fn promote(
+    out: &OutDir,
+    dir: &Path,
+    task: TaskId,
+    staging: Option<&StagingWriter>,
+) -> Result<(Option<Vec<FileDigest>>, usize), TaskFailure> {
+    let staged = match staging {
+        Some(staging) => crate::store::stage_npy_files(dir, task, staging)?,
+        None => 0,
+    };
+    let digests = crate::io::digest_dir(dir)
+        .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
+    let promoted = crate::io::promote(dir, &out.task_dir(&task.to_string()))
+        .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot move the task's files into place: {e}")))?;
+    Ok((promoted.then_some(digests), staged))
 }
 
 /// Reads an attempt directory's name back: (task, attempt number, run tag).
