@@ -83,7 +83,8 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
         let dir = scratch_dir(&out.root, next_scratch);
         next_scratch += 1;
         *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
-        let result = measure(&spec, registry, &dir, jobs, io, sample, run_cancel, started);
+        let at = crate::bench::Sample { scratch: &dir, jobs, io_threads: io, indices: sample, started };
+        let result = measure(&spec, registry, &at, run_cancel);
         current.lock().unwrap_or_else(|e| e.into_inner()).take();
         let t = result?;
         if let Some(StopReason::Io(e)) = &t.outcome.stopped {

@@ -176,15 +176,10 @@ fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir, shown: &[u64]) -> Result<()
         let requests = crate::worker::protocol::Requests::new(g, &[]);
         for &i in shown.iter().take(SHOWN_CALLS) {
             let mut line = Vec::new();
-            requests.push(
-                &mut line,
-                g,
-                i + 1,
-                i,
-                spec.identity.task(g, i),
-                1,
-                &attempt_dir(out, spec.identity.task(g, i).0),
-            );
+            let ident = spec.identity.task(g, i);
+            let dir = attempt_dir(out, ident.0);
+            let request = crate::worker::protocol::Request { id: i + 1, index: i, ident, attempt: 1, dir: &dir };
+            requests.push(&mut line, g, request);
             print!("  {}", String::from_utf8_lossy(&line));
         }
         return Ok(());

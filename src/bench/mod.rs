@@ -16,7 +16,7 @@ pub use plot::{speedup_svg, SpeedupPoint};
 pub use report::{
     speedup_points, summarize, BenchReport, BenchRun, Machine, Measurement, Repeat, BENCH_FORMAT, PREDICT_AT, SHARDS,
 };
-pub use run::{measure, run_sample, scratch_dir, Timed, SCRATCH_PREFIX};
+pub use run::{measure, run_sample, scratch_dir, Sample, Timed, SCRATCH_PREFIX};
 // The sample lives with the grid, so that `--sample` (see `crate::slice`) chooses alike.
 pub use crate::grid::sample_indices;
 pub use table::render_table;

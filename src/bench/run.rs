@@ -60,20 +60,25 @@ impl Drop for Scratch<'_> {
 /// early (check `outcome.stopped`). `started`, when given, is set when the timed part
 /// begins, after workers have started and imported: a caller that limits a run's time
 /// counts from there.
-#[allow(clippy::too_many_arguments)] // one call per setting; a struct would only rename them
-pub fn measure(
-    spec: &Spec,
-    registry: &Registry,
-    scratch: &Path,
-    jobs: usize,
-    io_threads: usize,
-    indices: &[u64],
-    cancel: &Arc<Cancel>,
-    started: Option<&std::sync::OnceLock<Instant>>,
-) -> Result<Timed, Error> {
+pub fn measure(spec: &Spec, registry: &Registry, sample: &Sample<'_>, cancel: &Arc<Cancel>) -> Result<Timed, Error> {
     let copy = Spec::parse(&spec.path, &spec.text, registry)?;
-    let (timed, ()) = run_sample(copy, scratch, jobs, io_threads, indices, cancel, started, |_| ())?;
+    let (timed, ()) = run_sample(copy, sample, cancel, |_| ())?;
     Ok(timed)
+}
+
+/// Where and how a benchmark sample runs.
+#[derive(Clone, Copy)]
+pub struct Sample<'a> {
+    /// The scratch out directory: vacant before, removed after.
+    pub scratch: &'a Path,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Threads writing array outputs.
+    pub io_threads: usize,
+    /// The grid indices of the tasks to run.
+    pub indices: &'a [u64],
+    /// Set when the timed part begins (see [`measure`]).
+    pub started: Option<&'a std::sync::OnceLock<Instant>>,
 }
 
 /// Runs the tasks at grid `indices` of `spec` as [`measure`] does, in the scratch out
@@ -81,17 +86,13 @@ pub fn measure(
 /// task directories) before `scratch` is removed: `sweep verify` compares those outputs with
 /// the real sweep's. `spec` is used as given, so a caller can change how its tasks run
 /// (another thread count in their environment) and keep where its inputs resolve.
-#[allow(clippy::too_many_arguments)] // as measure's
 pub fn run_sample<T>(
     copy: Spec,
-    scratch: &Path,
-    jobs: usize,
-    io_threads: usize,
-    indices: &[u64],
+    sample: &Sample<'_>,
     cancel: &Arc<Cancel>,
-    started: Option<&std::sync::OnceLock<Instant>>,
     inspect: impl FnOnce(&Prepared) -> T,
 ) -> Result<(Timed, T), Error> {
+    let Sample { scratch, jobs, io_threads, indices, started } = *sample;
     let vacant = match std::fs::read_dir(scratch) {
         Ok(mut entries) => entries.next().is_none(),
         Err(_) => !scratch.exists(),
@@ -168,6 +169,10 @@ mod tests {
         assert_eq!(scratch_dir(Path::new("a"), 0), PathBuf::from(format!("./.sweep-bench-{pid}-0")));
     }
 
+    fn at<'a>(scratch: &'a Path, jobs: usize, indices: &'a [u64]) -> Sample<'a> {
+        Sample { scratch, jobs, io_threads: 1, indices, started: None }
+    }
+
     #[test]
     fn measure_runs_exactly_the_sample_and_removes_the_scratch_directory() {
         let tmp = tempfile::tempdir().unwrap();
@@ -175,7 +180,7 @@ mod tests {
         let scratch = scratch_dir(&tmp.path().join("out"), 0);
         let sample = crate::bench::sample_indices(spec.task_count(), 12, spec.seed);
         let cancel = Arc::new(Cancel::new());
-        let t = measure(&spec, &Registry::builtin(), &scratch, 2, 1, &sample, &cancel, None).unwrap();
+        let t = measure(&spec, &Registry::builtin(), &at(&scratch, 2, &sample), &cancel).unwrap();
         assert_eq!((t.outcome.done, t.outcome.failed, t.outcome.to_run), (12, 0, 12));
         assert!(t.repeat.seconds > 0.0 && t.repeat.bytes_written > 0 && t.repeat.peak_rss_bytes > 0);
         assert!(!scratch.exists());
@@ -190,7 +195,7 @@ mod tests {
         std::fs::create_dir(&scratch).unwrap();
         std::fs::write(scratch.join("keep.txt"), "x").unwrap();
         let cancel = Arc::new(Cancel::new());
-        assert!(measure(&spec, &Registry::builtin(), &scratch, 1, 1, &[0], &cancel, None).is_err());
+        assert!(measure(&spec, &Registry::builtin(), &at(&scratch, 1, &[0]), &cancel).is_err());
         assert!(scratch.join("keep.txt").exists());
     }
 }

@@ -15,7 +15,7 @@ use crate::outdir::OutDir;
 use crate::proc::{Stop, Watchdog};
 use crate::spec::Spec;
 use crate::task::{Cancel, FailureClass, StopReason, TaskFailure};
-use crate::worker::protocol::{Reply, Requests};
+use crate::worker::protocol::{Reply, Request, Requests};
 use crate::worker::{Ended, StartError, Worker, WorkerSpec};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -207,15 +207,9 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
                 let number = self.number(q);
                 let dir = self.attempt_dir(ident.0, number);
                 next_request += 1;
-                self.requests.push(
-                    &mut buf,
-                    &self.spec.grid,
-                    next_request,
-                    q.index,
-                    ident,
-                    number,
-                    &dir.to_string_lossy(),
-                );
+                let request =
+                    Request { id: next_request, index: q.index, ident, attempt: number, dir: &dir.to_string_lossy() };
+                self.requests.push(&mut buf, &self.spec.grid, request);
                 inflight.push_back(InFlight { queued: q, request: next_request, dir, sent: Instant::now() });
             }
             if !buf.is_empty() {

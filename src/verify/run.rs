@@ -134,7 +134,9 @@ pub fn verify(
         *scratch.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
         let inputs =
             Inputs { out: &out.root, sample: &v.sample, wanted: &wanted, recorded: &recorded, stored: stored.as_ref() };
-        let result = crate::bench::run_sample(copy, &dir, pass.jobs, 2, &v.sample, cancel, None, |p| inputs.compare(p));
+        let at =
+            crate::bench::Sample { scratch: &dir, jobs: pass.jobs, io_threads: 2, indices: &v.sample, started: None };
+        let result = crate::bench::run_sample(copy, &at, cancel, |p| inputs.compare(p));
         scratch.lock().unwrap_or_else(|e| e.into_inner()).take();
         let (timed, found) = result?;
         if matches!(timed.outcome.stopped, Some(StopReason::Interrupted)) {

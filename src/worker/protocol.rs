@@ -57,18 +57,9 @@ impl Requests {
         Requests { frags, fixed }
     }
 
-    /// Appends the request line (newline included) for task `index` to `out`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &self,
-        out: &mut Vec<u8>,
-        grid: &Grid,
-        id: u64,
-        index: u64,
-        (task, seed): (TaskId, u64),
-        attempt: u32,
-        dir: &str,
-    ) {
+    /// Appends the line (newline included) of request `r` to `out`.
+    pub fn push(&self, out: &mut Vec<u8>, grid: &Grid, r: Request<'_>) {
+        let Request { id, index, ident: (task, seed), attempt, dir } = r;
         let (point, replicate) = grid.locate(index);
         let mut int = itoa::Buffer::new();
         out.extend_from_slice(b"{\"id\":");
@@ -105,6 +96,21 @@ impl Requests {
         out.extend_from_slice(serde_json::to_string(dir).expect("strings serialize").as_bytes());
         out.extend_from_slice(b"}\n");
     }
+}
+
+/// One request to a worker.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'d> {
+    /// Numbers the worker's requests; its reply carries it back.
+    pub id: u64,
+    /// The task's grid index.
+    pub index: u64,
+    /// The task's id and seed.
+    pub ident: (TaskId, u64),
+    /// The attempt's number, counting earlier runs'.
+    pub attempt: u32,
+    /// The attempt's directory, for the files it writes.
+    pub dir: &'d str,
 }
 
 /// A parameter value as the protocol writes it.
@@ -306,7 +312,8 @@ mod tests {
         let g = grid();
         let req = Requests::new(&g, &[("n".into(), Value::Int(3))]);
         let mut out = Vec::new();
-        req.push(&mut out, &g, 7, 5, (TaskId(0xab), 11851360948378580888), 2, "/o/a b");
+        let r = Request { id: 7, index: 5, ident: (TaskId(0xab), 11851360948378580888), attempt: 2, dir: "/o/a b" };
+        req.push(&mut out, &g, r);
         let line = String::from_utf8(out).unwrap();
         assert_eq!(
             line,
