@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// The documents whose links are checked: README.md, ARCHITECTURE.md and docs/*.md under
 /// `root`, sorted.
 fn documents(root: &Path) -> Vec<PathBuf> {
-    let mut docs: Vec<PathBuf> = ["README.md", "ARCHITECTURE.md"].iter().map(|f| root.join(f)).filter(|p| p.exists()).collect();
+    let mut docs: Vec<PathBuf> =
+        ["README.md", "ARCHITECTURE.md"].iter().map(|f| root.join(f)).filter(|p| p.exists()).collect();
     if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
         let mut chapters: Vec<PathBuf> =
             entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
@@ -227,7 +228,8 @@ fn every_relative_link_in_the_docs_resolves() {
 fn every_chapter_is_linked_from_the_readme() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let targets: Vec<String> = links(&readme).into_iter().map(|(_, t)| t.split('#').next().unwrap().to_string()).collect();
+    let targets: Vec<String> =
+        links(&readme).into_iter().map(|(_, t)| t.split('#').next().unwrap().to_string()).collect();
     let missing: Vec<String> = documents(root)
         .iter()
         .filter(|d| d.parent().unwrap().ends_with("docs"))
