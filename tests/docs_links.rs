@@ -39,6 +39,36 @@ fn prose(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// Code fences that cannot be what was meant, with their line numbers: a block that never
+/// closes, or a fence with a language (```` ```toml ````) inside an open block, which shows
+/// that an earlier block lost its closing fence: the prose after it renders as code.
+fn fence_problems(text: &str) -> Vec<(usize, String)> {
+    let mut open: Option<(char, usize, usize)> = None;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        let Some(c) = t.chars().next().filter(|c| *c == '`' || *c == '~') else { continue };
+        let run = t.chars().take_while(|x| *x == c).count();
+        if run < 3 {
+            continue;
+        }
+        let info = t[run..].trim();
+        match open {
+            None => open = Some((c, run, i + 1)),
+            Some((o, n, _)) if o == c && run >= n && info.is_empty() => open = None,
+            Some((_, _, at)) if !info.is_empty() => out.push((
+                i + 1,
+                format!("a code block opens inside the one opened on line {at}: it lacks its closing fence"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some((_, _, at)) = open {
+        out.push((at, "a code block that never closes".to_string()));
+    }
+    out
+}
+
 /// `line` with its inline code spans blanked out (backticks and all), so that a link shown
 /// as code is not taken for a link.
 fn without_code(line: &str) -> String {
@@ -179,12 +209,14 @@ fn anchors(text: &str) -> Vec<String> {
     out
 }
 
-/// Every broken relative link of the documents under `root`, as `file:line: target: why`.
+/// Every broken relative link of the documents under `root`, as `file:line: target: why`,
+/// and every code fence that swallows the prose after it.
 fn broken_links(root: &Path) -> Vec<String> {
     let mut broken = Vec::new();
     for doc in documents(root) {
         let text = std::fs::read_to_string(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
         let name = doc.strip_prefix(root).unwrap().display().to_string();
+        broken.extend(fence_problems(&text).into_iter().map(|(line, why)| format!("{name}:{line}: {why}")));
         for (line, target) in links(&text) {
             let external = target.contains("://") || target.starts_with("mailto:");
             if external || target.is_empty() {
@@ -240,7 +272,7 @@ fn every_chapter_is_linked_from_the_readme() {
 }
 
 #[test]
-fn the_checker_finds_a_missing_file_a_missing_heading_and_nothing_in_code() {
+fn the_checker_finds_a_missing_file_a_missing_heading_a_lost_fence_and_nothing_in_code() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("docs")).unwrap();
     std::fs::write(
@@ -255,12 +287,19 @@ fn the_checker_finds_a_missing_file_a_missing_heading_and_nothing_in_code() {
         "# A\n\n## The part: `sweep.run`\n\nBack to the [README](../README.md#top) and [twice](#a-1).\n\n## A\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.path().join("docs/b.md"),
+        "# B\n\n```toml\nx = 1\n\nProse.\n\n```text\ncode\n```\n\n```sh\nls\n",
+    )
+    .unwrap();
     let broken = broken_links(dir.path());
     assert_eq!(
         broken,
         [
             "README.md:3: docs/gone.md: no such file",
             "README.md:4: docs/a.md#the-prat: no heading with the anchor #the-prat in docs/a.md",
+            "docs/b.md:8: a code block opens inside the one opened on line 3: it lacks its closing fence",
+            "docs/b.md:12: a code block that never closes",
         ],
         "{broken:#?}"
     );
