@@ -44,3 +44,8 @@ pub use value::Value;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust code of docs/models.md (the library API), compiled by `cargo test` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/models.md")]
+pub struct ModelsChapterDoctests;

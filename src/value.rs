@@ -70,7 +70,7 @@ impl Value {
         }
     }
 
-    /// The canonical form that task ids and seeds are derived from (see the README):
+    /// The canonical form that task ids and seeds are derived from (see docs/seeds.md):
     /// `i:<decimal>`, `f:<16 hex digits of the IEEE-754 bits>`, `s:<JSON string>`, `b:true|false`.
     pub fn canonical(&self) -> String {
         match self {

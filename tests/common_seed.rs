@@ -54,10 +54,10 @@ fn seeds_are_shared_across_methods_and_ids_are_unchanged() {
     seeds_shared_exactly_within(&plain, &["method", "n", "replicate"]);
     let (shared, plain) = (by_task(shared), by_task(plain));
     assert_eq!(shared.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "the same task ids");
-    // The README's recipe, run as printed there, gives every id and seed.
+    // The recipe of docs/seeds.md, run as printed there, gives every id and seed.
     let Some(()) = require_tool("python3", numpy()) else { return };
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = &readme[readme.find("## Task ids and seeds").unwrap()..];
+    let chapter = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/seeds.md")).unwrap();
+    let section = &chapter[chapter.find("# Task ids and seeds").unwrap()..];
     let start = section.find("```python\n").unwrap() + "```python\n".len();
     let recipe = &section[start..start + section[start..].find("```").unwrap()];
     let check = format!(

@@ -292,11 +292,11 @@ fn a_crash_is_retried_on_a_fresh_worker() {
 }
 
 #[test]
-fn the_raw_protocol_worker_from_the_readme_runs() {
+fn the_raw_protocol_worker_from_the_docs_runs() {
     let worker = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/examples/raw_worker.py");
     let source = std::fs::read_to_string(&worker).unwrap();
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    assert!(readme.contains(source.trim()), "the README shows python/examples/raw_worker.py as it is");
+    let chapter = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tasks.md")).unwrap();
+    assert!(chapter.contains(source.trim()), "docs/tasks.md shows python/examples/raw_worker.py as it is");
     assert!(source.lines().count() < 30, "under 30 lines");
     let env = Env::with(
         "raw.toml",

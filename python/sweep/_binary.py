@@ -31,7 +31,7 @@ def binary():
     raise SweepError(
         "no sweep binary found: looked for the wheel's ("
         + wheel
-        + ", from `pip install sweep-runner`), for `sweep` on PATH, and at $SWEEP_BIN ("
+        + ", from `pip install .` in a checkout of sweep), for `sweep` on PATH, and at $SWEEP_BIN ("
         + (repr(env) + ", not an executable file" if env else "not set")
         + "); install the wheel, put sweep on PATH, or set SWEEP_BIN=/path/to/sweep"
     )

@@ -13,7 +13,7 @@ import json
 import os
 
 # Sweep's own columns of results.csv, in order: before the parameters, and around the
-# metrics (see the README's "Output layout").
+# metrics (see docs/output.md).
 _LEADING = ["task", "replicate", "seed"]
 _BOOKKEEPING = ["status", "attempts", "seconds"]
 _TRAILING = ["class", "error"]
@@ -137,7 +137,7 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,
     coordinates and variables.
 
-    With adaptive replicates (see the README) `replicate` runs up to the spec's `max`; the
+    With adaptive replicates (see docs/adaptive.md) `replicate` runs up to the spec's `max`; the
     replicates a point did not need have the status "not needed", an empty task and seed 0,
     and are NaN in every numeric variable.
     """
@@ -146,7 +146,7 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
 
     m = _manifest(out_dir)
     if m.get("arrays") == "zarr":
-        # `[output] arrays = "zarr"`: sweep built the Dataset already (see the README).
+        # `[output] arrays = "zarr"`: sweep built the Dataset already (see docs/output.md).
         store = os.path.join(out_dir, "store.zarr")
         if not os.path.lexists(store):
             store = _store_aside(out_dir) or store

@@ -3,7 +3,7 @@
 The call writes the spec that the same sweep has as a TOML file, `<out>.toml` beside the out
 directory (sweep writes only into a new or empty out directory, so the spec cannot live
 inside it), runs the sweep binary on it with `--resume`, and returns `sweep.open(out)`.
-The spec reference (README, "The spec" and "Python functions") says what every key means;
+The spec reference (docs/spec.md, and "Python functions" in docs/tasks.md) says what every key means;
 the keywords here mirror it.
 """
 
@@ -295,7 +295,7 @@ def _function_spec(function, parent, leaf, cwd):
         raise SweepError(
             f"{qualname or function!r} is defined in a script, a notebook or another function, "
             "so sweep ships it to its workers by value, which needs cloudpickle: "
-            "pip install cloudpickle (or pip install 'sweep-runner[run]'); or put it in a "
+            "pip install cloudpickle (or, in sweep's checkout, pip install '.[run]'); or put it in a "
             "file and give 'model.py:name'"
         ) from None
     try:

@@ -1,5 +1,5 @@
 """Tests of python/sweep/data.py (`sweep.load` and `sweep.open`) on out directories written
-here by hand, in the layout the README documents. ci/wheel.sh checks the same functions on
+here by hand, in the layout docs/output.md documents. ci/wheel.sh checks the same functions on
 real sweeps, from an installed wheel.
 
     python3 -m unittest discover -s python/tests -v

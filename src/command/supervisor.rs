@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_first_interrupt_lets_running_commands_finish() {
-        // Regression: the first Ctrl-C killed running commands at once, though the README
+        // Regression: the first Ctrl-C killed running commands at once, though docs/resume.md
         // says they finish.
         let env = Env::new();
         let spec = env.shell("echo $$ > pgid; sleep 0.3; echo finished > done.txt");

@@ -1,5 +1,5 @@
 //! Adaptive replicates: how many replicates a grid point runs, decided from the values of
-//! the replicates it has completed (see the README's "Adaptive replicates").
+//! the replicates it has completed (see docs/adaptive.md).
 //!
 //! Replicates run in rounds: the first `min`, then `round` more at a time, never more
 //! than `max`. After each complete round the [stopping rule](Adaptive::decide) looks at the

@@ -1,4 +1,4 @@
-//! Task ids and seeds: pure functions of a task's content (see the README's "Seeds").
+//! Task ids and seeds: pure functions of a task's content (see docs/seeds.md).
 //!
 //! ```text
 //! canon  = "sweep-task-v1\n" + "model=<model>\n"
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn derivation_matches_the_documented_recipe() {
-        // Independent recomputation of the README's recipe for one task.
+        // Independent recomputation of docs/seeds.md's recipe for one task.
         let grid = Grid::new(
             vec!["k".into()],
             vec![Axis { names: vec!["k".into()], values: vec![vec![Value::Float(0.5)]] }],

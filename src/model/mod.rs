@@ -12,7 +12,7 @@ pub use registry::Registry;
 use crate::value::{Value, ValueKind};
 
 /// The random number generator each task gets: ChaCha12, seeded from the task's seed
-/// with `ChaCha12Rng::seed_from_u64(seed)` (see the README's "Seeds" section).
+/// with `ChaCha12Rng::seed_from_u64(seed)` (see docs/seeds.md).
 pub type TaskRng = rand_chacha::ChaCha12Rng;
 
 /// A model parameter: its name, type, default, unit and meaning.

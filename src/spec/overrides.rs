@@ -319,7 +319,7 @@ fn unknown_key(doc: &DocumentMut, set: &Override, parts: &[&str], keys: &[String
         .or_else(|| match TOP.iter().any(|(k, _)| *k == parts[0]) {
             true => Some(format!("keys under `{}`: {}", parts[0], under(keys, parts[0]))),
             false => Some(format!(
-                "the spec's keys: {}, and those under [model], [params], ... (see the README's spec reference)",
+                "the spec's keys: {}, and those under [model], [params], ... (see docs/spec.md)",
                 TOP.iter().filter(|(_, t)| !t).map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
             )),
         });

@@ -10,7 +10,7 @@ pub type ZipGroups = Spanned<Vec<Spanned<Vec<Spanned<String>>>>>;
 /// A table whose keys and values keep their spans, in file order.
 pub type SpannedTable = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 
-/// The top level of a spec file (fields are the keys of the README's spec reference).
+/// The top level of a spec file (fields are the keys of the spec reference, docs/spec.md).
 #[allow(missing_docs)]
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +38,7 @@ pub struct RawOutput {
     pub arrays: Option<Spanned<String>>,
 }
 
-/// A `[command]` table (fields are the keys of the README's spec reference).
+/// A `[command]` table (fields are the keys of docs/tasks.md, "Command tasks").
 #[allow(missing_docs)]
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +51,7 @@ pub struct RawCommand {
     pub cwd: Option<Spanned<String>>,
 }
 
-/// A `[python]` table (fields are the keys of the README's spec reference).
+/// A `[python]` table (fields are the keys of docs/tasks.md, "Python functions").
 #[allow(missing_docs)]
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +65,7 @@ pub struct RawPython {
     pub cwd: Option<Spanned<String>>,
 }
 
-/// A `[worker]` table (fields are the keys of the README's spec reference).
+/// A `[worker]` table (fields are the keys of docs/tasks.md, "Any language").
 #[allow(missing_docs)]
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +87,7 @@ pub enum RawReplicates {
     Adaptive(Box<RawAdaptive>),
 }
 
-/// The table of adaptive replicates (fields are the keys of the README's "Adaptive replicates").
+/// The table of adaptive replicates (fields are the keys of docs/adaptive.md).
 #[allow(missing_docs)]
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
