@@ -385,7 +385,6 @@ type Fill<'a> = dyn Fn(&[u64], &mut Cells) -> io::Result<bool> + Sync + 'a;
 type Put<'a> = dyn FnMut(ArraySpec, &Fill<'_>) -> io::Result<()> + 'a;
 
 /// One saved array: padded to the largest shape, with `<name>_len` when shapes differ.
-#[allow(clippy::too_many_arguments)]
 fn arrays(
     put: &mut Put<'_>,
     found: &Found,
