@@ -85,10 +85,7 @@ impl Place<'_> {
         // One collector per worker: cloning the shared `save` list per task would make the
         // workers contend on its reference count.
         let outputs = outputs.get_or_insert_with(|| {
-            Outputs::new(match &self.spec.task {
-                TaskKind::Model(m) => m.save.clone(),
-                TaskKind::Command(_) | TaskKind::Worker(_) => None,
-            })
+            Outputs::new(self.spec.task.save())
         });
         outputs.clear();
         match &self.spec.task {
