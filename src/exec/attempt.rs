@@ -84,9 +84,7 @@ impl Place<'_> {
         *files = None;
         // One collector per worker: cloning the shared `save` list per task would make the
         // workers contend on its reference count.
-        let outputs = outputs.get_or_insert_with(|| {
-            Outputs::new(self.spec.task.save())
-        });
+        let outputs = outputs.get_or_insert_with(|| Outputs::new(self.spec.task.save()));
         outputs.clear();
         match &self.spec.task {
             TaskKind::Model(mt) => {

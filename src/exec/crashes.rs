@@ -1,15 +1,23 @@
 //! Tasks that take sweep down with them. A model that aborts (a failed allocation in a
 //! library, an `abort()` in C code) or crashes ends the whole process, and would do so
-//! again on every `--resume`. So a crash handler writes the signal and the ids of the tasks
-//! running at that moment (from the run's [`Stats`], which workers update anyway: no cost
-//! per task) into a small file mapped into memory before the process dies. The next run
-//! finds them: every task that was running gets a failed attempt of class `crash`; a task
-//! that was running when sweep crashed twice is set aside (it stays failed) and the sweep
-//! goes on without it.
+//! again on every `--resume`; so would a command that kills its parent. So every run keeps
+//! the ids of its running tasks in a small file mapped into memory (the run's [`Stats`]
+//! writes each worker's task there as it updates its own slot: a store per task), and a
+//! crash handler adds the signal. The file is removed when the run ends by itself; the
+//! next run finds what a dead run left:
 //!
-//! A process killed by SIGKILL (a user's `kill -9`, the OOM killer, a wall-time limit) runs
-//! no handler: its running tasks simply run again, as they were not to blame.
+//! - **A crash signal** (abort, fault): every task that was running gets a failed attempt
+//!   of class `crash`.
+//! - **No signal** (SIGKILL: a user's `kill -9`, the OOM killer, a wall-time limit, or a
+//!   task that killed sweep): nobody is blamed yet. The tasks that were running run first,
+//!   one at a time ("alone", which the file records); if sweep dies again while one runs
+//!   alone, that one gets the failed `crash` attempt.
+//!
+//! A task with a failed `crash` attempt runs alone too, and a task that was running when
+//! sweep died [`DEATHS_TO_SET_ASIDE`] times is set aside (it stays failed): the sweep goes
+//! on without it, so that no `--resume` dies the same way for ever.
 
+use super::stats::MIRROR_WORDS;
 use super::Stats;
 use crate::grid::TaskId;
 use std::fs::OpenOptions;
@@ -20,15 +28,15 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 /// A crash this many times while a task runs sets it aside.
 pub const DEATHS_TO_SET_ASIDE: u8 = 2;
 
-const MAGIC: u64 = u64::from_le_bytes(*b"SWRUN002");
-/// Header words: the magic, the signal that crashed the process (0: none), the number of
-/// task ids that follow.
-const HEADER: usize = 3;
+const MAGIC: u64 = u64::from_le_bytes(*b"SWRUN003");
+/// Header words (a cache line): the magic, the signal that crashed the process (0: none),
+/// whether the running tasks run alone (1) or side by side (0); then, per slot of the run's
+/// [`Stats`], [`MIRROR_WORDS`] words (a task id, then 1 while it runs).
+const HEADER: usize = MIRROR_WORDS;
 
-/// The mapped file of one run and what the crash handler needs to fill it.
+/// The mapped file of one run, which the crash handler fills.
 struct Target {
     words: &'static [AtomicU64],
-    stats: *const Stats,
 }
 
 /// The run the crash handler reports on (null: none).
@@ -37,35 +45,52 @@ static TARGET: AtomicPtr<Target> = AtomicPtr::new(std::ptr::null_mut());
 /// A run's crash file; [`Running::finish`] removes it when the run ends by itself.
 pub(super) struct Running {
     path: PathBuf,
-    target: *mut Target,
+    /// The crash handler's target (its address: this is shared by the run's threads).
+    target: usize,
+    words: &'static [AtomicU64],
 }
 
-/// What a crashed run left: the signal and the tasks that were running.
+/// What a run that died left: the signal (0: none, a SIGKILL), the tasks that were
+/// running, and whether they ran alone.
 #[derive(Clone, Debug)]
 pub(super) struct Crashed {
     pub signal: i32,
     pub tasks: Vec<TaskId>,
+    pub alone: bool,
+}
+
+impl Crashed {
+    /// The running tasks are to blame: a crash signal, or a death while they ran alone.
+    pub fn blames(&self) -> bool {
+        self.signal != 0 || self.alone
+    }
 }
 
 impl Running {
-    /// Reads what the run that last used `path` left, if it crashed.
+    /// Reads what the run that last used `path` left, if it died with tasks running.
     pub fn crashed(path: &Path) -> Option<Crashed> {
         let bytes = std::fs::read(path).ok()?;
         let word = |i: usize| bytes.get(i * 8..i * 8 + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-        if word(0)? != MAGIC || word(1)? == 0 {
+        if word(0)? != MAGIC {
             return None;
         }
-        let n = word(2)? as usize;
-        let tasks = (HEADER..HEADER + n).filter_map(word).map(TaskId).collect();
-        Some(Crashed { signal: word(1)? as i32, tasks })
+        let slots = (bytes.len() / 8).saturating_sub(HEADER) / MIRROR_WORDS;
+        let tasks: Vec<TaskId> = (0..slots)
+            .map(|k| HEADER + k * MIRROR_WORDS)
+            .filter(|&at| word(at + 1) == Some(1))
+            .filter_map(|at| word(at).map(TaskId))
+            .collect();
+        let signal = word(1)? as i32;
+        (!tasks.is_empty()).then_some(Crashed { signal, tasks, alone: word(2)? == 1 })
     }
 
-    /// Creates (or replaces) the file at `path` with room for the ids of `stats`'s workers,
-    /// maps it, and points the crash handler at it and at `stats` (which must outlive this).
-    pub fn create(path: &Path, stats: &Stats, workers: usize) -> io::Result<Running> {
+    /// Creates (or replaces) the file at `path` with room for a copy of every slot of
+    /// `stats`, maps it, has `stats` keep its running tasks there, and points the crash
+    /// handler at it. `stats` must outlive this.
+    pub fn create(path: &Path, stats: &Stats) -> io::Result<Running> {
         use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
-        let words_len = HEADER + workers + 1;
+        let words_len = HEADER + stats.slots() * MIRROR_WORDS;
         let len = words_len * 8;
         let file = OpenOptions::new()
             .read(true)
@@ -94,16 +119,26 @@ impl Running {
         // SAFETY: `len` zeroed bytes, page-aligned; AtomicU64 has the layout of u64.
         let words: &'static [AtomicU64] = unsafe { std::slice::from_raw_parts(ptr as *const AtomicU64, words_len) };
         words[0].store(MAGIC, Ordering::Relaxed);
-        let target = Box::into_raw(Box::new(Target { words, stats }));
+        stats.set_mirror(words[HEADER..].as_ptr() as *mut AtomicU64);
+        let target = Box::into_raw(Box::new(Target { words }));
         TARGET.store(target, Ordering::SeqCst);
         install_handlers();
-        Ok(Running { path: path.to_path_buf(), target })
+        Ok(Running { path: path.to_path_buf(), target: target as usize, words })
     }
 
-    /// The run ended by itself: nothing to find next time.
-    pub fn finish(self) {
+    /// Says whether the tasks that run from now on run alone (one at a time, suspected of
+    /// killing sweep) or side by side.
+    pub fn set_alone(&self, alone: bool) {
+        self.words[2].store(u64::from(alone), Ordering::SeqCst);
+    }
+
+    /// The run (with `stats`, as given to [`create`](Self::create)) ended by itself:
+    /// nothing to find next time.
+    pub fn finish(self, stats: &Stats) {
+        stats.set_mirror(std::ptr::null_mut());
         // The target is left allocated: a handler on another thread may still be reading it.
-        let _ = TARGET.compare_exchange(self.target, std::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst);
+        let target = self.target as *mut Target;
+        let _ = TARGET.compare_exchange(target, std::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst);
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -141,17 +176,8 @@ fn install_handlers() {
 extern "C" fn on_crash(sig: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     let target = TARGET.load(Ordering::SeqCst);
     if !target.is_null() {
-        // SAFETY: a target is never freed, and its stats outlive the run that set it.
-        let Target { words, stats } = unsafe { &*target };
-        let mut n = 0;
-        // SAFETY: as above.
-        unsafe { &**stats }.for_each_running(|id| {
-            if let Some(w) = words.get(HEADER + n) {
-                w.store(id, Ordering::Relaxed);
-                n += 1;
-            }
-        });
-        words[2].store(n as u64, Ordering::Relaxed);
+        // SAFETY: a target is never freed. The running tasks are in it already.
+        let Target { words } = unsafe { &*target };
         words[1].store(sig as u64, Ordering::SeqCst);
     }
     if let Some(i) = CRASH_SIGNALS.iter().position(|&s| s == sig) {
@@ -169,20 +195,27 @@ mod tests {
     use std::time::Instant;
 
     #[test]
-    fn only_a_crash_marks_the_running_tasks() {
+    fn a_kill_suspects_the_running_tasks_and_a_crash_or_a_death_alone_blames_them() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".sweep-running");
         let stats = Stats::new(2);
-        let running = Running::create(&path, &stats, 2).unwrap();
-        stats.set_running(Some((TaskId(42), 0, Instant::now())));
-        // What a kill -9 leaves: no signal written. Nobody is blamed.
+        let running = Running::create(&path, &stats).unwrap();
+        // Nothing running: a death leaves nobody to suspect.
         assert!(Running::crashed(&path).is_none());
+        stats.set_running(Some((TaskId(42), 0, Instant::now())));
+        // What a kill -9 leaves: the running task, no signal. Suspected, not blamed.
+        let c = Running::crashed(&path).unwrap();
+        assert_eq!((c.signal, &c.tasks[..], c.blames()), (0, &[TaskId(42)][..], false));
+        // Run alone, then killed: blamed.
+        running.set_alone(true);
+        assert!(Running::crashed(&path).unwrap().blames());
+        running.set_alone(false);
         // What the crash handler leaves (called by hand: SIGFPE's previous action is put back).
         on_crash(libc::SIGFPE, std::ptr::null_mut(), std::ptr::null_mut());
         let c = Running::crashed(&path).unwrap();
-        assert_eq!((c.signal, c.tasks), (libc::SIGFPE, vec![TaskId(42)]));
+        assert_eq!((c.signal, c.blames(), c.tasks), (libc::SIGFPE, true, vec![TaskId(42)]));
         stats.set_running(None);
-        running.finish();
+        running.finish(&stats);
         assert!(!path.exists() && Running::crashed(&path).is_none());
     }
 }

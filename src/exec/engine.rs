@@ -14,7 +14,7 @@ use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::proc::Watchdog;
 use crate::results::{Row, Status, Store};
-use crate::spec::{ArrayLayout, Spec};
+use crate::spec::ArrayLayout;
 use crate::task::{Cancel, FailureClass};
 use crate::worker::Worker;
 use crossbeam_channel::{bounded, Sender};
@@ -77,10 +77,13 @@ struct Order {
 }
 
 impl Order {
-    fn new(spec: &Spec, selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row]) -> Order {
+    fn new(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row], suspected: &[TaskId]) -> Order {
         let (to_run, already_done, prior) = choose(selection, idents, rows);
-        let (suspects, others) = match spec.task.in_process() && prior.keys().any(|&i| rows[i as usize].deaths > 0) {
-            true => to_run.iter().partition(|&&i| rows[i as usize].deaths > 0),
+        let died = prior.keys().any(|&i| rows[i as usize].deaths > 0);
+        let (suspects, others) = match died || !suspected.is_empty() {
+            true => {
+                to_run.iter().partition(|&&i| rows[i as usize].deaths > 0 || suspected.contains(&idents[i as usize].0))
+            }
             false => (Vec::new(), Vec::new()),
         };
         Order { to_run, already_done, prior, suspects, others }
@@ -124,16 +127,13 @@ impl Run<'_> {
         panic::install_hook();
         let started = Instant::now();
         let running_path = running_path(self.out, self.cfg.selection.shard());
-        let sentinel = self.begin(store, part, &running_path)?;
+        let (sentinel, suspected) = self.begin(store, part, &running_path)?;
         let (spec, cfg, cancel, stats) = (self.spec, &self.cfg, &self.cancel, &self.stats);
         let store_base = store.base;
         let (idents, rows) = store.split();
-        let order = Order::new(spec, &cfg.selection, idents, rows.rows);
-        // Only a model runs inside sweep's own process, where it can take sweep down.
-        let running = match spec.task.in_process() {
-            true => Some(Running::create(&running_path, stats, cfg.jobs.max(1))?),
-            false => None,
-        };
+        let order = Order::new(&cfg.selection, idents, rows.rows, &suspected);
+        // A model can take sweep down from inside; any task can kill it from outside.
+        let running = Running::create(&running_path, stats)?;
         // Added, not set: the rounds of adaptive replicates run one after another on one `Stats`.
         if !matches!(part, Part::Window { counted: true, .. }) {
             stats.to_run.fetch_add(order.to_run.len() as u64, Ordering::Relaxed);
@@ -189,10 +189,26 @@ impl Run<'_> {
             match (spec.task.worker(), &workers) {
                 (Some(ws), Some((watchdog, tag))) => {
                     drop(tx);
-                    let run = WorkerRun::new(&lane, ws, &recorder, watchdog, &order.to_run, spare, tag);
+                    let mut spare = Some(spare);
+                    if !order.suspects.is_empty() {
+                        running.set_alone(true);
+                        let run = WorkerRun::new(
+                            &lane,
+                            ws,
+                            &recorder,
+                            watchdog,
+                            &order.suspects,
+                            spare.take().unwrap_or_default(),
+                            tag,
+                        );
+                        run.alone();
+                        running.set_alone(false);
+                    }
+                    let run =
+                        WorkerRun::new(&lane, ws, &recorder, watchdog, order.rest(), spare.unwrap_or_default(), tag);
                     run.threads(cfg.jobs);
                 }
-                _ => lane.pool(pool.as_ref().expect("built for tasks on the pool"), &order, tx, &recorder),
+                _ => lane.pool(pool.as_ref().expect("built for tasks on the pool"), &order, tx, &recorder, &running),
             }
             // The I/O threads drain the queue and exit once every sender is gone; then no
             // record can follow the end marker.
@@ -205,9 +221,7 @@ impl Run<'_> {
 
         drop(supervisor);
         drop(workers);
-        if let Some(r) = running {
-            r.finish();
-        }
+        running.finish(stats);
         if let Some(s) = sentinel {
             s.finish();
         }
@@ -236,7 +250,9 @@ impl Run<'_> {
     }
 
     /// Before a run's tasks: removes abandoned attempt directories, records the deaths of
-    /// the tasks that ran when sweep crashed, and (for tasks in processes of their own)
+    /// the tasks that ran when sweep crashed (see [`super::crashes`]) and returns the tasks
+    /// that ran when it died unexplained (suspects, to run alone), and (for tasks in
+    /// processes of their own)
     /// makes sweep the reaper of its orphans and starts the sentinel that ends the run's
     /// processes with sweep, however sweep ends.
     fn begin(
@@ -244,7 +260,7 @@ impl Run<'_> {
         store: &mut Store,
         part: Part<'_>,
         running_path: &std::path::Path,
-    ) -> io::Result<Option<crate::proc::Sentinel>> {
+    ) -> io::Result<(Option<crate::proc::Sentinel>, Vec<TaskId>)> {
         let window = matches!(part, Part::Window { .. });
         let shard = self.cfg.selection.shard();
         super::attempt_dirs::remove_abandoned(self.out, store, shard, crate::proc::run_tag(), window);
@@ -252,15 +268,18 @@ impl Run<'_> {
             Part::Whole => Running::crashed(running_path),
             Part::Window { crashed, .. } => crashed.cloned(),
         };
-        if let Some(crashed) = crashed {
-            record_deaths(&crashed, store, self.journal, self.fold)?;
+        let mut suspected = Vec::new();
+        match crashed {
+            Some(c) if c.blames() => record_deaths(&c, store, self.journal, self.fold)?,
+            Some(c) => suspected = c.tasks,
+            None => {}
         }
         std::fs::create_dir_all(self.out.root.join("attempts"))?;
         if self.spec.task.in_process() {
-            return Ok(None);
+            return Ok((None, suspected));
         }
         crate::proc::become_subreaper()?;
-        Ok(Some(crate::proc::Sentinel::start(crate::proc::run_tag())?))
+        Ok((Some(crate::proc::Sentinel::start(crate::proc::run_tag())?), suspected))
     }
 }
 
@@ -326,13 +345,25 @@ pub(super) struct Lane<'a> {
 impl Lane<'_> {
     /// Runs the tasks of `order` on `pool`: the suspects first, one at a time, then the
     /// rest in parallel.
-    fn pool(&self, pool: &rayon::ThreadPool, order: &Order, tx: Sender<WriteJob>, recorder: &Recorder<'_, '_>) {
+    fn pool(
+        &self,
+        pool: &rayon::ThreadPool,
+        order: &Order,
+        tx: Sender<WriteJob>,
+        recorder: &Recorder<'_, '_>,
+        running: &Running,
+    ) {
         pool.install(|| {
             if !order.suspects.is_empty() {
+                running.set_alone(true);
                 let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(recorder), Scratch::default());
                 for &i in &order.suspects {
                     self.task(i, &mut tx, &mut batch, &mut scratch);
+                    // On record before the next runs alone: if that one kills sweep, this
+                    // one is not run again.
+                    drop(std::mem::replace(&mut batch, Batch::new(recorder)));
                 }
+                running.set_alone(false);
             }
             order
                 .rest()
@@ -432,15 +463,24 @@ impl Lane<'_> {
     }
 }
 
-/// Records a failed attempt of class `crash` for each task that ran when sweep crashed.
+/// Records a failed attempt of class `crash` for each task that ran when sweep died, if
+/// they are to blame (see [`Crashed::blames`]).
 fn record_deaths(
     crashed: &Crashed,
     store: &mut Store,
     journal: &mut JournalWriter,
     fold: &mut Option<crate::results::Ledger>,
 ) -> io::Result<()> {
-    let signal =
-        crate::proc::signal_name(crashed.signal).map_or_else(|| format!("signal {}", crashed.signal), str::to_string);
+    let message = match crashed.signal {
+        0 => "sweep was killed while this task ran alone (by SIGKILL, the OOM killer or the task itself), \
+              after it had died while this task ran"
+            .to_string(),
+        s => {
+            let signal = crate::proc::signal_name(s).map_or_else(|| format!("signal {s}"), str::to_string);
+            format!("sweep crashed ({signal}) while this task ran")
+        }
+    };
+    let failure = crate::task::TaskFailure::new(FailureClass::Crash, message);
     let mut lines = Vec::new();
     for task in &crashed.tasks {
         // A few ids after a crash: a scan of the table needs no id map.
@@ -452,9 +492,7 @@ fn record_deaths(
         }
         let attempt = row.attempts + 1;
         let (id, _) = store.idents[index as usize];
-        let failure =
-            crate::task::TaskFailure::new(FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
-        crate::journal::format_death(&mut lines, id, store.base + index, attempt, &signal);
+        crate::journal::format_death(&mut lines, id, store.base + index, attempt, &failure);
         store.apply(index, attempt, 0.0, Err::<std::iter::Empty<(&str, &crate::model::Metric)>, _>(&failure));
         store.note_death(index);
         if let Some(own) = fold {

@@ -1,7 +1,8 @@
 //! Live counters of a run, read by the progress display.
 
 use crate::grid::TaskId;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Counters the workers update and listeners read; all lock-free except the
@@ -23,6 +24,18 @@ pub struct Stats {
     started: Instant,
     /// Per worker: the running task and its start (nanoseconds since `started`; `IDLE` when none).
     slots: Vec<Slot>,
+    /// A copy of each slot's task, kept in the run's crash file (see
+    /// [`super::crashes`]): [`MIRROR_WORDS`] words per slot, the task's id then 1 while it
+    /// runs (0 when idle). Null: none. The file outlives a process killed by SIGKILL, which runs no handler.
+    mirror: AtomicPtr<AtomicU64>,
+}
+
+/// Words of the crash file per slot: a cache line, as the slots themselves.
+pub(super) const MIRROR_WORDS: usize = 8;
+
+thread_local! {
+    /// The slot of a thread that is not one of rayon's (a persistent worker's thread).
+    static SLOT: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 const IDLE: u64 = u64::MAX;
@@ -51,7 +64,25 @@ impl Stats {
             slots: (0..workers + 1)
                 .map(|_| Slot { id: AtomicU64::new(0), index: AtomicU64::new(0), start: AtomicU64::new(IDLE) })
                 .collect(),
+            mirror: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// Slots: one per worker, and one for any other thread.
+    pub(super) fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Keeps a copy of every slot's running task in `words` (at least
+    /// [`slots`](Self::slots) × [`MIRROR_WORDS`] of them, alive as long as `self`), or
+    /// none (null).
+    pub(super) fn set_mirror(&self, words: *mut AtomicU64) {
+        self.mirror.store(words, Ordering::Release);
+    }
+
+    /// Makes the calling thread (not one of rayon's) use slot `slot`.
+    pub(crate) fn use_slot(slot: usize) {
+        SLOT.with(|s| s.set(Some(slot)));
     }
 
     /// Tasks finished (done or failed) so far.
@@ -84,7 +115,23 @@ impl Stats {
     /// Marks the calling worker as running `task` (grid index `index`) since `since`, or
     /// idle.
     pub(crate) fn set_running(&self, task: Option<(TaskId, u64, Instant)>) {
-        let i = rayon::current_thread_index().unwrap_or(self.slots.len() - 1).min(self.slots.len() - 1);
+        let i = rayon::current_thread_index()
+            .or_else(|| SLOT.with(Cell::get))
+            .unwrap_or(self.slots.len() - 1)
+            .min(self.slots.len() - 1);
+        let mirror = self.mirror.load(Ordering::Acquire);
+        if !mirror.is_null() {
+            // SAFETY: `set_mirror`'s caller keeps slots × MIRROR_WORDS words alive, and `i`
+            // is a slot.
+            let words = unsafe { std::slice::from_raw_parts(mirror.add(i * MIRROR_WORDS), 2) };
+            match task {
+                Some((t, _, _)) => {
+                    words[0].store(t.0, Ordering::Relaxed);
+                    words[1].store(1, Ordering::Release);
+                }
+                None => words[1].store(0, Ordering::Release),
+            }
+        }
         let Slot { id, index, start } = &self.slots[i];
         match task {
             Some((t, at, since)) => {
@@ -93,16 +140,6 @@ impl Stats {
                 start.store(since.saturating_duration_since(self.started).as_nanos() as u64, Ordering::Relaxed);
             }
             None => start.store(IDLE, Ordering::Relaxed),
-        }
-    }
-
-    /// Calls `f` with the id of every task running now. Only atomic loads: a signal
-    /// handler may call it.
-    pub(crate) fn for_each_running(&self, mut f: impl FnMut(u64)) {
-        for Slot { id, start, .. } in &self.slots {
-            if start.load(Ordering::Relaxed) != IDLE {
-                f(id.load(Ordering::Relaxed));
-            }
         }
     }
 

@@ -78,6 +78,8 @@ pub(super) struct WorkerRun<'a, 'r, 's> {
     /// The run's staging file when arrays go to the store: the `.npy` files a task writes
     /// are moved there before its directory is promoted.
     staging: Option<&'a crate::store::StagingWriter>,
+    /// One request at a time (suspects of killing sweep, see [`super::crashes`]).
+    alone: bool,
 }
 
 impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
@@ -113,7 +115,15 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             env: vec![("SWEEP_RUN_ID".into(), tag.to_string())],
             start_failures: AtomicU32::new(0),
             staging: lane.staging,
+            alone: false,
         }
+    }
+
+    /// Runs the tasks one at a time, on one worker: when sweep dies meanwhile, the task
+    /// that ran is the one to blame.
+    pub fn alone(mut self) {
+        self.alone = true;
+        self.threads(1);
     }
 
     /// Runs the tasks on `jobs` worker threads (at most one per task), each with a worker
@@ -171,6 +181,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
     /// One worker thread.
     fn thread(&self, slot: usize) {
         crate::proc::block_sigpipe();
+        Stats::use_slot(slot);
         let mut batch = Batch::new(self.recorder);
         let mut local: VecDeque<Queued> = VecDeque::new();
         let mut inflight: VecDeque<InFlight> = VecDeque::new();
@@ -190,7 +201,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
                 }
             }
             let w = worker.as_mut().expect("started above");
-            let limit = if isolate > 0 { 1 } else { window };
+            let limit = if isolate > 0 || self.alone { 1 } else { window };
             let was_idle = inflight.is_empty();
             buf.clear();
             // Refill once half the window has come back: one write for many requests.
@@ -212,6 +223,11 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
                 self.requests.push(&mut buf, &self.spec.grid, request);
                 inflight.push_back(InFlight { queued: q, request: next_request, dir, sent: Instant::now() });
             }
+            // Marked running before it is sent: a task that kills sweep at once must be
+            // found in the crash file (see [`super::crashes`]).
+            if let Some(head) = inflight.front() {
+                self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.queued.index, head.sent)));
+            }
             if !buf.is_empty() {
                 w.send(&buf);
             }
@@ -227,7 +243,6 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             if was_idle {
                 self.watchdog.set_timeout(w.pgid(), self.ws.timeout);
             }
-            self.stats.set_running(Some((self.idents[head.queued.index as usize].0, head.queued.index, head.sent)));
             let due = head.request;
             let got = match w.recv(self.watchdog) {
                 // A reply to a request already answered (a worker that sent one twice): it

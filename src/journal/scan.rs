@@ -258,7 +258,11 @@ mod quick {
             format_record(&mut l, TaskId(u64::MAX), index, 3, 0.5, Ok(&[]));
             assert_eq!(quick_index(trim_newline(&l)), Some(index));
             l.clear();
-            format_death(&mut l, TaskId(1), index, 2, "SIGKILL");
+            let f = crate::task::TaskFailure::new(
+                crate::task::FailureClass::Crash,
+                "sweep crashed (SIGKILL) while this task ran",
+            );
+            format_death(&mut l, TaskId(1), index, 2, &f);
             assert_eq!(quick_index(trim_newline(&l)), Some(index));
         }
         for other in [

@@ -148,9 +148,8 @@ pub fn format_record(
 
 /// Appends the journal line of an attempt that ended because sweep crashed while it ran
 /// (found on the next run): a failed attempt of class `crash` marked `"died": true`.
-pub fn format_death(l: &mut Vec<u8>, task: TaskId, index: u64, attempt: u32, signal: &str) {
-    let f = TaskFailure::new(crate::task::FailureClass::Crash, format!("sweep crashed ({signal}) while this task ran"));
-    format_record(l, task, index, attempt, 0.0, Err(&f));
+pub fn format_death(l: &mut Vec<u8>, task: TaskId, index: u64, attempt: u32, f: &TaskFailure) {
+    format_record(l, task, index, attempt, 0.0, Err(f));
     l.truncate(l.len() - 2);
     l.extend_from_slice(b",\"died\":true}\n");
 }
