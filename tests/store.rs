@@ -110,6 +110,15 @@ fn a_python_functions_arrays_go_to_the_store_and_read_as_the_npy_layout() {
     // Only what is not an array stays in tasks/ (nothing here: the function prints nothing).
     assert!(all_files(&env.path("z")).keys().all(|p| !p.to_string_lossy().ends_with(".npy")));
     same_dataset(&env, "z", "n", &["missing"]);
+    // Regression: every task whose arrays all went to the store left an empty tasks/<task>/.
+    let empty: Vec<_> = std::fs::read_dir(env.path("z/tasks"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none()))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(empty.is_empty(), "empty task directories: {empty:?}");
 }
 
 #[test]

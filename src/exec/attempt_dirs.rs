@@ -38,6 +38,10 @@ pub(super) fn promote(
         Some(staging) => crate::store::stage_npy_files(dir, task, staging)?,
         None => 0,
     };
+    // Everything it wrote went to the store: no empty `tasks/<task>/` is left behind.
+    if staged > 0 && std::fs::remove_dir(dir).is_ok() {
+        return Ok((None, staged));
+    }
     let digests = crate::io::digest_dir(dir)
         .map_err(|e| TaskFailure::new(FailureClass::Io, format!("cannot checksum the task's files: {e}")))?;
     let promoted = crate::io::promote(dir, &out.task_dir(&task.to_string()))
