@@ -73,7 +73,7 @@ mod tests {
     use crate::task::StopReason;
     use std::fs;
     use std::io;
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
     const TASK: &str = "0123456789abcdef";

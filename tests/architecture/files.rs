@@ -26,14 +26,20 @@ enum Tok {
     Punct(char),
 }
 
+/// A leaf of a `use` tree: the full path and the name it binds.
+type Leaf = (Vec<String>, String);
+
+/// Names a file's `use` declarations bind → the paths they stand for.
+type Bindings = BTreeMap<String, Vec<String>>;
+
 /// One source file, lexed.
 struct Source {
     rel: String,
     module: Vec<String>,
     /// Each name a `use` binds → the path it stands for, as written.
-    written_uses: BTreeMap<String, Vec<String>>,
+    written_uses: Bindings,
     /// Each name a `use` binds → the absolute path it stands for.
-    uses: BTreeMap<String, Vec<String>>,
+    uses: Bindings,
     /// The paths it names, as written.
     paths: Vec<Vec<String>>,
 }
@@ -86,13 +92,16 @@ fn read_tree(src: &Path) -> Vec<Source> {
     }
     // Bindings are made absolute once every module is known (a `use` may name a child).
     let index: BTreeMap<Vec<String>, usize> = out.iter().enumerate().map(|(i, s)| (s.module.clone(), i)).collect();
-    for i in 0..out.len() {
-        let uses: BTreeMap<String, Vec<String>> = out[i]
-            .written_uses
-            .iter()
-            .filter_map(|(name, p)| absolute(&out[i], p, &index, 0).map(|abs| (name.clone(), abs)))
-            .collect();
-        out[i].uses = uses;
+    let uses: Vec<Bindings> = out
+        .iter()
+        .map(|s| {
+            let absolute =
+                |(name, p): (&String, &Vec<String>)| absolute(s, p, &index, 0).map(|abs| (name.clone(), abs));
+            s.written_uses.iter().filter_map(absolute).collect()
+        })
+        .collect();
+    for (s, uses) in out.iter_mut().zip(uses) {
+        s.uses = uses;
     }
     out
 }
@@ -316,7 +325,7 @@ fn declared_modules(t: &[Tok]) -> Vec<(String, Option<String>)> {
 /// Every path the tokens name (each leaf of a `use` tree in full), and what each `use`
 /// binds: (path, name). A `pub use` that only re-exports (the file never uses the name
 /// itself) names nothing: it is the room's front door, not a dependency of the file.
-fn paths_named(t: &[Tok]) -> (Vec<Vec<String>>, Vec<(Vec<String>, String)>) {
+fn paths_named(t: &[Tok]) -> (Vec<Vec<String>>, Vec<Leaf>) {
     let mut paths = Vec::new();
     let mut uses = Vec::new();
     let mut re_exports = Vec::new();
@@ -376,7 +385,7 @@ fn paths_named(t: &[Tok]) -> (Vec<Vec<String>>, Vec<(Vec<String>, String)>) {
 
 /// One `use` tree from `i`, its leaves appended to `out` as (full path, bound name);
 /// returns the index after it.
-fn use_tree(t: &[Tok], mut i: usize, prefix: &[String], out: &mut Vec<(Vec<String>, String)>) -> usize {
+fn use_tree(t: &[Tok], mut i: usize, prefix: &[String], out: &mut Vec<Leaf>) -> usize {
     let mut path = prefix.to_vec();
     loop {
         match t.get(i) {
