@@ -158,7 +158,8 @@ fn the_file_cycle_check_finds_a_cycle_through_groups_super_and_re_exports() {
 
     // Comments, strings and test-only code name nothing.
     let graph = tree(
-        "// crate::a::Thing\nconst S: &str = \"crate::a::Thing\";\n\
+        "// crate::a::Thing\nconst S: &str = \"crate::a::Thing\";\nconst Q: [u8; 3] = [b'\\'', b'\\x7f', '\\'' as u8];\n\
+         const R: &str = r#\"\" crate::a::Thing\"#; /* crate::a::Thing /* nested */ */\n\
          #[cfg(test)]\nmod tests { use crate::a::Thing; }",
     );
     assert!(graph["b/y.rs"].is_empty(), "{graph:?}");

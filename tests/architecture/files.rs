@@ -200,17 +200,8 @@ fn lex(text: &str) -> Vec<Tok> {
             out.push(Tok::Str(c[start..i.min(c.len())].iter().collect()));
             i += 1;
         } else if ch == '\'' {
-            if next == Some('\\') {
-                i += 2;
-                while i < c.len() && c[i] != '\'' {
-                    i += 1;
-                }
-                i += 1;
-            } else if c.get(i + 2) == Some(&'\'') {
-                i += 3;
-            } else {
-                i += 1; // a lifetime: its name follows as an identifier
-            }
+            // A char literal goes; a lifetime's name follows as an identifier.
+            i = char_end(&c, i).unwrap_or(i + 1);
         } else if ch.is_alphanumeric() || ch == '_' {
             let start = i;
             while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_') {
@@ -235,7 +226,7 @@ fn lex(text: &str) -> Vec<Tok> {
                     i += 1 + hashes;
                 }
             } else if word == "b" && c.get(i) == Some(&'\'') {
-                i += if c.get(i + 1) == Some(&'\\') { 4 } else { 3 };
+                i = char_end(&c, i).unwrap_or(i + 1);
             } else if word != "b" || c.get(i) != Some(&'"') {
                 out.push(Tok::Ident(word));
             }
@@ -248,6 +239,20 @@ fn lex(text: &str) -> Vec<Tok> {
         }
     }
     out
+}
+
+/// The index after the char literal that starts at `c[i]` (a `'`), or `None` for a lifetime.
+fn char_end(c: &[char], i: usize) -> Option<usize> {
+    if c.get(i + 1) == Some(&'\\') {
+        // `'\''`, `'\n'`, `'\u{1F600}'`: the escaped character, then up to the closing quote.
+        let mut j = i + 3;
+        while j < c.len() && c[j] != '\'' {
+            j += 1;
+        }
+        Some(j + 1)
+    } else {
+        (c.get(i + 2) == Some(&'\'')).then_some(i + 3)
+    }
 }
 
 /// The tokens without the items under `#[cfg(test)]` (a test module, a test-only
