@@ -3,7 +3,7 @@
 //!
 //! `python/sweep/schema.json` is this description, written out; `sweep.load` and
 //! `sweep.open` read it instead of keeping copies, and `tests/schema.rs` fails when the
-//! file and [`json`] differ (it says how to write the file again).
+//! file and [`json()`] differ (it says how to write the file again).
 
 use crate::outdir::MANIFEST_FORMAT;
 use crate::results::columns::{LEADING, STATUS, TRAILING};
