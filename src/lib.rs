@@ -25,6 +25,7 @@ pub mod provenance;
 pub mod report;
 pub mod results;
 pub mod runlog;
+pub mod schema;
 pub mod session;
 pub mod slice;
 pub mod spec;

@@ -12,11 +12,23 @@ import builtins
 import json
 import os
 
+
+def _schema():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
+    with builtins.open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# The formats sweep writes, described once for Rust and Python: schema.json is written
+# from the library (`sweep::schema`), and tests/schema.rs fails when the two differ.
+_SCHEMA = _schema()
 # Sweep's own columns of results.csv, in order: before the parameters, and around the
 # metrics (see docs/output.md).
-_LEADING = ["task", "replicate", "seed"]
-_BOOKKEEPING = ["status", "attempts", "seconds"]
-_TRAILING = ["class", "error"]
+_LEADING = _SCHEMA["results_csv"]["leading"]
+_BOOKKEEPING = _SCHEMA["results_csv"]["status"]
+_TRAILING = _SCHEMA["results_csv"]["trailing"]
+# The newest manifest format; older ones are read too, as sweep reads them.
+_MANIFEST_FORMAT = _SCHEMA["manifest"]["format"]
 
 
 class SweepDataError(Exception):
@@ -32,8 +44,12 @@ def _manifest(out_dir):
         raise SweepDataError(f"{path}: no such file; is {out_dir!r} a sweep's out directory?") from None
     except ValueError as e:
         raise SweepDataError(f"{path}: not valid JSON ({e})") from None
-    if m.get("format") != 1:
-        raise SweepDataError(f"{path}: manifest format {m.get('format')!r}; this module reads format 1")
+    # The same rule as sweep's own reader (Manifest::parse), with the same messages.
+    fmt = m.get("format") if isinstance(m, dict) else None
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        raise SweepDataError(f"{path} is not a sweep manifest: it has no format number")
+    if fmt > _MANIFEST_FORMAT:
+        raise SweepDataError(f"{path} was written by a newer sweep (format {fmt}); upgrade sweep")
     return m
 
 

@@ -88,6 +88,21 @@ class Load(unittest.TestCase):
         with self.assertRaisesRegex(sweep.SweepDataError, "results.csv: no such file"):
             sweep.load(d)
 
+    def test_a_manifest_of_a_newer_format_is_refused_as_sweep_refuses_it(self):
+        d = out_dir(ROWS)
+        with open(os.path.join(d, "manifest.json")) as f:
+            manifest = json.load(f)
+        manifest["format"] += 1
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        newer = rf"written by a newer sweep \(format {manifest['format']}\); upgrade sweep"
+        with self.assertRaisesRegex(sweep.SweepDataError, newer):
+            sweep.load(d)
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump({"name": "t"}, f)
+        with self.assertRaisesRegex(sweep.SweepDataError, "is not a sweep manifest"):
+            sweep.load(d)
+
     def test_a_sweep_whose_run_is_going_says_where_the_done_tasks_are(self):
         d = out_dir(ROWS)
         os.remove(os.path.join(d, "results.csv"))

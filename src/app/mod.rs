@@ -6,6 +6,7 @@ mod dry_run;
 mod init;
 mod models;
 mod overrides;
+mod progress;
 mod report;
 mod run;
 mod signals;

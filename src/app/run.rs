@@ -1,12 +1,12 @@
 //! `sweep run`.
 
 use super::overrides::{load_spec, nothing_to_resume, sets_of, slice_of};
+use super::progress::{Mode, Progress};
 use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::exec::{RunConfig, RunOutcome, Stats};
 use crate::model::Registry;
 use crate::outdir::OutDir;
-use crate::report::progress::{Mode, Progress};
 use crate::session::Prepared;
 use crate::spec::Spec;
 use crate::task::{Cancel, StopReason};
@@ -91,7 +91,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     }
     let stats = Arc::new(Stats::new(config.jobs));
     let grid = prepared.spec.grid.clone();
-    let describe = move |index: u64| crate::report::progress::describe_task(&grid, index);
+    let describe = move |index: u64| super::progress::describe_task(&grid, index);
     let progress = Progress::start(
         stats.clone(),
         if a.progress.is_some() { Mode::Json } else { Mode::detect(a.quiet) },
@@ -249,7 +249,7 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
     if !o.failure_groups.is_empty() {
         eprintln!("sweep: {} failed in this run:", crate::text::count(o.failed, "task"));
         for g in o.failure_groups.iter().take(5) {
-            let params = crate::report::progress::describe_task(&p.spec.grid, g.first);
+            let params = super::progress::describe_task(&p.spec.grid, g.first);
             let task = p.spec.identity.task(&p.spec.grid, g.first).0;
             let tasks = if g.count == 1 { "1 task".to_string() } else { format!("{} tasks", g.count) };
             eprintln!("  {tasks}: {}; first: {params} (task {task})", g.error);

@@ -36,7 +36,7 @@ pub(super) fn show(spec: &Spec, out: &OutDir, store: &Store, wanted: &str) -> Re
     let (id, seed) = store.idents[index];
     let row = &store.rows[index];
     println!("task {id}");
-    println!("  parameters  {}", crate::report::progress::describe_task(&spec.grid, index as u64));
+    println!("  parameters  {}", super::progress::describe_task(&spec.grid, index as u64));
     println!("  seed        {seed} (seed32 {})", crate::grid::seed32(seed));
     match store.plan() {
         // A replicate that adaptive replicates never asked for is no task of the sweep.

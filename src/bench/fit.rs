@@ -28,9 +28,11 @@
 //!    in the residual sum of squares.
 
 mod least_squares;
+mod usl;
 
 use least_squares::{best_lambda, refine};
 use serde::{Deserialize, Serialize};
+use usl::denominator;
 
 /// Which scalability model a [`Fit`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,11 +91,6 @@ impl Fit {
     pub fn peak_workers(&self) -> Option<f64> {
         (self.kappa > 0.0 && self.sigma < 1.0).then(|| ((1.0 - self.sigma) / self.kappa).sqrt())
     }
-}
-
-/// `1 + σ(N−1) + κN(N−1)`.
-fn denominator(n: f64, sigma: f64, kappa: f64) -> f64 {
-    1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0)
 }
 
 /// Fits the USL (or Amdahl's law as a fallback) to `(workers, tasks per second)` points.

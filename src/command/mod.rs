@@ -1,20 +1,19 @@
 //! External-program tasks: the `[command]` table, its placeholders, and running it.
 
+mod invocation;
 mod spawn;
 mod supervisor;
 mod template;
 mod verdict;
 
+pub use invocation::Invocation;
 pub use spawn::find_in_path;
-pub use supervisor::{Invocation, Supervisor};
-pub use template::{Piece, Template, Values};
+pub use supervisor::Supervisor;
+pub use template::{Piece, Template, Values, BUILTIN_PLACEHOLDERS};
 pub use verdict::tail_lines;
 
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Placeholders every command template knows besides the parameters.
-pub const BUILTIN_PLACEHOLDERS: [&str; 5] = ["seed", "seed32", "replicate", "task", "out"];
 
 /// Environment variables set to 1 unless the spec sets them, so that N workers each
 /// running a multithreaded numpy do not oversubscribe the cores.

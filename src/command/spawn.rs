@@ -1,8 +1,9 @@
 //! Starting one task's command: its output directory and files, its argv or shell line,
 //! its environment and working directory, in a new process group.
 
+use super::invocation::Invocation;
 use super::template::Values;
-use super::{CommandSpec, Invocation, THREAD_VARS};
+use super::{CommandSpec, THREAD_VARS};
 use crate::proc::Launch;
 use crate::task::{FailureClass, TaskFailure};
 use std::ffi::OsString;

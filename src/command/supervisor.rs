@@ -5,34 +5,13 @@
 //! spawn and a wait and nothing more. Deadlines and Ctrl-C are enforced by the run's single
 //! [`Watchdog`] thread, which signals whole process groups.
 
+use super::invocation::Invocation;
 use super::spawn::spawn;
 use super::verdict::{exit_failure, read_metrics};
-use super::CommandSpec;
 use crate::model::Metric;
 use crate::proc::{signal_group, wait_exited, Stop, Watchdog};
 use crate::task::{Cancel, FailureClass, TaskFailure};
-use std::path::Path;
 use std::sync::Arc;
-
-/// One task's command, with everything its placeholders and variables expand to.
-#[derive(Clone, Copy, Debug)]
-pub struct Invocation<'a> {
-    /// The validated `[command]` table.
-    pub spec: &'a CommandSpec,
-    /// The swept parameters' names.
-    pub columns: &'a [String],
-    /// Each parameter's value as text, in the order of `columns`.
-    pub values: &'a [String],
-    /// The task's seed.
-    pub seed: u64,
-    /// The replicate.
-    pub replicate: u32,
-    /// The 16-hex-digit task id.
-    pub task: &'a str,
-    /// The attempt's own directory (absolute), `{out}`: created before the command starts;
-    /// it must not exist yet.
-    pub out_dir: &'a Path,
-}
 
 /// Runs the commands of every worker of a run and stops them on timeout or cancellation.
 pub struct Supervisor {
@@ -90,7 +69,7 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::Template;
+    use crate::command::{CommandSpec, Template};
     use crate::task::StopReason;
     use std::fs;
     use std::io;

@@ -1,7 +1,9 @@
 //! `{placeholder}` templates for command lines.
 
-use super::BUILTIN_PLACEHOLDERS;
 use std::ops::Range;
+
+/// Placeholders every command template knows besides the parameters.
+pub const BUILTIN_PLACEHOLDERS: [&str; 5] = ["seed", "seed32", "replicate", "task", "out"];
 
 /// One piece of a template.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use super::panic;
 use crate::command::{Invocation, Supervisor};
 use crate::grid::{Grid, TaskId};
-use crate::model::{Outputs, Params, TaskRng};
+use crate::model::{Metric, Outputs, Params, TaskRng};
 use crate::outdir::OutDir;
 use crate::spec::{ModelTask, Spec, TaskKind};
 use crate::task::{FailureClass, TaskFailure};
@@ -130,7 +130,7 @@ impl Place<'_> {
         };
         let supervisor = self.supervisor.expect("a supervisor runs command sweeps");
         let metrics = supervisor.run(&inv)?;
-        if let Some(clash) = super::workers::clash(&metrics, &grid.columns) {
+        if let Some(clash) = clash(&metrics, &grid.columns) {
             return Err(clash);
         }
         // A command cannot write to the array store.
@@ -140,4 +140,22 @@ impl Place<'_> {
         }
         Ok(())
     }
+}
+
+/// A metric named like one of sweep's own columns or a parameter: it would shadow that
+/// column, so the task fails, naming the key.
+pub(super) fn clash(metrics: &[(String, Metric)], params: &[String]) -> Option<TaskFailure> {
+    let (key, what) = metrics.iter().find_map(|(k, _)| {
+        if crate::results::columns::is_own(k) {
+            Some((k, "one of sweep's own results.csv columns"))
+        } else if params.iter().any(|p| p == k) {
+            Some((k, "a parameter"))
+        } else {
+            None
+        }
+    })?;
+    Some(TaskFailure::new(
+        FailureClass::Error,
+        format!("metric `{key}` has the name of {what}; rename it (e.g. `{key}_out`) so it cannot shadow that column"),
+    ))
 }

@@ -1,14 +1,15 @@
 //! Running the selected tasks of a grid: a rayon pool of workers, a bounded pool of
 //! I/O threads for array outputs, one journal thread, retries, failure limits, cancellation.
 
-use super::attempt::{Place, Scratch};
-use super::config::{RunConfig, RunOutcome, Selection};
+use super::attempt::Place;
+use super::config::{RunOutcome, Selection};
 use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
 use super::journal_queue::{Checkpoints, Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
-use super::recorder::{is_last_try, Attempt, Batch, Limits, Recorder};
+use super::lane::Lane;
+use super::recorder::{Limits, Recorder};
 use super::workers::WorkerRun;
 use super::writer::{WriteJob, Writer, QUEUE_PER_THREAD};
-use super::{panic, Run, Stats};
+use super::{panic, Run};
 use crate::grid::TaskId;
 use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
@@ -17,7 +18,7 @@ use crate::results::{Row, Status, Store};
 use crate::spec::ArrayLayout;
 use crate::task::{Cancel, FailureClass};
 use crate::worker::Worker;
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::bounded;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io;
@@ -208,7 +209,10 @@ impl Run<'_> {
                         WorkerRun::new(&lane, ws, &recorder, watchdog, order.rest(), spare.unwrap_or_default(), tag);
                     run.threads(cfg.jobs);
                 }
-                _ => lane.pool(pool.as_ref().expect("built for tasks on the pool"), &order, tx, &recorder, &running),
+                _ => {
+                    let pool = pool.as_ref().expect("built for tasks on the pool");
+                    lane.pool(pool, (&order.suspects, order.rest()), tx, &recorder, &running)
+                }
             }
             // The I/O threads drain the queue and exit once every sender is gone; then no
             // record can follow the end marker.
@@ -323,143 +327,6 @@ pub(super) fn running_path(out: &OutDir, shard: Option<crate::cluster::Shard>) -
     match shard {
         Some(s) => out.root.join("journal").join(format!("{}.running", s.file_stem())),
         None => out.root.join(".sweep-running"),
-    }
-}
-
-/// What every thread of the pool shares.
-pub(super) struct Lane<'a> {
-    pub place: &'a Place<'a>,
-    pub cfg: &'a RunConfig,
-    pub cancel: &'a Cancel,
-    pub stats: &'a Stats,
-    pub idents: &'a [(TaskId, u64)],
-    /// The grid index of `idents[0]`.
-    pub base: u64,
-    /// Attempts earlier runs made of the tasks (absent: none).
-    pub prior: &'a HashMap<u64, u32>,
-    /// `[output] arrays = "zarr"`: arrays are staged here, on the worker's own thread (an
-    /// append to a buffer needs no I/O thread), instead of written as `.npy` files.
-    pub staging: Option<&'a crate::store::StagingWriter>,
-}
-
-impl Lane<'_> {
-    /// Runs the tasks of `order` on `pool`: the suspects first, one at a time, then the
-    /// rest in parallel.
-    fn pool(
-        &self,
-        pool: &rayon::ThreadPool,
-        order: &Order,
-        tx: Sender<WriteJob>,
-        recorder: &Recorder<'_, '_>,
-        running: &Running,
-    ) {
-        pool.install(|| {
-            if !order.suspects.is_empty() {
-                running.set_alone(true);
-                let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(recorder), Scratch::default());
-                for &i in &order.suspects {
-                    self.task(i, &mut tx, &mut batch, &mut scratch);
-                    // On record before the next runs alone: if that one kills sweep, this
-                    // one is not run again.
-                    drop(std::mem::replace(&mut batch, Batch::new(recorder)));
-                }
-                running.set_alone(false);
-            }
-            order
-                .rest()
-                .par_iter()
-                .with_max_len(1024)
-                .for_each_with((tx, Batch::new(recorder), Scratch::default()), |(tx, batch, scratch), &i| {
-                    self.task(i, tx, batch, scratch)
-                });
-        })
-    }
-
-    /// Runs task `index` with its retries; a task that writes arrays is handed to the I/O
-    /// threads, which record it once its files are in place.
-    fn task(&self, index: u64, tx: &mut Sender<WriteJob>, batch: &mut Batch, scratch: &mut Scratch) {
-        if self.cancel.is_draining() {
-            return;
-        }
-        let (id, seed) = self.idents[index as usize];
-        let before = self.prior.get(&index).copied().unwrap_or(0);
-        let mut t0 = Instant::now();
-        self.stats.set_running(Some((id, self.base + index, t0)));
-
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.place.run(self.base + index, (id, seed), before + attempt, scratch);
-            let outputs = scratch.outputs();
-            let at = Instant::now();
-            let seconds = at.duration_since(t0).as_secs_f64();
-            let slow = seconds > 1e-3;
-            match result {
-                Ok(()) if !outputs.arrays.is_empty() && self.staging.is_some() => {
-                    let staging = self.staging.expect("checked by the guard");
-                    let staged = crate::io::inject_fault()
-                        .and_then(|()| staging.append(id, outputs.arrays.iter().map(|(n, a)| (n.as_str(), a))));
-                    let arrays = outputs.arrays.len();
-                    outputs.arrays.clear();
-                    let a = Attempt { index, number: before + attempt, seconds, last: true, at };
-                    match staged {
-                        Ok(bytes) => {
-                            self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-                            batch.records.push(id, a, Ok(&mut outputs.metrics));
-                            batch.records.push_staged(arrays);
-                            batch.pushed(at, slow);
-                        }
-                        Err(e) => {
-                            // A full disk stops the run (the staging file takes no more anyway).
-                            if super::writer::is_fatal(&e) {
-                                self.cancel.drain(crate::task::StopReason::Io(e.to_string()));
-                            }
-                            batch.records.push(
-                                id,
-                                a,
-                                Err(crate::task::TaskFailure::new(FailureClass::Io, e.to_string())),
-                            );
-                            batch.pushed(at, true);
-                        }
-                    }
-                    break;
-                }
-                Ok(()) if !outputs.arrays.is_empty() => {
-                    let job = WriteJob {
-                        index,
-                        attempt: before + attempt,
-                        seconds,
-                        metrics: std::mem::take(&mut outputs.metrics),
-                        arrays: std::mem::take(&mut outputs.arrays),
-                    };
-                    // Blocks when the disk is slower than the workers: memory stays bounded.
-                    let _ = tx.send(job);
-                    break;
-                }
-                Ok(()) => {
-                    let a = Attempt { index, number: before + attempt, seconds, last: true, at };
-                    // Only commands leave a directory here; a model's arrays go to the writers.
-                    let files = scratch.take_files();
-                    batch.records.push_done(id, a, &mut scratch.outputs().metrics, files.as_deref(), 0);
-                    batch.pushed(at, slow);
-                    break;
-                }
-                // An interrupted task is left pending: `--resume` runs it again.
-                Err(f) if f.class == FailureClass::Interrupted => break,
-                Err(f) => {
-                    let last = is_last_try(attempt, self.cfg.retries, self.cancel);
-                    batch.records.push(id, Attempt { index, number: before + attempt, seconds, last, at }, Err(f));
-                    // Failures are handed over at once: --max-failures must stop promptly.
-                    batch.pushed(at, true);
-                    if last {
-                        break;
-                    }
-                    self.stats.retried.fetch_add(1, Ordering::Relaxed);
-                    t0 = at;
-                }
-            }
-        }
-        self.stats.set_running(None);
     }
 }
 

@@ -10,6 +10,7 @@ mod config;
 mod crashes;
 mod engine;
 mod journal_queue;
+mod lane;
 mod panic;
 mod recorder;
 mod rounds;

@@ -6,7 +6,7 @@
 //! or times out with several requests in flight, nobody is blamed yet: they are sent again
 //! one at a time to a fresh worker, so that exactly the task that kills a worker fails.
 
-use super::engine::Lane;
+use super::lane::Lane;
 use super::recorder::{is_last_try, Attempt, Batch, Recorder};
 use super::Stats;
 use crate::grid::TaskId;
@@ -361,7 +361,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             }
             return Err(TaskFailure::new(FailureClass::Error, error));
         }
-        if let Some(bad) = clash(&reply.metrics, &self.spec.grid.columns) {
+        if let Some(bad) = super::attempt::clash(&reply.metrics, &self.spec.grid.columns) {
             return Err(bad);
         }
         // Output the worker printed on stdout was just written there too.
@@ -404,24 +404,6 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             }
         }
     }
-}
-
-/// A metric named like one of sweep's own columns or a parameter: it would shadow that
-/// column, so the task fails, naming the key.
-pub(super) fn clash(metrics: &[(String, Metric)], params: &[String]) -> Option<TaskFailure> {
-    let (key, what) = metrics.iter().find_map(|(k, _)| {
-        if crate::results::columns::is_own(k) {
-            Some((k, "one of sweep's own results.csv columns"))
-        } else if params.iter().any(|p| p == k) {
-            Some((k, "a parameter"))
-        } else {
-            None
-        }
-    })?;
-    Some(TaskFailure::new(
-        FailureClass::Error,
-        format!("metric `{key}` has the name of {what}; rename it (e.g. `{key}_out`) so it cannot shadow that column"),
-    ))
 }
 
 /// Appends `bytes` to `dir/name`, creating the directory (best effort: output only).

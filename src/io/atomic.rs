@@ -88,7 +88,7 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> io::
 pub fn write_npy(dir: &Path, name: &str, array: &ArrayD<f64>) -> io::Result<(u64, [u8; 32])> {
     inject_fault()?;
     let file = BufWriter::with_capacity(1 << 16, create_new(&dir.join(format!("{name}.npy")))?);
-    let mut w = super::HashingWriter::new(file);
+    let mut w = super::hashing::HashingWriter::new(file);
     array.write_npy(&mut w).map_err(io::Error::other)?;
     let (mut file, sha256) = w.finish();
     file.flush()?;

@@ -3,7 +3,7 @@
 //! that may have been edited since.
 
 use sha2::{Digest, Sha256};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
 /// Files sweep itself writes into a task's directory: the captured output streams, and the
@@ -86,40 +86,11 @@ pub fn digest_file(path: &Path) -> io::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
-/// A writer that hashes what passes through it, so that arrays are checksummed as they
-/// are written instead of being read back.
-pub struct HashingWriter<W> {
-    inner: W,
-    hash: Sha256,
-}
-
-impl<W: Write> HashingWriter<W> {
-    /// Wraps `inner`.
-    pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hash: Sha256::new() }
-    }
-
-    /// The inner writer and the SHA-256 of everything written.
-    pub fn finish(self) -> (W, [u8; 32]) {
-        (self.inner, self.hash.finalize().into())
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::HashingWriter;
+    use std::io::Write;
 
     #[test]
     fn a_task_directory_s_outputs_are_its_files_but_sweep_s_own() {

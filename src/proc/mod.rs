@@ -9,22 +9,15 @@ mod group;
 mod launch;
 mod own;
 mod reaper;
+mod registry;
 mod sentinel;
+mod tag;
 mod watchdog;
-
-/// A tag unique to this process: its pid and when it started, in hex. It names this run's
-/// attempt directories and marks its children (`SWEEP_RUN_ID`).
-pub fn run_tag() -> &'static str {
-    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TAG.get_or_init(|| {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        format!("{:x}{:08x}", std::process::id(), nanos as u32)
-    })
-}
 
 pub use group::{block_sigpipe, describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
 pub use launch::Launch;
 pub use own::{launch, signal_own, spawn, Own};
 pub use reaper::{become_subreaper, collect_orphans};
-pub use sentinel::{Sentinel, RUN_VAR};
+pub use sentinel::Sentinel;
+pub use tag::{run_tag, RUN_VAR};
 pub use watchdog::{Clock, Kernel, Signaller, Stop, SystemClock, WatchHandle, Watchdog};

@@ -11,7 +11,7 @@
 //! (#23: the scan of every thread's children and every child's environment after each task
 //! cost 19 `openat` and 21 `read` calls per task).
 
-use super::own::{gate_exclusive, registry};
+use super::registry::{gate_exclusive, registry, Registry};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -114,7 +114,7 @@ fn collect(force: bool) -> usize {
     // No child of ours is spawned-but-unregistered or deregistered-but-unreaped while this
     // is held: an unregistered child is an orphan, or not ours at all.
     let _gate = gate_exclusive();
-    let tag = super::run_tag().as_bytes();
+    let tag = super::tag::run_tag().as_bytes();
     let mut done = 0;
     for pid in all_children() {
         let verdict = {
@@ -153,7 +153,7 @@ fn reap(pid: i32, kill: bool) -> usize {
 }
 
 /// The verdict on unregistered child `pid`, for the run tagged `tag`.
-fn judge(pid: i32, tag: &[u8], reg: &super::own::Registry) -> Verdict {
+fn judge(pid: i32, tag: &[u8], reg: &Registry) -> Verdict {
     let Some((state, pgrp)) = stat(pid) else { return Verdict::Leave };
     if state == b'Z' || state == b'X' {
         // A zombie's environment can no longer be read: it is ours if it was seen alive as
@@ -162,7 +162,7 @@ fn judge(pid: i32, tag: &[u8], reg: &super::own::Registry) -> Verdict {
         return if reg.spared.contains_key(&pid) || reg.ended_group(pgrp) { Verdict::Reap } else { Verdict::Leave };
     }
     let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else { return Verdict::Leave };
-    if var(&environ, super::RUN_VAR) != Some(tag) {
+    if var(&environ, super::tag::RUN_VAR) != Some(tag) {
         return Verdict::Leave;
     }
     match var(&environ, "SWEEP_TASK").map(String::from_utf8_lossy) {

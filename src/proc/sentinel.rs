@@ -7,13 +7,11 @@
 //! It is a POSIX shell script (`sh`, `grep -z`), so that it needs no binary of ours: the
 //! library API runs inside other programs too.
 
+use super::tag::RUN_VAR;
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The variable that marks a run's processes.
-pub const RUN_VAR: &str = "SWEEP_RUN_ID";
 
 /// Waits for EOF on stdin, then kills the tagged processes (in rounds, catching processes
 /// forked meanwhile) and exits.

@@ -1,36 +1,26 @@
-//! What people see: progress while a sweep runs, the summary after it, and reports on an
-//! out directory (`sweep report` as HTML, `sweep plot` as SVG).
+//! Reports on an out directory: `sweep report` as one HTML page, `sweep plot` as SVG.
 //!
-//! Reports and plots read an out directory (`input`), survey `results.csv` in a first
-//! pass (`survey`), choose axes from what it found (`axis`), aggregate a second pass into
-//! a bounded number of cells, one grid point's replicates at a time (`aggregate`, with
-//! the band arithmetic in `band`), and draw those (`lines` for metrics, `chart` for what
-//! charts share and the histogram, `heat` and `heatmap` for a metric over two
-//! parameters, `replicates` for adaptive replicates' count per point; `ticks` chooses tick labels, `caption` says what a
-//! point is, `data` embeds the numbers in the SVG, `select` reads
-//! which metrics `--y` names, `multi` draws several on one axis,
-//! `paired` compares the levels of a `common_seed` parameter replicate by replicate).
+//! Three rooms, each importing only from those before it:
+//!
+//! - `data`: reading the out directory (`input`), a first pass over `results.csv`
+//!   (`survey`), the axes chosen from it (`axis`), a second pass that aggregates one grid
+//!   point's replicates at a time into a bounded number of cells (`aggregate`, with the
+//!   band arithmetic in `band` and the heatmap cells in `heat`), replicates per point
+//!   (`reps`), which metrics `--y` names (`select`), and the paired comparison of a
+//!   `common_seed` parameter's levels (`paired`);
+//! - `draw`: SVG charts (`chart` for what charts share and the histogram, `drawing` for
+//!   what a chart of lines holds, `lines` to draw it, `heatmap`), tick labels (`ticks`),
+//!   the subtitle saying what a point is (`caption`), and the numbers embedded in the SVG
+//!   (`metadata`);
+//! - [`html`] and [`plot`]: the two commands' pages.
+//!
+//! The progress bar of a running sweep belongs to the command line (`app::progress`).
 
-mod aggregate;
-mod axis;
-mod band;
-mod caption;
-mod chart;
 mod data;
+mod draw;
 mod error;
-mod heat;
-mod heatmap;
 pub mod html;
-mod input;
-mod lines;
-mod multi;
-mod paired;
 pub mod plot;
-pub mod progress;
-mod replicates;
-mod select;
-mod survey;
-mod ticks;
 
 pub use error::ReportError;
 

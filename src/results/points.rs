@@ -26,6 +26,14 @@ pub struct Plan {
     pub decision: Vec<Decision>,
 }
 
+// Here rather than in `store.rs`, so that the store (below) never names the plan (above).
+impl Store {
+    /// The plan of adaptive replicates over the rows as they are now (`None`: fixed replicates).
+    pub fn plan(&self) -> Option<Plan> {
+        self.adaptive.as_ref().map(|rule| Plan::of(rule, self))
+    }
+}
+
 impl Plan {
     /// The plan of `rule` over the rows of `store` (whose grid has `rule.max` replicates
     /// per point).

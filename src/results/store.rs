@@ -1,7 +1,6 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
-use super::Plan;
 use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
@@ -109,7 +108,7 @@ pub struct Store {
     /// Interned metric names.
     pub keys: Vec<String>,
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
-    /// any that ran) are tasks of the sweep (see [`Plan`]).
+    /// any that ran) are tasks of the sweep (see [`Plan`](super::Plan)).
     pub adaptive: Option<Adaptive>,
     /// The grid index of row 0: 0, or the start of a window of the grid ([`Store::range`]).
     pub base: u64,
@@ -208,11 +207,6 @@ impl Store {
     pub fn note_death(&mut self, index: u64) {
         let row = &mut self.rows[index as usize];
         row.deaths = row.deaths.saturating_add(1);
-    }
-
-    /// The plan of adaptive replicates over the rows as they are now (`None`: fixed replicates).
-    pub fn plan(&self) -> Option<Plan> {
-        self.adaptive.as_ref().map(|rule| Plan::of(rule, self))
     }
 
     /// Counts of (done, failed, pending) over the sweep's tasks: every row, or with adaptive

@@ -18,10 +18,14 @@ use std::sync::Arc;
 
 mod dir;
 mod finished;
+mod lean;
+mod torn;
 mod windowed;
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
-pub use windowed::{write_results_from_journals, Lean, Written};
+pub use lean::Lean;
+pub use torn::torn_warnings;
+pub use windowed::{write_results_from_journals, Written};
 
 /// Options of one run besides the spec.
 #[derive(Clone, Debug, Default)]
@@ -278,22 +282,6 @@ pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io:
         }
     }
     Ok((stats, own_fold))
-}
-
-/// Warnings for journal lines that were skipped.
-pub fn torn_warnings(stats: &ScanStats) -> Vec<String> {
-    stats
-        .skipped
-        .iter()
-        .take(5)
-        .map(|(p, at)| {
-            let place = match at {
-                crate::journal::LineAt::Line(n) => format!("{}:{n}", p.display()),
-                crate::journal::LineAt::Byte(b) => format!("{} (at byte {b})", p.display()),
-            };
-            format!("{place}: ignored an incomplete journal line (left by a run that was killed)")
-        })
-        .collect()
 }
 
 impl Prepared {

@@ -14,7 +14,7 @@
 //! atom := "(" or ")" | NAME | NUMBER | 'STRING' | "STRING" | true | false
 //! ```
 
-use super::lex::{lex, Op, Tok, Token};
+use super::lex::{lex, Failure, Op, Tok, Token};
 use crate::grid::Grid;
 use crate::spec::SpecError;
 use crate::text::did_you_mean;
@@ -156,9 +156,6 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
     }
 }
-
-/// A parse error: where, what, and how to fix it.
-pub(super) type Failure = (Range<usize>, String, Option<String>);
 
 struct Parser<'a> {
     tokens: &'a [Token],

@@ -1,8 +1,10 @@
 //! The tokens of a `--where` expression, each with its byte span.
 
-use super::expr::Failure;
 use crate::value::Value;
 use std::ops::Range;
+
+/// A parse error (of the lexer or the parser): where, what, and how to fix it.
+pub(super) type Failure = (Range<usize>, String, Option<String>);
 
 /// A token's kind (and value).
 #[derive(Debug, Clone, PartialEq)]

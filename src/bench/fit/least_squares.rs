@@ -1,7 +1,7 @@
 //! The two least-squares steps of [`fit`](super::fit): the linearised start and the
 //! refinement on the original scale, as described under *Method* in the parent module.
 
-use super::denominator;
+use super::usl::denominator;
 use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
 use nalgebra::storage::Owned;
 use nalgebra::{DMatrix, DVector, Dyn};

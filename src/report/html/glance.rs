@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use super::escape;
 use crate::outdir::{Manifest, OutDir};
-use crate::report::survey::Survey;
+use crate::report::data::survey::Survey;
 
 /// Failure groups shown on the card (the Failures section lists more).
 const GROUPS: usize = 3;

@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 
 use super::{escape, ReportError};
 use crate::outdir::Manifest;
-use crate::report::aggregate::PlotAgg;
-use crate::report::caption::{subtitle, Reps};
-use crate::report::heat::HeatAgg;
-use crate::report::input::{Layout, Units};
-use crate::report::lines::{draw, Chart, Drawing, MAX_BANDS};
-use crate::report::survey::Survey;
+use crate::report::data::aggregate::PlotAgg;
+use crate::report::data::heat::HeatAgg;
+use crate::report::data::input::{Layout, Units};
+use crate::report::data::survey::Survey;
+use crate::report::draw::caption::{subtitle, Reps};
+use crate::report::draw::drawing::{Chart, Drawing, MAX_BANDS};
+use crate::report::draw::lines::draw;
 
 /// Most metrics in one panel; a larger family is split.
 pub const MAX_GROUP: usize = 8;
@@ -61,7 +62,7 @@ pub(super) fn write(
     let _ = writeln!(h, "<h3>{} <span class=\"note\">({})</span></h3>", escape(&family), escape(&names.join(", ")));
     h.push_str("<div class=\"plots\">\n");
     for heat in heats.iter().filter(|x| group.contains(&x.z)) {
-        super::metrics::write_heat(h, heat, (m, s, layout))?;
+        super::heat::write(h, heat, (m, s, layout))?;
     }
     let xs: Vec<usize> = plots.iter().filter(|p| p.y == group[0]).map(|p| p.x.column).collect();
     for x in xs {
@@ -81,7 +82,7 @@ pub(super) fn write(
             y_label: &family,
             series_name: Some("metric"),
             log_y: false,
-            scatter: crate::report::input::sampled_params(m).iter().any(|n| n == x_name),
+            scatter: crate::report::data::input::sampled_params(m).iter().any(|n| n == x_name),
             width: 600,
             height: 380,
         };

@@ -6,15 +6,15 @@ use std::fmt::Write as _;
 
 use super::{escape, ReportError};
 use crate::outdir::Manifest;
-use crate::report::aggregate::PlotAgg;
-use crate::report::axis::{Axis, AxisKind, MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
-use crate::report::band::Band;
-use crate::report::caption::{subtitle, Reps};
-use crate::report::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
-use crate::report::heatmap::{draw_heatmap, HeatChart};
-use crate::report::input::{Layout, Results, Units};
-use crate::report::lines::{draw_plot, Chart};
-use crate::report::survey::{ParamSurvey, Survey};
+use crate::report::data::aggregate::PlotAgg;
+use crate::report::data::axis::{Axis, AxisKind, MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
+use crate::report::data::band::Band;
+use crate::report::data::heat::{heatmap_params, HeatAgg, MAX_HEAT_SLOTS};
+use crate::report::data::input::{Layout, Results, Units};
+use crate::report::data::survey::{ParamSurvey, Survey};
+use crate::report::draw::caption::{subtitle, Reps};
+use crate::report::draw::drawing::Chart;
+use crate::report::draw::lines::draw_plot;
 
 /// Most metrics plotted.
 pub const MAX_METRICS: usize = 8;
@@ -141,7 +141,7 @@ pub(super) fn write(
         }
         h.push_str("<div class=\"plots\">\n");
         for heat in heats.iter().filter(|x| x.z == metric) {
-            write_heat(h, heat, (m, s, layout))?;
+            super::heat::write(h, heat, (m, s, layout))?;
         }
         for p in plots.iter().filter(|p| p.y == metric) {
             let x_name = layout.name(p.x.column);
@@ -156,7 +156,7 @@ pub(super) fn write(
                 y_label: &units.label(y_name),
                 series_name: by,
                 log_y: false,
-                scatter: crate::report::input::sampled_params(m).iter().any(|n| n == x_name),
+                scatter: crate::report::data::input::sampled_params(m).iter().any(|n| n == x_name),
                 width: 600,
                 height: 380,
             };
@@ -180,28 +180,5 @@ pub(super) fn write(
         }
         h.push_str("</div>\n");
     }
-    Ok(())
-}
-
-/// Writes the figure of `heat`, a metric's mean over two parameters.
-pub(super) fn write_heat(
-    h: &mut String,
-    heat: &HeatAgg,
-    (m, s, layout): (&Manifest, &Survey, &Layout),
-) -> Result<(), ReportError> {
-    let units = Units::of(m);
-    let (a, b, y_name) = (layout.name(heat.x.column), layout.name(heat.y.column), layout.name(heat.z));
-    let sub = heat.subtitle(s, layout, Reps::of(m));
-    let chart = HeatChart {
-        title: None,
-        subtitle: Some(&sub),
-        names: [a, b, y_name],
-        labels: [&units.label(a), &units.label(b), &units.label(y_name)],
-        width: 600,
-        height: 380,
-    };
-    let svg = draw_heatmap(heat, &chart)?;
-    let cap = format!("{y_name} over {a} and {b}: {sub} ({} values).", heat.total());
-    let _ = writeln!(h, "<figure>{svg}<figcaption>{}</figcaption></figure>", escape(&cap));
     Ok(())
 }

@@ -8,17 +8,20 @@
 mod bench;
 mod glance;
 mod groups;
+mod heat;
 mod metrics;
 mod paired;
+mod replicates;
 mod style;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::aggregate::{aggregate, Histogram};
-use super::chart::draw_histogram;
-use super::input::{read_manifest, Results};
-use super::survey::{Survey, SLOWEST};
+use super::data::aggregate::{aggregate, Histogram};
+use super::data::input::{read_manifest, Results};
+use super::data::survey::{Survey, SLOWEST};
+use super::draw::caption::Reps;
+use super::draw::chart::draw_histogram;
 pub use super::ReportError;
 use crate::outdir::{Manifest, OutDir};
 pub use metrics::{MAX_METRICS, MAX_PARAMS, MAX_SERIES_VALUES};
@@ -44,8 +47,8 @@ pub fn render_report_with(out_dir: &Path, baseline: Option<&str>) -> Result<Stri
     let layout = &results.layout;
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
-    let log_spaced = super::input::log_spaced_params(out_dir);
-    let sampled = super::input::sampled_params(&manifest);
+    let log_spaced = super::data::input::log_spaced_params(out_dir);
+    let sampled = super::data::input::sampled_params(&manifest);
     let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &sampled);
     let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
     let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
@@ -67,7 +70,7 @@ pub fn render_report_with(out_dir: &Path, baseline: Option<&str>) -> Result<Stri
     glance::write(&mut h, &OutDir::new(out_dir), &manifest, &survey);
     write_facts(&mut h, &manifest);
     write_status(&mut h, &manifest, &survey);
-    super::replicates::write_section(&mut h, out_dir, &manifest)?;
+    replicates::write_section(&mut h, out_dir, &manifest)?;
     write_failures(&mut h, &survey);
     write_durations(&mut h, &survey, histogram.as_ref())?;
     metrics::write(&mut h, &manifest, &results, &survey, (&plots, &heats), &metrics)?;
@@ -106,7 +109,7 @@ fn write_facts(h: &mut String, m: &Manifest) {
         }
         // The manifest's counts are the most adaptive replicates can run.
         Some(_) => {
-            row("Replicates", Some(format!("{} per point (adaptive)", super::caption::Reps::of(m))));
+            row("Replicates", Some(format!("{} per point (adaptive)", Reps::of(m))));
             row("Tasks", Some(format!("at most {}", m.tasks)));
         }
     }

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::{escape, ReportError};
 use crate::outdir::Manifest;
-use crate::report::input::Results;
-use crate::report::paired::{compare, Absent, Paired, Row, MAX_VALUES};
+use crate::report::data::input::Results;
+use crate::report::data::paired::{compare, Absent, Paired, Row, MAX_VALUES};
 use crate::text::number;
 
 /// Most rows shown per metric.

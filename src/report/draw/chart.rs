@@ -9,8 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::aggregate::Histogram;
-use super::ReportError;
+use crate::report::data::aggregate::Histogram;
+use crate::report::ReportError;
 
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -25,18 +25,18 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-pub(super) fn color(i: usize) -> RGBColor {
+pub(crate) fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-pub(super) const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// Font size of tick labels.
-pub(super) const TICK_FONT: u32 = 15;
+pub(crate) const TICK_FONT: u32 = 15;
 /// Font size of axis descriptions.
-pub(super) const DESC_FONT: u32 = 17;
+pub(crate) const DESC_FONT: u32 = 17;
 
 /// An axis description, which says when the axis is logarithmic.
-pub(super) fn axis_label(log: bool, label: &str) -> String {
+pub(crate) fn axis_label(log: bool, label: &str) -> String {
     if log {
         format!("{label}, log scale")
     } else {
@@ -46,7 +46,7 @@ pub(super) fn axis_label(log: bool, label: &str) -> String {
 
 /// Every chart's axes: the fonts of descriptions and tick labels, and, with `grid`, faint
 /// grid lines.
-pub(super) fn house_style<'m, 'a, 'b, X, Y, XT, YT, DB>(
+pub(crate) fn house_style<'m, 'a, 'b, X, Y, XT, YT, DB>(
     mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
     grid: bool,
 ) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
@@ -62,17 +62,17 @@ where
     mesh
 }
 
-pub(super) fn draw_err<E: std::error::Error + Send + Sync>(
+pub(crate) fn draw_err<E: std::error::Error + Send + Sync>(
     what: &str,
 ) -> impl Fn(DrawingAreaErrorKind<E>) -> ReportError + '_ {
     move |e| ReportError::Draw { what: what.to_string(), message: e.to_string() }
 }
 
-pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-pub(super) type DrawResult<'a> = Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type DrawResult<'a> = Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
 
 /// A range around `[lo, hi]` widened by `frac` of its width on each side; never empty.
-pub(super) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
+pub(crate) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
     if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         return (lo - d, hi + d);
@@ -84,13 +84,13 @@ pub(super) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
 /// A linear f64 range whose ticks are ours ([`super::ticks`]), not plotters' own.
 /// (plotters' `with_key_points` would do, but it lacks the value formatter that
 /// `configure_mesh` requires.)
-pub(super) struct Ticked {
+pub(crate) struct Ticked {
     inner: plotters::coord::types::RangedCoordf64,
     ticks: Vec<f64>,
 }
 
 impl Ticked {
-    pub(super) fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
+    pub(crate) fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
         Ticked { inner: range.into(), ticks }
     }
 }

@@ -5,10 +5,10 @@
 use plotters::prelude::*;
 use std::path::Path;
 
-use super::chart::{color, draw_err, house_style, padded};
-use super::html::escape;
-use super::ReportError;
+use super::escape;
 use crate::outdir::Manifest;
+use crate::report::draw::chart::{color, draw_err, house_style, padded};
+use crate::report::ReportError;
 use std::fmt::Write as _;
 
 /// Grid points drawn at most (the first ones, in grid order): the chart stays small.

@@ -6,12 +6,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::json;
 
-use super::axis::{Axis, AxisKind};
 use super::chart::{
     axis_label, draw_err, draw_header, house_style, Area, DrawResult, Ticked, DESC_FONT, FONT, TICK_FONT,
 };
-use super::heat::HeatAgg;
-use super::{data, ticks, ReportError};
+use super::{metadata, ticks};
+use crate::report::data::axis::{Axis, AxisKind};
+use crate::report::data::heat::HeatAgg;
+use crate::report::ReportError;
 
 /// Presentation of one heatmap.
 pub(crate) struct HeatChart<'a> {
@@ -127,7 +128,7 @@ pub(crate) fn draw_heatmap(h: &HeatAgg, chart: &HeatChart) -> Result<String, Rep
     }
     let [x, y, z] = chart.names;
     let meta = json!({"kind": "heatmap", "x": x, "y": y, "z": z, "log_x": h.x.log, "log_y": h.y.log, "cells": cells});
-    Ok(data::embed(&svg, &meta.to_string()))
+    Ok(metadata::embed(&svg, &meta.to_string()))
 }
 
 fn draw_cells<'a>(
@@ -206,7 +207,7 @@ fn draw_colour_bar<'a>(area: &Area<'a>, (zlo, zhi): (f64, f64), label: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::survey::ParamSurvey;
+    use crate::report::data::survey::ParamSurvey;
 
     #[test]
     fn viridis_ends() {

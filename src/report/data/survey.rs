@@ -5,7 +5,7 @@
 use indexmap::{IndexMap, IndexSet};
 
 use super::input::{parse_number, Layout, Results};
-use super::ReportError;
+use crate::report::ReportError;
 
 /// Most distinct values remembered per parameter; beyond this a numeric parameter is
 /// binned and a categorical one shows only its first values.
@@ -32,7 +32,7 @@ pub(crate) struct ParamSurvey {
 
 impl ParamSurvey {
     /// Nothing seen yet of parameter column `column`.
-    pub(super) fn new(column: usize) -> Self {
+    pub(in crate::report) fn new(column: usize) -> Self {
         ParamSurvey {
             column,
             numeric: true,
@@ -44,7 +44,7 @@ impl ParamSurvey {
     }
 
     /// Counts one value.
-    pub(super) fn add(&mut self, v: &str) {
+    pub(in crate::report) fn add(&mut self, v: &str) {
         if !self.overflow && !self.distinct.contains(v) {
             if self.distinct.len() < DISTINCT_CAP {
                 self.distinct.insert(v.to_string());
@@ -270,8 +270,8 @@ impl Survey {
 #[cfg(test)]
 mod tests {
     use super::super::input::read_manifest;
-    use super::super::testdata;
     use super::*;
+    use crate::report::testdata;
 
     fn survey_of(dir: &std::path::Path) -> (Results, Survey) {
         let results = Results::open(dir, &read_manifest(dir).unwrap()).unwrap();

@@ -30,7 +30,7 @@ use super::band::{Band, Replicates};
 use super::heat::HeatAgg;
 use super::input::{parse_number, Layout, Results};
 use super::survey::{ParamSurvey, Survey};
-use super::ReportError;
+use crate::report::ReportError;
 
 /// Bins of the duration histogram.
 pub(crate) const HIST_BINS: usize = 40;

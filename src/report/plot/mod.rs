@@ -11,41 +11,27 @@
 
 use std::path::Path;
 
-use super::aggregate::{aggregate, PlotAgg};
-use super::axis::Axis;
-pub use super::axis::{MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
-pub use super::band::Band;
-pub use super::data::METADATA_ID;
-use super::heat::{HeatAgg, MAX_HEAT_SLOTS};
-use super::heatmap::{draw_heatmap, HeatChart};
-use super::input::{read_manifest, Results};
-pub use super::lines::MAX_BANDS;
-use super::lines::{draw_plot, Chart};
-use super::survey::Survey;
+mod multi;
+mod request;
+
+use super::data::aggregate::{aggregate, PlotAgg};
+use super::data::axis::Axis;
+pub use super::data::axis::{MAX_SCATTER_POSITIONS, MAX_X_POSITIONS};
+pub use super::data::band::Band;
+use super::data::heat::{HeatAgg, MAX_HEAT_SLOTS};
+use super::data::input::{read_manifest, Results};
+use super::data::survey::Survey;
+use super::draw::caption::Reps;
+use super::draw::drawing::Chart;
+pub use super::draw::drawing::MAX_BANDS;
+use super::draw::heatmap::{draw_heatmap, HeatChart};
+use super::draw::lines::draw_plot;
+pub use super::draw::metadata::METADATA_ID;
 pub use super::ReportError;
+pub use request::PlotRequest;
 
 /// Most lines (values of the `--by` parameter) in one plot.
 pub const MAX_SERIES: usize = 20;
-
-/// What `sweep plot` draws.
-#[derive(Debug, Clone, Default)]
-pub struct PlotRequest {
-    /// The parameter on the x axis.
-    pub x: String,
-    /// The metric on the y axis (or `seconds`, `attempts`).
-    pub y: String,
-    /// One line per value of this parameter.
-    pub by: Option<String>,
-    /// The spread around each grid point's mean.
-    pub band: Band,
-    /// Draw x on a log scale (it is anyway for `logspace` and `geomspace` axes, and for
-    /// positive values spanning three decades or more).
-    pub log_x: bool,
-    /// Draw y on a log scale.
-    pub log_y: bool,
-    /// Draw a heatmap instead: the metric's mean over `x` (across) and this parameter (up).
-    pub heatmap: Option<String>,
-}
 
 /// Renders `sweep plot DIR --x X --y Y [--by BY]` as an SVG document.
 ///
@@ -71,7 +57,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
     let x_col = find_param("--x", x, params.clone())?;
     let y_cols: Vec<usize> = cols.metrics.clone().chain([cols.seconds, cols.attempts]).collect();
     let y_names: Vec<String> = y_cols.iter().map(|&i| layout.name(i).to_string()).collect();
-    let chosen = super::select::metrics(y, &y_names, cols.metrics.len())?;
+    let chosen = super::data::select::metrics(y, &y_names, cols.metrics.len())?;
     let y_col = y_cols[chosen[0]];
     let y = y_names[chosen[0]].as_str();
     let several = chosen.len() > 1;
@@ -135,9 +121,9 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
             }
         }
     };
-    let log_spaced = super::input::log_spaced_params(out_dir);
+    let log_spaced = super::data::input::log_spaced_params(out_dir);
     let log_x = req.log_x || log_spaced.iter().any(|p| p == x);
-    let units = super::input::Units::of(&manifest);
+    let units = super::data::input::Units::of(&manifest);
     if let Some(c) = heat_col {
         let b = layout.name(c);
         let b_axis =
@@ -145,7 +131,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         let mut heats = [HeatAgg::new(y_col, Axis::with_scale(x_survey, MAX_HEAT_SLOTS, log_x), b_axis)];
         aggregate(&results, &survey, &mut [], &mut heats, false)?;
         let title = format!("{y} over {x} and {b}");
-        let subtitle = heats[0].subtitle(&survey, layout, super::caption::Reps::of(&manifest));
+        let subtitle = heats[0].subtitle(&survey, layout, Reps::of(&manifest));
         let chart = HeatChart {
             title: Some(&title),
             subtitle: Some(&subtitle),
@@ -156,7 +142,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         };
         return draw_heatmap(&heats[0], &chart);
     }
-    let scatter = super::input::sampled_params(&manifest).iter().any(|p| p == x);
+    let scatter = super::data::input::sampled_params(&manifest).iter().any(|p| p == x);
     let cap = if scatter { MAX_SCATTER_POSITIONS } else { MAX_X_POSITIONS };
     let axis = Axis::with_scale(x_survey, cap, log_x);
     if several {
@@ -164,7 +150,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         let mut plots: Vec<PlotAgg> =
             chosen.iter().map(|&c| PlotAgg::new(y_cols[c], axis.clone(), None, req.band)).collect();
         aggregate(&results, &survey, &mut plots, &mut [], false)?;
-        return super::multi::draw_metrics(&plots, &names, x, req, (&survey, layout, &manifest, scatter));
+        return multi::draw_metrics(&plots, &names, x, req, (&survey, layout, &manifest, scatter));
     }
     let mut plots = [PlotAgg::new(y_col, axis, series, req.band)];
     aggregate(&results, &survey, &mut plots, &mut [], false)?;
@@ -172,7 +158,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         Some(b) => format!("{y} vs {x} by {b}"),
         None => format!("{y} vs {x}"),
     };
-    let subtitle = super::caption::subtitle(&plots[0], &survey, layout, super::caption::Reps::of(&manifest), true);
+    let subtitle = super::draw::caption::subtitle(&plots[0], &survey, layout, Reps::of(&manifest), true);
     let chart = Chart {
         title: Some(&title),
         subtitle: Some(&subtitle),
@@ -223,8 +209,8 @@ pub fn check_output_path(path: &Path) -> Result<(), ReportError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::report::testdata;
 
     fn req(x: &str, y: &str, by: Option<&str>) -> PlotRequest {
         PlotRequest { x: x.into(), y: y.into(), by: by.map(String::from), ..Default::default() }

@@ -1,15 +1,16 @@
 //! `sweep plot --y a,b,c` (or `--y 'err_*'`): several metrics against one parameter, one
 //! line each on one axis, with a legend; points and bands as for one metric.
 
-use super::aggregate::PlotAgg;
-use super::band::Band;
-use super::caption::{subtitle, Reps};
-use super::input::{Layout, Units};
-use super::lines::{draw, Chart, Drawing, MAX_BANDS};
-use super::plot::PlotRequest;
-use super::survey::Survey;
-use super::ReportError;
+use super::request::PlotRequest;
 use crate::outdir::Manifest;
+use crate::report::data::aggregate::PlotAgg;
+use crate::report::data::band::Band;
+use crate::report::data::input::{Layout, Units};
+use crate::report::data::survey::Survey;
+use crate::report::draw::caption::{subtitle, Reps};
+use crate::report::draw::drawing::{Chart, Drawing, MAX_BANDS};
+use crate::report::draw::lines::draw;
+use crate::report::ReportError;
 
 /// What a plot of several metrics reads besides its aggregates: the survey, the columns,
 /// the manifest, and whether x is a sampled parameter (drawn as a scatter).

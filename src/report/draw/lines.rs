@@ -1,101 +1,21 @@
 //! Metric plots: the mean per x position, one line per series, with a band (numeric x)
-//! or error bars (categorical x) from [`super::band`] where a point is one grid point.
+//! or error bars (categorical x) from its band (`data::band`) where a point is one grid point.
 //! A header carries the title and a subtitle saying what each point is; the SVG carries
-//! its numbers in a `<metadata>` element ([`super::data`]).
+//! its numbers in a `<metadata>` element ([`super::metadata`]).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::aggregate::{PlotAgg, Point};
-use super::axis::Axis;
-use super::band::Band;
 use super::chart::{
     axis_label, color, draw_err, draw_header, house_style, padded, Area, DrawResult, Ticked, DESC_FONT, FONT, TICK_FONT,
 };
-use super::{data, ticks, ReportError};
+use super::drawing::{Chart, Drawing, Line, MAX_BANDS};
+use super::{metadata, ticks};
+use crate::report::data::aggregate::{PlotAgg, Point};
+use crate::report::ReportError;
 
-/// Most lines that each get a band; with more, bands would hide each other (and the
-/// subtitle says they were left out).
-pub const MAX_BANDS: usize = 6;
 /// Points per line up to which each mean also gets a marker.
 const MARKERS_UP_TO: usize = 40;
-
-/// Presentation of one chart.
-pub(crate) struct Chart<'a> {
-    pub title: Option<&'a str>,
-    /// A line under the title: what a point and its band are.
-    pub subtitle: Option<&'a str>,
-    /// The parameter and metric names.
-    pub x_name: &'a str,
-    pub y_name: &'a str,
-    /// Axis descriptions, units included.
-    pub x_label: &'a str,
-    pub y_label: &'a str,
-    pub series_name: Option<&'a str>,
-    /// Draw y on a log scale (values ≤ 0 are left out).
-    pub log_y: bool,
-    /// Draw markers only, no line and no band: x is a sampled parameter, whose
-    /// neighbouring points differ in the other sampled parameters too.
-    pub scatter: bool,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A line as drawn: its label and points, y in axis space (log10 on a log y axis).
-pub(crate) type Line = (String, Vec<Point>);
-
-/// What a chart of lines draws: the lines over one x axis, each labelled, and which
-/// metric each shows.
-pub(crate) struct Drawing<'a> {
-    /// The x axis every line shares.
-    pub x: &'a Axis,
-    /// The spread around single-point means.
-    pub band: Band,
-    /// Every label a line may have, in colour order (so a line keeps its colour when
-    /// another has no points).
-    pub labels: Vec<String>,
-    /// The lines that have points, with their metric's name.
-    pub lines: Vec<(Line, String)>,
-    /// Whether the lines are told apart by a legend.
-    pub legend: bool,
-    /// The metrics drawn, as asked for.
-    pub metrics: Vec<String>,
-}
-
-impl<'a> Drawing<'a> {
-    /// One metric, one line per value of the plot's series parameter (or one line).
-    pub fn of(plot: &'a PlotAgg, metric: &str) -> Self {
-        let lines = (plot.series.iter().enumerate())
-            .map(|(i, s)| ((s.clone(), plot.points(i)), metric.to_string()))
-            .filter(|((_, p), _)| !p.is_empty())
-            .collect();
-        Drawing {
-            x: &plot.x,
-            band: plot.band,
-            labels: plot.series.clone(),
-            lines,
-            legend: plot.series_column.is_some(),
-            metrics: vec![metric.to_string()],
-        }
-    }
-
-    /// Several metrics over the same x axis (`plots` of one series each, in the order of
-    /// `metrics`), one line per metric, labelled with its name.
-    pub fn of_metrics(plots: &[&'a PlotAgg], metrics: &[String]) -> Self {
-        let lines = (plots.iter().zip(metrics))
-            .map(|(p, m)| ((m.clone(), p.points(0)), m.clone()))
-            .filter(|((_, p), _)| !p.is_empty())
-            .collect();
-        Drawing {
-            x: &plots[0].x,
-            band: plots[0].band,
-            labels: metrics.to_vec(),
-            lines,
-            legend: true,
-            metrics: metrics.to_vec(),
-        }
-    }
-}
 
 /// Draws an aggregated plot of one metric as an SVG document with its data in a
 /// `<metadata>` element.
@@ -133,7 +53,7 @@ pub(crate) fn draw(d: &Drawing, chart: &Chart) -> Result<String, ReportError> {
         }
         root.present().map_err(&err)?;
     }
-    Ok(data::embed(&svg, &data::plot_data(d, chart)))
+    Ok(metadata::embed(&svg, &metadata::plot_data(d, chart)))
 }
 
 /// Points with y as log10: non-positive means are left out, a band reaching zero or
@@ -278,7 +198,7 @@ fn draw_legend<'a, 's>(
         let y = 42 + row as i32 * 20;
         area.draw(&Rectangle::new([(8, y), (26, y + 10)], c.filled()))?;
         // Values like 3.1622776601683795 (from logspace) read better rounded.
-        let text = match super::input::parse_number(label) {
+        let text = match crate::report::data::input::parse_number(label) {
             Some(v) if v.is_finite() => crate::text::number(v),
             _ => crate::text::shorten(label, 16),
         };

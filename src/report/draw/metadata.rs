@@ -17,8 +17,8 @@
 
 use serde_json::{json, Value};
 
-use super::axis::AxisKind;
-use super::lines::{Chart, Drawing};
+use super::drawing::{Chart, Drawing};
+use crate::report::data::axis::AxisKind;
 
 /// The `id` of the `<metadata>` element.
 pub const METADATA_ID: &str = "sweep-plot-data";

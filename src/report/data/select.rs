@@ -1,7 +1,7 @@
 //! Which metrics `--y` names: one, several separated by commas (`--y a,b,c`), or globs
 //! (`--y 'err_*'`), drawn as one line each on one axis.
 
-use super::ReportError;
+use crate::report::ReportError;
 
 /// Whether `name` matches `pattern`, where `*` stands for any run of characters and `?`
 /// for one.

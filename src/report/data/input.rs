@@ -6,8 +6,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::ReportError;
 use crate::outdir::{Manifest, OutDir};
+use crate::report::ReportError;
 use crate::results::columns::Columns;
 
 /// Reads `<out>/manifest.json`.
@@ -157,8 +157,8 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::report::testdata;
 
     #[test]
     fn layout_follows_the_manifest() {

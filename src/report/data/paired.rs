@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 
 use super::input::{parse_number, Results};
-use super::ReportError;
 use crate::outdir::Manifest;
+use crate::report::ReportError;
 use crate::stats::t975;
 
 /// Most values (done tasks × metrics) the comparison keeps in memory.

@@ -44,7 +44,7 @@ impl HeatAgg {
     }
 
     /// Counts a done row of the grid point being read.
-    pub(super) fn add(&mut self, row: &csv::StringRecord) {
+    pub(in crate::report) fn add(&mut self, row: &csv::StringRecord) {
         let Some(v) = parse_number(&row[self.z]).filter(|v| v.is_finite()) else {
             return;
         };
@@ -62,7 +62,7 @@ impl HeatAgg {
     }
 
     /// The grid point being read has no more rows.
-    pub(super) fn end_point(&mut self) {
+    pub(in crate::report) fn end_point(&mut self) {
         if let Some(c) = self.current.take() {
             let cell = &mut self.cells[c.cell];
             cell.points += 1;
@@ -90,7 +90,7 @@ impl HeatAgg {
 
     /// What a cell is: "mean of 5 replicates per cell", or what it averages over when
     /// other parameters vary (or an axis is binned).
-    pub fn subtitle(&self, survey: &Survey, layout: &Layout, reps: super::caption::Reps) -> String {
+    pub fn subtitle(&self, survey: &Survey, layout: &Layout, reps: super::reps::Reps) -> String {
         if !self.cells.iter().any(|c| c.points > 1) {
             return format!("mean of {reps} per cell");
         }
