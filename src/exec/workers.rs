@@ -297,7 +297,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
                     }
                     if inflight.len() == 1 {
                         let head = inflight.pop_front().expect("one in flight");
-                        let failure = self.died(&ended, &head);
+                        let failure = self.died(&ended);
                         let at = Instant::now();
                         let seconds = at.duration_since(head.sent).as_secs_f64();
                         self.record(&mut batch, &mut local, &head, Err(failure), at, seconds);
@@ -337,8 +337,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
     }
 
     /// The failure of a task whose worker ended while it ran.
-    fn died(&self, ended: &Ended, head: &InFlight) -> TaskFailure {
-        let _ = head;
+    fn died(&self, ended: &Ended) -> TaskFailure {
         match (&ended.protocol, ended.stop) {
             (Some(p), _) => TaskFailure::new(FailureClass::Error, format!("worker protocol: {p}")),
             (None, Some(Stop::Timeout)) => TaskFailure::new(

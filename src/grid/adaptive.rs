@@ -6,7 +6,7 @@
 //! target metric of the replicates so far. Only complete rounds count, so a point's count is
 //! a function of its replicates' values alone, never of scheduling.
 
-use crate::stats::mean_ci95;
+use crate::confidence::mean_ci95;
 use std::fmt;
 
 /// How narrow the 95 % confidence interval of a point's mean must be.

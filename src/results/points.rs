@@ -7,9 +7,9 @@
 //! ran in which order, and the counts never depend on `--jobs` or on timing.
 
 use super::{Status, Store};
+use crate::confidence::mean_ci95;
 use crate::grid::{Adaptive, Decision};
 use crate::spec::Spec;
-use crate::stats::mean_ci95;
 use rayon::prelude::*;
 use std::io::{self, Write};
 use std::path::Path;

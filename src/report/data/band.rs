@@ -104,7 +104,7 @@ impl Replicates {
             Band::MinMax => return (self.n >= 2).then_some((self.min, self.max)),
             Band::Sd => self.sd()?,
             Band::Sem => self.sem()?,
-            Band::Ci95 => crate::stats::t975(self.n - 1) * self.sem()?,
+            Band::Ci95 => crate::confidence::t975(self.n - 1) * self.sem()?,
         };
         Some((self.mean - half, self.mean + half))
     }

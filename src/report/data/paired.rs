@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 
 use super::input::{parse_number, Results};
+use crate::confidence::t975;
 use crate::outdir::Manifest;
 use crate::report::ReportError;
-use crate::stats::t975;
 
 /// Most values (done tasks × metrics) the comparison keeps in memory.
 pub(crate) const MAX_VALUES: usize = 4_000_000;
@@ -179,7 +179,7 @@ pub(crate) fn compare(
                 if own.is_empty() {
                     continue;
                 }
-                let (mean, _) = crate::stats::mean_ci95(&own);
+                let (mean, _) = crate::confidence::mean_ci95(&own);
                 let diff = (l != reference).then(|| {
                     let pairs: Vec<(f64, f64)> =
                         reps.iter().filter_map(|c| Some((value(c, l)?, value(c, reference)?))).collect();
@@ -201,7 +201,7 @@ fn diff_of(pairs: &[(f64, f64)]) -> Option<Diff> {
         return None;
     }
     let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
-    let (mean, half) = crate::stats::mean_ci95(&d);
+    let (mean, half) = crate::confidence::mean_ci95(&d);
     let var = |xs: &mut dyn Iterator<Item = f64>| -> f64 {
         let xs: Vec<f64> = xs.collect();
         let m = xs.iter().sum::<f64>() / n as f64;
