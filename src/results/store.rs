@@ -2,6 +2,7 @@
 //! running sweep.
 
 use super::{Ledger, Plan};
+use crate::grid::refine::Slots;
 use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
@@ -10,6 +11,7 @@ use crate::task::{FailureClass, TaskFailure};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// A task's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +113,9 @@ pub struct Store {
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
     /// any that ran) are tasks of the sweep (see [`Plan`]).
     pub adaptive: Option<Adaptive>,
+    /// The grid's `[refine]` slots: then a task is one of the sweep's once its slot is
+    /// filled (see [`Store::holds`]).
+    pub refine: Option<Arc<Slots>>,
     /// The fold of the journal a run appends to, kept up to date by the journal thread as it
     /// writes records, for the journal's checkpoints (see [`crate::checkpoint`]); `None`
     /// outside a run.
@@ -122,7 +127,11 @@ pub struct Store {
 impl Store {
     /// Derives every task's id and seed (in parallel) and starts all rows pending.
     pub fn new(spec: &Spec) -> Store {
-        Store { adaptive: spec.adaptive.clone(), ..Store::range(spec, 0, spec.task_count()) }
+        Store {
+            adaptive: spec.adaptive.clone(),
+            refine: spec.grid.refine.clone(),
+            ..Store::range(spec, 0, spec.task_count())
+        }
     }
 
     /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
@@ -135,7 +144,7 @@ impl Store {
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
         let rows = vec![Row::default(); idents.len()];
-        Store { idents, rows, keys: Vec::new(), adaptive: None, own: None, base: lo }
+        Store { idents, rows, keys: Vec::new(), adaptive: None, refine: None, own: None, base: lo }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).
@@ -219,6 +228,20 @@ impl Store {
         self.adaptive.as_ref().map(|rule| Plan::of(rule, self))
     }
 
+    /// Whether row `index` is a task of the sweep as far as `[refine]` goes: not a slot of
+    /// a curve that no round has filled yet.
+    pub fn holds(&self, index: u64) -> bool {
+        self.refine.as_ref().is_none_or(|s| s.holds_task(self.base + index))
+    }
+
+    /// Derives again the ids and seeds of `indices`, whose `[refine]` slots were just
+    /// filled (a slot's id is its value's).
+    pub fn refresh(&mut self, spec: &Spec, indices: &[u64]) {
+        for &i in indices {
+            self.idents[i as usize] = spec.identity.task(&spec.grid, self.base + i);
+        }
+    }
+
     /// Counts of (done, failed, pending) over the sweep's tasks: every row, or with adaptive
     /// replicates the replicates its rule has asked for so far (and any others done).
     /// Replicates a point has not needed are no tasks of the sweep: not pending.
@@ -226,7 +249,7 @@ impl Store {
         let (mut d, mut f, mut p) = (0, 0, 0);
         let plan = self.plan();
         for (i, r) in self.rows.iter().enumerate() {
-            if plan.as_ref().is_some_and(|plan| !plan.contains(self, i as u64)) {
+            if plan.as_ref().is_some_and(|plan| !plan.contains(self, i as u64)) || !self.holds(i as u64) {
                 continue;
             }
             match r.status {
