@@ -54,7 +54,7 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     // Staging files (a killed run's) may have lost arrays of done tasks: the slow way checks.
     let staged = spec.arrays == crate::spec::ArrayLayout::Zarr
         && crate::store::staging_files(&out.staging()).is_ok_and(|f| !f.is_empty());
-    if a.task.is_none() && spec.adaptive.is_none() && !staged {
+    if a.task.is_none() && !spec.in_rounds() && !staged {
         let folded = crate::checkpoint::fold_dir(&out.root, &spec, &spec_hash(&spec.text))
             .context(|| format!("cannot read the journal in {}", dir.display()))?;
         if let Some(f) = folded {
@@ -111,8 +111,9 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
 /// Every task's state, the slow way: each journal record placed through its task's id.
 fn load_store(spec: &Spec, out: &OutDir) -> Result<(Store, crate::journal::ScanStats), Error> {
     let mut store = Store::new(spec);
-    let scan = load_journals(out, &mut store, None)
-        .context(|| format!("cannot read the journal in {}", out.root.display()))?;
+    let read = || format!("cannot read the journal in {}", out.root.display());
+    let scan = load_journals(out, &mut store, None).context(read)?;
+    crate::session::settle_refine(spec, out, &mut store).context(read)?;
     Ok((store, scan))
 }
 

@@ -20,8 +20,9 @@ use std::sync::Arc;
 /// Failure groups kept over all rounds, as one run keeps them.
 const KEEP_GROUPS: usize = 100;
 
-/// Runs a sweep with adaptive replicates (`store.adaptive` is set) round after round until
-/// no point asks for more, or the run stops (interrupted, too many failures, ...).
+/// Runs a sweep with adaptive replicates (`store.adaptive` is set) or `[refine]` round
+/// after round until no point or curve asks for more, or the run stops (interrupted, too
+/// many failures, ...).
 ///
 /// The first round also reruns the sweep's failed tasks, as `--resume` does for fixed
 /// replicates; later rounds run only replicates never tried, so a failing task is tried
@@ -40,10 +41,9 @@ pub fn execute_rounds(
     let already_done = store.counts().0;
     let mut spare = Some(spare);
     let mut total: Option<RunOutcome> = None;
-    while let Some(plan) = store.plan() {
+    while let Some(unfinished) = round_tasks(spec, store) {
         let first = total.is_none();
-        let chosen: Vec<u64> = plan
-            .unfinished(store)
+        let chosen: Vec<u64> = unfinished
             .into_iter()
             .filter(|&i| first || store.rows[i as usize].status == Status::Pending)
             .collect();
@@ -67,6 +67,17 @@ pub fn execute_rounds(
     let mut total = total.unwrap_or_default();
     total.already_done = already_done;
     Ok(total)
+}
+
+/// The tasks the sweep's rounds ask for that are not done, in grid order: those of adaptive
+/// replicates' plan, or with `[refine]` every curve's points, the next round's chosen here
+/// once the round before is done; `None` for a sweep without rounds.
+fn round_tasks(spec: &Spec, store: &mut Store) -> Option<Vec<u64>> {
+    if spec.refine.is_some() {
+        crate::results::refined::advance(spec, store);
+        return Some(crate::results::refined::unfinished(store));
+    }
+    store.plan().map(|plan| plan.unfinished(store))
 }
 
 /// The outcome of a run's parts so far (`a`, none before the first part: rounds, or

@@ -18,9 +18,11 @@ use std::sync::Arc;
 
 mod dir;
 mod finished;
+mod refine;
 mod windowed;
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
+pub use refine::settle as settle_refine;
 pub use windowed::{write_results_from_journals, Lean, Written};
 
 /// Options of one run besides the spec.
@@ -124,6 +126,8 @@ pub fn prepare_with(
             let stats = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
+            refine::settle_own(&spec, &out, &mut store, Some(&journal_path))
+                .context(|| format!("cannot read the journal in {shown}"))?;
             if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
                 let journals = journals_read_by(&out.root, Some(&journal_path))
                     .context(|| format!("cannot read the journal in {shown}"))?;
@@ -242,14 +246,15 @@ pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> 
 /// Adaptive replicates decide a point's next round from all its replicates so far, which
 /// shards would run apart (a shard waiting for another's replicates): one run does them all.
 pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
-    match spec.adaptive {
-        Some(_) => Err(Error::Usage(format!(
-            "{} has adaptive replicates, which do not run in shards (a point's next round waits for all \
-             its replicates so far); run it without --shard, on one machine or one big node",
-            spec.path.display()
-        ))),
-        None => Ok(()),
-    }
+    let (what, why) = match (&spec.adaptive, &spec.refine) {
+        (Some(_), _) => ("adaptive replicates", "a point's next round waits for all its replicates so far"),
+        (None, Some(_)) => ("[refine]", "a curve's next round waits for all its points so far"),
+        (None, None) => return Ok(()),
+    };
+    Err(Error::Usage(format!(
+        "{} has {what}, which do not run in shards ({why}); run it without --shard, on one machine or one big node",
+        spec.path.display()
+    )))
 }
 
 /// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
@@ -314,9 +319,9 @@ impl Prepared {
             self.run_windows(&config, cancel, stats)?
         } else {
             let (spec, out, store, journal) = (&self.spec, &self.out, &mut self.store, &mut self.journal);
-            let result = match spec.adaptive {
-                Some(_) => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
-                None => execute(spec, out, store, journal, &config, cancel, stats, spare),
+            let result = match spec.in_rounds() {
+                true => execute_rounds(spec, out, store, journal, &config, cancel, stats, spare),
+                false => execute(spec, out, store, journal, &config, cancel, stats, spare),
             };
             let outcome =
                 result.context(|| format!("the journal {} could not be written", self.journal.path().display()))?;
@@ -401,6 +406,11 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
         write_points_csv(spec, rule, store, &plan, &out.points())
             .context(|| format!("cannot write {}", out.points().display()))?;
     }
+    if spec.refine.is_some() {
+        let path = out.root.join(refine::FILE);
+        crate::results::refined::write_refine_csv(spec, store, &path)
+            .context(|| format!("cannot write {}", path.display()))?;
+    }
     if spec.arrays == crate::spec::ArrayLayout::Zarr {
         // Before results.csv, which is what a finished run is judged by.
         crate::store::build(spec, out, store, durable).context(|| format!("cannot build {}", out.store().display()))?;
@@ -412,8 +422,9 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
 pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
     let (spec, out) = open_saved(dir, registry)?;
     let mut store = Store::new(&spec);
-    let stats =
-        load_journals(&out, &mut store, None).context(|| format!("cannot read the journal in {}", dir.display()))?;
+    let read = || format!("cannot read the journal in {}", dir.display());
+    let stats = load_journals(&out, &mut store, None).context(read)?;
+    refine::settle(&spec, &out, &mut store).context(read)?;
     Ok((spec, out, store, stats))
 }
 
