@@ -186,3 +186,29 @@ fn bad_refine_tables_are_spec_errors_with_their_line() {
         assert!(!env.path("runs").exists(), "nothing written");
     }
 }
+
+#[test]
+fn raising_the_budget_on_resume_refines_on_and_another_batch_is_refused() {
+    let env = env("", "0");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    env.write("s.toml", &spec("").replace("budget = 60", "budget = 80"));
+    let err = env.succeeds_stderr(&["run", "s.toml", "--resume"]);
+    assert!(err.contains("this run: 20 done") && err.contains("60 already done"), "{err}");
+    env.succeeds(&["run", "s.toml", "-q", "--out", "fresh"]);
+    assert_eq!(results(&env, "runs/s"), results(&env, "fresh"), "as if started with 80");
+    env.write("s.toml", &spec("batch = 3\n").replace("budget = 60", "budget = 80"));
+    let err = env.fails(&["run", "s.toml", "--resume"], 2);
+    assert!(err.contains("[refine] `batch` changed from 8 to 3: other points would be chosen"), "{err}");
+}
+
+#[test]
+fn the_plot_and_the_report_mark_every_point_of_the_curve() {
+    let env = env("", "0");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    env.succeeds_stderr(&["plot", "runs/s", "--x", "x", "--y", "y", "-o", "p.svg"]);
+    let svg = env.read("p.svg");
+    assert_eq!(svg.matches("<circle").count(), 60, "a marker on each of the 60 points");
+    env.succeeds_stderr(&["report", "runs/s"]);
+    let html = env.read("runs/s/report.html");
+    assert!(html.matches("<circle").count() >= 60, "the report's plot of y against x marks them too");
+}

@@ -62,6 +62,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
                 slice: !slice.is_whole(),
                 counts: (f.selected, 0, 0),
                 adaptive: None,
+                refine: None,
                 no_metrics: false,
             };
             let outcome = RunOutcome {
@@ -128,6 +129,8 @@ struct View<'a> {
     counts: (u64, u64, u64),
     /// Adaptive replicates: points (met the target, stopped at max, not decided).
     adaptive: Option<(u64, u64, u64)>,
+    /// `[refine]`: curves (finished, refining, held by a failed point).
+    refine: Option<(u64, u64, u64)>,
     /// No task reported a metric.
     no_metrics: bool,
 }
@@ -141,6 +144,7 @@ impl View<'_> {
             slice: false,
             counts: p.counts(),
             adaptive: p.store.plan().map(|plan| plan.tally()),
+            refine: p.spec.refine.as_ref().map(|_| crate::results::refined::tally(&p.spec, &p.store)),
             no_metrics: p.no_metrics(),
         }
     }
@@ -230,6 +234,12 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
         if let Some((met, max, open)) = p.adaptive {
             eprintln!(
                 "sweep: adaptive replicates: {met} points met the target, {max} stopped at max, {open} not decided (points.csv)"
+            );
+        }
+        if let Some((finished, open, held)) = p.refine {
+            eprintln!(
+                "sweep: refine: {}: {finished} finished, {open} refining, {held} held by a failed point (refine.csv)",
+                crate::text::count(finished + open + held, "curve")
             );
         }
         match p.shard {

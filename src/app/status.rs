@@ -98,6 +98,12 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
         ));
         adaptive.push(format!("  adaptive {}", rule.describe()));
     }
+    if let Some(rule) = &spec.refine {
+        let (finished, open, held) = crate::results::refined::tally(&spec, &store);
+        let n = finished + open + held;
+        adaptive.push(format!("  curves   {n}: {finished} finished, {open} refining, {held} held by a failed point"));
+        adaptive.push(format!("  refine   {}", rule.describe()));
+    }
     let failed = store.rows.iter().enumerate().filter(|(_, r)| r.status == Status::Failed).map(|(i, row)| {
         let (class, message) = match &row.detail {
             Detail::Failed(c, m) => (c.as_str(), m.as_ref()),

@@ -37,6 +37,9 @@ pub(crate) struct Chart<'a> {
     /// Draw markers only, no line and no band: x is a sampled parameter, whose
     /// neighbouring points differ in the other sampled parameters too.
     pub scatter: bool,
+    /// Mark every point, however many: x is a `[refine]` axis, whose points show where
+    /// the rounds refined the curve.
+    pub refined: bool,
     pub width: u32,
     pub height: u32,
 }
@@ -254,7 +257,7 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &Drawing, lines: &[Line], chart: &Chart
             ch.draw_series(std::iter::once(Polygon::new(outline, c.mix(alpha).filled())))?;
         }
         ch.draw_series(LineSeries::new(points.iter().map(|p| (p.x, p.mean)), c.stroke_width(2)))?;
-        if points.len() <= MARKERS_UP_TO {
+        if points.len() <= MARKERS_UP_TO || chart.refined {
             ch.draw_series(points.iter().map(|p| Circle::new((p.x, p.mean), 3, c.filled())))?;
         }
     }

@@ -82,6 +82,7 @@ pub(super) fn write(
             series_name: Some("metric"),
             log_y: false,
             scatter: crate::report::input::sampled_params(m).iter().any(|n| n == x_name),
+            refined: crate::report::input::refined_params(m).iter().any(|n| n == x_name),
             width: 600,
             height: 380,
         };

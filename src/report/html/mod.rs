@@ -45,8 +45,10 @@ pub fn render_report_with(out_dir: &Path, baseline: Option<&str>) -> Result<Stri
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
     let log_spaced = super::input::log_spaced_params(out_dir);
-    let sampled = super::input::sampled_params(&manifest);
-    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &sampled);
+    // Parameters with too many values to bin: a design's, and a refined axis's.
+    let mut scattered = super::input::sampled_params(&manifest);
+    scattered.extend(super::input::refined_params(&manifest));
+    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &scattered);
     let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
     let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
 
