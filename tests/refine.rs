@@ -212,3 +212,13 @@ fn the_plot_and_the_report_mark_every_point_of_the_curve() {
     let html = env.read("runs/s/report.html");
     assert!(html.matches("<circle").count() >= 60, "the report's plot of y against x marks them too");
 }
+
+#[test]
+fn verify_reruns_refined_points_at_their_own_values() {
+    // Regression: the rerun's copy of the spec had its refined slots empty, so every
+    // refined point "stopped before it ran".
+    let env = env("", "0");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    let out = env.succeeds(&["verify", "runs/s"]);
+    assert!(out.contains("20 of 20 tasks match exactly"), "{out}");
+}

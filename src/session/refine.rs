@@ -21,13 +21,17 @@ pub fn settle(spec: &Spec, out: &OutDir, store: &mut Store) -> io::Result<()> {
 /// [`settle`]; `own` is the journal a run appends to, as [`super::load_journals`] takes it:
 /// its records also go into `store.own`, and a shard's reads no other journal.
 pub(super) fn settle_own(spec: &Spec, out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<()> {
-    if spec.refine.is_none() {
+    let files = match spec.refine {
+        Some(_) => journals_read_by(&out.root, own)?,
+        None => return Ok(()),
+    };
+    // A new sweep has no journal: its first round is its start values.
+    if files.is_empty() {
         return Ok(());
     }
-    let files = journals_read_by(&out.root, own)?;
     loop {
         let new = advance(spec, store);
-        if new.is_empty() || files.is_empty() {
+        if new.is_empty() {
             return Ok(());
         }
         let mut ids = IdIndex::default();
