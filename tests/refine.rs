@@ -94,7 +94,8 @@ fn refine_csv_says_why_each_point_was_added() {
     let mut per_round = BTreeMap::new();
     for r in rows.iter().filter(|r| r["round"] != "0") {
         *per_round.entry(r["round"].parse::<u32>().unwrap()).or_insert(0) += 1;
-        let (x, lo, hi): (f64, f64, f64) = (r["x"].parse().unwrap(), r["lo"].parse().unwrap(), r["hi"].parse().unwrap());
+        let (x, lo, hi): (f64, f64, f64) =
+            (r["x"].parse().unwrap(), r["lo"].parse().unwrap(), r["hi"].parse().unwrap());
         assert!(lo < x && x < hi && r["loss"].parse::<f64>().unwrap() > 0.0, "{r:?}");
         assert_eq!((r["state"].as_str(), r["n"].as_str(), r["metric"].as_str()), ("budget", "1", "y"));
     }
@@ -174,8 +175,11 @@ fn bad_refine_tables_are_spec_errors_with_their_line() {
         ("x = { linspace = [0.0, 1.0, 11] }", "x = [0, 1]", "a refined axis holds finite floats"),
         ("x = { linspace = [0.0, 1.0, 11] }", "x = [0.5]", "a curve starts from at least two"),
         ("budget = 60", "budget = 60\nstep = 2", "unknown key `step`"),
-        ("[command]", "replicates = { min = 2, max = 4, until = { metric = \"y\", ci95_abs = 1.0 } }\n[command]",
-         "[refine] needs a fixed number of replicates"),
+        (
+            "[command]",
+            "replicates = { min = 2, max = 4, until = { metric = \"y\", ci95_abs = 1.0 } }\n[command]",
+            "[refine] needs a fixed number of replicates",
+        ),
     ];
     for (from, to, want) in cases {
         let env = env("", "0");

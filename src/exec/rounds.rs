@@ -43,10 +43,8 @@ pub fn execute_rounds(
     let mut total: Option<RunOutcome> = None;
     while let Some(unfinished) = round_tasks(spec, store) {
         let first = total.is_none();
-        let chosen: Vec<u64> = unfinished
-            .into_iter()
-            .filter(|&i| first || store.rows[i as usize].status == Status::Pending)
-            .collect();
+        let chosen: Vec<u64> =
+            unfinished.into_iter().filter(|&i| first || store.rows[i as usize].status == Status::Pending).collect();
         if !first && chosen.is_empty() {
             break;
         }

@@ -350,7 +350,9 @@ fn refine_changes(old: &Option<serde_json::Value>, new: &Option<serde_json::Valu
     let (Some(old), Some(new)) = (old, new) else {
         return match (old, new) {
             (Some(_), None) => vec!["the [refine] table was removed: the refined points would be lost".into()],
-            (None, Some(_)) => vec!["a [refine] table was added: the axis's values would become a curve's start".into()],
+            (None, Some(_)) => {
+                vec!["a [refine] table was added: the axis's values would become a curve's start".into()]
+            }
             _ => Vec::new(),
         };
     };

@@ -73,7 +73,9 @@ fn curve(spec: &Spec, slots: &Slots, store: &Store, key: Option<u32>, c: u64) ->
             let row = &store.rows[i as usize];
             match row.status {
                 Status::Done => {
-                    let y = key.and_then(|k| row.detail.metrics().iter().find(|(m, _)| *m == k)).and_then(|(_, m)| m.as_f64());
+                    let y = key
+                        .and_then(|k| row.detail.metrics().iter().find(|(m, _)| *m == k))
+                        .and_then(|(_, m)| m.as_f64());
                     sum += y.unwrap_or(f64::NAN);
                     n += 1;
                 }
@@ -167,11 +169,16 @@ pub fn write_refine_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<(
             let (st, _, cv) = state(spec, rule, slots, store, c);
             for &(_, mean, slot) in &cv.points {
                 let point = slots.point(c, slot);
-                let mut record: Vec<String> = (0..grid.columns.len()).map(|col| grid.value(point, col).to_string()).collect();
-                let n = (point * reps..(point + 1) * reps).filter(|&i| store.rows[i as usize].status == Status::Done).count();
+                let mut record: Vec<String> =
+                    (0..grid.columns.len()).map(|col| grid.value(point, col).to_string()).collect();
+                let n = (point * reps..(point + 1) * reps)
+                    .filter(|&i| store.rows[i as usize].status == Status::Done)
+                    .count();
                 record.extend([rule.metric.clone(), n.to_string(), number(mean)]);
                 match (slot >= slots.start).then(|| slots.added(c, slot)).flatten() {
-                    Some(a) => record.extend([a.round.to_string(), number(a.pick.lo), number(a.pick.hi), number(a.pick.loss)]),
+                    Some(a) => {
+                        record.extend([a.round.to_string(), number(a.pick.lo), number(a.pick.hi), number(a.pick.loss)])
+                    }
                     None => record.extend(["0".to_string(), String::new(), String::new(), String::new()]),
                 }
                 record.push(st.as_str().to_string());
@@ -206,7 +213,15 @@ mod tests {
 
     fn xs(spec: &Spec, s: &Store) -> Vec<Vec<f64>> {
         let slots = spec.grid.refine.as_ref().unwrap();
-        (0..2).map(|c| curve(spec, slots, s, s.keys.iter().position(|k| k == "y").map(|k| k as u32), c).points.iter().map(|p| p.0).collect()).collect()
+        (0..2)
+            .map(|c| {
+                curve(spec, slots, s, s.keys.iter().position(|k| k == "y").map(|k| k as u32), c)
+                    .points
+                    .iter()
+                    .map(|p| p.0)
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
@@ -229,11 +244,16 @@ mod tests {
         assert_eq!(s.counts(), (28, 0, 0), "7 points × 2 replicates × 2 curves, and no more");
         assert_eq!(tally(&spec, &s), (2, 0, 0));
         // Each id is its value's: a refined point's task has the id of the same x in a plain grid.
-        let plain = "replicates = 2\n[command]\nargv = [\"true\"]\n[params]\na = [1, 2]\nx = [0.0, 0.25, 0.5, 0.75, 1.0]\n";
+        let plain =
+            "replicates = 2\n[command]\nargv = [\"true\"]\n[params]\na = [1, 2]\nx = [0.0, 0.25, 0.5, 0.75, 1.0]\n";
         let plain = Spec::parse(Path::new("t.toml"), plain, &crate::model::Registry::builtin()).unwrap();
         let ids: std::collections::HashSet<_> = Store::new(&plain).idents.iter().map(|i| i.0).collect();
         let refined: Vec<_> = (0..s.rows.len()).filter(|&i| s.holds(i as u64)).map(|i| s.idents[i].0).collect();
-        assert_eq!(refined.iter().filter(|id| ids.contains(id)).count(), 20, "the 5 points of each curve after round 1");
+        assert_eq!(
+            refined.iter().filter(|id| ids.contains(id)).count(),
+            20,
+            "the 5 points of each curve after round 1"
+        );
     }
 
     #[test]

@@ -16,9 +16,7 @@ mod worker;
 
 pub use error::SpecError;
 pub use overrides::{merge, recorded, Override};
-pub use raw::{
-    RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawSpec, RawUntil, RawWorker,
-};
+pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawSpec, RawUntil, RawWorker};
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;

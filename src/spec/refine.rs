@@ -11,7 +11,8 @@ use crate::value::Value;
 use std::ops::Range;
 use toml::Spanned;
 
-const EXAMPLE: &str = "[params]\nx = { linspace = [0.0, 1.0, 11] }\n[refine]\naxis = \"x\"\nmetric = \"y\"\nbudget = 60";
+const EXAMPLE: &str =
+    "[params]\nx = { linspace = [0.0, 1.0, 11] }\n[refine]\naxis = \"x\"\nmetric = \"y\"\nbudget = 60";
 
 /// A validated `[refine]` and where its parts are written.
 pub(super) struct Checked {
@@ -41,7 +42,9 @@ impl Ctx<'_> {
                 Some("write `replicates = N` (the rule refines the mean of the N)".into()),
             ));
         }
-        let Some(axis) = &t.axis else { return Err(self.at(table, "[refine] needs `axis`, the parameter refined", help())) };
+        let Some(axis) = &t.axis else {
+            return Err(self.at(table, "[refine] needs `axis`, the parameter refined", help()));
+        };
         let Some(metric) = &t.metric else {
             return Err(self.at(table, "[refine] needs `metric`, the metric whose curve is refined", help()));
         };
@@ -52,12 +55,21 @@ impl Ctx<'_> {
             let names = params.iter().filter(|p| !p.sampled).map(|p| p.name.as_str());
             let hint = did_you_mean(axis.get_ref(), names.clone())
                 .unwrap_or_else(|| format!("refine one of [params]: {}", names.collect::<Vec<_>>().join(", ")));
-            return Err(self.at(axis, format!("[refine] names `{}`, which is not in [params]", axis.get_ref()), Some(hint)));
+            return Err(self.at(
+                axis,
+                format!("[refine] names `{}`, which is not in [params]", axis.get_ref()),
+                Some(hint),
+            ));
         };
         if p.sampled {
-            return Err(self.at(axis, "a [sample] parameter cannot be refined", Some("refine a parameter of [params]".into())));
+            return Err(self.at(
+                axis,
+                "a [sample] parameter cannot be refined",
+                Some("refine a parameter of [params]".into()),
+            ));
         }
-        let zipped = zip.is_some_and(|z| z.get_ref().iter().any(|g| g.get_ref().iter().any(|m| m.get_ref() == &p.name)));
+        let zipped =
+            zip.is_some_and(|z| z.get_ref().iter().any(|g| g.get_ref().iter().any(|m| m.get_ref() == &p.name)));
         if zipped {
             return Err(self.at(axis, format!("`{}` is zipped; a refined axis is one parameter's", p.name), None));
         }

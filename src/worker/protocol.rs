@@ -86,7 +86,9 @@ impl Requests {
             match grid.refine.as_deref().filter(|s| s.column == c) {
                 // A refined curve's points differ from curve to curve.
                 Some(_) => {
-                    out.extend_from_slice(serde_json::to_string(&grid.columns[c]).expect("strings serialize").as_bytes());
+                    out.extend_from_slice(
+                        serde_json::to_string(&grid.columns[c]).expect("strings serialize").as_bytes(),
+                    );
                     out.push(b':');
                     push_value(out, grid.value(point, c));
                 }

@@ -28,7 +28,7 @@ const MIN_WIDTH: f64 = 1e-12;
 /// The losses of the intervals between consecutive `points` (sorted by x, distinct):
 /// `hypot(dx / x_scale, dy / y_scale)`, with `y_scale` the spread of the finite y (1 when
 /// they do not spread). An interval with a non-finite end counts its x length alone; one
-/// narrower than [`MIN_WIDTH`] of the scale counts 0.
+/// narrower than `MIN_WIDTH` (10⁻¹²) of the scale counts 0.
 pub fn losses(points: &[(f64, f64)], x_scale: f64) -> Vec<f64> {
     let finite = points.iter().map(|p| p.1).filter(|y| y.is_finite());
     let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));

@@ -42,7 +42,15 @@ impl Slots {
     /// The slots of axis `axis` (column `column`, `budget` values of which the first
     /// `start` are its own) of a grid of `points` points and `replicates`, where a step
     /// along the axis skips `stride` points.
-    pub fn new(axis: usize, column: usize, start: usize, budget: usize, stride: u64, points: u64, replicates: u32) -> Self {
+    pub fn new(
+        axis: usize,
+        column: usize,
+        start: usize,
+        budget: usize,
+        stride: u64,
+        points: u64,
+        replicates: u32,
+    ) -> Self {
         let curves = points / budget.max(1) as u64;
         let cells = (0..curves * (budget - start) as u64).map(|_| OnceLock::new()).collect();
         Slots { axis, column, start, budget, stride, replicates: replicates as u64, cells }
