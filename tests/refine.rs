@@ -226,3 +226,10 @@ fn verify_reruns_refined_points_at_their_own_values() {
     let out = env.succeeds(&["verify", "runs/s"]);
     assert!(out.contains("20 of 20 tasks match exactly"), "{out}");
 }
+
+#[test]
+fn set_reaches_the_keys_of_refine() {
+    let env = env("", "0");
+    env.succeeds(&["run", "s.toml", "-q", "--set", "refine.budget=30"]);
+    assert_eq!(env.results("runs/s").len(), 30);
+}
