@@ -233,3 +233,23 @@ fn set_reaches_the_keys_of_refine() {
     env.succeeds(&["run", "s.toml", "-q", "--set", "refine.budget=30"]);
     assert_eq!(env.results("runs/s").len(), 30);
 }
+
+#[test]
+fn a_python_function_gets_each_refined_point_as_its_parameter() {
+    // A persistent worker's requests carry the refined x of each curve, not the slot's.
+    if require_tool("python3", python_modules("math")).is_none() {
+        return;
+    }
+    let env = env("", "0");
+    env.write("f.py", "import math\n\ndef f(x, shift):\n    return {'y': math.tanh((x - 0.43 - shift) / 0.01), 'x_seen': x}\n");
+    let text = spec("").replace("[command]\nargv = [\"sh\", \"step.sh\", \"{x}\", \"{out}\"]", "[python]\nfunction = \"f.py:f\"");
+    env.write("s.toml", &text.replace("[params]\n", "[params]\nshift = [0.0, 0.3]\n"));
+    env.succeeds(&["run", "s.toml", "-q", "--jobs", "2"]);
+    let rows = env.results("runs/s");
+    assert_eq!(rows.len(), 120);
+    assert!(rows.iter().all(|r| r["x"] == r["x_seen"]), "the function saw the x of its row");
+    let at = |shift: &str, step: f64| {
+        rows.iter().filter(|r| r["shift"] == shift && (r["x"].parse::<f64>().unwrap() - step).abs() < 0.05).count()
+    };
+    assert!(at("0.0", 0.43) >= 30 && at("0.3", 0.73) >= 30, "each curve refined at its own step");
+}
