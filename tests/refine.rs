@@ -104,6 +104,14 @@ fn refine_csv_says_why_each_point_was_added() {
     assert!(per_round.values().take(12).all(|&n| n == 4) && per_round[&13] == 1, "{per_round:?}");
     let status = env.succeeds(&["status", "runs/s"]);
     assert!(status.contains("60 tasks") && status.contains("pending  0"), "{status}");
+    // `collect` writes both files again from the journal, the same.
+    let (results, refine) = (env.read("runs/s/results.csv"), env.read("runs/s/refine.csv"));
+    std::fs::remove_file(env.path("runs/s/results.csv")).unwrap();
+    std::fs::remove_file(env.path("runs/s/refine.csv")).unwrap();
+    env.succeeds_stderr(&["collect", "runs/s"]);
+    assert_eq!(env.read("runs/s/refine.csv"), refine);
+    let drop = ["seconds", "attempts"];
+    assert_eq!(without_columns(&env.read("runs/s/results.csv"), &drop), without_columns(&results, &drop));
 }
 
 #[test]
@@ -241,8 +249,12 @@ fn a_python_function_gets_each_refined_point_as_its_parameter() {
         return;
     }
     let env = env("", "0");
-    env.write("f.py", "import math\n\ndef f(x, shift):\n    return {'y': math.tanh((x - 0.43 - shift) / 0.01), 'x_seen': x}\n");
-    let text = spec("").replace("[command]\nargv = [\"sh\", \"step.sh\", \"{x}\", \"{out}\"]", "[python]\nfunction = \"f.py:f\"");
+    env.write(
+        "f.py",
+        "import math\n\ndef f(x, shift):\n    return {'y': math.tanh((x - 0.43 - shift) / 0.01), 'x_seen': x}\n",
+    );
+    let text = spec("")
+        .replace("[command]\nargv = [\"sh\", \"step.sh\", \"{x}\", \"{out}\"]", "[python]\nfunction = \"f.py:f\"");
     env.write("s.toml", &text.replace("[params]\n", "[params]\nshift = [0.0, 0.3]\n"));
     env.succeeds(&["run", "s.toml", "-q", "--jobs", "2"]);
     let rows = env.results("runs/s");
@@ -252,4 +264,17 @@ fn a_python_function_gets_each_refined_point_as_its_parameter() {
         rows.iter().filter(|r| r["shift"] == shift && (r["x"].parse::<f64>().unwrap() - step).abs() < 0.05).count()
     };
     assert!(at("0.0", 0.43) >= 30 && at("0.3", 0.73) >= 30, "each curve refined at its own step");
+}
+
+#[test]
+fn a_tolerance_stops_the_curve_before_its_budget_and_the_sweep_is_complete() {
+    let env = env("tolerance = 0.1\n", "0");
+    env.succeeds(&["run", "s.toml", "-q"]);
+    let rows = parse_csv(&env.read("runs/s/refine.csv"));
+    assert!(rows.len() > 11 && rows.len() < 60, "{}", rows.len());
+    assert!(rows.iter().all(|r| r["state"] == "tolerance"));
+    let status = env.succeeds(&["status", "runs/s"]);
+    assert!(status.contains(&format!("{} tasks", rows.len())) && status.contains("pending  0"), "{status}");
+    env.succeeds_stderr(&["report", "runs/s"]);
+    assert!(!env.read("runs/s/report.html").contains("The manifest lists"), "no complaint about the budget unused");
 }

@@ -156,8 +156,8 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     if s.count("pending") > 0 {
         notes.push(format!("The sweep is incomplete: {} tasks are still pending.", s.count("pending")));
     }
-    // With adaptive replicates the manifest counts the most a sweep can run.
-    if m.tasks != s.rows && m.adaptive.is_none() {
+    // With adaptive replicates or [refine] the manifest counts the most a sweep can run.
+    if m.tasks != s.rows && m.adaptive.is_none() && m.refine.is_none() {
         notes.push(format!("The manifest lists {} tasks but results.csv has {} rows.", m.tasks, s.rows));
     }
     if s.malformed > 0 {
