@@ -51,9 +51,14 @@ pub fn losses(points: &[(f64, f64)], x_scale: f64) -> Vec<f64> {
 
 /// Up to `k` new points among `points` (sorted by x, distinct), given the intervals'
 /// `losses`: each goes to the interval whose loss per part is largest (ties to the lower
-/// x), which is then split in one more equal part. Sorted by x; fewer than `k` when every
-/// interval is already as fine as it may be.
-pub fn choose(points: &[(f64, f64)], losses: &[f64], x_scale: f64, k: usize) -> Vec<Pick> {
+/// x), which is then split in one more equal part. Of those, the `keep` in the intervals of
+/// largest loss per part (ties to the lower x), sorted by x; fewer when every interval is
+/// already as fine as it may be.
+///
+/// A round cut short by the budget keeps part of a whole round's points rather than
+/// choosing fewer (which would split the intervals differently): so a larger budget on
+/// `--resume` chooses a whole round that holds the points already run.
+pub fn choose(points: &[(f64, f64)], losses: &[f64], x_scale: f64, k: usize, keep: usize) -> Vec<Pick> {
     let mut parts = vec![1u32; losses.len()];
     for _ in 0..k {
         let best = (0..losses.len())
@@ -76,10 +81,15 @@ pub fn choose(points: &[(f64, f64)], losses: &[f64], x_scale: f64, k: usize) -> 
         let (lo, hi) = (points[i].0, points[i + 1].0);
         for j in 1..m {
             let x = lo + (hi - lo) * j as f64 / m as f64;
-            picks.push(Pick { x, lo, hi, loss: losses[i] });
+            picks.push((losses[i] / m as f64, Pick { x, lo, hi, loss: losses[i] }));
         }
     }
-    picks
+    if picks.len() > keep {
+        picks.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.x.total_cmp(&b.1.x)));
+        picks.truncate(keep);
+        picks.sort_by(|a, b| a.1.x.total_cmp(&b.1.x));
+    }
+    picks.into_iter().map(|(_, p)| p).collect()
 }
 
 #[cfg(test)]
@@ -103,7 +113,7 @@ mod tests {
         let pts = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)];
         // Interval 0 has loss 3, interval 1 loss 1: three points go to 0 (3, 1.5, 1 per part
         // against 1: the tie goes to the lower x), then 0.75 < 1: the fourth to interval 1.
-        let picks = choose(&pts, &[3.0, 1.0], 2.0, 4);
+        let picks = choose(&pts, &[3.0, 1.0], 2.0, 4, 4);
         let xs: Vec<f64> = picks.iter().map(|p| p.x).collect();
         assert_eq!(xs, vec![0.25, 0.5, 0.75, 1.5]);
         assert_eq!(picks[0], Pick { x: 0.25, lo: 0.0, hi: 1.0, loss: 3.0 });
@@ -111,11 +121,21 @@ mod tests {
     }
 
     #[test]
+    fn a_round_cut_short_keeps_part_of_the_whole_round() {
+        let pts = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)];
+        let whole = choose(&pts, &[3.0, 1.0], 2.0, 4, 4);
+        // The interval of loss 3 in 4 parts (0.75 each) beats the other (0.5 each).
+        let cut = choose(&pts, &[3.0, 1.0], 2.0, 4, 2);
+        assert_eq!(cut.iter().map(|p| p.x).collect::<Vec<_>>(), vec![0.25, 0.5]);
+        assert!(cut.iter().all(|p| whole.contains(p)), "{cut:?} within {whole:?}");
+    }
+
+    #[test]
     fn ties_go_to_the_lower_x_and_zero_losses_are_never_split() {
         let pts = [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0), (3.0, 0.0)];
-        let picks = choose(&pts, &[1.0, 1.0, 0.0], 3.0, 1);
+        let picks = choose(&pts, &[1.0, 1.0, 0.0], 3.0, 1, 1);
         assert_eq!(picks.iter().map(|p| p.x).collect::<Vec<_>>(), vec![0.5]);
-        assert!(choose(&pts, &[0.0, 0.0, 0.0], 3.0, 5).is_empty());
+        assert!(choose(&pts, &[0.0, 0.0, 0.0], 3.0, 5, 5).is_empty());
     }
 
     #[test]
@@ -123,6 +143,6 @@ mod tests {
         let pts = [(0.0, 0.0), (1e-13, 1.0)];
         let l = losses(&pts, 1.0);
         assert_eq!(l, vec![0.0]);
-        assert!(choose(&pts, &[1.0], 1.0, 3).is_empty(), "too narrow to split even with a loss");
+        assert!(choose(&pts, &[1.0], 1.0, 3, 3).is_empty(), "too narrow to split even with a loss");
     }
 }

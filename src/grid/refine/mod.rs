@@ -78,7 +78,7 @@ impl Refine {
         if self.tolerance.is_some_and(|t| worst < t) {
             return Step::Stop(Stop::Tolerance);
         }
-        let picks = loss::choose(points, &losses, x_scale, room.min(self.batch as usize));
+        let picks = loss::choose(points, &losses, x_scale, self.batch as usize, room);
         match picks.is_empty() {
             true => Step::Stop(Stop::Resolved),
             false => Step::Add(picks),
