@@ -278,3 +278,23 @@ fn a_tolerance_stops_the_curve_before_its_budget_and_the_sweep_is_complete() {
     env.succeeds_stderr(&["report", "runs/s"]);
     assert!(!env.read("runs/s/report.html").contains("The manifest lists"), "no complaint about the budget unused");
 }
+
+#[test]
+fn a_metric_no_task_reports_is_warned_of() {
+    let env = env("", "0");
+    env.write("s.toml", &spec("").replace("metric = \"y\"", "metric = \"yy\"").replace("budget = 60", "budget = 20"));
+    let err = env.succeeds_stderr(&["run", "s.toml"]);
+    assert!(err.contains("warning: no task reported the metric `yy` that [refine] follows"), "{err}");
+}
+
+#[test]
+fn a_built_in_model_refines_along_its_parameter_and_its_metrics_are_checked() {
+    let text = "[model]\nname = \"reaction\"\nsave = []\n[params]\nk = { linspace = [0.01, 2.0, 6] }\n\
+                solver = [\"rk45\", \"rk4\"]\n[refine]\naxis = \"k\"\nmetric = \"c_final\"\nbudget = 20\nbatch = 4\n";
+    let env = Env::with("m.toml", text);
+    let err = env.succeeds_stderr(&["run", "m.toml"]);
+    assert!(err.contains("40 tasks: 40 done") && err.contains("2 curves: 2 finished"), "{err}");
+    env.write("m.toml", &text.replace("metric = \"c_final\"", "metric = \"c_fina\""));
+    let err = env.fails(&["run", "m.toml", "--out", "other"], 2);
+    assert!(err.contains("model `reaction` has no metric `c_fina`") && err.contains("m.toml:9:"), "{err}");
+}
