@@ -4,10 +4,13 @@
 //! read in turn. The rounds are a pure function of the results, so this finds the very
 //! points the runs chose, wherever they stopped.
 
-use super::{journals_read_by, scan, OutDir, Path, ScanStats, Spec, Store};
+use crate::journal::{journals_read_by, scan, ScanStats};
+use crate::outdir::OutDir;
 use crate::results::refined::advance;
-use crate::results::IdIndex;
+use crate::results::{IdIndex, Store};
+use crate::spec::Spec;
 use std::io;
+use std::path::Path;
 
 /// The file that says why each point of a `[refine]` sweep was added.
 pub(super) const FILE: &str = "refine.csv";
@@ -18,7 +21,7 @@ pub fn settle(spec: &Spec, out: &OutDir, store: &mut Store) -> io::Result<()> {
     settle_own(spec, out, store, None)
 }
 
-/// [`settle`]; `own` is the journal a run appends to, as [`super::load_journals`] takes it:
+/// [`settle`]; `own` is the journal a run appends to, as `load_journals` takes it:
 /// its records also go into `store.own`, and a shard's reads no other journal.
 pub(super) fn settle_own(spec: &Spec, out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<()> {
     let files = match spec.refine {
