@@ -298,3 +298,19 @@ fn a_built_in_model_refines_along_its_parameter_and_its_metrics_are_checked() {
     let err = env.fails(&["run", "m.toml", "--out", "other"], 2);
     assert!(err.contains("model `reaction` has no metric `c_fina`") && err.contains("m.toml:9:"), "{err}");
 }
+
+#[test]
+fn a_failed_point_holds_its_curve_until_a_resume_runs_it_again() {
+    let env = env("", "0");
+    env.succeeds(&["run", "s.toml", "-q", "--out", "clean"]);
+    // The start point x = 0.5 fails the first time it runs, then succeeds.
+    let script = env.read("step.sh");
+    env.write("step.sh", &format!("if [ \"$1\" = 0.5 ] && [ ! -e once ]; then touch once; exit 3; fi\n{script}"));
+    let out = env.exits(&["run", "s.toml", "--out", "k"], 1);
+    assert!(out.stderr.contains("1 curve: 0 finished, 0 refining, 1 held by a failed point"), "{}", out.stderr);
+    let rows = parse_csv(&env.read("k/refine.csv"));
+    assert_eq!(rows.len(), 11, "no round ran past the start values");
+    assert!(rows.iter().all(|r| r["state"] == "failed"), "{rows:?}");
+    env.succeeds(&["run", "s.toml", "-q", "--out", "k", "--resume"]);
+    assert_eq!(results(&env, "k"), results(&env, "clean"), "then refined as if nothing had failed");
+}
