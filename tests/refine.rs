@@ -314,3 +314,12 @@ fn a_failed_point_holds_its_curve_until_a_resume_runs_it_again() {
     env.succeeds(&["run", "s.toml", "-q", "--out", "k", "--resume"]);
     assert_eq!(results(&env, "k"), results(&env, "clean"), "then refined as if nothing had failed");
 }
+
+#[test]
+fn bench_times_the_start_values_not_slots_without_a_point() {
+    // Regression: the sample was drawn over every slot of the budget, and a slot no round
+    // has filled ran at a placeholder value.
+    let env = env("", "0");
+    let err = env.succeeds_stderr(&["run", "s.toml", "--bench", "--bench-jobs", "1,2"]);
+    assert!(err.contains("pilot: 11 tasks") && err.contains("timing 11 of 60 tasks"), "{err}");
+}
