@@ -81,7 +81,11 @@ pub fn choose(points: &[(f64, f64)], losses: &[f64], x_scale: f64, k: usize, kee
         let (lo, hi) = (points[i].0, points[i + 1].0);
         for j in 1..m {
             let x = lo + (hi - lo) * j as f64 / m as f64;
-            picks.push((losses[i] / m as f64, Pick { x, lo, hi, loss: losses[i] }));
+            // Far from 0, a narrow interval may have no float strictly inside it, or fewer
+            // than its parts: a point equal to another would be the same task twice.
+            if x > lo && x < hi && picks.last().is_none_or(|(_, p): &(f64, Pick)| p.x < x) {
+                picks.push((losses[i] / m as f64, Pick { x, lo, hi, loss: losses[i] }));
+            }
         }
     }
     if picks.len() > keep {
@@ -136,6 +140,14 @@ mod tests {
         let picks = choose(&pts, &[1.0, 1.0, 0.0], 3.0, 1, 1);
         assert_eq!(picks.iter().map(|p| p.x).collect::<Vec<_>>(), vec![0.5]);
         assert!(choose(&pts, &[0.0, 0.0, 0.0], 3.0, 5, 5).is_empty());
+    }
+
+    #[test]
+    fn no_point_repeats_a_float_far_from_zero() {
+        // Between 1e6 and its next float but one there is a single float.
+        let (lo, hi) = (1e6, f64::from_bits(1e6f64.to_bits() + 2));
+        let picks = choose(&[(lo, 0.0), (hi, 1.0)], &[1.0], 1e-9, 4, 4);
+        assert_eq!(picks.iter().map(|p| p.x).collect::<Vec<_>>(), vec![f64::from_bits(1e6f64.to_bits() + 1)]);
     }
 
     #[test]
