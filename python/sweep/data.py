@@ -171,6 +171,14 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
                 f"{store}: no such store; a run builds it when it ends (for shards: sweep collect {out_dir})"
             )
         return xr.open_zarr(store)
+    if m.get("refine"):
+        # Each curve has its own points along the refined axis: no grid to shape them into.
+        axis = m["refine"]["axis"]
+        raise SweepDataError(
+            f"{out_dir}: `{axis}` is refined ([refine]), and its points differ from curve to curve, "
+            f"so they make no grid; read the sweep with sweep.load({out_dir!r}) (one row per task, "
+            f"`{axis}` a column) or refine.csv (one row per point, with why it was added)"
+        )
     df = load(out_dir)
     axes = m["axes"]
     reps = int(m["replicates"])

@@ -218,6 +218,17 @@ class Open(unittest.TestCase):
         with self.assertRaisesRegex(sweep.SweepDataError, "3 rows, but the manifest's grid has 2 points x 2"):
             sweep.open(out_dir(ROWS[:3]))
 
+    def test_a_refined_curve_is_refused_with_where_to_read_it(self):
+        d = out_dir(ROWS)
+        with open(os.path.join(d, "manifest.json")) as f:
+            m = json.load(f)
+        m["refine"] = {"axis": "k", "metric": "y", "budget": 2, "batch": 8, "tolerance": None}
+        with open(os.path.join(d, "manifest.json"), "w") as f:
+            json.dump(m, f)
+        with self.assertRaisesRegex(sweep.SweepDataError, r"`k` is refined .*sweep.load.*refine.csv"):
+            sweep.open(d)
+        self.assertEqual(len(sweep.load(d)), len(ROWS), "sweep.load reads it as any sweep")
+
 
 if __name__ == "__main__":
     unittest.main()

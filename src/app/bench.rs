@@ -102,7 +102,7 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
 
     // Pilot: one worker on a small spread-out sample, to learn the cost of a task (and
     // whether tasks write arrays).
-    let pilot_sample = sample_indices(total, PILOT_TASKS.min(total), spec.seed);
+    let pilot_sample = among_tasks(&spec, PILOT_TASKS);
     let pilot = {
         let pilot_cancel = Arc::new(Cancel::new());
         let finished = AtomicBool::new(false);
@@ -147,7 +147,8 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
             sample_size(total, per_task, &settings, repeats, if command { usize::MAX } else { cores }, budget)
         }
     };
-    let sample = sample_indices(total, n, spec.seed);
+    let sample = among_tasks(&spec, n);
+    let n = sample.len() as u64;
     let expected = expected_seconds(n, per_task, &settings, repeats, if command { usize::MAX } else { cores });
     say(format!(
         "timing {n} of {total} tasks at {} (jobs {}; io threads {}), {} each: about {}",
@@ -259,6 +260,19 @@ fn weight(settings: &[(usize, usize)], repeats: u32, cores: usize) -> f64 {
 }
 
 /// The default sample size: as many tasks as fit in `budget` seconds by
+/// A spread sample of `n` of the grid's tasks (see [`sample_indices`]). With `[refine]`,
+/// only the start values are tasks before the sweep runs (its other slots hold no point
+/// yet), so the sample is drawn among those.
+fn among_tasks(spec: &Spec, n: u64) -> Vec<u64> {
+    let total = spec.task_count();
+    if spec.grid.refine.is_none() {
+        return sample_indices(total, n.min(total), spec.seed);
+    }
+    let pool: Vec<u64> = (0..total).filter(|&i| spec.grid.holds(spec.grid.locate(i).0)).collect();
+    let k = n.min(pool.len() as u64);
+    sample_indices(pool.len() as u64, k, spec.seed).into_iter().map(|i| pool[i as usize]).collect()
+}
+
 /// [`expected_seconds`], at least `min(total, 10)` and at most the whole grid.
 fn sample_size(total: u64, per_task: f64, settings: &[(usize, usize)], repeats: u32, cores: usize, budget: f64) -> u64 {
     let cost = per_task * weight(settings, repeats, cores);

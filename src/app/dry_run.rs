@@ -38,6 +38,9 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
             println!("adaptive: {}", a.describe());
         }
     }
+    if let Some(r) = &spec.refine {
+        println!("refine: {}; {} at most", r.describe(), crate::text::count(spec.task_count(), "task"));
+    }
     let sets = crate::spec::recorded(&spec.text);
     if !sets.is_empty() {
         let shown: Vec<String> = sets.iter().map(|s| format!("--set {s}")).collect();
@@ -62,6 +65,9 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
     println!("axes:");
     for (a, axis) in g.axes.iter().enumerate() {
         for (m, (name, values)) in axis.names.iter().zip(&axis.values).enumerate() {
+            // A refined axis's slots past its start values are filled as it runs.
+            let refined = g.refine.as_deref().filter(|s| s.axis == a);
+            let values = &values[..refined.map_or(values.len(), |s| s.start)];
             let shown: Vec<String> = if values.len() <= 6 {
                 values.iter().map(|v| v.to_string()).collect()
             } else {
@@ -76,6 +82,7 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
                     format!(" ({scale} in [{lo}, {hi}], along `sample`)")
                 }
                 _ if axis.names.len() > 1 => format!(" (zipped with {})", axis.names.join(", ")),
+                _ if refined.is_some() => " (each curve's start, refined in rounds)".to_string(),
                 _ => String::new(),
             };
             println!("  {name:<12} {}: {}{zip}", crate::text::count(values.len() as u64, "value"), shown.join(", "));
@@ -83,7 +90,7 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
     }
     // The tasks shown: the grid's first, or the slice's.
     let shown: Vec<u64> = match slice.is_whole() {
-        true => (0..spec.task_count().min(10)).collect(),
+        true => (0..spec.task_count()).filter(|&i| g.holds(g.locate(i).0)).take(10).collect(),
         false => {
             let done = done_in(spec, out);
             let mut chosen = slice.choose(g, spec.seed, |i| done.as_ref().is_none_or(|l| !l.is_done(i)));

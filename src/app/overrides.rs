@@ -65,9 +65,10 @@ pub(super) fn slice_of(
 ) -> Result<Slice, Error> {
     let filter = filter.map(|f| Filter::parse(f, &spec.grid)).transpose()?;
     let slice = Slice { filter, limit, sample };
-    if !slice.is_whole() && spec.adaptive.is_some() {
+    if !slice.is_whole() && spec.in_rounds() {
+        let what = if spec.refine.is_some() { "[refine]" } else { "adaptive replicates" };
         return Err(Error::Usage(format!(
-            "{} has adaptive replicates, whose rounds choose the tasks to run themselves: {} cannot slice them; \
+            "{} has {what}, whose rounds choose the tasks to run themselves: {} cannot slice them; \
              run the sweep whole, or narrow [params] with --set",
             spec.path.display(),
             slice.flags()

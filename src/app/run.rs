@@ -62,6 +62,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
                 slice: !slice.is_whole(),
                 counts: (f.selected, 0, 0),
                 adaptive: None,
+                refine: None,
                 no_metrics: false,
             };
             let outcome = RunOutcome {
@@ -128,6 +129,9 @@ struct View<'a> {
     counts: (u64, u64, u64),
     /// Adaptive replicates: points (met the target, stopped at max, not decided).
     adaptive: Option<(u64, u64, u64)>,
+    /// `[refine]`: curves (finished, refining, held by a failed point), and whether some
+    /// task reported the refined metric.
+    refine: Option<((u64, u64, u64), bool)>,
     /// No task reported a metric.
     no_metrics: bool,
 }
@@ -141,6 +145,11 @@ impl View<'_> {
             slice: false,
             counts: p.counts(),
             adaptive: p.store.plan().map(|plan| plan.tally()),
+            refine: p
+                .spec
+                .refine
+                .as_ref()
+                .map(|r| (crate::results::refined::tally(&p.spec, &p.store), p.store.keys.contains(&r.metric))),
             no_metrics: p.no_metrics(),
         }
     }
@@ -231,6 +240,19 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
             eprintln!(
                 "sweep: adaptive replicates: {met} points met the target, {max} stopped at max, {open} not decided (points.csv)"
             );
+        }
+        if let Some(((finished, open, held), seen)) = p.refine {
+            eprintln!(
+                "sweep: refine: {}: {finished} finished, {open} refining, {held} held by a failed point (refine.csv)",
+                crate::text::count(finished + open + held, "curve")
+            );
+            if !seen && done > 0 {
+                let metric = p.spec.refine.as_ref().map_or("", |r| r.metric.as_str());
+                eprintln!(
+                    "warning: no task reported the metric `{metric}` that [refine] follows, so the points were \
+                     spread by x alone; check its name against results.csv's columns"
+                );
+            }
         }
         match p.shard {
             None => eprintln!("sweep: results in {}", p.out.results().display()),

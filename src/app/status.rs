@@ -54,7 +54,7 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
     // Staging files (a killed run's) may have lost arrays of done tasks: the slow way checks.
     let staged = spec.arrays == crate::spec::ArrayLayout::Zarr
         && crate::store::staging_files(&out.staging()).is_ok_and(|f| !f.is_empty());
-    if a.task.is_none() && spec.adaptive.is_none() && !staged {
+    if a.task.is_none() && !spec.in_rounds() && !staged {
         let folded = crate::checkpoint::fold_dir(&out.root, &spec, &spec_hash(&spec.text))
             .context(|| format!("cannot read the journal in {}", dir.display()))?;
         if let Some(f) = folded {
@@ -98,6 +98,12 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
         ));
         adaptive.push(format!("  adaptive {}", rule.describe()));
     }
+    if let Some(rule) = &spec.refine {
+        let (finished, open, held) = crate::results::refined::tally(&spec, &store);
+        let n = finished + open + held;
+        adaptive.push(format!("  curves   {n}: {finished} finished, {open} refining, {held} held by a failed point"));
+        adaptive.push(format!("  refine   {}", rule.describe()));
+    }
     let failed = store.rows.iter().enumerate().filter(|(_, r)| r.status == Status::Failed).map(|(i, row)| {
         let (class, message) = match &row.detail {
             Detail::Failed(c, m) => (c.as_str(), m.as_ref()),
@@ -111,8 +117,9 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
 /// Every task's state, the slow way: each journal record placed through its task's id.
 fn load_store(spec: &Spec, out: &OutDir) -> Result<(Store, crate::journal::ScanStats), Error> {
     let mut store = Store::new(spec);
-    let (scan, _) = load_journals(out, &mut store, None)
-        .context(|| format!("cannot read the journal in {}", out.root.display()))?;
+    let read = || format!("cannot read the journal in {}", out.root.display());
+    let (scan, _) = load_journals(out, &mut store, None).context(read)?;
+    crate::session::settle_refine(spec, out, &mut store).context(read)?;
     Ok((store, scan))
 }
 

@@ -9,6 +9,7 @@
 use super::config::{FailureGroup, RunConfig, RunOutcome, Selection};
 use super::Run;
 use crate::results::{Status, Store};
+use crate::spec::Spec;
 use crate::worker::Worker;
 use std::io;
 
@@ -16,8 +17,9 @@ use std::io;
 const KEEP_GROUPS: usize = 100;
 
 impl Run<'_> {
-    /// Runs a sweep with adaptive replicates (`store.adaptive` is set) round after round until
-    /// no point asks for more, or the run stops (interrupted, too many failures, ...).
+    /// Runs a sweep with adaptive replicates (`store.adaptive` is set) or `[refine]` round
+    /// after round until no point or curve asks for more, or the run stops (interrupted, too
+    /// many failures, ...).
     ///
     /// The first round also reruns the sweep's failed tasks, as `--resume` does for fixed
     /// replicates; later rounds run only replicates never tried, so a failing task is tried
@@ -26,13 +28,10 @@ impl Run<'_> {
         let already_done = store.counts().0;
         let mut spare = Some(spare);
         let mut total: Option<RunOutcome> = None;
-        while let Some(plan) = store.plan() {
+        while let Some(unfinished) = round_tasks(self.spec, store) {
             let first = total.is_none();
-            let chosen: Vec<u64> = plan
-                .unfinished(store)
-                .into_iter()
-                .filter(|&i| first || store.rows[i as usize].status == Status::Pending)
-                .collect();
+            let chosen: Vec<u64> =
+                unfinished.into_iter().filter(|&i| first || store.rows[i as usize].status == Status::Pending).collect();
             if !first && chosen.is_empty() {
                 break;
             }
@@ -54,6 +53,17 @@ impl Run<'_> {
         total.already_done = already_done;
         Ok(total)
     }
+}
+
+/// The tasks the sweep's rounds ask for that are not done, in grid order: those of adaptive
+/// replicates' plan, or with `[refine]` every curve's points, the next round's chosen here
+/// once the round before is done; `None` for a sweep without rounds.
+fn round_tasks(spec: &Spec, store: &mut Store) -> Option<Vec<u64>> {
+    if spec.refine.is_some() {
+        crate::results::refined::advance(spec, store);
+        return Some(crate::results::refined::unfinished(store));
+    }
+    store.plan().map(|plan| plan.unfinished(store))
 }
 
 /// The outcome of a run's parts so far (`a`, none before the first part: rounds, or

@@ -34,7 +34,7 @@ pub fn window() -> u64 {
 /// workers (which would start again for every window).
 pub fn in_windows(spec: &Spec) -> bool {
     spec.task_count() > window()
-        && spec.adaptive.is_none()
+        && !spec.in_rounds()
         && spec.arrays != ArrayLayout::Zarr
         && spec.task.worker().is_none()
 }

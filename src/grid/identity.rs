@@ -160,7 +160,19 @@ impl Identity {
                 Part::Fixed(l) => both(l, named.seeded),
                 Part::Column(c) => {
                     let (a, _) = grid.column_position(*c);
-                    both(&self.lines[*c][grid.digit(point, a)], named.seeded);
+                    let digit = grid.digit(point, a);
+                    match grid.refine.as_deref().filter(|s| s.axis == a && digit >= s.start) {
+                        // A refined point's line is its value's, as any parameter's; a slot
+                        // not yet filled gets a line no value has, so its id is no task's.
+                        Some(s) => {
+                            let line = match s.added(s.curve(point), digit) {
+                                Some(added) => format!("{}={}\n", named.name, added.value.canonical()),
+                                None => format!("{}=unset:{digit}\n", named.name),
+                            };
+                            both(line.as_bytes(), named.seeded)
+                        }
+                        None => both(&self.lines[*c][digit], named.seeded),
+                    }
                 }
             }
         }

@@ -4,15 +4,18 @@ mod adaptive;
 mod axis;
 mod design;
 mod identity;
+pub mod refine;
 mod sample;
 
 pub use adaptive::{Adaptive, Decision, Target};
 pub use axis::{generate, AxisGen};
 pub use design::{design_seed, Design, Method, Scale, MAX_DIMENSIONS, MAX_VALUES};
 pub use identity::{seed32, Identity, TaskId};
+pub use refine::Refine;
 pub use sample::sample_indices;
 
 use crate::value::Value;
+use std::sync::Arc;
 
 /// Tasks larger than this are refused before anything is allocated.
 pub const MAX_TASKS: u64 = 1 << 40;
@@ -54,6 +57,9 @@ pub struct Grid {
     /// The axis that holds a `[sample]` design's points, if any: its dimension is
     /// `sample`, and each sampled parameter a coordinate along it.
     pub sample: Option<usize>,
+    /// The slots of a `[refine]` axis, filled as its rounds choose points (see
+    /// [`refine::Slots`]); shared by every clone of the grid.
+    pub refine: Option<Arc<refine::Slots>>,
     /// For each column: (axis, member of that axis).
     col_pos: Vec<(usize, usize)>,
     /// For each axis: how many points one step along it skips.
@@ -87,7 +93,7 @@ impl Grid {
                     .expect("every column belongs to an axis")
             })
             .collect();
-        Ok(Self { columns, axes, replicates, sample: None, col_pos, strides, points })
+        Ok(Self { columns, axes, replicates, sample: None, refine: None, col_pos, strides, points })
     }
 
     /// Parameter points (without replicates).
@@ -113,11 +119,33 @@ impl Grid {
         ((point / self.strides[axis]) % self.axes[axis].len() as u64) as usize
     }
 
-    /// The value of column `col` at point `point`.
+    /// The value of column `col` at point `point`. Along a `[refine]` axis, a slot past
+    /// the start values holds its curve's point once set, and a placeholder before.
     #[inline]
     pub fn value(&self, point: u64, col: usize) -> &Value {
         let (a, m) = self.col_pos[col];
-        &self.axes[a].values[m][self.digit(point, a)]
+        let digit = self.digit(point, a);
+        if let Some(s) = self.refine.as_deref().filter(|s| s.axis == a && digit >= s.start) {
+            if let Some(added) = s.added(s.curve(point), digit) {
+                return &added.value;
+            }
+        }
+        &self.axes[a].values[m][digit]
+    }
+
+    /// Makes column `col`'s axis (a single parameter's, whose values are `start` values
+    /// followed by placeholders up to the budget) the `[refine]` axis.
+    pub fn refine_along(&mut self, col: usize, start: usize) {
+        let (a, _) = self.col_pos[col];
+        let budget = self.axes[a].len();
+        self.refine =
+            Some(Arc::new(refine::Slots::new(a, col, start, budget, self.strides[a], self.points, self.replicates)));
+    }
+
+    /// Whether point `point` is a point of the sweep: always, except a `[refine]` slot no
+    /// round has filled yet.
+    pub fn holds(&self, point: u64) -> bool {
+        self.refine.as_ref().is_none_or(|s| s.holds(point))
     }
 
     /// (axis, member) of column `col`.

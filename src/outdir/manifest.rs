@@ -71,6 +71,10 @@ pub struct Manifest {
     /// (absent without one); its parameters are the axis whose dimension is `sample`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<serde_json::Value>,
+    /// `[refine]`, `{ "axis", "metric", "budget", "batch", "tolerance" }` (absent without
+    /// it): the refined axis's `len` is then the budget, the most points a curve has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<serde_json::Value>,
     /// The parameters left out of seeds (`common_seed`); absent when none are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub common_seed: Vec<String>,
@@ -186,6 +190,10 @@ impl Manifest {
                 serde_json::json!({ "min": a.min, "max": a.max, "round": a.round, "metric": a.metric, key: target })
             }),
             sample: spec.design.as_ref().map(crate::grid::Design::to_json),
+            refine: spec.refine.as_ref().map(|r| {
+                serde_json::json!({ "axis": r.axis, "metric": r.metric, "budget": r.budget, "batch": r.batch,
+                                    "tolerance": r.tolerance })
+            }),
             // Sorted: the order the names are written in changes no seed.
             common_seed: {
                 let mut names = spec.common_seed.clone();
@@ -275,6 +283,7 @@ impl Manifest {
             ));
         }
         out.extend(sample_changes(&self.sample, &new.sample));
+        out.extend(refine_changes(&self.refine, &new.refine));
         if self.seed != new.seed {
             out.push(format!("seed changed from {} to {}", self.seed, new.seed));
         }
@@ -322,6 +331,26 @@ impl Manifest {
         let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
         create_new(&out.manifest(), text.as_bytes())
     }
+}
+
+/// What a change of `[refine]` does to the points its rounds chose: another axis, metric
+/// or batch would choose other points from the first round on. A new `budget` or
+/// `tolerance` keeps them (a larger budget goes on refining where the last run stopped).
+fn refine_changes(old: &Option<serde_json::Value>, new: &Option<serde_json::Value>) -> Vec<String> {
+    let (Some(old), Some(new)) = (old, new) else {
+        return match (old, new) {
+            (Some(_), None) => vec!["the [refine] table was removed: the refined points would be lost".into()],
+            (None, Some(_)) => {
+                vec!["a [refine] table was added: the axis's values would become a curve's start".into()]
+            }
+            _ => Vec::new(),
+        };
+    };
+    ["axis", "metric", "batch"]
+        .iter()
+        .filter(|k| old[**k] != new[**k])
+        .map(|k| format!("[refine] `{k}` changed from {} to {}: other points would be chosen", old[*k], new[*k]))
+        .collect()
 }
 
 /// What a change of `[sample]` does to the points a sweep already has: another method or

@@ -193,7 +193,7 @@ impl Rows<'_> {
         let mut float = ryu::Buffer::new();
         let mut cells: Vec<Option<&Metric>> = vec![None; self.metrics.len()];
         for i in start..end {
-            if self.plan.is_some_and(|p| !p.contains(self.store, i as u64)) {
+            if self.plan.is_some_and(|p| !p.contains(self.store, i as u64)) || !self.store.holds(i as u64) {
                 continue;
             }
             let (id, seed) = self.store.idents[i];
@@ -207,7 +207,11 @@ impl Rows<'_> {
             for (c, texts) in self.table.col_text.iter().enumerate() {
                 w.push(b',');
                 let (a, _) = grid.column_position(c);
-                w.extend_from_slice(&texts[grid.digit(point, a)]);
+                match grid.refine.as_deref().filter(|s| s.column == c) {
+                    // A refined curve's points differ from curve to curve.
+                    Some(_) => push_field(&mut w, grid.value(point, c).to_string().as_bytes()),
+                    None => w.extend_from_slice(&texts[grid.digit(point, a)]),
+                }
             }
             w.extend_from_slice(&self.table.fixed_text);
             w.push(b',');

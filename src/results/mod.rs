@@ -4,6 +4,7 @@ pub mod columns;
 mod csv_out;
 mod ledger;
 mod points;
+pub mod refined;
 mod store;
 pub mod window;
 

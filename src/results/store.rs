@@ -1,6 +1,7 @@
 //! The result store: one compact row per grid task, filled from journals and the
 //! running sweep.
 
+use crate::grid::refine::Slots;
 use crate::grid::{Adaptive, TaskId};
 use crate::journal::Record;
 use crate::model::Metric;
@@ -9,6 +10,7 @@ use crate::task::{FailureClass, TaskFailure};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// A task's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +112,9 @@ pub struct Store {
     /// The spec's adaptive replicates: then only the replicates its rule asks for (and
     /// any that ran) are tasks of the sweep (see [`Plan`](super::Plan)).
     pub adaptive: Option<Adaptive>,
+    /// The grid's `[refine]` slots: then a task is one of the sweep's once its slot is
+    /// filled (see [`Store::holds`]).
+    pub refine: Option<Arc<Slots>>,
     /// The grid index of row 0: 0, or the start of a window of the grid ([`Store::range`]).
     pub base: u64,
 }
@@ -117,7 +122,11 @@ pub struct Store {
 impl Store {
     /// Derives every task's id and seed (in parallel) and starts all rows pending.
     pub fn new(spec: &Spec) -> Store {
-        Store { adaptive: spec.adaptive.clone(), ..Store::range(spec, 0, spec.task_count()) }
+        Store {
+            adaptive: spec.adaptive.clone(),
+            refine: spec.grid.refine.clone(),
+            ..Store::range(spec, 0, spec.task_count())
+        }
     }
 
     /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
@@ -130,7 +139,7 @@ impl Store {
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
         let rows = vec![Row::default(); idents.len()];
-        Store { idents, rows, keys: Vec::new(), adaptive: None, base: lo }
+        Store { idents, rows, keys: Vec::new(), adaptive: None, refine: None, base: lo }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).
@@ -209,6 +218,20 @@ impl Store {
         row.deaths = row.deaths.saturating_add(1);
     }
 
+    /// Whether row `index` is a task of the sweep as far as `[refine]` goes: not a slot of
+    /// a curve that no round has filled yet.
+    pub fn holds(&self, index: u64) -> bool {
+        self.refine.as_ref().is_none_or(|s| s.holds_task(self.base + index))
+    }
+
+    /// Derives again the ids and seeds of `indices`, whose `[refine]` slots were just
+    /// filled (a slot's id is its value's).
+    pub fn refresh(&mut self, spec: &Spec, indices: &[u64]) {
+        for &i in indices {
+            self.idents[i as usize] = spec.identity.task(&spec.grid, self.base + i);
+        }
+    }
+
     /// Counts of (done, failed, pending) over the sweep's tasks: every row, or with adaptive
     /// replicates the replicates its rule has asked for so far (and any others done).
     /// Replicates a point has not needed are no tasks of the sweep: not pending.
@@ -216,7 +239,7 @@ impl Store {
         let (mut d, mut f, mut p) = (0, 0, 0);
         let plan = self.plan();
         for (i, r) in self.rows.iter().enumerate() {
-            if plan.as_ref().is_some_and(|plan| !plan.contains(self, i as u64)) {
+            if plan.as_ref().is_some_and(|plan| !plan.contains(self, i as u64)) || !self.holds(i as u64) {
                 continue;
             }
             match r.status {

@@ -28,7 +28,7 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
     // which only the slow path checks (see `store::lost_arrays`).
     let store_gone = spec.arrays == crate::spec::ArrayLayout::Zarr
         && (!out.store().is_dir() || crate::store::staging_files(&out.staging()).is_ok_and(|f| !f.is_empty()));
-    if spec.adaptive.is_some()
+    if spec.in_rounds()
         || !same_spec
         || store_gone
         || check_dir(spec, out, true, shard).is_err()

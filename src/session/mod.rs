@@ -19,11 +19,13 @@ use std::sync::Arc;
 mod dir;
 mod finished;
 mod lean;
+mod refine;
 mod torn;
 mod windowed;
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
 pub use lean::Lean;
+pub use refine::settle as settle_refine;
 pub use torn::torn_warnings;
 pub use windowed::{write_results_from_journals, Written};
 
@@ -128,9 +130,11 @@ pub fn prepare_with(
         }
         None => {
             let mut store = Store::new(&spec);
-            let (stats, own) = load_journals(&out, &mut store, Some(&journal_path))
+            let (stats, mut own) = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
+            refine::settle_own(&spec, &out, &mut store, Some(&journal_path), &mut own)
+                .context(|| format!("cannot read the journal in {shown}"))?;
             if resume && spec.arrays == crate::spec::ArrayLayout::Zarr {
                 let journals = journals_read_by(&out.root, Some(&journal_path))
                     .context(|| format!("cannot read the journal in {shown}"))?;
@@ -249,14 +253,15 @@ pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> 
 /// Adaptive replicates decide a point's next round from all its replicates so far, which
 /// shards would run apart (a shard waiting for another's replicates): one run does them all.
 pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
-    match spec.adaptive {
-        Some(_) => Err(Error::Usage(format!(
-            "{} has adaptive replicates, which do not run in shards (a point's next round waits for all \
-             its replicates so far); run it without --shard, on one machine or one big node",
-            spec.path.display()
-        ))),
-        None => Ok(()),
-    }
+    let (what, why) = match (&spec.adaptive, &spec.refine) {
+        (Some(_), _) => ("adaptive replicates", "a point's next round waits for all its replicates so far"),
+        (None, Some(_)) => ("[refine]", "a curve's next round waits for all its points so far"),
+        (None, None) => return Ok(()),
+    };
+    Err(Error::Usage(format!(
+        "{} has {what}, which do not run in shards ({why}); run it without --shard, on one machine or one big node",
+        spec.path.display()
+    )))
 }
 
 /// Reads every journal of `out` into `store`. With `own`, the journal a run is to append
@@ -303,9 +308,9 @@ impl Prepared {
         let outcome = if self.lean.is_some() {
             self.run_windows(&config, cancel, stats)?
         } else {
-            let adaptive = self.spec.adaptive.is_some();
+            let in_rounds = self.spec.in_rounds();
             let (mut run, store) = self.runner(config.clone(), cancel, stats);
-            let result = match adaptive {
+            let result = match in_rounds {
                 true => run.rounds(store, spare),
                 false => run.whole(store, spare),
             };
@@ -406,6 +411,11 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
         write_points_csv(spec, rule, store, &plan, &out.points())
             .context(|| format!("cannot write {}", out.points().display()))?;
     }
+    if spec.refine.is_some() {
+        let path = out.root.join(refine::FILE);
+        crate::results::refined::write_refine_csv(spec, store, &path)
+            .context(|| format!("cannot write {}", path.display()))?;
+    }
     if spec.arrays == crate::spec::ArrayLayout::Zarr {
         // Before results.csv, which is what a finished run is judged by.
         crate::store::build(spec, out, store, durable).context(|| format!("cannot build {}", out.store().display()))?;
@@ -417,8 +427,9 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
 pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
     let (spec, out) = open_saved(dir, registry)?;
     let mut store = Store::new(&spec);
-    let (stats, _) =
-        load_journals(&out, &mut store, None).context(|| format!("cannot read the journal in {}", dir.display()))?;
+    let read = || format!("cannot read the journal in {}", dir.display());
+    let (stats, _) = load_journals(&out, &mut store, None).context(read)?;
+    refine::settle(&spec, &out, &mut store).context(read)?;
     Ok((spec, out, store, stats))
 }
 

@@ -123,7 +123,7 @@ pub struct Written {
 pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written, Error> {
     let hash = spec_hash(&spec.text);
     let read = || format!("cannot read the journal in {}", out.root.display());
-    let windowed = spec.adaptive.is_none() && spec.arrays != ArrayLayout::Zarr;
+    let windowed = !spec.in_rounds() && spec.arrays != ArrayLayout::Zarr;
     let survey = match windowed {
         true => crate::results::window::survey(spec, &out.root, &hash).context(read)?,
         false => None,
@@ -137,6 +137,7 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
     }
     let mut store = Store::new(spec);
     let (scan, _) = load_journals(out, &mut store, None).context(read)?;
+    super::refine::settle(spec, out, &mut store).context(read)?;
     let mut warnings = torn_warnings(&scan);
     if spec.arrays == ArrayLayout::Zarr {
         // Before the store is built: a done task whose arrays are lost must not enter it as

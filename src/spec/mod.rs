@@ -9,6 +9,7 @@ mod model;
 mod overrides;
 mod params;
 mod raw;
+mod refine;
 mod replicates;
 mod sample;
 mod toml_error;
@@ -16,11 +17,11 @@ mod worker;
 
 pub use error::SpecError;
 pub use overrides::{merge, recorded, Override};
-pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
+pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawSpec, RawUntil, RawWorker};
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
-use crate::grid::{Adaptive, Design, Grid, Identity};
+use crate::grid::{Adaptive, Design, Grid, Identity, Refine};
 use crate::model::{Model, ParamSpec, Registry};
 use crate::value::Value;
 use crate::worker::WorkerSpec;
@@ -57,6 +58,9 @@ pub struct Spec {
     pub adaptive: Option<Adaptive>,
     /// The `[sample]` design, whose points are the grid's [`Grid::sample`] axis.
     pub design: Option<Design>,
+    /// `[refine]`: the curves along one axis, refined in rounds; the grid's
+    /// [`Grid::refine`] slots hold their points.
+    pub refine: Option<Refine>,
     /// Where a task's arrays go (`[output] arrays`).
     pub arrays: ArrayLayout,
 }
@@ -224,6 +228,12 @@ impl Spec {
         self.grid.task_count()
     }
 
+    /// Whether the sweep chooses its tasks in rounds (adaptive replicates, `[refine]`):
+    /// then it runs in one process, not in shards or windows, and on the whole grid.
+    pub fn in_rounds(&self) -> bool {
+        self.adaptive.is_some() || self.refine.is_some()
+    }
+
     /// What the spec asks for that works but may not be what the user wants.
     pub fn warnings(&self) -> Vec<String> {
         self.design.iter().filter_map(Design::warning).collect()
@@ -304,6 +314,7 @@ impl Ctx<'_> {
             }
             None => None,
         };
+        let refine = self.refine(raw.refine.as_ref(), &params, raw.zip.as_ref(), adaptive.is_some())?;
 
         let tables = [
             raw.model.as_ref().map(|t| ("model", t.span())),
@@ -339,13 +350,17 @@ impl Ctx<'_> {
                 if let Some(a) = &adaptive {
                     self.check_adaptive_metric(a, mt.model.as_ref())?;
                 }
+                if let Some(r) = &refine {
+                    self.check_refine_metric(r, mt.model.as_ref())?;
+                }
                 let fixed = mt.fixed.clone();
                 let name = mt.model.name().to_string();
                 (Some(mt), fixed, name)
             }
             None => (None, Vec::new(), given[0].0.to_string()),
         };
-        let layout = self.axes(&params, raw.zip.as_ref())?;
+        let mut layout = self.axes(&params, raw.zip.as_ref())?;
+        let refine_column = refine.as_ref().map(|r| r.pad(&mut layout));
         let mut grid = Grid::new(layout.columns, layout.axes, replicates).map_err(|e| {
             self.err(
                 raw.params.as_ref().map(|p| p.span()),
@@ -354,6 +369,9 @@ impl Ctx<'_> {
             )
         })?;
         grid.sample = layout.sample;
+        if let (Some(r), Some(col)) = (&refine, refine_column) {
+            grid.refine_along(col, r.start);
+        }
 
         let task = match task {
             Some(mt) => {
@@ -371,6 +389,13 @@ impl Ctx<'_> {
         let common_seed = self.common_seed(raw.common_seed.as_ref(), &grid, &fixed_for_id)?;
         let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed).sharing_seed(&common_seed);
         let arrays = self.arrays(raw.output.as_ref(), &task)?;
+        if let (Some(_), ArrayLayout::Zarr, Some(r)) = (&refine, arrays, &raw.refine) {
+            return Err(self.at(
+                r,
+                "[refine] keeps arrays one file per task: its curves have no fixed shape for `arrays = \"zarr\"`",
+                Some("remove `arrays = \"zarr\"` from [output]".into()),
+            ));
+        }
         Ok(Spec {
             path: self.path.to_path_buf(),
             text: self.source.clone(),
@@ -384,6 +409,7 @@ impl Ctx<'_> {
             common_seed,
             adaptive: adaptive.map(|a| a.rule),
             design,
+            refine: refine.map(|r| r.rule),
             arrays,
         })
     }

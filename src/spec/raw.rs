@@ -27,7 +27,20 @@ pub struct RawSpec {
     pub worker: Option<Spanned<RawWorker>>,
     pub params: Option<Spanned<SpannedTable>>,
     pub sample: Option<Spanned<SpannedTable>>,
+    pub refine: Option<Spanned<RawRefine>>,
     pub output: Option<Spanned<RawOutput>>,
+}
+
+/// The `[refine]` table (fields are the keys of docs/sampling.md's "Refinement").
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefine {
+    pub axis: Option<Spanned<String>>,
+    pub metric: Option<Spanned<String>>,
+    pub budget: Option<Spanned<i64>>,
+    pub batch: Option<Spanned<i64>>,
+    pub tolerance: Option<Spanned<f64>>,
 }
 
 /// The `[output]` table.

@@ -129,6 +129,8 @@ pub fn verify(
         // A copy of the spec as loaded (its inputs resolving where the sweep was started).
         let mut copy = Spec::parse_saved(&spec.path, &spec.text, registry, spec.base.clone())?;
         copy.name = spec.name.clone();
+        // A refined curve's points were chosen as the sweep was read: the copy shares them.
+        copy.grid.refine = spec.grid.refine.clone();
         plan::apply(&mut copy, pass);
         let dir = crate::io::scratch_parent(&out.root).join(format!("{SCRATCH_PREFIX}{}-{n}", std::process::id()));
         *scratch.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());

@@ -74,7 +74,17 @@ impl Requests {
             }
             first = false;
             let (a, _) = grid.column_position(c);
-            out.extend_from_slice(&frags[grid.digit(point, a)]);
+            match grid.refine.as_deref().filter(|s| s.column == c) {
+                // A refined curve's points differ from curve to curve.
+                Some(_) => {
+                    out.extend_from_slice(
+                        serde_json::to_string(&grid.columns[c]).expect("strings serialize").as_bytes(),
+                    );
+                    out.push(b':');
+                    push_value(out, grid.value(point, c));
+                }
+                None => out.extend_from_slice(&frags[grid.digit(point, a)]),
+            }
         }
         if !self.fixed.is_empty() {
             if !first {

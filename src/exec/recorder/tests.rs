@@ -17,6 +17,7 @@ fn fixture(tasks: u64) -> Fixture {
         rows: vec![Row::default(); tasks as usize],
         keys: Vec::new(),
         adaptive: None,
+        refine: None,
         base: 0,
     };
     Fixture { store, journal: JournalQueue::default(), stats: Stats::new(1), cancel: Cancel::new() }

@@ -45,6 +45,12 @@ pub(crate) fn sampled_params(manifest: &Manifest) -> Vec<String> {
     ranges.map_or_else(Vec::new, |r| r.keys().cloned().collect())
 }
 
+/// The refined parameter of the sweep's `[refine]` (none without one): its values differ
+/// from curve to curve, so its plots mark every point and bin none (up to a scatter's cap).
+pub(crate) fn refined_params(manifest: &Manifest) -> Vec<String> {
+    manifest.refine.as_ref().and_then(|r| r["axis"].as_str()).map(|a| vec![a.to_string()]).unwrap_or_default()
+}
+
 /// Units of a built-in model's parameters and metrics, by name, from the model's
 /// declarations ([`crate::model::ParamSpec::unit`], [`crate::model::OutputSpec::unit`]).
 /// Python functions and commands declare none, nor do models sweep does not know by name.

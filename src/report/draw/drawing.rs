@@ -27,6 +27,9 @@ pub(crate) struct Chart<'a> {
     /// Draw markers only, no line and no band: x is a sampled parameter, whose
     /// neighbouring points differ in the other sampled parameters too.
     pub scatter: bool,
+    /// Mark every point, however many: x is a `[refine]` axis, whose points show where
+    /// the rounds refined the curve.
+    pub refined: bool,
     pub width: u32,
     pub height: u32,
 }

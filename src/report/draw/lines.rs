@@ -174,7 +174,7 @@ fn draw_lines<'a>(area: &Area<'a>, plot: &Drawing, lines: &[Line], chart: &Chart
             ch.draw_series(std::iter::once(Polygon::new(outline, c.mix(alpha).filled())))?;
         }
         ch.draw_series(LineSeries::new(points.iter().map(|p| (p.x, p.mean)), c.stroke_width(2)))?;
-        if points.len() <= MARKERS_UP_TO {
+        if points.len() <= MARKERS_UP_TO || chart.refined {
             ch.draw_series(points.iter().map(|p| Circle::new((p.x, p.mean), 3, c.filled())))?;
         }
     }

@@ -157,6 +157,7 @@ pub(super) fn write(
                 series_name: by,
                 log_y: false,
                 scatter: crate::report::data::input::sampled_params(m).iter().any(|n| n == x_name),
+                refined: crate::report::data::input::refined_params(m).iter().any(|n| n == x_name),
                 width: 600,
                 height: 380,
             };

@@ -48,8 +48,10 @@ pub fn render_report_with(out_dir: &Path, baseline: Option<&str>) -> Result<Stri
 
     // Choose the plots, then fill them (and the histogram) in a second pass.
     let log_spaced = super::data::input::log_spaced_params(out_dir);
-    let sampled = super::data::input::sampled_params(&manifest);
-    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &sampled);
+    // Parameters with too many values to bin: a design's, and a refined axis's.
+    let mut scattered = super::data::input::sampled_params(&manifest);
+    scattered.extend(super::data::input::refined_params(&manifest));
+    let (mut plots, metrics) = metrics::choose(&survey, layout, &log_spaced, &scattered);
     let mut heats = metrics::choose_heatmap(&survey, layout, &log_spaced, &metrics);
     let histogram = aggregate(&results, &survey, &mut plots, &mut heats, true)?;
 
@@ -157,8 +159,8 @@ fn write_status(h: &mut String, m: &Manifest, s: &Survey) {
     if s.count("pending") > 0 {
         notes.push(format!("The sweep is incomplete: {} tasks are still pending.", s.count("pending")));
     }
-    // With adaptive replicates the manifest counts the most a sweep can run.
-    if m.tasks != s.rows && m.adaptive.is_none() {
+    // With adaptive replicates or [refine] the manifest counts the most a sweep can run.
+    if m.tasks != s.rows && m.adaptive.is_none() && m.refine.is_none() {
         notes.push(format!("The manifest lists {} tasks but results.csv has {} rows.", m.tasks, s.rows));
     }
     if s.malformed > 0 {

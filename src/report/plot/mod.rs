@@ -143,7 +143,8 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         return draw_heatmap(&heats[0], &chart);
     }
     let scatter = super::data::input::sampled_params(&manifest).iter().any(|p| p == x);
-    let cap = if scatter { MAX_SCATTER_POSITIONS } else { MAX_X_POSITIONS };
+    let refined = super::data::input::refined_params(&manifest).iter().any(|p| p == x);
+    let cap = if scatter || refined { MAX_SCATTER_POSITIONS } else { MAX_X_POSITIONS };
     let axis = Axis::with_scale(x_survey, cap, log_x);
     if several {
         let names: Vec<String> = chosen.iter().map(|&c| y_names[c].clone()).collect();
@@ -169,6 +170,7 @@ pub fn render_plot(out_dir: &Path, req: &PlotRequest) -> Result<String, ReportEr
         series_name: by,
         log_y: req.log_y,
         scatter,
+        refined,
         width: 800,
         height: 520,
     };

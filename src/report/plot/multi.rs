@@ -50,6 +50,7 @@ pub(crate) fn draw_metrics(
         series_name: Some("metric"),
         log_y: req.log_y,
         scatter,
+        refined: crate::report::data::input::refined_params(manifest).iter().any(|n| n == x),
         width: 800,
         height: 520,
     };
