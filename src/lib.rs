@@ -23,6 +23,7 @@ pub mod outdir;
 pub mod proc;
 pub mod provenance;
 pub mod report;
+pub mod resources;
 pub mod results;
 pub mod runlog;
 pub mod session;
