@@ -7,6 +7,7 @@ mod init;
 mod models;
 mod overrides;
 mod report;
+mod resources;
 mod run;
 mod signals;
 mod slurm;

@@ -65,14 +65,14 @@ pub fn measure(
     spec: &Spec,
     registry: &Registry,
     scratch: &Path,
-    jobs: usize,
+    (jobs, slots): (usize, &crate::resources::Slots),
     io_threads: usize,
     indices: &[u64],
     cancel: &Arc<Cancel>,
     started: Option<&std::sync::OnceLock<Instant>>,
 ) -> Result<Timed, Error> {
     let copy = Spec::parse(&spec.path, &spec.text, registry)?;
-    let (timed, ()) = run_sample(copy, scratch, jobs, io_threads, indices, cancel, started, |_| ())?;
+    let (timed, ()) = run_sample(copy, scratch, (jobs, slots), io_threads, indices, cancel, started, |_| ())?;
     Ok(timed)
 }
 
@@ -85,7 +85,7 @@ pub fn measure(
 pub fn run_sample<T>(
     copy: Spec,
     scratch: &Path,
-    jobs: usize,
+    (jobs, slots): (usize, &crate::resources::Slots),
     io_threads: usize,
     indices: &[u64],
     cancel: &Arc<Cancel>,
@@ -107,7 +107,7 @@ pub fn run_sample<T>(
         false,
         None,
         jobs,
-        crate::session::Options { windows: false, cancel: None },
+        crate::session::Options { windows: false, cancel: None, slots: slots.clone() },
     )?;
     let config = RunConfig {
         jobs: jobs.max(1),
@@ -118,6 +118,7 @@ pub fn run_sample<T>(
         durable: false,
         // A benchmark measures every task of its sample, failing or not.
         keep_going: true,
+        slots: slots.clone(),
     };
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu = || Usage::of(Who::Process).cpu_seconds + Usage::of(Who::Children).cpu_seconds;
@@ -183,7 +184,8 @@ mod tests {
         let scratch = scratch_dir(&tmp.path().join("out"), 0);
         let sample = crate::bench::sample_indices(spec.task_count(), 12, spec.seed);
         let cancel = Arc::new(Cancel::new());
-        let t = measure(&spec, &Registry::builtin(), &scratch, 2, 1, &sample, &cancel, None).unwrap();
+        let t = measure(&spec, &Registry::builtin(), &scratch, (2, &Default::default()), 1, &sample, &cancel, None)
+            .unwrap();
         assert_eq!((t.outcome.done, t.outcome.failed, t.outcome.to_run), (12, 0, 12));
         assert!(t.repeat.seconds > 0.0 && t.repeat.bytes_written > 0 && t.repeat.peak_rss_bytes > 0);
         assert!(!scratch.exists());
@@ -198,7 +200,9 @@ mod tests {
         std::fs::create_dir(&scratch).unwrap();
         std::fs::write(scratch.join("keep.txt"), "x").unwrap();
         let cancel = Arc::new(Cancel::new());
-        assert!(measure(&spec, &Registry::builtin(), &scratch, 1, 1, &[0], &cancel, None).is_err());
+        assert!(
+            measure(&spec, &Registry::builtin(), &scratch, (1, &Default::default()), 1, &[0], &cancel, None).is_err()
+        );
         assert!(scratch.join("keep.txt").exists());
     }
 }

@@ -16,9 +16,8 @@ use std::time::Duration;
 /// Placeholders every command template knows besides the parameters.
 pub const BUILTIN_PLACEHOLDERS: [&str; 5] = ["seed", "seed32", "replicate", "task", "out"];
 
-/// Environment variables set to 1 unless the spec sets them, so that N workers each
-/// running a multithreaded numpy do not oversubscribe the cores.
-pub const THREAD_VARS: [&str; 3] = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"];
+/// The thread-count variables each task gets (see [`crate::resources::THREAD_VARS`]).
+pub use crate::resources::THREAD_VARS;
 
 /// A validated `[command]` table.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! its environment and working directory, in a new process group.
 
 use super::template::Values;
-use super::{CommandSpec, Invocation, THREAD_VARS};
+use super::{CommandSpec, Invocation};
 use crate::proc::Launch;
 use crate::task::{FailureClass, TaskFailure};
 use std::ffi::OsString;
@@ -57,9 +57,7 @@ pub(super) fn spawn(inv: &Invocation) -> Result<crate::proc::Own, TaskFailure> {
     for (name, value) in inv.columns.iter().zip(inv.values) {
         env.push((param_var(name).into(), value.into()));
     }
-    for var in THREAD_VARS {
-        env.push((var.into(), "1".into()));
-    }
+    env.extend(inv.slot_env.iter().map(|(k, v)| (k.into(), v.into())));
     env.extend(spec.env.iter().map(|(k, v)| (k.into(), v.into())));
 
     let failed = |e: io::Error| {

@@ -32,6 +32,8 @@ pub struct Invocation<'a> {
     /// The attempt's own directory (absolute), `{out}`: created before the command starts;
     /// it must not exist yet.
     pub out_dir: &'a Path,
+    /// Its worker slot's variables (threads, GPUs), which the spec's `env` overrides.
+    pub slot_env: &'a [(String, String)],
 }
 
 /// Runs the commands of every worker of a run and stops them on timeout or cancellation.
@@ -73,6 +75,7 @@ impl Supervisor {
                 ))
             }
             Some(Stop::Interrupted) => Err(TaskFailure::new(FailureClass::Interrupted, "interrupted while running")),
+            Some(Stop::Memory { peak, limit }) => Err(crate::task::out_of_memory(peak, limit)),
             None if status.success() => read_metrics(&inv.out_dir.join("metrics.json")),
             None => Err(exit_failure(status, &inv.out_dir.join("stderr.txt"))),
         }
@@ -84,6 +87,12 @@ impl Supervisor {
     /// Takes a lock: call it from a thread, never from inside an async signal handler.
     pub fn stop_all(&self, hard: bool) {
         self.watchdog.stop_all(hard);
+    }
+
+    /// Stops a command whose processes together grow past `limit` bytes (see
+    /// [`Watchdog::limit_memory`]).
+    pub fn limit_memory(&self, limit: Option<u64>) {
+        self.watchdog.limit_memory(limit);
     }
 }
 
@@ -157,6 +166,7 @@ mod tests {
                 replicate: 3,
                 task: TASK,
                 out_dir: &out,
+                slot_env: &[],
             };
             self.sup.run(&inv)
         }

@@ -165,15 +165,20 @@ pub(super) fn execute_part(
         .build()
         .map_err(io::Error::other)?;
     let supervisor = match &spec.task {
-        TaskKind::Command(_) => Some(crate::command::Supervisor::new(cancel.clone())),
+        TaskKind::Command(_) => {
+            let supervisor = crate::command::Supervisor::new(cancel.clone());
+            supervisor.limit_memory(cfg.slots.memory);
+            Some(supervisor)
+        }
         TaskKind::Model(_) | TaskKind::Worker(_) => None,
     };
     let out_abs = OutDir::new(std::path::absolute(&out.root)?);
     let workers = match &spec.task {
-        TaskKind::Worker(ws) => Some(prepare_workers(spec, ws, &out_abs, cancel)?),
+        TaskKind::Worker(ws) => Some(prepare_workers(spec, ws, &out_abs, cancel)?)
+            .inspect(|(watchdog, _)| watchdog.limit_memory(cfg.slots.memory)),
         _ => None,
     };
-    let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
+    let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref(), slots: &cfg.slots };
     let staging = (spec.arrays == ArrayLayout::Zarr)
         .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
     let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };
@@ -225,6 +230,7 @@ pub(super) fn execute_part(
                     spare: Mutex::new(spare),
                     tag: tag.clone(),
                     env: vec![("SWEEP_RUN_ID".into(), tag.clone())],
+                    slots: &cfg.slots,
                     start_failures: AtomicU32::new(0),
                     staging: staging.as_ref(),
                 };

@@ -104,6 +104,18 @@ pub fn signal_name(sig: libc::c_int) -> Option<&'static str> {
     })
 }
 
+/// What a task's processes get in `/proc/<pid>/oom_score_adj`: the most, as Ray gives its
+/// workers, so that when memory runs out the kernel kills a task, which fails alone, rather
+/// than sweep, which holds the journal (its own adjustment stays 0).
+pub const TASK_OOM_SCORE_ADJ: i32 = 1000;
+
+/// Makes `pid` (a task's command or a worker, just started) the OOM killer's first choice
+/// over sweep; its children inherit it. Raising the value needs no privilege; where
+/// `/proc` cannot be written, nothing changes.
+pub fn prefer_for_oom(pid: i32) {
+    let _ = std::fs::write(format!("/proc/{pid}/oom_score_adj"), TASK_OOM_SCORE_ADJ.to_string());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

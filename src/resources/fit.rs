@@ -89,7 +89,8 @@ pub fn fit(req: &Request, machine: &Machine, jobs: Option<usize>) -> Result<Fit,
                 machine.devices.join(",")
             ));
         }
-        limits.push((have / req.gpus, format!("{have} GPUs ÷ {} per task", req.gpus)));
+        limits
+            .push((have / req.gpus, format!("{have} GPU{} ÷ {} per task", if have == 1 { "" } else { "s" }, req.gpus)));
     }
     if let Some(m) = req.memory {
         match machine.memory {
@@ -108,6 +109,7 @@ pub fn fit(req: &Request, machine: &Machine, jobs: Option<usize>) -> Result<Fit,
         }
     }
     let bound = limits.iter().min_by_key(|(n, _)| *n).cloned();
+    let given = jobs.is_some();
     let jobs = match (jobs, &bound) {
         (Some(j), Some((n, why))) if j > *n => {
             return Err(format!(
@@ -116,7 +118,8 @@ pub fn fit(req: &Request, machine: &Machine, jobs: Option<usize>) -> Result<Fit,
             ))
         }
         (Some(j), _) => j,
-        (None, Some((n, _))) => *n,
+        // Without --jobs, a task that asks for no threads still takes a core.
+        (None, Some((n, _))) => (*n).min(cores),
         (None, None) => cores,
     };
     let jobs = jobs.max(1);
@@ -127,7 +130,11 @@ pub fn fit(req: &Request, machine: &Machine, jobs: Option<usize>) -> Result<Fit,
         gpus: req.gpus,
         devices: machine.devices.clone(),
     };
-    let bound = bound.map_or_else(|| machine.cores_from.clone(), |(_, why)| why);
+    let bound = match (given, bound) {
+        (true, _) => "--jobs".to_string(),
+        (false, Some((n, why))) if n <= cores => why,
+        (false, _) => machine.cores_from.clone(),
+    };
     Ok(Fit { jobs, slots, bound })
 }
 
@@ -160,6 +167,8 @@ mod tests {
             (req(None, None, 0), Some(64), (64, 1)),
             (req(Some(4), None, 0), None, (4, 4)),
             (req(None, Some(6), 0), None, (10, 1)),
+            (req(None, Some(1), 0), None, (16, 1)),
+            (req(None, Some(1), 0), Some(32), (32, 1)),
             (req(None, None, 1), None, (4, 4)),
             (req(Some(2), Some(6), 1), None, (4, 2)),
             (req(Some(2), None, 2), Some(1), (1, 2)),

@@ -9,6 +9,7 @@ mod overrides;
 mod params;
 mod raw;
 mod replicates;
+mod resources;
 mod sample;
 mod toml_error;
 mod worker;
@@ -16,6 +17,7 @@ mod worker;
 pub use error::SpecError;
 pub use overrides::{merge, recorded, Override};
 pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawReplicates, RawSpec, RawUntil, RawWorker};
+pub use resources::RawResources;
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
@@ -58,6 +60,8 @@ pub struct Spec {
     pub design: Option<Design>,
     /// Where a task's arrays go (`[output] arrays`).
     pub arrays: ArrayLayout,
+    /// What each task needs (`[resources]`): threads, memory, GPUs.
+    pub resources: crate::resources::Request,
 }
 
 /// Where the arrays of done tasks are kept (`[output] arrays = "npy" | "zarr"`).
@@ -384,6 +388,7 @@ impl Ctx<'_> {
         let common_seed = self.common_seed(raw.common_seed.as_ref(), &grid, &fixed_for_id)?;
         let identity = Identity::new(&kind_name, &fixed_for_id, &grid, seed).sharing_seed(&common_seed);
         let arrays = self.arrays(raw.output.as_ref(), &task)?;
+        let resources = self.resources(raw.resources.as_ref())?;
         Ok(Spec {
             path: self.path.to_path_buf(),
             text: self.source.clone(),
@@ -398,6 +403,7 @@ impl Ctx<'_> {
             adaptive: adaptive.map(|a| a.rule),
             design,
             arrays,
+            resources,
         })
     }
 

@@ -71,7 +71,7 @@ pub fn merge(earlier: &[Override], later: &[Override]) -> Vec<Override> {
 }
 
 /// Top-level keys, with `true` for those that hold a table.
-const TOP: [(&str, bool); 13] = [
+const TOP: [(&str, bool); 14] = [
     ("name", false),
     ("seed", false),
     ("replicates", false),
@@ -85,13 +85,15 @@ const TOP: [(&str, bool); 13] = [
     ("params", true),
     ("output", true),
     ("sample", true),
+    ("resources", true),
 ];
 /// Keys of the tables that are not open-ended (`env` takes any name).
-const TABLES: [(&str, &[&str]); 6] = [
+const TABLES: [(&str, &[&str]); 7] = [
     ("command", &["argv", "shell", "timeout", "grace", "env", "cwd"]),
     ("python", &["function", "python", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("worker", &["argv", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("output", &["arrays"]),
+    ("resources", &["threads", "memory", "gpus"]),
     ("replicates", &["min", "max", "round", "until"]),
     ("replicates.until", &["metric", "ci95_rel", "ci95_abs"]),
 ];
@@ -373,6 +375,7 @@ mod tests {
         assert_eq!(fields::<RawPython>(), table("python"));
         assert_eq!(fields::<RawWorker>(), table("worker"));
         assert_eq!(fields::<RawOutput>(), table("output"));
+        assert_eq!(fields::<crate::spec::RawResources>(), table("resources"));
         assert_eq!(fields::<RawAdaptive>(), table("replicates"));
         assert_eq!(fields::<RawUntil>(), table("replicates.until"));
     }

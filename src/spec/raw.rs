@@ -28,6 +28,7 @@ pub struct RawSpec {
     pub params: Option<Spanned<SpannedTable>>,
     pub sample: Option<Spanned<SpannedTable>>,
     pub output: Option<Spanned<RawOutput>>,
+    pub resources: Option<Spanned<super::RawResources>>,
 }
 
 /// The `[output]` table.
