@@ -199,7 +199,8 @@ fn settable(doc: &DocumentMut, registry: &Registry) -> Vec<String> {
     let mut keys: Vec<String> = TOP.iter().filter(|(_, table)| !table).map(|(k, _)| k.to_string()).collect();
     for (table, fields) in TABLES {
         let present = match table {
-            "output" => true,
+            // Tables of options that hold for any spec: a --set creates them.
+            "output" | "resources" => true,
             t if t.starts_with("replicates") => doc.get("replicates").is_some_and(|r| r.is_table_like()),
             t => doc.get(t).is_some(),
         };
