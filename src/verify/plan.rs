@@ -129,7 +129,7 @@ mod tests {
         let mut s = spec("[command]\nshell = \"true\"\n[params]\nk = [1]\n");
         apply(&mut s, &p[1]);
         let TaskKind::Command(c) = &s.task else { unreachable!() };
-        assert_eq!(c.env.iter().filter(|(_, v)| v == "2").count(), 3);
+        assert_eq!(c.env.iter().filter(|(_, v)| v == "2").count(), 7);
         assert_eq!(recorded_threads(&s, None).as_deref(), Some("2"));
     }
 }
