@@ -17,12 +17,19 @@
 # once in turn, each round starting one further on, so that a shared machine's drift meets
 # them all alike. Interpreter start and imports are timed on every side.
 #
+# Measured on the shared 2-core development machine (load average 5 to 12 from other builds),
+# `RUNS=7 bash benches/peers/blas_threads.sh`, TASKS=6, medians: loop 9.08 s, slots-j1 9.91 s
+# (1.09× the loop), one-thread-j1 1.79 s, slots-jN 2.15 s, oversub-jN 21.68 s (10.1× slots-jN).
+# On a machine that busy, two BLAS threads per task lose to one (0.18×): its cores are not
+# free. The same run on an idle 16+-core node is the check that slots of cores // jobs threads
+# pay there; it has not been made.
+#
 # Environment: SWEEP (default target/release/sweep), OUT (default ./bench-out), RUNS
-# (default 3), TASKS (default 12). Writes $OUT/blas_threads.md.
+# (default 3), TASKS (default 6). Writes $OUT/blas_threads.md.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 RUNS="${RUNS:-3}"
-TASKS="${TASKS:-12}"
+TASKS="${TASKS:-6}"
 need_cmd python3
 python3 -c 'import numpy' 2>/dev/null || die "numpy is needed; run: bash benches/peers/setup.sh"
 need_sweep
