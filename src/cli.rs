@@ -20,6 +20,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: boxing `run`'s arguments would save nothing worth the noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write a commented starter spec (and, with --python, a starter model.py); never

@@ -80,12 +80,32 @@ fn refused(spec: &str, args: &[&str], gpus_env: Option<&str>) -> String {
 fn requests_that_cannot_run_here_exit_2_saying_why_before_anything_is_written() {
     let cases: [(&str, &[&str], Option<&str>, &str); 7] = [
         ("", &["--threads", "8"], None, "threads = 8, but this machine gives sweep 4 cores (SWEEP_TEST_CORES)"),
-        ("", &["--threads", "2", "--jobs", "3"], None, "--jobs 3 does not fit: 2 tasks at once (4 cores (SWEEP_TEST_CORES) ÷ 2 threads); use --jobs 2"),
+        (
+            "",
+            &["--threads", "2", "--jobs", "3"],
+            None,
+            "--jobs 3 does not fit: 2 tasks at once (4 cores (SWEEP_TEST_CORES) ÷ 2 threads); use --jobs 2",
+        ),
         ("[resources]\ngpus = 1\n", &[], Some("-1"), "gpus = 1, but no GPU is available (CUDA_VISIBLE_DEVICES)"),
-        ("[resources]\ngpus = 2\n", &["--gpus", "0,1,2"], None, "--jobs 2 does not fit: 1 task at once (3 GPUs ÷ 2 per task)"),
+        (
+            "[resources]\ngpus = 2\n",
+            &["--gpus", "0,1,2"],
+            None,
+            "--jobs 2 does not fit: 1 task at once (3 GPUs ÷ 2 per task)",
+        ),
         ("", &["--memory", "16 GiB"], None, "memory = 16 GiB per task, but 8 GiB is available to sweep"),
-        ("", &["--memory", "3 GiB", "--jobs", "3"], None, "--jobs 3 does not fit: 2 tasks at once (8 GiB available ÷ 3 GiB per task)"),
-        ("[resources]\nthreads = 2\n", &["--jobs", "4"], None, "s.toml: [resources] cannot run here: --jobs 4 does not fit"),
+        (
+            "",
+            &["--memory", "3 GiB", "--jobs", "3"],
+            None,
+            "--jobs 3 does not fit: 2 tasks at once (8 GiB available ÷ 3 GiB per task)",
+        ),
+        (
+            "[resources]\nthreads = 2\n",
+            &["--jobs", "4"],
+            None,
+            "s.toml: [resources] cannot run here: --jobs 4 does not fit",
+        ),
     ];
     for (spec, args, gpus, want) in cases {
         let mut args = args.to_vec();
