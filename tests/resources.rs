@@ -194,3 +194,28 @@ fn dry_run_shows_the_slots_and_the_worker_count() {
         "{out}"
     );
 }
+
+#[test]
+fn without_gpus_the_run_takes_cuda_visible_devices_else_what_nvidia_smi_lists() {
+    let rest = "[params]\nk = { range = [0, 4] }\nnap = [0.0]\n[resources]\ngpus = 1\n";
+    let Some(env) = seen("command", rest) else { return };
+    let gpus_seen = |out: &str| {
+        let mut g = values(&env.results(out), "gpu");
+        g.sort();
+        g.dedup();
+        g
+    };
+    exits(sweep_on(&env, Some(4), &["run", "s.toml", "-o", "cvd", "-q"]).env("CUDA_VISIBLE_DEVICES", "6,7"), 0);
+    assert_eq!(gpus_seen("cvd"), ["6", "7"]);
+    // A stand-in nvidia-smi that lists three GPUs.
+    let smi = env.write(
+        "bin/nvidia-smi",
+        "#!/bin/sh\necho 'GPU 0: A (UUID: GPU-a)'\necho 'GPU 1: B (UUID: GPU-b)'\necho 'GPU 2: C (UUID: GPU-c)'\n",
+    );
+    std::fs::set_permissions(&smi, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", env.abs("bin"), std::env::var("PATH").unwrap_or_default());
+    let dry = exits(sweep_on(&env, Some(4), &["run", "s.toml", "--dry-run"]).env("PATH", &path), 0).stdout;
+    assert!(dry.contains("slots: 3 workers (3 GPUs ÷ 1 per task)"), "{dry}");
+    exits(sweep_on(&env, Some(4), &["run", "s.toml", "-o", "smi", "-q"]).env("PATH", &path), 0);
+    assert_eq!(gpus_seen("smi"), ["0", "1", "2"]);
+}
