@@ -219,3 +219,16 @@ fn without_gpus_the_run_takes_cuda_visible_devices_else_what_nvidia_smi_lists() 
     exits(sweep_on(&env, Some(4), &["run", "s.toml", "-o", "smi", "-q"]).env("PATH", &path), 0);
     assert_eq!(gpus_seen("smi"), ["0", "1", "2"]);
 }
+
+#[test]
+fn verify_reruns_with_the_thread_count_the_run_had() {
+    let env =
+        Env::with("s.toml", "[command]\nshell = \"echo $OMP_NUM_THREADS > {out}/threads.txt\"\n[params]\nk = [1, 2]\n");
+    // --jobs 1 on 4 cores: each task had 4 threads, which its output records.
+    exits(&mut sweep_on(&env, Some(4), &["run", "s.toml", "--jobs", "1", "-q"]), 0);
+    assert!(env.read("runs/s/runs.jsonl").contains("\"threads\":4"));
+    let same = exits(&mut sweep_on(&env, Some(4), &["verify", "runs/s", "--same-threads"]), 0).stdout;
+    assert!(same.contains("verified: 2 of 2 tasks match exactly"), "{same}");
+    let other = exits(&mut sweep_on(&env, Some(4), &["verify", "runs/s"]), 1).stdout;
+    assert!(other.contains("matches with OMP_NUM_THREADS=4, as the run had it, not with 1"), "{other}");
+}
