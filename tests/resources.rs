@@ -170,16 +170,16 @@ fn gpu_ids_are_exclusive_among_running_tasks_and_stable_per_worker() {
         assert!(rows.iter().all(|r| ["4", "5", "7"].contains(&r["gpu"].as_str()) && r["pci_order"] == "1"));
         // 8 cores ÷ 3 jobs.
         assert_eq!(values(&rows, "omp_num_threads"), ["2"; 12], "{kind}");
-        if kind == "python" {
-            // One device per worker process and per slot, for life.
-            let mut by_pid: BTreeMap<&str, &str> = BTreeMap::new();
-            let mut by_slot: BTreeMap<&str, &str> = BTreeMap::new();
-            for r in &rows {
+        // One device per slot (SWEEP_WORKER), and per worker process, for life.
+        let mut by_pid: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut by_slot: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in &rows {
+            assert_eq!(*by_slot.entry(&r["worker"]).or_insert(&r["gpu"]), r["gpu"], "{kind}: {rows:?}");
+            if kind == "python" {
                 assert_eq!(*by_pid.entry(&r["pid"]).or_insert(&r["gpu"]), r["gpu"], "{rows:?}");
-                assert_eq!(*by_slot.entry(&r["worker"]).or_insert(&r["gpu"]), r["gpu"], "{rows:?}");
             }
-            assert_eq!(by_slot.len(), 3, "{rows:?}");
         }
+        assert_eq!(by_slot.keys().copied().collect::<Vec<_>>(), ["0", "1", "2"], "{kind}: {rows:?}");
     }
 }
 

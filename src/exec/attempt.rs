@@ -128,7 +128,8 @@ impl Place<'_> {
         let dir = self.out.root.join("attempts").join(super::attempts::name(id, number, crate::proc::run_tag()));
         // Commands run on the pool's threads, one at a time each: the thread is the slot.
         let slot = rayon::current_thread_index().unwrap_or(0);
-        let slot_env = self.slots.env_here(slot, &cmd.env);
+        let mut slot_env = self.slots.env_here(slot, &cmd.env);
+        slot_env.push(("SWEEP_WORKER".into(), slot.to_string()));
         let inv = Invocation {
             slot_env: &slot_env,
             spec: cmd,
