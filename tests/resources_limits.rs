@@ -55,9 +55,18 @@ fn a_python_worker_that_outgrows_its_memory_is_replaced_and_the_others_are_done(
 #[test]
 fn sweep_is_never_the_oom_killers_choice_over_a_task() {
     let Some(()) = require_tool("python3", python_modules("sys")) else { return };
-    let env = Env::with("s.toml", "[command]\nshell = \"cat /proc/self/oom_score_adj > {out}/adj.txt; echo '{\\\"adj\\\": '$(cat {out}/adj.txt)'}' > {out}/metrics.json\"\n[params]\nk = [1]\n");
-    exits(&mut sweep_on(&env, Some(2), &["run", "s.toml", "-q"]), 0);
-    assert_eq!(env.results("runs/s")[0]["adj"], "1000");
+    // Read at once by the command, and by a worker's task: set before either program runs.
+    let env =
+        Env::with("adj.py", "def simulate(k):\n    return {'adj': int(open('/proc/self/oom_score_adj').read())}\n");
+    let shell = "echo '{\\\"adj\\\": '$(cat /proc/self/oom_score_adj)'}' > {out}/metrics.json";
+    env.write("c.toml", &format!("[command]\nshell = \"{shell}\"\n[params]\nk = [1, 2, 3]\n"));
+    env.write("p.toml", "[python]\nfunction = \"adj.py:simulate\"\n[params]\nk = [1, 2, 3]\n");
+    for spec in ["c.toml", "p.toml"] {
+        let out = format!("out-{spec}");
+        exits(&mut sweep_on(&env, Some(2), &["run", spec, "-o", &out, "-q"]), 0);
+        let adj: Vec<String> = env.results(&out).iter().map(|r| r["adj"].clone()).collect();
+        assert_eq!(adj, ["1000", "1000", "1000"], "{spec}");
+    }
 }
 
 /// `sweep run s.toml ARGS` exits 2 on a pretend 4-core, 8 GiB machine; returns stderr.

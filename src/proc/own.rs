@@ -94,7 +94,6 @@ pub fn spawn(cmd: &mut Command, task: Option<&str>) -> io::Result<Own> {
 pub fn launch(l: &super::Launch, task: &str) -> io::Result<Own> {
     let _gate = gate();
     let pid = super::launch::launch(l)?;
-    super::prefer_for_oom(pid);
     Ok(register(pid, None, Some(task)))
 }
 

@@ -162,13 +162,13 @@ impl Worker {
             .stderr(Stdio::piped())
             .process_group(0);
         crate::proc::die_with_parent(&mut cmd);
+        crate::proc::prefer_for_oom(&mut cmd);
         // Registered: no clean-up path but this worker's own may wait for it or signal it.
         let mut child = crate::proc::spawn(&mut cmd, None).map_err(|e| {
             let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
             StartError::Spawn(format!("cannot run `{program}`{place}: {e}"))
         })?;
         let pgid = child.pid();
-        crate::proc::prefer_for_oom(pgid);
         watchdog.watch(pgid, None, spec.grace);
         let tap = Arc::new(Tap { tail: Mutex::default(), log: Mutex::new(None) });
         if let Some(log) = log {
