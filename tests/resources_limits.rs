@@ -165,3 +165,17 @@ fn bench_on_two_worker_counts_reports_the_measurements_and_fits_no_curve() {
     assert!(out.contains("fit: none (a fit needs runs at three or more worker counts"), "{out}");
     assert!(!out.contains("predicted speedup"), "{out}");
 }
+
+#[test]
+fn bench_counts_in_slots_and_refuses_a_count_that_does_not_fit() {
+    let env = Env::with(
+        "s.toml",
+        "[command]\nargv = [\"true\"]\n[params]\nk = { range = [0, 6] }\n[resources]\nthreads = 2\n",
+    );
+    let args = ["run", "s.toml", "--bench", "--bench-tasks", "4", "--bench-repeat", "1"];
+    // 4 cores ÷ 2 threads: the default counts stop at 2 slots.
+    let err = exits(&mut sweep_on(&env, Some(4), &args), 0).stderr;
+    assert!(err.contains("(jobs 1,2; "), "{err}");
+    let err = exits(&mut sweep_on(&env, Some(4), &[&args[..], &["--bench-jobs", "1,3"]].concat()), 2).stderr;
+    assert!(err.contains("--jobs 3 does not fit: 2 tasks at once (4 cores (SWEEP_TEST_CORES) ÷ 2 threads)"), "{err}");
+}
