@@ -72,6 +72,15 @@ pub(super) fn bench(
         }
     };
 
+    // Checked before the pilot: a count that does not fit is exit 2 with nothing run.
+    let jobs = match (a.bench_jobs.is_empty(), asks) {
+        (true, true) => default_jobs(fits.jobs, false),
+        (true, false) => default_jobs(cores, command),
+        (false, _) => sorted(&a.bench_jobs),
+    };
+    if let Some(&over) = jobs.iter().find(|&&j| slots_at(j).is_err()) {
+        return Err(slots_at(over).expect_err("checked above"));
+    }
     let cancel = Arc::new(Cancel::new());
     let current: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
     {
@@ -141,14 +150,6 @@ pub(super) fn bench(
         if pilot.repeat.bytes_written > 0 { ", writing arrays" } else { "" }
     ));
 
-    let jobs = match (a.bench_jobs.is_empty(), asks) {
-        (true, true) => default_jobs(fits.jobs, false),
-        (true, false) => default_jobs(cores, command),
-        (false, _) => sorted(&a.bench_jobs),
-    };
-    if let Some(&over) = jobs.iter().find(|&&j| slots_at(j).is_err()) {
-        return Err(slots_at(over).expect_err("checked above"));
-    }
     let ios = if !a.bench_io.is_empty() {
         sorted(&a.bench_io)
     } else if pilot.repeat.bytes_written > 0 {
