@@ -20,6 +20,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: boxing `run`'s arguments would save nothing worth the noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write a commented starter spec (and, with --python, a starter model.py); never
@@ -81,9 +83,23 @@ pub struct RunArgs {
     /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
     #[arg(value_name = "KEY=VALUE")]
     pub sets: Vec<Override>,
-    /// Worker threads (default: SLURM_CPUS_PER_TASK when set, else all cores).
+    /// Tasks at once (default: as many as fit: the cores ÷ threads, the GPUs ÷ gpus, the
+    /// memory ÷ memory; the cores are the affinity mask, the cgroup quota and
+    /// SLURM_CPUS_PER_TASK).
     #[arg(short, long, value_name = "N", value_parser = count(MAX_JOBS))]
     pub jobs: Option<usize>,
+    /// Cores each task uses: OMP_NUM_THREADS and its kin, SWEEP_THREADS (the same as --set
+    /// resources.threads=N) [default: the cores ÷ --jobs].
+    #[arg(long, value_name = "N", value_parser = count(MAX_JOBS))]
+    pub threads: Option<usize>,
+    /// Memory each task may use, e.g. '6 GiB': tasks start only while they fit, and one that
+    /// grows past it is stopped (the same as --set resources.memory=SIZE).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// The GPUs the run may use, e.g. 0,1,2,3 (default: CUDA_VISIBLE_DEVICES, else those
+    /// `nvidia-smi -L` lists); each task gets `[resources] gpus` of them to itself.
+    #[arg(long, value_name = "IDS")]
+    pub gpus: Option<String>,
     /// Threads writing array outputs.
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = count(MAX_IO_THREADS))]
     pub io_threads: usize,

@@ -24,6 +24,7 @@ pub mod outdir;
 pub mod proc;
 pub mod provenance;
 pub mod report;
+pub mod resources;
 pub mod results;
 pub mod runlog;
 pub mod schema;

@@ -41,6 +41,10 @@ pub struct RunRecord {
     pub peak_rss_bytes: u64,
     /// Peak resident set size of the largest task process, bytes (0 for models).
     pub task_peak_rss_bytes: u64,
+    /// Threads each task process had (`[resources]`, `SWEEP_THREADS`); absent for runs
+    /// before slots, which had 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
 impl RunRecord {
@@ -95,6 +99,7 @@ mod tests {
             task_cpu_seconds: 1.5,
             peak_rss_bytes: 10 << 20,
             task_peak_rss_bytes: 80 << 20,
+            threads: None,
         }
     }
 

@@ -108,7 +108,7 @@ fn set_errors_exit_2_name_the_argument_suggest_and_write_nothing() {
         ),
         (&["--set", "t_final=5"], &["the spec has no key `t_final` to set", "did you mean `model.t_final`?"]),
         (&["--set", "params.kk=[1]"], &["the spec has no key `params.kk` to set", "did you mean `params.k`?"]),
-        (&["--set", "resources.threads=2"], &["the spec has no key `resources.threads` to set"]),
+        (&["--set", "resources.cores=2"], &["the spec has no key `resources.cores` to set"]),
         (
             &["--set", "python.timeout=5s"],
             &["the spec has no [python] table (its tasks are [model])", "keys of [model]"],

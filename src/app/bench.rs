@@ -35,7 +35,13 @@ const DEFAULT_IO: usize = 2;
 const IO_WHEN_WRITING: [usize; 3] = [1, 2, 4];
 
 /// Runs the benchmark for `spec`, writing into `out`; returns the exit code.
-pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -> Result<i32, Error> {
+pub(super) fn bench(
+    a: &RunArgs,
+    spec: Spec,
+    out: OutDir,
+    registry: &Registry,
+    slots_machine: &crate::resources::Machine,
+) -> Result<i32, Error> {
     let total = spec.task_count();
     if total == 0 {
         return Err(Error::Usage("the grid has no tasks; there is nothing to benchmark".into()));
@@ -54,6 +60,11 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
 
     let machine = Machine::detect();
     let cores = machine.cores;
+    // Worker counts are counted in slots: at each count, every task gets its slot (the
+    // threads it asks for, else the cores ÷ the count), and no count beyond what fits.
+    let fits = super::resources::fit_on(&spec, slots_machine, None)?;
+    let asks = spec.resources != crate::resources::Request::default();
+    let slots_at = |jobs: usize| super::resources::fit_on(&spec, slots_machine, Some(jobs)).map(|f| f.slots);
     let command = spec.task.command().is_some();
     let say = |msg: String| {
         if !a.quiet {
@@ -61,6 +72,15 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
         }
     };
 
+    // Checked before the pilot: a count that does not fit is exit 2 with nothing run.
+    let jobs = match (a.bench_jobs.is_empty(), asks) {
+        (true, true) => default_jobs(fits.jobs, false),
+        (true, false) => default_jobs(cores, command),
+        (false, _) => sorted(&a.bench_jobs),
+    };
+    if let Some(&over) = jobs.iter().find(|&&j| slots_at(j).is_err()) {
+        return Err(slots_at(over).expect_err("checked above"));
+    }
     let cancel = Arc::new(Cancel::new());
     let current: Arc<Mutex<Option<PathBuf>>> = Arc::new(Mutex::new(None));
     {
@@ -83,7 +103,8 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
         let dir = scratch_dir(&out.root, next_scratch);
         next_scratch += 1;
         *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
-        let at = crate::bench::Sample { scratch: &dir, jobs, io_threads: io, indices: sample, started };
+        let slots = slots_at(jobs)?;
+        let at = crate::bench::Sample { scratch: &dir, jobs, slots: &slots, io_threads: io, indices: sample, started };
         let result = measure(&spec, registry, &at, run_cancel);
         current.lock().unwrap_or_else(|e| e.into_inner()).take();
         let t = result?;
@@ -130,7 +151,6 @@ pub(super) fn bench(a: &RunArgs, spec: Spec, out: OutDir, registry: &Registry) -
         if pilot.repeat.bytes_written > 0 { ", writing arrays" } else { "" }
     ));
 
-    let jobs = if a.bench_jobs.is_empty() { default_jobs(cores, command) } else { sorted(&a.bench_jobs) };
     let ios = if !a.bench_io.is_empty() {
         sorted(&a.bench_io)
     } else if pilot.repeat.bytes_written > 0 {

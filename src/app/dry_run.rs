@@ -11,7 +11,7 @@ use crate::worker::WorkerSpec;
 /// Tasks whose call is shown.
 const SHOWN_CALLS: usize = 3;
 
-pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, Error> {
+pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice, slots: &str) -> Result<i32, Error> {
     let g = &spec.grid;
     match &spec.adaptive {
         None => println!(
@@ -47,6 +47,7 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice) -> Result<i32, E
         println!("set: {}", shown.join(" "));
     }
     println!("out: {}", out.root.display());
+    println!("{slots}");
     if !spec.common_seed.is_empty() {
         println!(
             "common seeds: tasks that differ only in {} share their seed",
@@ -191,7 +192,7 @@ fn calls(spec: &Spec, ws: &WorkerSpec, out: &OutDir, shown: &[u64]) -> Result<()
         }
         return Ok(());
     };
-    let workers = crate::session::start_workers(spec, 1, None)?;
+    let workers = crate::session::start_workers(spec, 1, None, &Default::default())?;
     let hello = workers.first().map(|w| w.handshake.clone()).unwrap_or_default();
     drop(workers);
     let python = hello["python"].as_str().unwrap_or("").split_whitespace().next().unwrap_or("?").to_string();

@@ -8,6 +8,7 @@ mod models;
 mod overrides;
 mod progress;
 mod report;
+mod resources;
 mod run;
 mod signals;
 mod slurm;

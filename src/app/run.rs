@@ -14,18 +14,22 @@ use crate::usage::{Usage, Who};
 use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
-    let given = sets_of(&a.sets, &a.set);
+    let mut given = sets_of(&a.sets, &a.set);
+    given.extend(super::resources::sets(a.threads, a.memory.as_deref()));
     let (spec, _) = load_spec(&a.spec, &given, a.out.as_deref(), a.resume, registry)?;
     for w in spec.warnings() {
         eprintln!("warning: {w}");
     }
     let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
     let slice = slice_of(&spec, a.where_.as_deref(), a.limit, a.sample)?;
+    let machine = super::resources::machine(&spec, a.gpus.as_deref());
     if a.bench {
-        return super::bench::bench(&a, spec, out, registry);
+        return super::bench::bench(&a, spec, out, registry, &machine);
     }
+    // Before anything is written: a request that cannot run here is exit 2.
+    let fit = super::resources::fit_on(&spec, &machine, a.jobs)?;
     if a.dry_run {
-        return super::dry_run::dry_run(&spec, &out, &slice);
+        return super::dry_run::dry_run(&spec, &out, &slice, &super::resources::describe(&fit));
     }
     // Slices are steps of one sweep: a slice continues the sweep of this very spec in `out`
     // without --resume (a sweep of another spec still needs it, and follows the drift rules).
@@ -37,10 +41,10 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     if a.resume && a.shard.is_none() && !out.holds_sweep() {
         eprintln!("{}", nothing_to_resume(&spec, &out, &given, registry));
     }
-    let jobs = a.jobs.or_else(|| std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok()));
-    let jobs = jobs.map(|j: usize| j.clamp(1, crate::cli::MAX_JOBS as usize));
     let config = RunConfig {
-        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+        // What fits (cores ÷ threads, GPUs, memory), SLURM_CPUS_PER_TASK among the cores.
+        jobs: fit.jobs.clamp(1, crate::cli::MAX_JOBS as usize),
+        slots: fit.slots,
         io_threads: a.io_threads.max(1),
         retries: a.retries,
         max_failures: a.max_failures,
@@ -70,7 +74,12 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
                 seconds: started.elapsed().as_secs_f64(),
                 ..RunOutcome::default()
             };
-            let figures = figures(&view, &outcome, &Resources::now().since(&Resources::now()), config.jobs);
+            let figures = figures(
+                &view,
+                &outcome,
+                &Resources::now().since(&Resources::now()),
+                (config.jobs, config.slots.threads),
+            );
             return Ok(summarize(&a, &view, &outcome, &figures, config.jobs));
         }
     }
@@ -80,7 +89,8 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let workers = slice.limit.or(slice.sample).map_or(config.jobs, |n| config.jobs.min(n as usize));
     let cancel = Arc::new(Cancel::new());
     let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
-    let options = crate::session::Options { cancel: Some(cancel.clone()), ..Default::default() };
+    let options =
+        crate::session::Options { cancel: Some(cancel.clone()), slots: config.slots.clone(), ..Default::default() };
     let prepared = crate::session::prepare_with(spec, out, resume, a.shard, workers, options);
     let mut prepared = prepared.inspect_err(|_| watch.finished())?;
     for w in &prepared.warnings {
@@ -108,7 +118,7 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     progress.finish();
     let outcome = outcome?;
     let view = View { slice: !slice.is_whole(), ..View::of(&prepared) };
-    let figures = figures(&view, &outcome, &Resources::now().since(&before), config.jobs);
+    let figures = figures(&view, &outcome, &Resources::now().since(&before), (config.jobs, config.slots.threads));
     // A failure to write runs.jsonl is a warning: the results do not depend on it.
     if outcome.done + outcome.failed > 0 {
         if let Err(e) = crate::runlog::append(&prepared.out.runs(), &figures) {
@@ -156,7 +166,7 @@ impl View<'_> {
 }
 
 /// This run's figures: what the summary shows and `runs.jsonl` keeps for `sweep status`.
-fn figures(p: &View, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::runlog::RunRecord {
+fn figures(p: &View, o: &RunOutcome, used: &Resources, (jobs, threads): (usize, usize)) -> crate::runlog::RunRecord {
     // Only tasks that are processes: a model's run has no children but the short-lived
     // ones sweep itself starts (git, an interpreter's --version).
     let processes = !p.spec.task.in_process();
@@ -172,6 +182,7 @@ fn figures(p: &View, o: &RunOutcome, used: &Resources, jobs: usize) -> crate::ru
         task_cpu_seconds: if processes { used.children.cpu_seconds } else { 0.0 },
         peak_rss_bytes: used.own.peak_rss_bytes,
         task_peak_rss_bytes: if processes { used.children.peak_rss_bytes } else { 0 },
+        threads: processes.then_some(threads),
     }
 }
 

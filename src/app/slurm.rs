@@ -35,7 +35,9 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
         Some(p) => absolute(p)?,
         None => std::env::current_exe().context(|| "cannot find the path of the sweep binary".into())?,
     };
-    let cpus = a.cpus_per_task.or(a.jobs).unwrap_or(1);
+    // Each element asks SLURM for its slots: threads × jobs cores, gpus × jobs GPUs and
+    // memory × jobs (`[resources]`); the flags given win.
+    let (cpus, jobs, gpus, mem) = element_resources(&a, &spec.resources);
     let tasks = spec.task_count();
     let shards = a.shards.unwrap_or_else(|| default_shards(tasks, cpus));
     if u64::from(shards) > tasks {
@@ -53,8 +55,9 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     opts.partition = a.partition.clone();
     opts.time = a.time.clone();
     opts.cpus_per_task = cpus;
-    opts.jobs = a.jobs;
-    opts.mem = a.mem.clone();
+    opts.jobs = jobs;
+    opts.mem = mem;
+    opts.gpus = gpus;
     opts.account = a.account.clone();
     opts.extra = a.extra.clone();
     opts.max_array_size = max_array_size;
@@ -73,6 +76,19 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
         print!("{}", stdout_text(&plan));
         Ok(crate::exit::SUCCESS)
     }
+}
+
+/// `--cpus-per-task`, the elements' `--jobs` (`None`: SLURM_CPUS_PER_TASK), their GPUs and
+/// `--mem`, from the flags and from what each task asks for. Without `[resources]`, one
+/// core per task, as before; with threads, the jobs are given so that each gets them.
+fn element_resources(a: &SlurmArgs, req: &crate::resources::Request) -> (u32, Option<u32>, u32, Option<String>) {
+    let threads = req.threads.unwrap_or(1) as u32;
+    let jobs = a.jobs.unwrap_or_else(|| a.cpus_per_task.map_or(1, |c| (c / threads).max(1)));
+    let cpus = a.cpus_per_task.unwrap_or(threads * jobs);
+    let given_jobs = if threads > 1 || req.gpus > 0 || req.memory.is_some() { Some(jobs) } else { a.jobs };
+    // SLURM reads a bare number as MB and `M` as MiB: whole MiB, rounded up.
+    let mem = a.mem.clone().or_else(|| req.memory.map(|m| format!("{}M", (m * u64::from(jobs)).div_ceil(1 << 20))));
+    (cpus, given_jobs, req.gpus as u32 * jobs, mem)
 }
 
 /// `p` made absolute against the current directory (without resolving links).

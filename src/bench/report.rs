@@ -149,11 +149,14 @@ pub struct BenchReport {
     pub machine: Machine,
 }
 
+/// The fewest distinct worker counts a scalability curve is fitted to.
+pub const MIN_FIT_COUNTS: usize = 3;
+
 /// Builds the report from raw measurements.
 ///
 /// * Runs are sorted by `jobs` (then `io_threads`); measurements without repetitions are
 ///   dropped.
-/// * The model is fitted to every repetition's throughput (`tasks / seconds`).
+/// * The model is fitted (from [`MIN_FIT_COUNTS`] worker counts on) to every repetition's throughput (`tasks / seconds`).
 /// * Speedup is relative to the median throughput of the 1-worker run with the same I/O
 ///   thread count (of the first 1-worker run when there is none with it); without any
 ///   1-worker run, to the fitted single-worker throughput `λ`; without a fit either, to the
@@ -176,7 +179,11 @@ pub fn summarize(
         .iter()
         .flat_map(|m| m.repeats.iter().filter(|r| r.seconds > 0.0).map(|r| (m.jobs as f64, m.tasks as f64 / r.seconds)))
         .collect();
-    let fit = fit(&points);
+    // Two worker counts are a line through two points: a curve fitted to them would predict
+    // 256 workers from a laptop's 1 and 2. Below three, the measurements are the result.
+    let mut counts: Vec<usize> = measured.iter().map(|m| m.jobs).collect();
+    counts.dedup();
+    let fit = if counts.len() >= MIN_FIT_COUNTS { fit(&points) } else { None };
 
     let mut runs: Vec<BenchRun> = measured.iter().map(|m| time_run(m)).collect();
     let one_worker = |io: usize| {

@@ -73,6 +73,8 @@ pub struct Sample<'a> {
     pub scratch: &'a Path,
     /// Worker threads.
     pub jobs: usize,
+    /// What each worker's tasks get (threads, GPUs).
+    pub slots: &'a crate::resources::Slots,
     /// Threads writing array outputs.
     pub io_threads: usize,
     /// The grid indices of the tasks to run.
@@ -92,7 +94,7 @@ pub fn run_sample<T>(
     cancel: &Arc<Cancel>,
     inspect: impl FnOnce(&Prepared) -> T,
 ) -> Result<(Timed, T), Error> {
-    let Sample { scratch, jobs, io_threads, indices, started } = *sample;
+    let Sample { scratch, jobs, slots, io_threads, indices, started } = *sample;
     let vacant = match std::fs::read_dir(scratch) {
         Ok(mut entries) => entries.next().is_none(),
         Err(_) => !scratch.exists(),
@@ -108,7 +110,7 @@ pub fn run_sample<T>(
         false,
         None,
         jobs,
-        crate::session::Options { windows: false, cancel: None },
+        crate::session::Options { windows: false, cancel: None, slots: slots.clone() },
     )?;
     let config = RunConfig {
         jobs: jobs.max(1),
@@ -119,6 +121,7 @@ pub fn run_sample<T>(
         durable: false,
         // A benchmark measures every task of its sample, failing or not.
         keep_going: true,
+        slots: slots.clone(),
     };
     let stats = Arc::new(Stats::new(config.jobs));
     let cpu = || Usage::of(Who::Process).cpu_seconds + Usage::of(Who::Children).cpu_seconds;
@@ -169,8 +172,8 @@ mod tests {
         assert_eq!(scratch_dir(Path::new("a"), 0), PathBuf::from(format!("./.sweep-bench-{pid}-0")));
     }
 
-    fn at<'a>(scratch: &'a Path, jobs: usize, indices: &'a [u64]) -> Sample<'a> {
-        Sample { scratch, jobs, io_threads: 1, indices, started: None }
+    fn at<'a>(scratch: &'a Path, jobs: usize, indices: &'a [u64], slots: &'a crate::resources::Slots) -> Sample<'a> {
+        Sample { scratch, jobs, slots, io_threads: 1, indices, started: None }
     }
 
     #[test]
@@ -180,7 +183,7 @@ mod tests {
         let scratch = scratch_dir(&tmp.path().join("out"), 0);
         let sample = crate::bench::sample_indices(spec.task_count(), 12, spec.seed);
         let cancel = Arc::new(Cancel::new());
-        let t = measure(&spec, &Registry::builtin(), &at(&scratch, 2, &sample), &cancel).unwrap();
+        let t = measure(&spec, &Registry::builtin(), &at(&scratch, 2, &sample, &Default::default()), &cancel).unwrap();
         assert_eq!((t.outcome.done, t.outcome.failed, t.outcome.to_run), (12, 0, 12));
         assert!(t.repeat.seconds > 0.0 && t.repeat.bytes_written > 0 && t.repeat.peak_rss_bytes > 0);
         assert!(!scratch.exists());
@@ -195,7 +198,7 @@ mod tests {
         std::fs::create_dir(&scratch).unwrap();
         std::fs::write(scratch.join("keep.txt"), "x").unwrap();
         let cancel = Arc::new(Cancel::new());
-        assert!(measure(&spec, &Registry::builtin(), &at(&scratch, 1, &[0]), &cancel).is_err());
+        assert!(measure(&spec, &Registry::builtin(), &at(&scratch, 1, &[0], &Default::default()), &cancel).is_err());
         assert!(scratch.join("keep.txt").exists());
     }
 }

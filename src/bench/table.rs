@@ -74,7 +74,10 @@ pub fn render_table(report: &BenchReport) -> String {
             }
             out.push('\n');
         }
-        None => out += "fit: none (needs runs at two or more worker counts)\n",
+        None => {
+            out += "fit: none (a fit needs runs at three or more worker counts; a machine with more cores or \
+                    slots gives them: the measurements above are the result)\n"
+        }
     }
     if !report.predicted_speedup.is_empty() {
         let predicted: Vec<String> =

@@ -22,4 +22,6 @@ pub struct Invocation<'a> {
     /// The attempt's own directory (absolute), `{out}`: created before the command starts;
     /// it must not exist yet.
     pub out_dir: &'a Path,
+    /// Its worker slot's variables (threads, GPUs), which the spec's `env` overrides.
+    pub slot_env: &'a [(String, String)],
 }

@@ -15,9 +15,8 @@ pub use verdict::tail_lines;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Environment variables set to 1 unless the spec sets them, so that N workers each
-/// running a multithreaded numpy do not oversubscribe the cores.
-pub const THREAD_VARS: [&str; 3] = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"];
+/// The thread-count variables each task gets (see [`crate::resources::THREAD_VARS`]).
+pub use crate::resources::THREAD_VARS;
 
 /// A validated `[command]` table.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 
 use super::invocation::Invocation;
 use super::template::Values;
-use super::{CommandSpec, THREAD_VARS};
+use super::CommandSpec;
 use crate::proc::Launch;
 use crate::task::{FailureClass, TaskFailure};
 use std::ffi::OsString;
@@ -58,9 +58,7 @@ pub(super) fn spawn(inv: &Invocation) -> Result<crate::proc::Own, TaskFailure> {
     for (name, value) in inv.columns.iter().zip(inv.values) {
         env.push((param_var(name).into(), value.into()));
     }
-    for var in THREAD_VARS {
-        env.push((var.into(), "1".into()));
-    }
+    env.extend(inv.slot_env.iter().map(|(k, v)| (k.into(), v.into())));
     env.extend(spec.env.iter().map(|(k, v)| (k.into(), v.into())));
 
     let failed = |e: io::Error| {

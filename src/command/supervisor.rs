@@ -52,6 +52,7 @@ impl Supervisor {
                 ))
             }
             Some(Stop::Interrupted) => Err(TaskFailure::new(FailureClass::Interrupted, "interrupted while running")),
+            Some(Stop::Memory { peak, limit }) => Err(crate::task::out_of_memory(peak, limit)),
             None if status.success() => read_metrics(&inv.out_dir.join("metrics.json")),
             None => Err(exit_failure(status, &inv.out_dir.join("stderr.txt"))),
         }
@@ -63,6 +64,12 @@ impl Supervisor {
     /// Takes a lock: call it from a thread, never from inside an async signal handler.
     pub fn stop_all(&self, hard: bool) {
         self.watchdog.stop_all(hard);
+    }
+
+    /// Stops a command whose processes together grow past `limit` bytes (see
+    /// [`Watchdog::limit_memory`]).
+    pub fn limit_memory(&self, limit: Option<u64>) {
+        self.watchdog.limit_memory(limit);
     }
 }
 
@@ -136,6 +143,7 @@ mod tests {
                 replicate: 3,
                 task: TASK,
                 out_dir: &out,
+                slot_env: &[],
             };
             self.sup.run(&inv)
         }
@@ -418,14 +426,25 @@ mod tests {
     }
 
     #[test]
-    fn thread_vars_default_to_one_and_spec_env_wins() {
+    fn the_slot_variables_reach_the_command_and_the_spec_env_wins() {
         let env = Env::new();
-        let line = "echo $OMP_NUM_THREADS $OPENBLAS_NUM_THREADS $MKL_NUM_THREADS $EXTRA > got.txt";
-        assert_eq!(env.run(&env.shell(line)), Ok(vec![]));
-        assert_eq!(env.read("got.txt"), "1 1 1\n");
+        let line = "echo $OMP_NUM_THREADS $MKL_NUM_THREADS $EXTRA > got.txt";
         let mut spec = env.shell(line);
         spec.env = vec![("OMP_NUM_THREADS".into(), "4".into()), ("EXTRA".into(), "x".into())];
-        assert_eq!(env.run(&spec), Ok(vec![]));
-        assert_eq!(env.read("got.txt"), "4 1 1 x\n");
+        let slot_env = [("OMP_NUM_THREADS".to_string(), "3".to_string()), ("MKL_NUM_THREADS".into(), "3".into())];
+        let out = env.tmp.path().join("attempts").join("slot");
+        let values = ["7".to_string(), "0.1".to_string()];
+        let inv = Invocation {
+            spec: &spec,
+            columns: &env.columns,
+            values: &values,
+            seed: 1,
+            replicate: 0,
+            task: TASK,
+            out_dir: &out,
+            slot_env: &slot_env,
+        };
+        assert_eq!(env.sup.run(&inv), Ok(vec![]));
+        assert_eq!(env.read("got.txt"), "4 3 x\n");
     }
 }

@@ -68,6 +68,8 @@ pub(super) struct Place<'a> {
     /// The out directory, absolute (commands run in other directories).
     pub out: &'a OutDir,
     pub supervisor: Option<&'a Supervisor>,
+    /// What each worker slot's processes get.
+    pub slots: &'a crate::resources::Slots,
 }
 
 impl Place<'_> {
@@ -119,7 +121,12 @@ impl Place<'_> {
         let values: Vec<String> = (0..grid.columns.len()).map(|c| grid.value(point, c).to_string()).collect();
         let task = id.to_string();
         let dir = super::attempt_dirs::dir(self.out, id, number, crate::proc::run_tag());
+        // Commands run on the pool's threads, one at a time each: the thread is the slot.
+        let slot = rayon::current_thread_index().unwrap_or(0);
+        let mut slot_env = self.slots.env_here(slot, &cmd.env);
+        slot_env.push(("SWEEP_WORKER".into(), slot.to_string()));
         let inv = Invocation {
+            slot_env: &slot_env,
             spec: cmd,
             columns: &grid.columns,
             values: &values,

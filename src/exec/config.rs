@@ -45,6 +45,9 @@ pub struct RunConfig {
     /// Go on when the first tasks all fail alike (`--keep-going`); by default such a run
     /// stops after [`FAIL_FAST_AFTER`](crate::exec::FAIL_FAST_AFTER) of them.
     pub keep_going: bool,
+    /// What each worker slot's task processes get: threads, GPUs, a memory limit
+    /// (`[resources]`).
+    pub slots: crate::resources::Slots,
 }
 
 impl Default for RunConfig {
@@ -57,6 +60,7 @@ impl Default for RunConfig {
             selection: Selection::All,
             durable: false,
             keep_going: false,
+            slots: crate::resources::Slots::default(),
         }
     }
 }

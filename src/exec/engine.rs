@@ -150,10 +150,17 @@ impl Run<'_> {
         let limits = Limits { max_failures: cfg.max_failures, fail_fast: !cfg.keep_going, streak };
         let recorder = Recorder::new(rows, idents, store_base, &queue, stats, cancel, limits);
         let pool = spec.task.worker().is_none().then(|| pool(cfg.jobs)).transpose()?;
-        let supervisor = spec.task.command().map(|_| crate::command::Supervisor::new(cancel.clone()));
+        let supervisor = spec.task.command().map(|_| {
+            let supervisor = crate::command::Supervisor::new(cancel.clone());
+            supervisor.limit_memory(cfg.slots.memory);
+            supervisor
+        });
         let out_abs = OutDir::new(std::path::absolute(&self.out.root)?);
         let workers = spec.task.worker().map(|_| prepare_workers(&out_abs, cancel)).transpose()?;
-        let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref() };
+        if let Some((watchdog, _)) = &workers {
+            watchdog.limit_memory(cfg.slots.memory);
+        }
+        let place = Place { spec, out: &out_abs, supervisor: supervisor.as_deref(), slots: &cfg.slots };
         let staging = (spec.arrays == ArrayLayout::Zarr)
             .then(|| crate::store::StagingWriter::new(&out_abs.staging(), crate::proc::run_tag()));
         let writer = Writer { out: &out_abs, idents, recorder: &recorder, cancel, bytes: &stats.bytes };

@@ -74,6 +74,8 @@ pub(super) struct WorkerRun<'a, 'r, 's> {
     /// Distinguishes this run's attempt directories from other runs'.
     tag: &'a str,
     env: Vec<(String, String)>,
+    /// What each slot's worker gets (threads, GPUs), for its whole life.
+    slots: &'a crate::resources::Slots,
     start_failures: AtomicU32,
     /// The run's staging file when arrays go to the store: the `.npy` files a task writes
     /// are moved there before its directory is promoted.
@@ -113,6 +115,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             spare: Mutex::new(spare),
             tag,
             env: vec![("SWEEP_RUN_ID".into(), tag.to_string())],
+            slots: lane.place.slots,
             start_failures: AtomicU32::new(0),
             staging: lane.staging,
             alone: false,
@@ -149,7 +152,17 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
     /// The worker of thread `slot`: started (or restarted) as needed until the queue is
     /// empty or the run stops.
     fn start(&self, slot: usize) -> Option<Worker> {
-        if let Some(w) = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        // The spare started as this slot (its GPUs are this slot's), else any spare.
+        let spare = {
+            let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+            let mine = spare.iter().position(|w| w.slot == Some(slot));
+            match mine {
+                Some(i) => Some(spare.swap_remove(i)),
+                None if self.slots.gpus == 0 => spare.pop(),
+                None => None,
+            }
+        };
+        if let Some(w) = spare {
             self.watchdog.watch(w.pgid(), None, self.ws.grace);
             w.set_log(&self.log(slot));
             return Some(w);
@@ -160,6 +173,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
             }
             let mut env = self.env.clone();
             env.push(("SWEEP_WORKER".into(), slot.to_string()));
+            env.extend(self.slots.env_here(slot, &self.ws.env));
             match Worker::start(self.ws, &env, Some(&self.log(slot)), self.watchdog) {
                 Ok(w) => {
                     self.start_failures.store(0, Ordering::Relaxed);
@@ -344,6 +358,7 @@ impl<'a, 'r, 's> WorkerRun<'a, 'r, 's> {
                 FailureClass::Timeout,
                 format!("timed out after {}", humantime::format_duration(self.ws.timeout.unwrap_or_default())),
             ),
+            (None, Some(Stop::Memory { peak, limit })) => crate::task::out_of_memory(peak, limit),
             (None, _) => TaskFailure::new(FailureClass::Crash, format!("the worker died: {}", ended.status)),
         }
     }

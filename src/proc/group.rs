@@ -104,6 +104,38 @@ pub fn signal_name(sig: libc::c_int) -> Option<&'static str> {
     })
 }
 
+/// What a task's processes get in `/proc/self/oom_score_adj`: the most, as Ray gives its
+/// workers, so that when memory runs out the kernel kills a task, which fails alone, rather
+/// than sweep, which holds the journal (its own adjustment stays 0).
+pub const TASK_OOM_SCORE_ADJ: &[u8] = b"1000";
+
+/// Makes the calling process the OOM killer's first choice over sweep; what it starts
+/// inherits it. Called in a child between fork and exec, before the program can start
+/// anything: only async-signal-safe calls on static data. Raising the value needs no
+/// privilege; where `/proc` cannot be written, nothing changes.
+///
+/// # Safety
+///
+/// Only raw system calls: safe in a vfork or fork child.
+pub unsafe fn prefer_self_for_oom() {
+    let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+    if fd >= 0 {
+        libc::write(fd, TASK_OOM_SCORE_ADJ.as_ptr().cast(), TASK_OOM_SCORE_ADJ.len());
+        libc::close(fd);
+    }
+}
+
+/// [`prefer_self_for_oom`] in `cmd`'s child, before it runs its program (a worker).
+pub fn prefer_for_oom(cmd: &mut Command) {
+    // SAFETY: prefer_self_for_oom makes only raw system calls on static data.
+    unsafe {
+        cmd.pre_exec(|| {
+            prefer_self_for_oom();
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

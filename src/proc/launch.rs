@@ -189,6 +189,8 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         if libc::setpgid(0, 0) != 0 {
             fail(plan, STEP_SETUP);
         }
+        // Before the program runs, so that all it starts inherits it.
+        super::prefer_self_for_oom();
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
             fail(plan, STEP_SETUP);
         }

@@ -14,7 +14,10 @@ mod sentinel;
 mod tag;
 mod watchdog;
 
-pub use group::{block_sigpipe, describe_exit, die_with_parent, signal_group, signal_name, wait_exited};
+pub use group::{
+    block_sigpipe, describe_exit, die_with_parent, prefer_for_oom, prefer_self_for_oom, signal_group, signal_name,
+    wait_exited, TASK_OOM_SCORE_ADJ,
+};
 pub use launch::Launch;
 pub use own::{launch, signal_own, spawn, Own};
 pub use reaper::{become_subreaper, collect_orphans};

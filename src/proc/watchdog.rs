@@ -53,6 +53,13 @@ pub enum Stop {
     Timeout,
     /// The run was interrupted (Ctrl-C, SIGTERM, ...).
     Interrupted,
+    /// Its processes together grew past the run's memory limit (`[resources] memory`).
+    Memory {
+        /// Their resident bytes when they were stopped.
+        peak: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 /// One watched process group.
@@ -105,7 +112,13 @@ struct State {
     /// Watched groups by process group id (the leader's pid).
     groups: HashMap<i32, Group>,
     shutdown: bool,
+    /// Ticks since the groups' memory was last read.
+    since_memory: u32,
 }
+
+/// Every this many ticks (100 ms), groups are weighed against the memory limit: a scan of
+/// `/proc` costs about a millisecond, and a task can grow by a few hundred MB meanwhile.
+const MEMORY_TICKS: u32 = 5;
 
 /// What the watchdog thread and its callers share.
 struct Shared {
@@ -117,6 +130,8 @@ struct Shared {
     wake: Condvar,
     /// A drained run stops the groups at once (workers that are still starting).
     drain_kills: std::sync::atomic::AtomicBool,
+    /// The resident bytes a group may reach (0: no limit).
+    memory_limit: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -157,6 +172,29 @@ impl Shared {
             }
             state = self.wake.wait_timeout(state, TICK).unwrap_or_else(PoisonError::into_inner).0;
             self.tick(&mut state);
+            state.since_memory += 1;
+            let limit = self.memory_limit.load(std::sync::atomic::Ordering::Relaxed);
+            if limit > 0 && state.since_memory >= MEMORY_TICKS {
+                state.since_memory = 0;
+                let live: Vec<i32> = state.groups.iter().filter(|(_, g)| g.stop.is_none()).map(|(&p, _)| p).collect();
+                // Read without the lock: starting and ending groups must not wait on /proc.
+                drop(state);
+                let rss = crate::resources::group_rss(&live);
+                state = self.lock();
+                self.weigh(&mut state, &rss, limit);
+            }
+        }
+    }
+
+    /// Kills the groups whose resident memory is past `limit`: at once, since waiting a
+    /// grace period lets the kernel's OOM killer choose instead.
+    fn weigh(&self, state: &mut State, rss: &HashMap<i32, u64>, limit: u64) {
+        for (&pgid, group) in state.groups.iter_mut() {
+            if let Some(&peak) = rss.get(&pgid).filter(|&&b| b > limit) {
+                if group.stop.is_none() {
+                    group.kill(pgid, Stop::Memory { peak, limit }, &*self.signaller);
+                }
+            }
         }
     }
 }
@@ -197,6 +235,7 @@ impl Watchdog {
             state: Mutex::default(),
             wake: Condvar::new(),
             drain_kills: Default::default(),
+            memory_limit: Default::default(),
         });
         let weak = Arc::downgrade(&shared);
         let hook = shared.cancel.on_kill(move || {
@@ -232,6 +271,12 @@ impl Watchdog {
         if let Some(g) = self.shared.lock().groups.get_mut(&pgid) {
             g.deadline = deadline;
         }
+    }
+
+    /// Stops any watched group whose processes together hold more than `limit` resident
+    /// bytes (`None`: no limit), failing its task as [`Stop::Memory`].
+    pub fn limit_memory(&self, limit: Option<u64>) {
+        self.shared.memory_limit.store(limit.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// From now on a drained run (a first stop signal) kills the watched groups at once,

@@ -89,11 +89,13 @@ pub struct Options {
     /// The run's cancel token: a stop signal while persistent workers start ends their
     /// start-up at once, and the preparation fails with [`Error::Interrupted`].
     pub cancel: Option<Arc<Cancel>>,
+    /// What each slot's persistent worker is started with (threads, GPUs).
+    pub slots: crate::resources::Slots,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { windows: true, cancel: None }
+        Options { windows: true, cancel: None, slots: crate::resources::Slots::default() }
     }
 }
 
@@ -112,7 +114,7 @@ pub fn prepare_with(
     }
     dir::check_size(&spec, windows)?;
     check_dir(&spec, &out, resume, shard)?;
-    let spare = start_workers(&spec, workers, options.cancel.as_ref())?;
+    let spare = start_workers(&spec, workers, options.cancel.as_ref(), &options.slots)?;
     let handshake = spare.first().map(|w| &w.handshake);
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
@@ -170,7 +172,12 @@ pub(crate) fn undo_lost_arrays(
 /// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
 /// task) and waits until all are ready; none for other sweeps. When one cannot start, the
 /// others are stopped and the error names the spec's line.
-pub fn start_workers(spec: &Spec, n: usize, cancel: Option<&Arc<Cancel>>) -> Result<Vec<Worker>, Error> {
+pub fn start_workers(
+    spec: &Spec,
+    n: usize,
+    cancel: Option<&Arc<Cancel>>,
+    slots: &crate::resources::Slots,
+) -> Result<Vec<Worker>, Error> {
     let Some(ws) = spec.task.worker() else { return Ok(Vec::new()) };
     let n = n.max(1).min(spec.task_count().max(1) as usize);
     // A stop signal during start-up (a slow import) ends it: no task has run, and a first
@@ -181,10 +188,11 @@ pub fn start_workers(spec: &Spec, n: usize, cancel: Option<&Arc<Cancel>>) -> Res
     // them); their start-ups are then waited for side by side.
     let spawned: Vec<Result<Worker, StartError>> = (0..n)
         .map(|slot| {
-            let env = [
+            let mut env = vec![
                 ("SWEEP_RUN_ID".to_string(), crate::proc::run_tag().to_string()),
                 ("SWEEP_WORKER".into(), slot.to_string()),
             ];
+            env.extend(slots.env_here(slot, &ws.env));
             Worker::spawn(ws, &env, None, &watchdog)
         })
         .collect();

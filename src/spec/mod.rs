@@ -11,13 +11,16 @@ mod params;
 mod raw;
 mod refine;
 mod replicates;
+mod resources;
 mod sample;
 mod toml_error;
 mod worker;
 
 pub use error::SpecError;
 pub use overrides::{merge, recorded, Override};
-pub use raw::{RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawSpec, RawUntil, RawWorker};
+pub use raw::{
+    RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawResources, RawSpec, RawUntil, RawWorker,
+};
 pub use worker::PYTHON_EXTRAS;
 
 use crate::command::CommandSpec;
@@ -63,6 +66,8 @@ pub struct Spec {
     pub refine: Option<Refine>,
     /// Where a task's arrays go (`[output] arrays`).
     pub arrays: ArrayLayout,
+    /// What each task needs (`[resources]`): threads, memory, GPUs.
+    pub resources: crate::resources::Request,
 }
 
 /// Where the arrays of done tasks are kept (`[output] arrays = "npy" | "zarr"`).
@@ -396,6 +401,7 @@ impl Ctx<'_> {
                 Some("remove `arrays = \"zarr\"` from [output]".into()),
             ));
         }
+        let resources = self.resources(raw.resources.as_ref())?;
         Ok(Spec {
             path: self.path.to_path_buf(),
             text: self.source.clone(),
@@ -411,6 +417,7 @@ impl Ctx<'_> {
             design,
             refine: refine.map(|r| r.rule),
             arrays,
+            resources,
         })
     }
 

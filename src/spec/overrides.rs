@@ -71,7 +71,7 @@ pub fn merge(earlier: &[Override], later: &[Override]) -> Vec<Override> {
 }
 
 /// Top-level keys, with `true` for those that hold a table.
-const TOP: [(&str, bool); 14] = [
+const TOP: [(&str, bool); 15] = [
     ("name", false),
     ("seed", false),
     ("replicates", false),
@@ -86,14 +86,16 @@ const TOP: [(&str, bool); 14] = [
     ("output", true),
     ("sample", true),
     ("refine", true),
+    ("resources", true),
 ];
 /// Keys of the tables that are not open-ended (`env` takes any name).
-const TABLES: [(&str, &[&str]); 7] = [
+const TABLES: [(&str, &[&str]); 8] = [
     ("command", &["argv", "shell", "timeout", "grace", "env", "cwd"]),
     ("python", &["function", "python", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("worker", &["argv", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("output", &["arrays"]),
     ("refine", &["axis", "metric", "budget", "batch", "tolerance"]),
+    ("resources", &["threads", "memory", "gpus"]),
     ("replicates", &["min", "max", "round", "until"]),
     ("replicates.until", &["metric", "ci95_rel", "ci95_abs"]),
 ];
@@ -199,7 +201,8 @@ fn settable(doc: &DocumentMut, registry: &Registry) -> Vec<String> {
     let mut keys: Vec<String> = TOP.iter().filter(|(_, table)| !table).map(|(k, _)| k.to_string()).collect();
     for (table, fields) in TABLES {
         let present = match table {
-            "output" => true,
+            // Tables of options that hold for any spec: a --set creates them.
+            "output" | "resources" => true,
             t if t.starts_with("replicates") => doc.get("replicates").is_some_and(|r| r.is_table_like()),
             t => doc.get(t).is_some(),
         };
@@ -376,6 +379,7 @@ mod tests {
         assert_eq!(fields::<RawWorker>(), table("worker"));
         assert_eq!(fields::<RawOutput>(), table("output"));
         assert_eq!(fields::<RawRefine>(), table("refine"));
+        assert_eq!(fields::<crate::spec::RawResources>(), table("resources"));
         assert_eq!(fields::<RawAdaptive>(), table("replicates"));
         assert_eq!(fields::<RawUntil>(), table("replicates.until"));
     }

@@ -29,6 +29,7 @@ pub struct RawSpec {
     pub sample: Option<Spanned<SpannedTable>>,
     pub refine: Option<Spanned<RawRefine>>,
     pub output: Option<Spanned<RawOutput>>,
+    pub resources: Option<Spanned<RawResources>>,
 }
 
 /// The `[refine]` table (fields are the keys of docs/sampling.md's "Refinement").
@@ -146,4 +147,14 @@ impl<'de> Deserialize<'de> for RawReplicates {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The `[resources]` table as written.
+#[allow(missing_docs)]
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    pub threads: Option<Spanned<i64>>,
+    pub memory: Option<Spanned<toml::Value>>,
+    pub gpus: Option<Spanned<i64>>,
 }

@@ -7,4 +7,4 @@ pub mod metrics;
 mod outcome;
 
 pub use cancel::{Cancel, HookId, StopReason};
-pub use outcome::{FailureClass, TaskFailure};
+pub use outcome::{out_of_memory, FailureClass, TaskFailure};

@@ -26,6 +26,8 @@ pub enum FailureClass {
     Crash,
     /// The run was interrupted while the task ran.
     Interrupted,
+    /// The task's processes grew past its `[resources] memory` and were stopped.
+    Memory,
 }
 
 impl FailureClass {
@@ -41,6 +43,7 @@ impl FailureClass {
             FailureClass::Io => "io",
             FailureClass::Crash => "crash",
             FailureClass::Interrupted => "interrupted",
+            FailureClass::Memory => "memory",
         }
     }
 }
@@ -65,6 +68,20 @@ impl TaskFailure {
     pub fn new(class: FailureClass, message: impl Into<String>) -> Self {
         Self { class, message: message.into() }
     }
+}
+
+/// The failure of a task stopped for its memory: the limit and the peak it reached.
+pub fn out_of_memory(peak: u64, limit: u64) -> TaskFailure {
+    use crate::resources::format_size;
+    TaskFailure::new(
+        FailureClass::Memory,
+        format!(
+            "stopped: its processes grew to {} of memory, past its limit of {} ([resources] memory); \
+             ask for more, or run fewer tasks at once",
+            format_size(peak),
+            format_size(limit)
+        ),
+    )
 }
 
 impl fmt::Display for TaskFailure {

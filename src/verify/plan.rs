@@ -48,24 +48,25 @@ impl Pass {
 }
 
 /// The thread count a command or worker task ran with: the spec's `OMP_NUM_THREADS`, else
-/// the 1 that sweep sets; `None` for built-in and library models, which run in sweep.
-pub fn recorded_threads(spec: &Spec) -> Option<String> {
+/// the slots' count of its last run (`ran`, from `runs.jsonl`), else 1 (runs before
+/// `[resources]` set 1); `None` for built-in and library models, which run in sweep.
+pub fn recorded_threads(spec: &Spec, ran: Option<usize>) -> Option<String> {
     let env = match &spec.task {
         TaskKind::Model(_) => return None,
         TaskKind::Command(c) => &c.env,
         TaskKind::Worker(w) => &w.env,
     };
     let set = env.iter().rev().find(|(k, _)| k == THREAD_VARS[0]).map(|(_, v)| v.clone());
-    Some(set.unwrap_or_else(|| "1".into()))
+    Some(set.unwrap_or_else(|| ran.unwrap_or(1).to_string()))
 }
 
 /// The passes of a verification with `jobs` workers: one with the thread counts the run
 /// had; then, for commands and workers unless `same_threads`, one with another
 /// `OMP_NUM_THREADS` (2 if it was 1, else 1), so that a result that depends on the thread
 /// count shows as such, apart from one that differs at any thread count.
-pub fn passes(spec: &Spec, jobs: usize, same_threads: bool) -> Vec<Pass> {
+pub fn passes(spec: &Spec, jobs: usize, same_threads: bool, ran: Option<usize>) -> Vec<Pass> {
     let mut v = vec![Pass { jobs, threads: None }];
-    if let (Some(had), false) = (recorded_threads(spec), same_threads) {
+    if let (Some(had), false) = (recorded_threads(spec, ran), same_threads) {
         let other = if had.trim() == "1" { "2" } else { "1" };
         v.push(Pass { jobs, threads: Some(other.into()) });
     }
@@ -115,19 +116,20 @@ mod tests {
     #[test]
     fn commands_get_a_second_pass_with_another_thread_count() {
         let model = spec("[model]\nname = \"spin\"\n[params]\nmicros = 1\n");
-        assert_eq!(passes(&model, 1, false), [Pass { jobs: 1, threads: None }]);
+        assert_eq!(passes(&model, 1, false, None), [Pass { jobs: 1, threads: None }]);
         let cmd = spec("[command]\nshell = \"true\"\n[params]\nk = [1]\n");
-        assert_eq!(recorded_threads(&cmd).as_deref(), Some("1"));
-        let p = passes(&cmd, 2, false);
+        assert_eq!(recorded_threads(&cmd, None).as_deref(), Some("1"));
+        assert_eq!(recorded_threads(&cmd, Some(4)).as_deref(), Some("4"), "the last run's slots");
+        let p = passes(&cmd, 2, false, None);
         assert_eq!(p[1], Pass { jobs: 2, threads: Some("2".into()) });
         assert_eq!(p[1].label(), "2 workers, OMP_NUM_THREADS=2");
-        assert_eq!(passes(&cmd, 2, true).len(), 1, "--same-threads");
+        assert_eq!(passes(&cmd, 2, true, None).len(), 1, "--same-threads");
         let four = spec("[command]\nshell = \"true\"\nenv = { OMP_NUM_THREADS = \"4\" }\n[params]\nk = [1]\n");
-        assert_eq!(passes(&four, 1, false)[1].threads.as_deref(), Some("1"));
+        assert_eq!(passes(&four, 1, false, None)[1].threads.as_deref(), Some("1"));
         let mut s = spec("[command]\nshell = \"true\"\n[params]\nk = [1]\n");
         apply(&mut s, &p[1]);
         let TaskKind::Command(c) = &s.task else { unreachable!() };
-        assert_eq!(c.env.iter().filter(|(_, v)| v == "2").count(), 3);
-        assert_eq!(recorded_threads(&s).as_deref(), Some("2"));
+        assert_eq!(c.env.iter().filter(|(_, v)| v == "2").count(), 7);
+        assert_eq!(recorded_threads(&s, None).as_deref(), Some("2"));
     }
 }

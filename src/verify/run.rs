@@ -97,9 +97,14 @@ pub fn verify(
         )));
     }
     let sample = plan::choose(&done, opts.sample, spec.seed);
-    let run_jobs = crate::runlog::read(&out.runs()).iter().map(|r| r.jobs).max();
+    let runs = crate::runlog::read(&out.runs());
+    let run_jobs = runs.iter().map(|r| r.jobs).max();
+    // The same thread count as the sweep's last run (its slots), unless a pass says otherwise.
+    let ran_threads = runs.iter().rev().find_map(|r| r.threads);
     let jobs = opts.jobs.unwrap_or_else(|| plan::rerun_jobs(run_jobs));
-    let passes = plan::passes(&spec, jobs, opts.same_threads);
+    let passes = plan::passes(&spec, jobs, opts.same_threads, ran_threads);
+    let had = plan::recorded_threads(&spec, ran_threads).and_then(|t| t.trim().parse().ok()).unwrap_or(1);
+    let slots = crate::resources::Slots { threads: had, ..Default::default() };
     let wanted: HashMap<TaskId, usize> =
         sample.iter().enumerate().map(|(at, &i)| (store.idents[i as usize].0, at)).collect();
     let recorded =
@@ -136,8 +141,14 @@ pub fn verify(
         *scratch.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.clone());
         let inputs =
             Inputs { out: &out.root, sample: &v.sample, wanted: &wanted, recorded: &recorded, stored: stored.as_ref() };
-        let at =
-            crate::bench::Sample { scratch: &dir, jobs: pass.jobs, io_threads: 2, indices: &v.sample, started: None };
+        let at = crate::bench::Sample {
+            scratch: &dir,
+            jobs: pass.jobs,
+            slots: &slots,
+            io_threads: 2,
+            indices: &v.sample,
+            started: None,
+        };
         let result = crate::bench::run_sample(copy, &at, cancel, |p| inputs.compare(p));
         scratch.lock().unwrap_or_else(|e| e.into_inner()).take();
         let (timed, found) = result?;
@@ -158,7 +169,7 @@ pub fn verify(
             }
             bad[at] = true;
             let params = params(&spec, task);
-            let detail = match (&pass.threads, plan::recorded_threads(&spec)) {
+            let detail = match (&pass.threads, plan::recorded_threads(&spec, ran_threads)) {
                 // It matched with the run's own thread count: say what it depends on.
                 (Some(t), Some(had)) => format!(
                     "depends on the thread count (matches with OMP_NUM_THREADS={had}, as the run had it, not with {t}): {}",

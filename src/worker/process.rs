@@ -123,6 +123,8 @@ pub struct Worker {
     pub handshake: serde_json::Value,
     /// Tasks it has answered.
     pub answered: u64,
+    /// The slot it was started for (its `SWEEP_WORKER`), which it keeps for life.
+    pub slot: Option<usize>,
 }
 
 impl Worker {
@@ -152,9 +154,6 @@ impl Worker {
         let program = spec.argv.first().ok_or_else(|| StartError::Spawn("the worker has no program".into()))?;
         let mut cmd = Command::new(program);
         cmd.args(&spec.argv[1..]);
-        for var in crate::command::THREAD_VARS {
-            cmd.env(var, "1");
-        }
         cmd.envs(spec.env.iter().map(|(k, v)| (k, v)))
             .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(&spec.cwd)
@@ -163,6 +162,7 @@ impl Worker {
             .stderr(Stdio::piped())
             .process_group(0);
         crate::proc::die_with_parent(&mut cmd);
+        crate::proc::prefer_for_oom(&mut cmd);
         // Registered: no clean-up path but this worker's own may wait for it or signal it.
         let mut child = crate::proc::spawn(&mut cmd, None).map_err(|e| {
             let place = if spec.cwd.is_dir() { String::new() } else { format!(" in {}", spec.cwd.display()) };
@@ -195,6 +195,7 @@ impl Worker {
             output: Vec::new(),
             handshake: serde_json::Value::Null,
             answered: 0,
+            slot: env.iter().find(|(k, _)| k == "SWEEP_WORKER").and_then(|(_, v)| v.parse().ok()),
         };
         Ok(w)
     }

@@ -17,6 +17,7 @@ pub mod files;
 pub mod model;
 pub mod outdir;
 pub mod procs;
+pub mod slots;
 pub mod tools;
 pub mod wait;
 

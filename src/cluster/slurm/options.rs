@@ -37,6 +37,8 @@ pub struct SlurmOptions {
     pub jobs: Option<u32>,
     /// `--mem` of each element (e.g. `4G`).
     pub mem: Option<String>,
+    /// GPUs of each element (`--gres=gpu:N`); 0 asks for none.
+    pub gpus: u32,
     /// `--account`.
     pub account: Option<String>,
     /// Extra `#SBATCH` lines for every job (the arrays and the collect job), written without
@@ -72,6 +74,7 @@ impl SlurmOptions {
             cpus_per_task: 1,
             jobs: None,
             mem: None,
+            gpus: 0,
             account: None,
             extra: Vec::new(),
             run_args: Vec::new(),

@@ -116,6 +116,10 @@ pub fn render(opts: &SlurmOptions) -> Result<Plan, SlurmError> {
             s.push_str("#SBATCH --open-mode=append\n");
             s.push_str("#SBATCH --ntasks=1\n");
             let _ = writeln!(s, "#SBATCH --cpus-per-task={}", opts.cpus_per_task);
+            if opts.gpus > 0 {
+                // `--gres` rather than `--gpus-per-task`: it needs no cons_tres plugin.
+                let _ = writeln!(s, "#SBATCH --gres=gpu:{}", opts.gpus);
+            }
             let _ = writeln!(s, "#SBATCH --signal=B:USR1@{SIGNAL_LEAD_SECS}");
             s.push_str("#SBATCH --requeue\n");
             common_lines(&mut s, opts, true);

@@ -179,6 +179,7 @@ mod tests {
             task_cpu_seconds: cpu,
             peak_rss_bytes: 10 << 20,
             task_peak_rss_bytes: task_peak,
+            threads: None,
         };
         let text = runs_line(&[run(1.0, 1.0, 80 << 20), run(3.0, 6.0, 40 << 20)]).unwrap();
         assert!(
