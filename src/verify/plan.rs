@@ -2,7 +2,7 @@
 //! which thread counts in the tasks' environment. Pure functions.
 
 use crate::command::THREAD_VARS;
-use crate::spec::{Spec, TaskKind};
+use crate::spec::Spec;
 
 /// Tasks rerun when `--sample` is not given.
 pub const DEFAULT_SAMPLE: u64 = 20;
@@ -51,11 +51,7 @@ impl Pass {
 /// the slots' count of its last run (`ran`, from `runs.jsonl`), else 1 (runs before
 /// `[resources]` set 1); `None` for built-in and library models, which run in sweep.
 pub fn recorded_threads(spec: &Spec, ran: Option<usize>) -> Option<String> {
-    let env = match &spec.task {
-        TaskKind::Model(_) => return None,
-        TaskKind::Command(c) => &c.env,
-        TaskKind::Worker(w) => &w.env,
-    };
+    let env = spec.task.env()?;
     let set = env.iter().rev().find(|(k, _)| k == THREAD_VARS[0]).map(|(_, v)| v.clone());
     Some(set.unwrap_or_else(|| ran.unwrap_or(1).to_string()))
 }
@@ -77,11 +73,7 @@ pub fn passes(spec: &Spec, jobs: usize, same_threads: bool, ran: Option<usize>) 
 /// after the spec's own environment (the last value of a variable wins).
 pub fn apply(spec: &mut Spec, pass: &Pass) {
     let Some(t) = &pass.threads else { return };
-    let env = match &mut spec.task {
-        TaskKind::Model(_) => return,
-        TaskKind::Command(c) => &mut std::sync::Arc::make_mut(c).env,
-        TaskKind::Worker(w) => &mut std::sync::Arc::make_mut(w).env,
-    };
+    let Some(env) = spec.task.env_mut() else { return };
     env.extend(THREAD_VARS.iter().map(|v| (v.to_string(), t.clone())));
 }
 
@@ -128,8 +120,7 @@ mod tests {
         assert_eq!(passes(&four, 1, false, None)[1].threads.as_deref(), Some("1"));
         let mut s = spec("[command]\nshell = \"true\"\n[params]\nk = [1]\n");
         apply(&mut s, &p[1]);
-        let TaskKind::Command(c) = &s.task else { unreachable!() };
-        assert_eq!(c.env.iter().filter(|(_, v)| v == "2").count(), 7);
+        assert_eq!(s.task.env().unwrap().iter().filter(|(_, v)| v == "2").count(), 7);
         assert_eq!(recorded_threads(&s, None).as_deref(), Some("2"));
     }
 }
