@@ -24,7 +24,7 @@ use std::time::Duration;
 use sweep::grid::{Axis, Grid, Identity, TaskId};
 use sweep::journal::{self, JournalWriter, ScanStats};
 use sweep::model::{Metric, Registry};
-use sweep::results::{write_results_csv, Store};
+use sweep::results::{write_results_csv, TaskTable};
 use sweep::spec::Spec;
 use sweep::Value;
 
@@ -139,7 +139,7 @@ fn journal_scan(c: &mut Criterion) {
 }
 
 /// A 100,000-task reaction sweep (20,000 k × 5 c0), every task done with its four metrics.
-fn done_store() -> (Spec, Store) {
+fn done_store() -> (Spec, TaskTable) {
     let text = r#"
 seed = 42
 [model]
@@ -151,7 +151,7 @@ c0 = [0.5, 1.0, 2.0, 4.0, 8.0]
 "#;
     let spec = Spec::parse(Path::new("bench.toml"), text, &Registry::builtin()).expect("valid spec");
     assert_eq!(spec.task_count(), ROWS);
-    let mut store = Store::new(&spec);
+    let mut store = TaskTable::new(&spec);
     for i in 0..ROWS {
         let m = reaction_metrics(i);
         store.apply(i, 1, 0.0123, Ok::<_, &sweep::task::TaskFailure>(m.iter().map(|(k, v)| (k.as_ref(), v))));

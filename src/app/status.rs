@@ -6,7 +6,7 @@ use crate::error::IoContext;
 use crate::model::Registry;
 use crate::outdir::Lock;
 use crate::outdir::{spec_hash, OutDir};
-use crate::results::{Detail, Status, Store};
+use crate::results::{Detail, Status, TaskTable};
 use crate::session::{load_journals, open_saved, torn_warnings};
 use crate::spec::Spec;
 use std::path::{Path, PathBuf};
@@ -115,8 +115,8 @@ pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
 }
 
 /// Every task's state, the slow way: each journal record placed through its task's id.
-fn load_store(spec: &Spec, out: &OutDir) -> Result<(Store, crate::journal::ScanStats), Error> {
-    let mut store = Store::new(spec);
+fn load_store(spec: &Spec, out: &OutDir) -> Result<(TaskTable, crate::journal::ScanStats), Error> {
+    let mut store = TaskTable::new(spec);
     let read = || format!("cannot read the journal in {}", out.root.display());
     let (scan, _) = load_journals(out, &mut store, None).context(read)?;
     crate::session::settle_refine(spec, out, &mut store).context(read)?;

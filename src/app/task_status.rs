@@ -5,14 +5,14 @@ use crate::error::Error;
 use crate::grid::TaskId;
 use crate::journal::{journal_files, scan, ScanStats};
 use crate::outdir::OutDir;
-use crate::results::{Detail, Store};
+use crate::results::{Detail, TaskTable};
 use crate::spec::Spec;
 use std::path::PathBuf;
 
 /// Lines of stderr shown.
 const STDERR_LINES: usize = 20;
 
-pub(super) fn show(spec: &Spec, out: &OutDir, store: &Store, wanted: &str) -> Result<i32, Error> {
+pub(super) fn show(spec: &Spec, out: &OutDir, store: &TaskTable, wanted: &str) -> Result<i32, Error> {
     let wanted = wanted.to_ascii_lowercase();
     let matches: Vec<usize> = store
         .idents

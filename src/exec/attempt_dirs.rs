@@ -8,7 +8,7 @@ use crate::cluster::Shard;
 use crate::grid::TaskId;
 use crate::io::FileDigest;
 use crate::outdir::OutDir;
-use crate::results::{Status, Store};
+use crate::results::{Status, TaskTable};
 use crate::store::StagingWriter;
 use crate::task::{FailureClass, TaskFailure};
 use std::path::{Path, PathBuf};
@@ -59,9 +59,9 @@ fn parse(name: &str) -> Option<(TaskId, u32, &str)> {
 /// Removes the attempt directories of earlier runs that no journal record vouches for
 /// (attempt numbers past the task's recorded attempts), and directories moved aside when a
 /// stale `tasks/<task>/` was replaced; for a shard run, only those of its own tasks. With
-/// `window`, `store` holds a window of the grid (see [`Store::range`]), and only the
+/// `window`, `store` holds a window of the grid (see [`TaskTable::range`]), and only the
 /// directories of its tasks are looked at.
-pub(super) fn remove_abandoned(out: &OutDir, store: &Store, shard: Option<Shard>, tag: &str, window: bool) {
+pub(super) fn remove_abandoned(out: &OutDir, store: &TaskTable, shard: Option<Shard>, tag: &str, window: bool) {
     let dir = out.root.join("attempts");
     let Ok(entries) = std::fs::read_dir(&dir) else { return };
     let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();

@@ -14,7 +14,7 @@ use crate::grid::TaskId;
 use crate::journal::JournalWriter;
 use crate::outdir::OutDir;
 use crate::proc::Watchdog;
-use crate::results::{Row, Status, Store};
+use crate::results::{Row, Status, TaskTable};
 use crate::spec::ArrayLayout;
 use crate::task::{Cancel, FailureClass};
 use crate::worker::Worker;
@@ -104,7 +104,7 @@ impl Order {
 pub(super) enum Part<'c> {
     /// The whole run (`store` holds every task of the grid).
     Whole,
-    /// One window of the grid (`store` holds its tasks, see [`Store::range`]) in a run of
+    /// One window of the grid (`store` holds its tasks, see [`TaskTable::range`]) in a run of
     /// window after window (see [`super::windows`]): the tasks that ran when sweep crashed
     /// were read before the first window; with `counted`, the run's total for its progress
     /// was counted before the first window too; `streak`, the failures alike in a row that
@@ -119,12 +119,12 @@ impl Run<'_> {
     ///
     /// `spare` are workers of a `[python]` or `[worker]` sweep started beforehand (to check
     /// that they start before the out directory is touched); the run uses them first.
-    pub fn whole(&mut self, store: &mut Store, spare: Vec<Worker>) -> io::Result<RunOutcome> {
+    pub fn whole(&mut self, store: &mut TaskTable, spare: Vec<Worker>) -> io::Result<RunOutcome> {
         self.part(store, spare, Part::Whole)
     }
 
     /// [`whole`](Self::whole), of the whole grid or of one window of it.
-    pub(super) fn part(&mut self, store: &mut Store, spare: Vec<Worker>, part: Part<'_>) -> io::Result<RunOutcome> {
+    pub(super) fn part(&mut self, store: &mut TaskTable, spare: Vec<Worker>, part: Part<'_>) -> io::Result<RunOutcome> {
         panic::install_hook();
         let started = Instant::now();
         let running_path = running_path(self.out, self.cfg.selection.shard());
@@ -268,7 +268,7 @@ impl Run<'_> {
     /// processes with sweep, however sweep ends.
     fn begin(
         &mut self,
-        store: &mut Store,
+        store: &mut TaskTable,
         part: Part<'_>,
         running_path: &std::path::Path,
     ) -> io::Result<(Option<crate::proc::Sentinel>, Vec<TaskId>)> {
@@ -341,7 +341,7 @@ pub(super) fn running_path(out: &OutDir, shard: Option<crate::cluster::Shard>) -
 /// they are to blame (see [`Crashed::blames`]).
 fn record_deaths(
     crashed: &Crashed,
-    store: &mut Store,
+    store: &mut TaskTable,
     journal: &mut JournalWriter,
     fold: &mut Option<crate::results::Ledger>,
 ) -> io::Result<()> {

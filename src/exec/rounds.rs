@@ -8,7 +8,7 @@
 
 use super::config::{FailureGroup, RunConfig, RunOutcome, Selection};
 use super::Run;
-use crate::results::{Status, Store};
+use crate::results::{Status, TaskTable};
 use crate::spec::Spec;
 use crate::worker::Worker;
 use std::io;
@@ -24,7 +24,7 @@ impl Run<'_> {
     /// The first round also reruns the sweep's failed tasks, as `--resume` does for fixed
     /// replicates; later rounds run only replicates never tried, so a failing task is tried
     /// once per run (with its `--retries`), and its point waits for it (a later `--resume`).
-    pub fn rounds(&mut self, store: &mut Store, spare: Vec<Worker>) -> io::Result<RunOutcome> {
+    pub fn rounds(&mut self, store: &mut TaskTable, spare: Vec<Worker>) -> io::Result<RunOutcome> {
         let already_done = store.counts().0;
         let mut spare = Some(spare);
         let mut total: Option<RunOutcome> = None;
@@ -58,7 +58,7 @@ impl Run<'_> {
 /// The tasks the sweep's rounds ask for that are not done, in grid order: those of adaptive
 /// replicates' plan, or with `[refine]` every curve's points, the next round's chosen here
 /// once the round before is done; `None` for a sweep without rounds.
-fn round_tasks(spec: &Spec, store: &mut Store) -> Option<Vec<u64>> {
+fn round_tasks(spec: &Spec, store: &mut TaskTable) -> Option<Vec<u64>> {
     if spec.refine.is_some() {
         crate::results::refined::advance(spec, store);
         return Some(crate::results::refined::unfinished(store));

@@ -14,7 +14,7 @@ use super::crashes::{Running, DEATHS_TO_SET_ASIDE};
 use super::engine::{running_path, Part};
 use super::rounds::merge;
 use super::Run;
-use crate::results::{Detail, Ledger, Row, Status, Store};
+use crate::results::{Detail, Ledger, Row, Status, TaskTable};
 use crate::spec::{ArrayLayout, Spec};
 use std::io;
 use std::sync::atomic::Ordering;
@@ -54,7 +54,7 @@ impl Run<'_> {
     /// Runs the selected, not-yet-done tasks of the sweep a window at a time; `ledger` is the
     /// sweep's state before the run. `each` is given every window's store once its tasks ran
     /// (or once the run was stopped), in grid order.
-    pub fn windows(&mut self, ledger: &Ledger, each: &mut dyn FnMut(&Store)) -> io::Result<Windowed> {
+    pub fn windows(&mut self, ledger: &Ledger, each: &mut dyn FnMut(&TaskTable)) -> io::Result<Windowed> {
         let (spec, out, cfg, cancel, stats) =
             (self.spec, self.out, self.cfg.clone(), self.cancel.clone(), self.stats.clone());
         let (n, w) = (spec.task_count(), window());
@@ -73,7 +73,7 @@ impl Run<'_> {
         let mut lo = 0;
         while lo < n {
             let hi = (lo + w).min(n);
-            let mut store = Store::range(spec, lo, hi);
+            let mut store = TaskTable::range(spec, lo, hi);
             fill(&mut store, ledger);
             if !cancel.is_draining() {
                 let selection = match &cfg.selection {
@@ -117,7 +117,7 @@ fn runnable(ledger: &Ledger) -> u64 {
 
 /// Sets the rows of `store` (a window of the grid) to the tasks' states in `ledger`: what
 /// the run chooses its tasks by (done, failed with its attempts and deaths, or pending).
-fn fill(store: &mut Store, ledger: &Ledger) {
+fn fill(store: &mut TaskTable, ledger: &Ledger) {
     let lo = store.base;
     let hi = lo + store.rows.len() as u64;
     for (i, row) in (lo..hi).zip(store.rows.iter_mut()) {

@@ -1,7 +1,7 @@
 //! Writing `results.csv`: one row per task in grid order (with adaptive replicates, per
 //! task of the sweep: see [`Plan::contains`]).
 
-use super::{Detail, Plan, Status, Store};
+use super::{Detail, Plan, Status, TaskTable};
 use crate::model::Metric;
 use crate::spec::Spec;
 use crate::value::f64_text;
@@ -15,7 +15,7 @@ const CHUNK: usize = 16 * 1024;
 /// The metric columns, as ids in `store.keys`: a built-in model's declared metrics first,
 /// then the others in the order tasks report them, in grid order (not in the order they
 /// finished, which depends on scheduling): the first task that has a metric places it.
-pub fn metric_columns(spec: &Spec, store: &Store) -> Vec<u32> {
+pub fn metric_columns(spec: &Spec, store: &TaskTable) -> Vec<u32> {
     let mut placed = vec![false; store.keys.len()];
     let mut found = Vec::with_capacity(store.keys.len());
     for row in &store.rows {
@@ -47,7 +47,7 @@ pub(super) fn metric_order<'a>(spec: &Spec, found: impl Iterator<Item = &'a str>
 
 /// Writes `results.csv` for the whole grid to `path`, atomically, with the columns of
 /// [`super::columns::header`].
-pub fn write_results_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<()> {
+pub fn write_results_csv(spec: &Spec, store: &TaskTable, path: &Path) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
     let names: Vec<&str> = metrics.iter().map(|m| store.keys[*m as usize].as_str()).collect();
     let table = Table::new(spec, &names);
@@ -120,7 +120,7 @@ impl<'a> Table<'a> {
 
     /// Writes the rows of `store` (fixed replicates), whose row 0 is grid task `base`, each
     /// metric in the column of its name.
-    pub fn rows_by_name(&self, out: &mut (impl Write + Send), store: &Store, base: u64) -> io::Result<()> {
+    pub fn rows_by_name(&self, out: &mut (impl Write + Send), store: &TaskTable, base: u64) -> io::Result<()> {
         let ids: Vec<u32> = self
             .names
             .iter()
@@ -134,7 +134,7 @@ impl<'a> Table<'a> {
     pub fn rows(
         &self,
         out: &mut (impl Write + Send),
-        store: &Store,
+        store: &TaskTable,
         base: u64,
         metrics: &[u32],
         plan: Option<&Plan>,
@@ -168,7 +168,7 @@ impl<'a> Table<'a> {
 
 struct Rows<'a> {
     table: &'a Table<'a>,
-    store: &'a Store,
+    store: &'a TaskTable,
     /// The grid index of the store's first row.
     base: u64,
     metrics: &'a [u32],
@@ -293,7 +293,7 @@ mod tests {
         let spec = Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
         let (one, two) = (Metric::Int(1), Metric::Int(2));
         // Task 2 finishes first and interns `late`; task 0 gives `b` then `a`.
-        let mut store = Store::new(&spec);
+        let mut store = TaskTable::new(&spec);
         store.apply(2, 1, 0.0, Ok([("late", &one), ("a", &one)]));
         store.apply(0, 1, 0.0, Ok([("b", &one), ("a", &two)]));
         let cols: Vec<&str> = metric_columns(&spec, &store).iter().map(|&k| store.keys[k as usize].as_str()).collect();
@@ -307,7 +307,7 @@ mod tests {
         let text = "name = \"t\"\nseed = 1\nreplicates = 2\n[command]\nargv = [\"true\", \"{a}\", \"{b}\"]\n\
                     [params]\na = [1, 2]\nb = [\"p\", \"q,r\"]\n";
         let spec = Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
-        let mut store = Store::new(&spec);
+        let mut store = TaskTable::new(&spec);
         let (y, tag) = (Metric::Float(1.5), Metric::Str("x,y".into()));
         store.apply(0, 1, 0.5, Ok([("y", &y), ("tag", &tag)]));
         let failure = TaskFailure::new(FailureClass::Timeout, "slow, \"very\"");

@@ -3,7 +3,7 @@
 //! deaths and last failure (a failure is rare, or the sweep is broken and small). Metrics
 //! are not held: they stay in the journal.
 //!
-//! A ledger is the fold of journal records in order, like [`super::Store`]'s rows, and
+//! A ledger is the fold of journal records in order, like [`super::TaskTable`]'s rows, and
 //! folds compose: the ledger of records `a` then `b` is `ledger(a).then(&ledger(b))`. So a
 //! checkpoint of a journal's first bytes plus the records after them gives what the whole
 //! journal gives, and the journals of an out directory combine in their order.
@@ -69,7 +69,7 @@ impl Ledger {
 
     /// Folds in one record: attempt number `attempt` of task `index` ended done (`Ok`) or
     /// failed; `died` marks an attempt that ended because sweep crashed. A done task stays
-    /// done, a failed one keeps its newest attempt's failure (as [`super::Store`] rows do);
+    /// done, a failed one keeps its newest attempt's failure (as [`super::TaskTable`] rows do);
     /// indices outside the grid are ignored (as a grid that shrank ignores them).
     pub fn apply(&mut self, index: u64, attempt: u32, died: bool, outcome: Result<(), (FailureClass, &str)>) {
         if index >= self.tasks || self.is_done(index) {

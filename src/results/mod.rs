@@ -5,10 +5,10 @@ mod csv_out;
 mod ledger;
 mod points;
 pub mod refined;
-mod store;
+mod table;
 pub mod window;
 
 pub use csv_out::{fixed_params, metric_columns, write_results_csv, Table};
 pub use ledger::{Failed, Ledger};
 pub use points::{write_points_csv, Plan};
-pub use store::{Detail, IdIndex, Row, RowsMut, Status, Store};
+pub use table::{Detail, IdIndex, Row, RowsMut, Status, TaskTable};

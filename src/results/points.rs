@@ -6,7 +6,7 @@
 //! on. So `sweep run`, `--resume`, `status` and `collect` all see the same tasks, whatever
 //! ran in which order, and the counts never depend on `--jobs` or on timing.
 
-use super::{Status, Store};
+use super::{Status, TaskTable};
 use crate::confidence::mean_ci95;
 use crate::grid::{Adaptive, Decision};
 use crate::spec::Spec;
@@ -27,7 +27,7 @@ pub struct Plan {
 }
 
 // Here rather than in `store.rs`, so that the store (below) never names the plan (above).
-impl Store {
+impl TaskTable {
     /// The plan of adaptive replicates over the rows as they are now (`None`: fixed replicates).
     pub fn plan(&self) -> Option<Plan> {
         self.adaptive.as_ref().map(|rule| Plan::of(rule, self))
@@ -37,7 +37,7 @@ impl Store {
 impl Plan {
     /// The plan of `rule` over the rows of `store` (whose grid has `rule.max` replicates
     /// per point).
-    pub fn of(rule: &Adaptive, store: &Store) -> Plan {
+    pub fn of(rule: &Adaptive, store: &TaskTable) -> Plan {
         let per_point = rule.max as u64;
         let points = store.rows.len() as u64 / per_point.max(1);
         let key = store.keys.iter().position(|k| *k == rule.metric).map(|k| k as u32);
@@ -71,13 +71,13 @@ impl Plan {
     /// done anyway (under an earlier spec with more replicates). A replicate the rule did not
     /// ask for that failed is not: `--resume` would not run it, so it must not count as
     /// failed either.
-    pub fn contains(&self, store: &Store, index: u64) -> bool {
+    pub fn contains(&self, store: &TaskTable, index: u64) -> bool {
         let (p, r) = (index / self.per_point, index % self.per_point);
         r < self.needed[p as usize] as u64 || store.rows[index as usize].status == Status::Done
     }
 
     /// The tasks the rule asks for that are not done, in grid order.
-    pub fn unfinished(&self, store: &Store) -> Vec<u64> {
+    pub fn unfinished(&self, store: &TaskTable) -> Vec<u64> {
         let mut out = Vec::new();
         for (p, &n) in self.needed.iter().enumerate() {
             let base = p as u64 * self.per_point;
@@ -102,7 +102,7 @@ impl Plan {
 
 /// The metric with interned key `key` of task `index` as a float (NaN when it is missing
 /// or not a number).
-fn metric_value(store: &Store, index: u64, key: Option<u32>) -> f64 {
+fn metric_value(store: &TaskTable, index: u64, key: Option<u32>) -> f64 {
     let Some(key) = key else { return f64::NAN };
     store.rows[index as usize]
         .detail
@@ -117,7 +117,7 @@ fn metric_value(store: &Store, index: u64, key: Option<u32>) -> f64 {
 /// target metric, `n` (replicates asked for), the mean and 95 % half-width of the metric over
 /// the done replicates among them, and `state`: `met`, `max`, `running` (a round is not
 /// complete) or `failed` (a replicate of it failed).
-pub fn write_points_csv(spec: &Spec, rule: &Adaptive, store: &Store, plan: &Plan, path: &Path) -> io::Result<()> {
+pub fn write_points_csv(spec: &Spec, rule: &Adaptive, store: &TaskTable, plan: &Plan, path: &Path) -> io::Result<()> {
     let grid = &spec.grid;
     let key = store.keys.iter().position(|k| *k == rule.metric).map(|k| k as u32);
     crate::io::write_atomic(path, |out| {
@@ -164,17 +164,17 @@ mod tests {
     use crate::task::{FailureClass, TaskFailure};
 
     /// Two points (a = 1, 2) of 3 to 9 replicates in rounds of 3, until ±0.5 on `y`.
-    fn store() -> Store {
+    fn store() -> TaskTable {
         let text = "replicates = { min = 3, max = 9, round = 3, until = { metric = \"y\", ci95_abs = 0.5 } }\n\
                     [command]\nargv = [\"true\"]\n[params]\na = [1, 2]\n";
-        Store::new(&Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap())
+        TaskTable::new(&Spec::parse(Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap())
     }
 
-    fn done(s: &mut Store, index: u64, y: f64) {
+    fn done(s: &mut TaskTable, index: u64, y: f64) {
         s.apply(index, 1, 0.0, Ok([("y", &Metric::Float(y))]));
     }
 
-    fn plan(s: &Store) -> (Vec<u32>, Vec<Decision>, Vec<u64>) {
+    fn plan(s: &TaskTable) -> (Vec<u32>, Vec<Decision>, Vec<u64>) {
         let p = s.plan().unwrap();
         let unfinished = p.unfinished(s);
         (p.needed, p.decision, unfinished)

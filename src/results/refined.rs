@@ -6,7 +6,7 @@
 //! a step reads those values alone. So `sweep run`, `--resume`, `status` and `collect`
 //! derive the same points, whatever ran in which order and however many ran at once.
 
-use super::{Status, Store};
+use super::{Status, TaskTable};
 use crate::grid::refine::{Added, Slots, Step, Stop};
 use crate::grid::Refine;
 use crate::spec::Spec;
@@ -62,7 +62,7 @@ fn x_scale(spec: &Spec, slots: &Slots) -> f64 {
     hi - lo
 }
 
-fn curve(spec: &Spec, slots: &Slots, store: &Store, key: Option<u32>, c: u64) -> Curve {
+fn curve(spec: &Spec, slots: &Slots, store: &TaskTable, key: Option<u32>, c: u64) -> Curve {
     let reps = spec.grid.replicates as u64;
     let (mut done, mut failed) = (true, false);
     let mut points = Vec::with_capacity(slots.filled(c));
@@ -90,7 +90,7 @@ fn curve(spec: &Spec, slots: &Slots, store: &Store, key: Option<u32>, c: u64) ->
 }
 
 /// The rule's step for curve `c` and where it stands.
-fn state(spec: &Spec, rule: &Refine, slots: &Slots, store: &Store, c: u64) -> (CurveState, Option<Step>, Curve) {
+fn state(spec: &Spec, rule: &Refine, slots: &Slots, store: &TaskTable, c: u64) -> (CurveState, Option<Step>, Curve) {
     let key = store.keys.iter().position(|k| *k == rule.metric).map(|k| k as u32);
     let cv = curve(spec, slots, store, key, c);
     if !cv.done {
@@ -107,7 +107,7 @@ fn state(spec: &Spec, rule: &Refine, slots: &Slots, store: &Store, c: u64) -> (C
 /// Fills the next round's slots of every curve whose points are all done, and derives the
 /// ids of their tasks; returns those tasks (rows of `store`, all pending until run). Empty
 /// when no curve can take a step: all are finished, or wait for points not done.
-pub fn advance(spec: &Spec, store: &mut Store) -> Vec<u64> {
+pub fn advance(spec: &Spec, store: &mut TaskTable) -> Vec<u64> {
     let (Some(rule), Some(slots)) = (&spec.refine, &spec.grid.refine) else { return Vec::new() };
     let reps = spec.grid.replicates as u64;
     let mut new = Vec::new();
@@ -128,12 +128,12 @@ pub fn advance(spec: &Spec, store: &mut Store) -> Vec<u64> {
 }
 
 /// The tasks of the sweep's curves that are not done, in grid order.
-pub fn unfinished(store: &Store) -> Vec<u64> {
+pub fn unfinished(store: &TaskTable) -> Vec<u64> {
     (0..store.rows.len() as u64).filter(|&i| store.holds(i) && store.rows[i as usize].status != Status::Done).collect()
 }
 
 /// Counts of curves: (finished, running or waiting, holding a failed point).
-pub fn tally(spec: &Spec, store: &Store) -> (u64, u64, u64) {
+pub fn tally(spec: &Spec, store: &TaskTable) -> (u64, u64, u64) {
     let (Some(rule), Some(slots)) = (&spec.refine, &spec.grid.refine) else { return (0, 0, 0) };
     let mut t = (0, 0, 0);
     for c in 0..slots.curves() {
@@ -152,7 +152,7 @@ pub fn tally(spec: &Spec, store: &Store) -> (u64, u64, u64) {
 /// interval `lo`..`hi` it split and that interval's `loss` when it was chosen; `state` is
 /// the curve's: `running`, `failed` (it waits for a failed point), or why it stopped
 /// (`budget`, `tolerance`, `resolved`).
-pub fn write_refine_csv(spec: &Spec, store: &Store, path: &Path) -> io::Result<()> {
+pub fn write_refine_csv(spec: &Spec, store: &TaskTable, path: &Path) -> io::Result<()> {
     let (Some(rule), Some(slots)) = (&spec.refine, &spec.grid.refine) else { return Ok(()) };
     let grid = &spec.grid;
     let reps = grid.replicates as u64;
@@ -203,7 +203,7 @@ mod tests {
     }
 
     /// Runs every pending task of the sweep, with y = f(a, x).
-    fn run_all(spec: &Spec, s: &mut Store, f: impl Fn(f64, f64) -> f64) {
+    fn run_all(spec: &Spec, s: &mut TaskTable, f: impl Fn(f64, f64) -> f64) {
         for i in unfinished(s) {
             let p = i / 2;
             let (Value::Int(a), Value::Float(x)) = (spec.grid.value(p, 0), spec.grid.value(p, 1)) else { panic!() };
@@ -211,7 +211,7 @@ mod tests {
         }
     }
 
-    fn xs(spec: &Spec, s: &Store) -> Vec<Vec<f64>> {
+    fn xs(spec: &Spec, s: &TaskTable) -> Vec<Vec<f64>> {
         let slots = spec.grid.refine.as_ref().unwrap();
         (0..2)
             .map(|c| {
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn rounds_fill_every_curve_until_the_budget_and_ids_are_the_values() {
         let spec = spec();
-        let mut s = Store::new(&spec);
+        let mut s = TaskTable::new(&spec);
         assert_eq!(s.counts(), (0, 0, 12), "the start values only: 2 curves × 3 points × 2 replicates");
         assert!(advance(&spec, &mut s).is_empty(), "nothing is done: no curve can take a step");
         // Lines: every interval has the same loss, so the first round halves the two.
@@ -247,7 +247,7 @@ mod tests {
         let plain =
             "replicates = 2\n[command]\nargv = [\"true\"]\n[params]\na = [1, 2]\nx = [0.0, 0.25, 0.5, 0.75, 1.0]\n";
         let plain = Spec::parse(Path::new("t.toml"), plain, &crate::model::Registry::builtin()).unwrap();
-        let ids: std::collections::HashSet<_> = Store::new(&plain).idents.iter().map(|i| i.0).collect();
+        let ids: std::collections::HashSet<_> = TaskTable::new(&plain).idents.iter().map(|i| i.0).collect();
         let refined: Vec<_> = (0..s.rows.len()).filter(|&i| s.holds(i as u64)).map(|i| s.idents[i].0).collect();
         assert_eq!(
             refined.iter().filter(|id| ids.contains(id)).count(),
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn a_failed_point_holds_its_curve_only() {
         let spec = spec();
-        let mut s = Store::new(&spec);
+        let mut s = TaskTable::new(&spec);
         run_all(&spec, &mut s, |_, x| x * x);
         let failure = TaskFailure::new(FailureClass::Error, "no");
         s.apply(1, 2, 0.0, Err::<[(&str, &Metric); 0], _>(&failure));

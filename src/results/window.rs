@@ -9,7 +9,7 @@
 //! rows and the ranges, whatever the size of the grid or the number of journals.
 
 use super::csv_out::{metric_order, Table};
-use super::{Ledger, Store};
+use super::{Ledger, TaskTable};
 use crate::journal::{journal_files, quick_index, scan_lines_checked, Item, Record, ScanStats};
 use crate::spec::Spec;
 use std::collections::HashMap;
@@ -179,8 +179,8 @@ pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::
 }
 
 /// The rows of grid tasks `lo..hi`, folded from every journal record of theirs, in order.
-fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) -> io::Result<Store> {
-    let mut store = Store::range(spec, lo, hi);
+fn fold_window(spec: &Spec, survey: &Survey, spec_hash: &str, lo: u64, hi: u64) -> io::Result<TaskTable> {
+    let mut store = TaskTable::range(spec, lo, hi);
     let mut scan = ScanStats::default();
     let w = (lo / survey.window) as usize;
     // The survey checked every record's index against its id: only when it found a

@@ -8,7 +8,7 @@ use crate::journal::{journals_read_by, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
 use crate::proc::Watchdog;
-use crate::results::{write_points_csv, write_results_csv, Ledger, Store};
+use crate::results::{write_points_csv, write_results_csv, Ledger, TaskTable};
 use crate::spec::{Spec, SpecError};
 use crate::task::Cancel;
 use crate::worker::{StartError, Worker};
@@ -47,7 +47,7 @@ pub struct Prepared {
     /// The out directory.
     pub out: OutDir,
     /// Every task's id, seed and state; empty (no rows) when `lean` is set.
-    pub store: Store,
+    pub store: TaskTable,
     /// A big grid, run a window at a time: what stands for the store.
     pub lean: Option<Lean>,
     /// This run's journal.
@@ -128,10 +128,10 @@ pub fn prepare_with(
     let (store, lean, fold) = match lean {
         Some((lean, own, more)) => {
             warnings.extend(more);
-            (Store::range(&spec, 0, 0), Some(lean), own)
+            (TaskTable::range(&spec, 0, 0), Some(lean), own)
         }
         None => {
-            let mut store = Store::new(&spec);
+            let mut store = TaskTable::new(&spec);
             let (stats, mut own) = load_journals(&out, &mut store, Some(&journal_path))
                 .context(|| format!("cannot read the journal in {shown}"))?;
             warnings.extend(torn_warnings(&stats));
@@ -156,7 +156,7 @@ pub fn prepare_with(
 /// the message saying how many and why.
 pub(crate) fn undo_lost_arrays(
     out: &OutDir,
-    store: &mut Store,
+    store: &mut TaskTable,
     journals: &[std::path::PathBuf],
 ) -> Result<Option<String>, Error> {
     let shown = out.root.display();
@@ -277,7 +277,11 @@ pub fn refuse_adaptive_shards(spec: &Spec) -> Result<(), Error> {
 /// is a shard's journal, the other shards' journals are not read: they hold no task of this
 /// shard (all shards of a sweep split it the same way), so a shard run's reading does not
 /// grow with the shards that ran before it.
-pub fn load_journals(out: &OutDir, store: &mut Store, own: Option<&Path>) -> io::Result<(ScanStats, Option<Ledger>)> {
+pub fn load_journals(
+    out: &OutDir,
+    store: &mut TaskTable,
+    own: Option<&Path>,
+) -> io::Result<(ScanStats, Option<Ledger>)> {
     let mut stats = ScanStats::default();
     let mut own_fold = own.map(|_| Ledger::new(store.rows.len() as u64));
     let files = journals_read_by(&out.root, own)?;
@@ -341,7 +345,7 @@ impl Prepared {
     }
 
     /// The run of this sweep's tasks, and the store it records them in.
-    pub fn runner(&mut self, cfg: RunConfig, cancel: &Arc<Cancel>, stats: &Arc<Stats>) -> (Run<'_>, &mut Store) {
+    pub fn runner(&mut self, cfg: RunConfig, cancel: &Arc<Cancel>, stats: &Arc<Stats>) -> (Run<'_>, &mut TaskTable) {
         let run = Run {
             spec: &self.spec,
             out: &self.out,
@@ -408,13 +412,13 @@ impl Prepared {
 
 /// Writes `results.csv` of the sweep in `out` from `store`, and with adaptive replicates
 /// `points.csv` (written first: `results.csv` is what a finished run is judged by).
-pub fn write_results(spec: &Spec, store: &Store, out: &OutDir) -> Result<(), Error> {
+pub fn write_results(spec: &Spec, store: &TaskTable, out: &OutDir) -> Result<(), Error> {
     write_results_with(spec, store, out, false)
 }
 
 /// [`write_results`]; `durable`: with `--durable`, the array store is on disk before the
 /// staging files it replaces are removed.
-pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: bool) -> Result<(), Error> {
+pub fn write_results_with(spec: &Spec, store: &TaskTable, out: &OutDir, durable: bool) -> Result<(), Error> {
     if let (Some(rule), Some(plan)) = (&spec.adaptive, store.plan()) {
         write_points_csv(spec, rule, store, &plan, &out.points())
             .context(|| format!("cannot write {}", out.points().display()))?;
@@ -432,9 +436,9 @@ pub fn write_results_with(spec: &Spec, store: &Store, out: &OutDir, durable: boo
 }
 
 /// Reads the sweep in `dir`: its spec (as run) and every task's state.
-pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, Store, ScanStats), Error> {
+pub fn load(dir: &Path, registry: &Registry) -> Result<(Spec, OutDir, TaskTable, ScanStats), Error> {
     let (spec, out) = open_saved(dir, registry)?;
-    let mut store = Store::new(&spec);
+    let mut store = TaskTable::new(&spec);
     let read = || format!("cannot read the journal in {}", dir.display());
     let (stats, _) = load_journals(&out, &mut store, None).context(read)?;
     refine::settle(&spec, &out, &mut store).context(read)?;

@@ -7,7 +7,7 @@
 use crate::journal::{journals_read_by, scan, ScanStats};
 use crate::outdir::OutDir;
 use crate::results::refined::advance;
-use crate::results::{IdIndex, Store};
+use crate::results::{IdIndex, TaskTable};
 use crate::spec::Spec;
 use std::io;
 use std::path::Path;
@@ -17,7 +17,7 @@ pub(super) const FILE: &str = "refine.csv";
 
 /// Fills the slots of `store`'s curves that the journals of `out` (read into it already)
 /// account for, reading the records of each round's tasks.
-pub fn settle(spec: &Spec, out: &OutDir, store: &mut Store) -> io::Result<()> {
+pub fn settle(spec: &Spec, out: &OutDir, store: &mut TaskTable) -> io::Result<()> {
     settle_own(spec, out, store, None, &mut None)
 }
 
@@ -26,7 +26,7 @@ pub fn settle(spec: &Spec, out: &OutDir, store: &mut Store) -> io::Result<()> {
 pub(super) fn settle_own(
     spec: &Spec,
     out: &OutDir,
-    store: &mut Store,
+    store: &mut TaskTable,
     own: Option<&Path>,
     fold: &mut Option<crate::results::Ledger>,
 ) -> io::Result<()> {

@@ -8,7 +8,7 @@ use super::{load_journals, torn_warnings, write_results, Prepared};
 use crate::error::{Error, IoContext};
 use crate::exec::{Run, RunConfig, RunOutcome, Stats};
 use crate::outdir::{spec_hash, OutDir};
-use crate::results::Store;
+use crate::results::TaskTable;
 use crate::spec::{ArrayLayout, Spec};
 use crate::task::Cancel;
 use std::path::Path;
@@ -28,7 +28,7 @@ impl Prepared {
         // A new sweep's rows are all this run's: results.csv is written as windows end.
         let fresh = self.shard.is_none() && lean.ledger.counts().2 == lean.ledger.tasks();
         let mut streamed = fresh.then(|| Streamed::new(&self.spec, &self.out.results())).flatten();
-        let mut each = |store: &Store| {
+        let mut each = |store: &TaskTable| {
             if let Some(s) = &mut streamed {
                 s.window(store);
             }
@@ -77,7 +77,7 @@ impl<'s> Streamed<'s> {
     }
 
     /// Writes the rows of a window (the next in grid order), or gives up.
-    fn window(&mut self, store: &Store) {
+    fn window(&mut self, store: &TaskTable) {
         let Some(out) = self.file.as_mut().and_then(|f| f.out.as_mut()) else { return };
         let written = (|| {
             let table = match &self.table {
@@ -135,7 +135,7 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
         warnings.extend(crate::results::window::foreign_warning(survey.foreign));
         return Ok(Written { counts: survey.ledger.counts(), warnings, metrics: survey.has_metrics() });
     }
-    let mut store = Store::new(spec);
+    let mut store = TaskTable::new(spec);
     let (scan, _) = load_journals(out, &mut store, None).context(read)?;
     super::refine::settle(spec, out, &mut store).context(read)?;
     let mut warnings = torn_warnings(&scan);

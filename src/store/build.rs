@@ -11,7 +11,7 @@ use super::staging::{self, Staged};
 use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
 use crate::model::Metric;
 use crate::outdir::{Manifest, OutDir};
-use crate::results::{Status, Store};
+use crate::results::{Status, TaskTable};
 use crate::spec::Spec;
 use serde_json::{json, Map};
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ impl Found {
     }
 }
 
-fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
+fn scan(out: &OutDir, store: &TaskTable) -> io::Result<Found> {
     let index = store.index();
     let n = store.rows.len();
     let old = OldStore::open(&out.store())?;
@@ -109,7 +109,7 @@ fn scan(out: &OutDir, store: &Store) -> io::Result<Found> {
 /// Builds `store.zarr` in `out` from the arrays of the done tasks of `store` (staged, or
 /// in the previous store), then removes the staging files it no longer needs. `sync`
 /// (`--durable`): the new store is on disk before any staging file goes.
-pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result<()> {
+pub fn build(spec: &Spec, out: &OutDir, store: &TaskTable, sync: bool) -> io::Result<()> {
     crate::io::kill_point("store-build");
     let manifest = Manifest::read(out).map_err(|e| io::Error::other(format!("{}: {e}", out.manifest().display())))?;
     // Before anything reads the previous store: a build killed in its swap left it aside.
@@ -162,7 +162,7 @@ pub fn build(spec: &Spec, out: &OutDir, store: &Store, sync: bool) -> io::Result
 }
 
 /// Stages again the arrays only the previous store holds, in a file of this run's.
-fn keep_old_arrays(out: &OutDir, store: &Store, found: &Found, sync: bool) -> io::Result<()> {
+fn keep_old_arrays(out: &OutDir, store: &TaskTable, found: &Found, sync: bool) -> io::Result<()> {
     let w = staging::StagingWriter::new(&out.staging(), &format!("{}-kept", crate::proc::run_tag()));
     let mut data = Vec::new();
     for (name, slots) in &found.by_name {
@@ -179,7 +179,7 @@ fn keep_old_arrays(out: &OutDir, store: &Store, found: &Found, sync: bool) -> io
     Ok(())
 }
 
-fn write_all(spec: &Spec, manifest: &Manifest, store: &Store, found: &Found, root: &Path) -> io::Result<bool> {
+fn write_all(spec: &Spec, manifest: &Manifest, store: &TaskTable, found: &Found, root: &Path) -> io::Result<bool> {
     let g = &spec.grid;
     let mut grid_shape: Vec<u64> = g.axes.iter().map(|a| a.len() as u64).collect();
     grid_shape.push(u64::from(g.replicates));
@@ -332,14 +332,14 @@ impl ArraySpec {
 
 /// Metric names of done tasks, sorted (their interning order depends on which task was
 /// recorded first, which a store's bytes must not).
-fn metric_names(store: &Store) -> Vec<(u32, String)> {
+fn metric_names(store: &TaskTable) -> Vec<(u32, String)> {
     let mut names: Vec<(u32, String)> = store.keys.iter().enumerate().map(|(k, n)| (k as u32, n.clone())).collect();
     names.sort_by(|a, b| a.1.cmp(&b.1));
     names
 }
 
 /// Whether any done task has a string value for metric `key`.
-fn has_strings(store: &Store, key: u32) -> bool {
+fn has_strings(store: &TaskTable, key: u32) -> bool {
     store
         .rows
         .iter()
@@ -349,7 +349,7 @@ fn has_strings(store: &Store, key: u32) -> bool {
 
 /// A done task's metric `key` as text (for a metric with strings among its values); ""
 /// for tasks not done and for no value.
-fn metric_text(store: &Store, task: usize, key: u32) -> String {
+fn metric_text(store: &TaskTable, task: usize, key: u32) -> String {
     let row = &store.rows[task];
     if row.status != Status::Done {
         return String::new();
@@ -366,7 +366,7 @@ fn metric_text(store: &Store, task: usize, key: u32) -> String {
 
 /// A done task's numeric metric as a float (booleans 0 and 1, as pandas reads them);
 /// `None` for tasks not done (and strings, which [`has_strings`] sends elsewhere).
-fn metric(store: &Store, task: usize, key: u32) -> Option<f64> {
+fn metric(store: &TaskTable, task: usize, key: u32) -> Option<f64> {
     let row = &store.rows[task];
     if row.status != Status::Done {
         return None;

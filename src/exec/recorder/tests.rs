@@ -1,18 +1,18 @@
 //! The recorder's tests.
 
 use super::*;
-use crate::results::{Row, Status, Store};
+use crate::results::{Row, Status, TaskTable};
 use crate::task::FailureClass;
 
 struct Fixture {
-    store: Store,
+    store: TaskTable,
     journal: JournalQueue,
     stats: Stats,
     cancel: Cancel,
 }
 
 fn fixture(tasks: u64) -> Fixture {
-    let store = Store {
+    let store = TaskTable {
         idents: (0..tasks).map(|i| (TaskId(i), i * 10)).collect(),
         rows: vec![Row::default(); tasks as usize],
         keys: Vec::new(),

@@ -102,7 +102,7 @@ impl Hasher for IdHasher {
 pub type IdIndex = HashMap<TaskId, u64, BuildHasherDefault<IdHasher>>;
 
 /// Every task of a grid: its id, seed and row.
-pub struct Store {
+pub struct TaskTable {
     /// (id, seed) of each task, in grid order.
     pub idents: Vec<(TaskId, u64)>,
     /// Row of each task, in grid order.
@@ -113,33 +113,33 @@ pub struct Store {
     /// any that ran) are tasks of the sweep (see [`Plan`](super::Plan)).
     pub adaptive: Option<Adaptive>,
     /// The grid's `[refine]` slots: then a task is one of the sweep's once its slot is
-    /// filled (see [`Store::holds`]).
+    /// filled (see [`TaskTable::holds`]).
     pub refine: Option<Arc<Slots>>,
-    /// The grid index of row 0: 0, or the start of a window of the grid ([`Store::range`]).
+    /// The grid index of row 0: 0, or the start of a window of the grid ([`TaskTable::range`]).
     pub base: u64,
 }
 
-impl Store {
+impl TaskTable {
     /// Derives every task's id and seed (in parallel) and starts all rows pending.
-    pub fn new(spec: &Spec) -> Store {
-        Store {
+    pub fn new(spec: &Spec) -> TaskTable {
+        TaskTable {
             adaptive: spec.adaptive.clone(),
             refine: spec.grid.refine.clone(),
-            ..Store::range(spec, 0, spec.task_count())
+            ..TaskTable::range(spec, 0, spec.task_count())
         }
     }
 
     /// The tasks `lo..hi` of the grid only, all pending: row `i` is grid task `lo + i`. For
     /// writing `results.csv`, and running a big grid, a window at a time (fixed replicates
     /// only).
-    pub fn range(spec: &Spec, lo: u64, hi: u64) -> Store {
+    pub fn range(spec: &Spec, lo: u64, hi: u64) -> TaskTable {
         let idents: Vec<(TaskId, u64)> = (lo as usize..hi as usize)
             .into_par_iter()
             .with_min_len(4096)
             .map(|i| spec.identity.task(&spec.grid, i as u64))
             .collect();
         let rows = vec![Row::default(); idents.len()];
-        Store { idents, rows, keys: Vec::new(), adaptive: None, refine: None, base: lo }
+        TaskTable { idents, rows, keys: Vec::new(), adaptive: None, refine: None, base: lo }
     }
 
     /// The id → index map (built on demand: only resume and collect need it).
@@ -252,7 +252,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl TaskTable {
     /// [`counts`](Self::counts), of the tasks of `shard` only (all with `None`).
     pub fn counts_in(&self, shard: Option<crate::cluster::Shard>) -> (u64, u64, u64) {
         let Some(s) = shard else { return self.counts() };
@@ -270,7 +270,7 @@ impl Store {
     }
 }
 
-/// The rows of a [`Store`] and its interned metric names, borrowed for updating.
+/// The rows of a [`TaskTable`] and its interned metric names, borrowed for updating.
 pub struct RowsMut<'a> {
     /// Row of each task, in grid order.
     pub rows: &'a mut [Row],
@@ -339,7 +339,7 @@ mod durations {
         // six decimals, so results.csv written again (collect, resume) changed `seconds`.
         let text = "[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n";
         let spec = Spec::parse(std::path::Path::new("t.toml"), text, &crate::model::Registry::builtin()).unwrap();
-        let mut store = Store::new(&spec);
+        let mut store = TaskTable::new(&spec);
         for nanos in (20_000..21_000u64).chain([1_500_000_500, 12_345_678_500]) {
             let s = nanos as f64 * 1e-9;
             let mut six = Vec::new();
