@@ -107,7 +107,7 @@ pub fn run_sample<T>(
         false,
         None,
         jobs,
-        crate::session::Options { windows: false, cancel: None },
+        crate::session::Options { windows: false, cancel: None, code_changed: None },
     )?;
     let config = RunConfig {
         jobs: jobs.max(1),

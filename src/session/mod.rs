@@ -16,9 +16,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod code;
 mod dir;
 mod finished;
 mod windowed;
+pub use code::unchanged_at_a_glance;
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
 pub use windowed::{write_results_from_journals, Lean, Written};
@@ -80,11 +82,14 @@ pub struct Options {
     /// The run's cancel token: a stop signal while persistent workers start ends their
     /// start-up at once, and the preparation fails with [`Error::Interrupted`].
     pub cancel: Option<Arc<Cancel>>,
+    /// What to do with done tasks whose code differs from the run's (see [`crate::code`]);
+    /// `None`: refuse to run.
+    pub code_changed: Option<crate::code::CodeChanged>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { windows: true, cancel: None }
+        Options { windows: true, cancel: None, code_changed: None }
     }
 }
 
@@ -105,6 +110,8 @@ pub fn prepare_with(
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers, options.cancel.as_ref())?;
     let handshake = spare.first().map(|w| &w.handshake);
+    let lean_run = windows && crate::exec::in_windows(&spec);
+    let code = code::check(&spec, &out, handshake, options.code_changed, lean_run)?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
     let stem = shard.map(|s| s.file_stem());
@@ -114,7 +121,7 @@ pub fn prepare_with(
         true => Lean::fold(&spec, &out, &journal_path, &spec_hash)?,
         false => None,
     };
-    let (store, lean) = match lean {
+    let (mut store, lean) = match lean {
         Some((lean, own, more)) => {
             warnings.extend(more);
             (Store { own, ..Store::range(&spec, 0, 0) }, Some(lean))
@@ -132,9 +139,18 @@ pub fn prepare_with(
             (store, None)
         }
     };
-    let journal =
-        JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
-            .context(|| format!("cannot open {}", journal_path.display()))?;
+    let journal = JournalWriter::open_with_code(
+        &journal_path,
+        &shard.map_or("0/1".into(), |s| s.to_string()),
+        Some(&spec_hash),
+        &code.identity.code.id,
+    )
+    .context(|| format!("cannot open {}", journal_path.display()))?;
+    warnings.extend(code.record(&out, &journal_path)?);
+    if code.policy == Some(crate::code::CodeChanged::Rerun) {
+        // Their done records stay in the journal, as history; this run's come after them.
+        store.forget(&code.comparison.stale);
+    }
     Ok(Prepared { spec, out, store, lean, journal, warnings, shard, spare, spec_hash, _lock: lock })
 }
 

@@ -1,0 +1,86 @@
+//! The code check of a run (see [`crate::code`]): before anything is written, its code is
+//! compared with the done tasks'; once its journal is open, its code is recorded.
+
+use crate::code::{CodeChanged, Comparison, Identity};
+use crate::error::{Error, IoContext};
+use crate::outdir::OutDir;
+use crate::spec::Spec;
+use std::path::Path;
+
+/// A run's code and how it compares with the done tasks'.
+pub(super) struct Checked {
+    pub identity: Identity,
+    pub comparison: Comparison,
+    pub policy: Option<CodeChanged>,
+}
+
+/// Hashes the run's code (once) and compares it with the done tasks'; refuses, for exit
+/// 2, when they differ and `policy` does not say what to do. `lean`: the run goes a window
+/// at a time, which keeps no row per task to run again (`rerun` is refused then).
+pub(super) fn check(
+    spec: &Spec,
+    out: &OutDir,
+    handshake: Option<&serde_json::Value>,
+    policy: Option<CodeChanged>,
+    lean: bool,
+) -> Result<Checked, Error> {
+    let identity = Identity::of(spec, handshake);
+    let comparison = crate::code::check(&out.root, &identity, policy).map_err(Error::Usage)?;
+    if comparison.differs() && lean && policy == Some(CodeChanged::Rerun) {
+        return Err(Error::Usage(format!(
+            "{}: --code-changed rerun needs a row per task, and this grid of {} tasks runs a window at a time; \
+             use --code-changed keep, or start the sweep again in a new directory with --out NEW_DIR",
+            out.root.display(),
+            spec.task_count()
+        )));
+    }
+    Ok(Checked { identity, comparison, policy })
+}
+
+impl Checked {
+    /// Records the run's code beside its journal, which was just opened (its header
+    /// written, no record yet); returns what to tell the user of an accepted change.
+    pub(super) fn record(&self, out: &OutDir, journal: &Path) -> Result<Vec<String>, Error> {
+        let offset = std::fs::metadata(journal).map(|m| m.len()).context(|| format!("cannot read {}", journal.display()))?;
+        let c = &self.comparison;
+        let policy = self.policy.filter(|_| c.differs());
+        crate::code::record_run(&out.root, journal, offset, &self.identity, policy.map(CodeChanged::as_str))
+            .context(|| format!("cannot write the code records in {}", out.root.display()))?;
+        let n: u64 = c.others.iter().map(|(_, n)| n).sum();
+        let ids: Vec<&str> = c.others.iter().map(|(id, _)| id.as_str()).collect();
+        let tasks = crate::text::count(n, "done task");
+        let now = &self.identity.code.id;
+        Ok(match policy {
+            None => Vec::new(),
+            Some(CodeChanged::Rerun) => {
+                vec![format!("{tasks} ran other code ({}): they run again with the code as it is now ({now})", ids.join(", "))]
+            }
+            Some(CodeChanged::Keep) => vec![format!(
+                "{tasks} of other code ({}) are kept beside this run's ({now}): results.csv's `code` column says \
+                 which row came from which",
+                ids.join(", ")
+            )],
+        })
+    }
+}
+
+/// Whether the code of the sweep in `out` is, at a glance, what `spec` would run: every
+/// file of the one version its runs recorded hashes as it did (a `[python]` module's
+/// imports follow from its files), or nothing was recorded. `false` sends a resume with
+/// nothing to do down the full path, which starts a worker and compares exactly.
+pub fn unchanged_at_a_glance(spec: &Spec, out: &OutDir) -> bool {
+    let Ok(runs) = crate::code::runs(&out.root) else { return false };
+    let ids = crate::code::record::ids_of_runs(&runs);
+    let [id] = ids.as_slice() else { return ids.is_empty() };
+    let Some(old) = crate::code::record::read_code(&out.root, id) else { return false };
+    if !matches!(&spec.task, crate::spec::TaskKind::Worker(w) if w.python.is_some()) {
+        return Identity::of(spec, None).code.id == *id;
+    }
+    old.files.iter().all(|(path, hash)| {
+        let path = spec.base.join(path);
+        std::fs::read(path).is_ok_and(|b| {
+            use sha2::Digest;
+            format!("sha256:{:x}", sha2::Sha256::digest(&b)) == *hash
+        })
+    })
+}
