@@ -59,16 +59,21 @@ pub fn compare(out: &Path, code: &Code) -> io::Result<Comparison> {
     let a = Attribution::read(out, &runs)?;
     let versions: Vec<(String, u64)> = a.versions().into_iter().map(|(id, n)| (id.to_string(), n)).collect();
     let others: Vec<(String, u64)> = versions.iter().filter(|(id, _)| *id != code.id).cloned().collect();
-    let stale = match a.ids.iter().position(|id| *id == code.id) {
-        Some(k) => a.of_task.iter().filter(|(_, &c)| c as usize != k).map(|(t, _)| *t).collect(),
-        None => a.of_task.keys().copied().collect(),
-    };
+    // Versions that a run of this very code was told to keep stay kept.
+    let kept: Vec<&String> = runs.values().flatten().filter(|r| r.code == code.id).flat_map(|r| &r.kept).collect();
+    let others: Vec<(String, u64)> = others.into_iter().filter(|(id, _)| !kept.contains(&id)).collect();
+    let stale = a
+        .of_task
+        .iter()
+        .filter(|(_, &k)| others.iter().any(|(id, _)| *id == a.ids[k as usize]))
+        .map(|(t, _)| *t)
+        .collect();
     Ok(Comparison { others, stale, versions })
 }
 
-/// The refusal of a run whose code differs from that of done tasks: each changed, added or
-/// removed file, then the two ways on. `what` says what was refused (`nothing was run`).
-pub fn refusal(out: &Path, code: &Code, c: &Comparison, what: &str) -> String {
+/// What differs between `code` and the code of done tasks: each changed, added or removed
+/// file, per version of the done tasks.
+pub fn differences(out: &Path, code: &Code, c: &Comparison) -> String {
     let mut text = String::new();
     for (id, n) in &c.others {
         let tasks = crate::text::count(*n, "done task");
@@ -82,6 +87,13 @@ pub fn refusal(out: &Path, code: &Code, c: &Comparison, what: &str) -> String {
             None => text.push_str(&format!("  ({} is missing: the files cannot be named)\n", record::code_file(out, id).display())),
         }
     }
+    text
+}
+
+/// The refusal of a run whose code differs from that of done tasks: [`differences`], then
+/// the two ways on. `what` says what was refused (`nothing was run`).
+pub fn refusal(out: &Path, code: &Code, c: &Comparison, what: &str) -> String {
+    let mut text = differences(out, code, c);
     text.push_str(&format!(
         "{what}. To run those tasks again with the code as it is now (their results stay in the journal):\n  \
          --code-changed rerun\n\

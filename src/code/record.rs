@@ -33,6 +33,10 @@ pub struct RunCode {
     /// `"rerun"` or `"keep"`: the run was told what to do with done tasks of other code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_changed: Option<String>,
+    /// With `keep`: the other versions whose done tasks the run kept. A later run of the
+    /// same code keeps them too, without being told again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
 
 /// The directory of the code records.
@@ -65,6 +69,7 @@ pub fn record_run(
     offset: u64,
     identity: &Identity,
     code_changed: Option<&str>,
+    kept: &[String],
 ) -> io::Result<()> {
     let file = code_file(out, &identity.code.id);
     std::fs::create_dir_all(dir(out).join("runs"))?;
@@ -82,6 +87,7 @@ pub fn record_run(
         env: identity.env.clone(),
         hashed: identity.hashed,
         code_changed: code_changed.map(String::from),
+        kept: kept.to_vec(),
     };
     let mut text = serde_json::to_vec(&line).map_err(io::Error::other)?;
     text.push(b'\n');

@@ -44,7 +44,11 @@ impl Checked {
         let offset = std::fs::metadata(journal).map(|m| m.len()).context(|| format!("cannot read {}", journal.display()))?;
         let c = &self.comparison;
         let policy = self.policy.filter(|_| c.differs());
-        crate::code::record_run(&out.root, journal, offset, &self.identity, policy.map(CodeChanged::as_str))
+        let kept: Vec<String> = match policy {
+            Some(CodeChanged::Keep) => c.others.iter().map(|(id, _)| id.clone()).collect(),
+            _ => Vec::new(),
+        };
+        crate::code::record_run(&out.root, journal, offset, &self.identity, policy.map(CodeChanged::as_str), &kept)
             .context(|| format!("cannot write the code records in {}", out.root.display()))?;
         let n: u64 = c.others.iter().map(|(_, n)| n).sum();
         let ids: Vec<&str> = c.others.iter().map(|(id, _)| id.as_str()).collect();
@@ -83,4 +87,45 @@ pub fn unchanged_at_a_glance(spec: &Spec, out: &OutDir) -> bool {
             format!("sha256:{:x}", sha2::Sha256::digest(&b)) == *hash
         })
     })
+}
+
+/// For `sweep verify`, before it reruns anything: the code as it is now (a `[python]`
+/// sweep starts one worker to see what it imports) compared with that of the done tasks.
+/// A difference is an error for exit 2: a rerun of other code proves nothing about the
+/// results. Also says how the environment changed since the last run.
+pub fn check_for_verify(
+    spec: &Spec,
+    out: &OutDir,
+) -> Result<(Vec<String>, std::collections::HashSet<crate::grid::TaskId>), Error> {
+    let workers = super::start_workers(spec, 1, None)?;
+    let handshake = workers.first().map(|w| w.handshake.clone());
+    drop(workers);
+    let identity = Identity::of(spec, handshake.as_ref());
+    let root = &out.root;
+    let c = crate::code::compare(root, &identity.code)
+        .context(|| format!("cannot read the code records in {}", root.display()))?;
+    let runs = crate::code::runs(root).unwrap_or_default();
+    let last = runs.values().flatten().max_by(|a, b| a.started.cmp(&b.started));
+    let env = last.map(|r| crate::code::env_changes(&r.env, &identity.env)).unwrap_or_default();
+    let env_note = match env.is_empty() {
+        true => String::new(),
+        false => format!("\nthe environment changed too since the last run: {}", env.join(", ")),
+    };
+    if c.differs() {
+        return Err(Error::Usage(format!(
+            "{}nothing was rerun: a rerun of other code says nothing about the recorded results. Verify with the \
+             code the tasks ran, or bring the sweep up to date first: sweep run SPEC --resume --code-changed rerun{env_note}",
+            crate::code::differences(root, &identity.code, &c)
+        )));
+    }
+    let mut notes: Vec<String> = crate::code::env_history(&runs);
+    if !env.is_empty() {
+        notes.push(format!("the environment changed since the last run: {}", env.join(", ")));
+    }
+    // Tasks kept from other versions: a rerun of this code would not match them.
+    let kept = match crate::code::column(root) {
+        Some(a) => a.of_task.iter().filter(|(_, &k)| a.ids[k as usize] != identity.code.id).map(|(t, _)| *t).collect(),
+        None => Default::default(),
+    };
+    Ok((notes, kept))
 }

@@ -20,7 +20,7 @@ mod code;
 mod dir;
 mod finished;
 mod windowed;
-pub use code::unchanged_at_a_glance;
+pub use code::{check_for_verify, unchanged_at_a_glance};
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
 pub use windowed::{write_results_from_journals, Lean, Written};
