@@ -38,6 +38,7 @@ def run(
     python=None,
     env=None,
     quiet=False,
+    code_changed=None,
 ):
     """Runs `function` over the grid of `params` and returns the results as an xarray Dataset.
 
@@ -64,6 +65,11 @@ def run(
     same object a later ``sweep.open(out)`` gives, so a script that runs and a notebook that
     only reads share one code path. `sweep.load(out)` gives the flat pandas table and
     `sweep.failures(out)` the failed tasks.
+
+    When the function's code (or a module of the project it imports) changed since done
+    tasks ran, sweep refuses (`SweepError`, naming the files) unless `code_changed` is
+    ``"rerun"`` (run them again) or ``"keep"`` (keep their results; the Dataset's `code`
+    variable then says which version each task came from): `sweep run`'s `--code-changed`.
     """
     spec, out, pickled = _plan(function, params, replicates, seed, out, timeout, save, zip, common_seed, arrays, python, env)
     exe = binary()
@@ -83,6 +89,10 @@ def run(
         argv += ["--jobs", str(jobs_arg)]
     if retries_arg:
         argv += ["--retries", str(retries_arg)]
+    if code_changed is not None:
+        if code_changed not in ("rerun", "keep"):
+            raise ValueError(f"code_changed must be 'rerun' or 'keep', not {code_changed!r}")
+        argv += ["--code-changed", code_changed]
     if quiet:
         argv.append("--quiet")
     else:
