@@ -106,8 +106,8 @@ pub struct RunArgs {
     pub resume: bool,
     /// When the code differs from that of done tasks (a resume or a shard refuses then):
     /// `rerun` runs those tasks again, `keep` keeps their results beside the new ones.
-    #[arg(long, value_name = "WHAT")]
-    pub code_changed: Option<crate::code::CodeChanged>,
+    #[arg(long, value_name = "HOW", value_parser = ["rerun", "keep"])]
+    pub code_changed: Option<String>,
     /// Set a value of the spec for this run (repeatable): KEY is a dotted path
     /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
     /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.

@@ -73,7 +73,10 @@ fn an_added_local_module_is_named_as_added() {
 #[test]
 fn an_edited_command_script_refuses_the_resume_naming_it() {
     let env = Env::with("sim.sh", "printf '{\"y\": %s}' \"$1\" > \"$2/metrics.json\"\n");
-    env.write("c.toml", "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2]\n");
+    env.write(
+        "c.toml",
+        "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2]\n",
+    );
     env.succeeds(&["run", "c.toml", "-q"]);
     env.write("sim.sh", "printf '{\"y\": %s0}' \"$1\" > \"$2/metrics.json\"\n");
     refused_naming(&env, &["run", "c.toml", "--resume"], "sim.sh");
@@ -180,7 +183,8 @@ fn a_module_from_site_packages_is_recorded_as_a_package_version_not_hashed() {
 #[test]
 fn a_shard_whose_code_differs_from_the_other_shards_is_refused() {
     let env = Env::with("sim.sh", "printf '{\"y\": %s}' \"$1\" > \"$2/metrics.json\"\n");
-    let spec = "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2, 3, 4, 5, 6]\n";
+    let spec =
+        "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2, 3, 4, 5, 6]\n";
     env.write("c.toml", spec);
     // What each element of `sweep slurm`'s array runs (see tests/slurm_cli.rs).
     env.succeeds(&["run", "c.toml", "--shard", "0/2", "--resume", "-q"]);

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// What a run does with done tasks whose code differs from its own (`--code-changed`).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeChanged {
     /// Run them again with the code as it is now; their earlier results stay in the
     /// journal as history.
@@ -24,6 +24,15 @@ impl CodeChanged {
         match self {
             CodeChanged::Rerun => "rerun",
             CodeChanged::Keep => "keep",
+        }
+    }
+
+    /// The policy a `--code-changed` word names.
+    pub fn parse(word: &str) -> Option<CodeChanged> {
+        match word {
+            "rerun" => Some(CodeChanged::Rerun),
+            "keep" => Some(CodeChanged::Keep),
+            _ => None,
         }
     }
 }
@@ -84,7 +93,10 @@ pub fn differences(out: &Path, code: &Code, c: &Comparison) -> String {
                     text.push_str(&format!("  {line}\n"));
                 }
             }
-            None => text.push_str(&format!("  ({} is missing: the files cannot be named)\n", record::code_file(out, id).display())),
+            None => text.push_str(&format!(
+                "  ({} is missing: the files cannot be named)\n",
+                record::code_file(out, id).display()
+            )),
         }
     }
     text
@@ -169,7 +181,8 @@ pub fn env_history(runs: &BTreeMap<PathBuf, Vec<RunCode>>) -> Vec<String> {
 /// with the comparison when the run may go on (the same code, or a policy), an error
 /// message (for exit 2) when it may not.
 pub fn check(out: &Path, identity: &Identity, policy: Option<CodeChanged>) -> Result<Comparison, String> {
-    let c = compare(out, &identity.code).map_err(|e| format!("cannot read the code records in {}: {e}", out.display()))?;
+    let c =
+        compare(out, &identity.code).map_err(|e| format!("cannot read the code records in {}: {e}", out.display()))?;
     if c.differs() && policy.is_none() {
         return Err(refusal(out, &identity.code, &c, "nothing was run"));
     }

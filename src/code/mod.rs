@@ -14,7 +14,9 @@ pub mod check;
 pub mod identity;
 pub mod record;
 
-pub use check::{check, compare, differences, env_changes, env_history, file_changes, refusal, CodeChanged, Comparison};
+pub use check::{
+    check, compare, differences, env_changes, env_history, file_changes, refusal, CodeChanged, Comparison,
+};
 pub use identity::{Code, Env, Hashed, Identity};
 pub use record::{record_run, runs, Attribution, RunCode};
 
@@ -58,9 +60,9 @@ pub fn status(out: &Path) -> (Vec<String>, Vec<String>) {
 pub fn collect_refusal(out: &Path) -> Option<String> {
     let a = column(out)?;
     let versions = a.versions();
-    let accepted = versions.iter().any(|(id, _)| {
-        record::read_code(out, id).is_some_and(|code| compare(out, &code).is_ok_and(|c| !c.differs()))
-    });
+    let accepted = versions
+        .iter()
+        .any(|(id, _)| record::read_code(out, id).is_some_and(|code| compare(out, &code).is_ok_and(|c| !c.differs())));
     if accepted {
         return None;
     }

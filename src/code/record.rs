@@ -162,16 +162,22 @@ impl Attribution {
                 if start >= end {
                     continue;
                 }
-                crate::journal::scan_lines(&journal, start..end, &mut stats, |_| true, |_, item| {
-                    if let crate::journal::Item::Record(r) = item {
-                        if r.done {
-                            match code {
-                                Some(k) => a.of_task.insert(r.task, k),
-                                None => a.of_task.remove(&r.task),
-                            };
+                crate::journal::scan_lines(
+                    &journal,
+                    start..end,
+                    &mut stats,
+                    |_| true,
+                    |_, item| {
+                        if let crate::journal::Item::Record(r) = item {
+                            if r.done {
+                                match code {
+                                    Some(k) => a.of_task.insert(r.task, k),
+                                    None => a.of_task.remove(&r.task),
+                                };
+                            }
                         }
-                    }
-                })?;
+                    },
+                )?;
             }
         }
         Ok(a)

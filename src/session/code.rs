@@ -41,7 +41,8 @@ impl Checked {
     /// Records the run's code beside its journal, which was just opened (its header
     /// written, no record yet); returns what to tell the user of an accepted change.
     pub(super) fn record(&self, out: &OutDir, journal: &Path) -> Result<Vec<String>, Error> {
-        let offset = std::fs::metadata(journal).map(|m| m.len()).context(|| format!("cannot read {}", journal.display()))?;
+        let offset =
+            std::fs::metadata(journal).map(|m| m.len()).context(|| format!("cannot read {}", journal.display()))?;
         let c = &self.comparison;
         let policy = self.policy.filter(|_| c.differs());
         let kept: Vec<String> = match policy {
@@ -57,7 +58,10 @@ impl Checked {
         Ok(match policy {
             None => Vec::new(),
             Some(CodeChanged::Rerun) => {
-                vec![format!("{tasks} ran other code ({}): they run again with the code as it is now ({now})", ids.join(", "))]
+                vec![format!(
+                    "{tasks} ran other code ({}): they run again with the code as it is now ({now})",
+                    ids.join(", ")
+                )]
             }
             Some(CodeChanged::Keep) => vec![format!(
                 "{tasks} of other code ({}) are kept beside this run's ({now}): results.csv's `code` column says \
