@@ -250,3 +250,19 @@ fn hashing_happens_once_per_run_not_per_task() {
     let code = env.read(&format!("runs/t/code/{}.json", lines[0]["code"].as_str().unwrap()));
     assert!(code.contains("\"pkg/m17.py\""), "{code}");
 }
+
+#[test]
+fn a_marker_or_data_file_that_a_command_names_is_not_code() {
+    // Regression: a shell line's `[ -e flag ]` made `flag` code, and its removal (the way a
+    // transient failure is cleared) refused the resume as "removed  flag".
+    let env = Env::with("flag", "");
+    env.write("table.csv", "a,b\n1,2\n");
+    let spec = "name = \"t\"\n[command]\nshell = 'cat table.csv > /dev/null; if [ {x} = 2 ] && [ -e flag ]; then exit 1; fi'\n\
+                [params]\nx = [1, 2]\n";
+    env.write("c.toml", spec);
+    env.exits(&["run", "c.toml", "-q"], 1);
+    std::fs::remove_file(env.path("flag")).unwrap();
+    env.write("table.csv", "a,b\n3,4\n");
+    let err = env.succeeds_stderr(&["run", "c.toml", "--resume"]);
+    assert!(!err.contains("code"), "{err}");
+}

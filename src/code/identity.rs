@@ -164,9 +164,9 @@ fn shown(base: &Path, path: &Path) -> String {
 }
 
 /// The files among `words` (a command's argv or shell words) that exist, resolved against
-/// `cwd`, and lie in the project: under the spec's directory `base` or under `cwd`. The
-/// program itself counts when it is such a file (`./sim`), not when it is found on `PATH`
-/// or lies elsewhere (`/usr/bin/python3`).
+/// `cwd`, lie in the project (under the spec's directory `base` or under `cwd`) and are
+/// code (see [`is_code`]). The program itself counts when it is such a file (`./sim`), not
+/// when it is found on `PATH` or lies elsewhere (`/usr/bin/python3`).
 fn project_files<'a>(base: &Path, cwd: &Path, words: impl Iterator<Item = &'a str>) -> Vec<PathBuf> {
     let real = |p: &Path| std::fs::canonicalize(p).ok();
     let roots: Vec<PathBuf> = [real(base), real(cwd)].into_iter().flatten().collect();
@@ -180,11 +180,34 @@ fn project_files<'a>(base: &Path, cwd: &Path, words: impl Iterator<Item = &'a st
         let path = cwd.join(word);
         let Ok(meta) = std::fs::metadata(&path) else { continue };
         let Some(real_path) = real(&path) else { continue };
-        if meta.is_file() && roots.iter().any(|r| real_path.starts_with(r)) && !out.contains(&real_path) {
+        if meta.is_file() && roots.iter().any(|r| real_path.starts_with(r)) && is_code(&path) && !out.contains(&real_path)
+        {
             out.push(real_path);
         }
     }
     out
+}
+
+/// Source files by their extension: scripts and the sources an interpreter reads.
+const SOURCE: &[&str] = &[
+    "py", "sh", "bash", "zsh", "r", "jl", "pl", "pm", "rb", "js", "mjs", "cjs", "ts", "lua", "m", "awk", "sed", "tcl",
+    "php", "java", "jar", "class", "so", "mat", "do", "ado", "nb", "wl", "f90", "c", "cpp",
+];
+
+/// Whether a file a command names is code rather than data or state: executable, a script
+/// (`#!` first), or a source file by its extension. A marker file that a shell line tests
+/// (`[ -e flag ]`) or an input table is not: deleting it is no edit of the code.
+fn is_code(path: &Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SOURCE.iter().any(|s| s.eq_ignore_ascii_case(e)));
+    let executable = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    let mut head = [0u8; 2];
+    let shebang = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *b"#!";
+    by_name || executable || shebang
 }
 
 #[cfg(test)]
