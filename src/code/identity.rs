@@ -180,7 +180,10 @@ fn project_files<'a>(base: &Path, cwd: &Path, words: impl Iterator<Item = &'a st
         let path = cwd.join(word);
         let Ok(meta) = std::fs::metadata(&path) else { continue };
         let Some(real_path) = real(&path) else { continue };
-        if meta.is_file() && roots.iter().any(|r| real_path.starts_with(r)) && is_code(&path) && !out.contains(&real_path)
+        if meta.is_file()
+            && roots.iter().any(|r| real_path.starts_with(r))
+            && is_code(&path)
+            && !out.contains(&real_path)
         {
             out.push(real_path);
         }
@@ -200,10 +203,8 @@ const SOURCE: &[&str] = &[
 fn is_code(path: &Path) -> bool {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
-    let by_name = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| SOURCE.iter().any(|s| s.eq_ignore_ascii_case(e)));
+    let by_name =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| SOURCE.iter().any(|s| s.eq_ignore_ascii_case(e)));
     let executable = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
     let mut head = [0u8; 2];
     let shebang = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *b"#!";

@@ -83,7 +83,7 @@ impl Columns {
         }
         let first_metric = status + STATUS.len();
         let mut n = headers.len();
-        let code = (n >= first_metric + TRAILING.len() + 1
+        let code = (n > first_metric + TRAILING.len()
             && name(n - 1) == Some(CODE)
             && TRAILING.iter().enumerate().all(|(i, want)| name(n - 1 - TRAILING.len() + i) == Some(want)))
         .then(|| n - 1);
