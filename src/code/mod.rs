@@ -7,7 +7,7 @@
 //! files go in `code/<id>.json` of the out directory, and each run's id and environment in
 //! `code/runs/<journal>.jsonl`, with the offset in its journal from which its records are
 //! its own ([`record`]). A resume, a shard, `collect` and `sweep verify` compare the code
-//! with that of the done tasks ([`check`]) and refuse, naming each file, unless told
+//! with that of the done tasks ([`mod@check`]) and refuse, naming each file, unless told
 //! `--code-changed rerun` or `keep`.
 
 pub mod check;
