@@ -292,28 +292,23 @@ def code_report(spec, base):
 
 def _versions(tops):
     """The versions of the top-level modules `tops` that are installed packages, by name:
-    the distribution of that name's version (numpy, scipy, torch), else the module's
-    ``__version__``. The standard library and sweep itself are left out. (Looked up by
-    name: mapping every module to its distribution reads every installed package's
-    metadata, a third of a second per worker.)"""
+    the module's ``__version__`` (numpy, scipy, torch and most others have one), else the
+    version of the distribution of that name. The standard library and sweep itself are
+    left out. (Metadata only when needed: importing importlib.metadata alone costs tens of
+    milliseconds, and mapping modules to distributions reads every installed package's.)"""
     stdlib = getattr(sys, "stdlib_module_names", frozenset()) | set(sys.builtin_module_names)
     tops = {t for t in tops if t and not t.startswith("_") and t not in stdlib and t != "sweep"}
     out = {}
-    try:
-        import importlib.metadata as metadata
-    except ImportError:  # Python before 3.8
-        metadata = None
     for top in sorted(tops):
-        version = None
-        if metadata is not None:
+        version = getattr(sys.modules.get(top), "__version__", None)
+        if not isinstance(version, str):
             try:
-                version = metadata.version(top)
+                import importlib.metadata
+
+                version = importlib.metadata.version(top)
             except Exception:
-                pass
-        if version is None:
-            version = getattr(sys.modules.get(top), "__version__", None)
-        if isinstance(version, str):
-            out[top] = version
+                continue
+        out[top] = version
     return out
 
 
@@ -1028,7 +1023,8 @@ def main(argv):
         "function": plan.name,
         "extras": list(plan.extras),
         # What sweep hashes into the sweep's code identity, as this process loaded it.
-        "code": code_report(spec, base),
+        # The first worker's only: the others import the same files, and sweep reads one.
+        "code": code_report(spec, base) if os.environ.get("SWEEP_WORKER", "0") == "0" else None,
     }
     try:
         _write_all(proto_out, (encode(hello) + "\n").encode())
