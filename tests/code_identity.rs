@@ -266,3 +266,56 @@ fn a_marker_or_data_file_that_a_command_names_is_not_code() {
     let err = env.succeeds_stderr(&["run", "c.toml", "--resume"]);
     assert!(!err.contains("code"), "{err}");
 }
+
+#[test]
+fn a_grid_run_a_window_at_a_time_refuses_keeps_and_says_rerun_is_not_available() {
+    let env = Env::with("sim.sh", "printf '{\"y\": %s}' \"$1\" > \"$2/metrics.json\"\n");
+    let spec =
+        "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2, 3, 4, 5]\n";
+    env.write("c.toml", spec);
+    let windowed = |args: &[&str], code: i32| exits(env.sweep(args).env("SWEEP_RUN_WINDOW", "2"), code);
+    windowed(&["run", "c.toml", "-q"], 0);
+    env.write("sim.sh", "printf '{\"y\": %s0}' \"$1\" > \"$2/metrics.json\"\n");
+    env.write("c.toml", &spec.replace("5]", "5, 6]"));
+    assert!(windowed(&["run", "c.toml", "--resume"], 2).stderr.contains("changed  sim.sh"));
+    let err = windowed(&["run", "c.toml", "--resume", "--code-changed", "rerun"], 2).stderr;
+    assert!(err.contains("runs a window at a time") && err.contains("--code-changed keep"), "{err}");
+    windowed(&["run", "c.toml", "--resume", "--code-changed", "keep", "-q"], 0);
+    let rows = env.results("runs/t");
+    assert_eq!(rows.iter().map(|r| r["y"].as_str()).collect::<Vec<_>>(), ["1", "2", "3", "4", "5", "60"]);
+    assert!(rows[0]["code"] != rows[5]["code"] && rows[0]["code"] == rows[4]["code"], "{rows:?}");
+}
+
+#[test]
+fn a_built_in_model_is_identified_by_its_name_and_sweeps_version() {
+    let env = Env::with("m.toml", "name = \"t\"\n[model]\nname = \"spin\"\n[params]\nmicros = [0, 1]\n");
+    env.succeeds(&["run", "m.toml", "-q"]);
+    let run = &journal_lines(&env.read("runs/t/code/runs/journal.jsonl"))[0];
+    let code: serde_json::Value =
+        serde_json::from_str(&env.read(&format!("runs/t/code/{}.json", run["code"].as_str().unwrap()))).unwrap();
+    assert_eq!(code["declared"]["model"], "spin");
+    assert_eq!(code["declared"]["sweep"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(code["files"], serde_json::json!({}));
+    let header = &journal_lines(&env.read("runs/t/journal.jsonl"))[0];
+    assert_eq!(header["code"], run["code"], "the journal's header names the run's code");
+}
+
+#[test]
+fn status_warns_when_the_environment_changed_between_runs() {
+    let Some(env) = ran() else { return };
+    // The first run as if numpy 1.0 had been imported then (a run of another environment).
+    let path = env.path("runs/t/code/runs/journal.jsonl");
+    let mut first = journal_lines(&env.read("runs/t/code/runs/journal.jsonl"))[0].clone();
+    first["env"]["packages"] = serde_json::json!({ "numpy": "1.0.0" });
+    first["started"] = "2000-01-01T00:00:00Z".into();
+    std::fs::write(&path, format!("{first}\n")).unwrap();
+    env.write("s.toml", EXTENDED);
+    env.succeeds(&["run", "s.toml", "--resume", "-q"]);
+    let out = env.exits(&["status", "runs/t"], 0);
+    assert!(
+        out.stderr.contains("warning: the environment changed") && out.stderr.contains("numpy 1.0.0"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("code "), "one version of the code: {}", out.stdout);
+}
