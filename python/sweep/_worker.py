@@ -253,10 +253,10 @@ def code_report(spec, base):
 
     ``files`` are the absolute paths of the modules in ``sys.modules`` whose files lie under
     the spec's directory (`base`) or the module's own, outside any site-packages and the
-    interpreter's own library, plus the module file itself (or the pickle of a function
-    shipped by value); sweep hashes their bytes. ``packages`` are the versions of the other
-    top-level modules imported (numpy, scipy, ...), from their distributions' metadata: an
-    installed package is recorded by version, never hashed. Taken after the import, so that
+    interpreter's own library, plus the module file itself (for a function shipped by
+    value, the ``.code`` text sweep.run wrote beside its pickle, else the pickle); sweep
+    hashes their bytes. ``packages`` are the versions of the other top-level modules
+    imported (numpy, scipy, ...): an installed package is recorded by version, never hashed. Taken after the import, so that
     it is what this process runs, not what a separate probe would find."""
     module_part = spec.rpartition(":")[0]
     roots = [os.path.realpath(base)]
@@ -264,6 +264,11 @@ def code_report(spec, base):
     if is_file_spec(module_part):
         own = os.path.realpath(os.path.join(base, module_part))
         roots.append(os.path.dirname(own))
+        # A function shipped by value: the stable text sweep.run wrote beside its pickle,
+        # whose own bytes differ from process to process.
+        described = own[: -len(".pkl")] + ".code" if own.endswith(".pkl") else None
+        if described and os.path.isfile(described):
+            own = described
     skip = set()
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         skip.add(os.path.realpath(prefix) + os.sep)
