@@ -297,7 +297,7 @@ fn a_built_in_model_is_identified_by_its_name_and_sweeps_version() {
     assert_eq!(code["declared"]["sweep"], env!("CARGO_PKG_VERSION"));
     assert_eq!(code["files"], serde_json::json!({}));
     let header = &journal_lines(&env.read("runs/t/journal.jsonl"))[0];
-    assert_eq!(header["code"], run["code"], "the journal's header names the run's code");
+    assert_eq!(header["run_code"], run["code"], "the journal's header names the run's code");
 }
 
 #[test]

@@ -61,7 +61,8 @@ impl JournalWriter {
             header["spec"] = h.into();
         }
         if let Some(c) = code {
-            header["code"] = c.into();
+            // After "pid" in the sorted header, where readers by eye (and tests) find a run's start.
+            header["run_code"] = c.into();
         }
         writeln!(w.out, "{header}")?;
         w.flush()?;
