@@ -319,3 +319,23 @@ fn status_warns_when_the_environment_changed_between_runs() {
     );
     assert!(!out.stdout.contains("code "), "one version of the code: {}", out.stdout);
 }
+
+#[test]
+fn an_array_element_started_after_an_edit_fails_fast_even_before_any_task_is_done() {
+    let env = Env::with("sim.sh", "printf '{\"y\": %s}' \"$1\" > \"$2/metrics.json\"\n");
+    let spec = "name = \"t\"\n[command]\nargv = [\"sh\", \"sim.sh\", \"{x}\", \"{out}\"]\n[params]\nx = [1, 2, 3, 4]\n";
+    env.write("c.toml", spec);
+    // An sbatch that accepts every job: the submission pins the code it found.
+    let fake = env.write("bin/sbatch", "#!/bin/sh\necho 42\n");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", env.abs("bin"), std::env::var("PATH").unwrap_or_default());
+    exits(env.sweep(&["slurm", "c.toml", "--shards", "2", "--submit"]).env("PATH", &path), 0);
+    // Edited while the array is queued: the first element to start refuses, nothing done yet.
+    env.write("sim.sh", "printf '{\"y\": %s0}' \"$1\" > \"$2/metrics.json\"\n");
+    let err = env.fails(&["run", "c.toml", "--shard", "0/2", "--resume"], 2);
+    assert!(err.contains("since the sweep's arrays were submitted") && err.contains("changed  sim.sh"), "{err}");
+    assert!(!env.path("runs/t/journal/shard-0-of-2.jsonl").exists());
+    // The code as submitted runs.
+    env.write("sim.sh", "printf '{\"y\": %s}' \"$1\" > \"$2/metrics.json\"\n");
+    env.succeeds(&["run", "c.toml", "--shard", "0/2", "--resume", "-q"]);
+}

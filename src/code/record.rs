@@ -55,6 +55,33 @@ fn runs_file(out: &Path, journal: &Path) -> PathBuf {
     dir(out).join("runs").join(format!("{stem}.jsonl"))
 }
 
+/// The code `sweep slurm --submit` found when it submitted the sweep's arrays.
+fn pin_file(out: &Path) -> PathBuf {
+    dir(out).join("submitted.json")
+}
+
+/// Records the code of a submission (`sweep slurm --submit`): array elements that start
+/// later compare their code with it, so that an edit made while the array is queued fails
+/// them, even before any task of the submitted code is done.
+pub fn pin(out: &Path, code: &Code) -> io::Result<()> {
+    std::fs::create_dir_all(dir(out))?;
+    let file = code_file(out, &code.id);
+    if !file.is_file() {
+        let mut value = serde_json::to_value(code).map_err(io::Error::other)?;
+        value["format"] = CODE_FORMAT.into();
+        let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)? + "\n";
+        crate::io::write_atomic(&file, |w| w.write_all(text.as_bytes()))?;
+    }
+    let text = serde_json::json!({ "format": CODE_FORMAT, "code": code.id }).to_string() + "\n";
+    crate::io::write_atomic(&pin_file(out), |w| w.write_all(text.as_bytes()))
+}
+
+/// The code id of the last submission, if any.
+pub fn pinned(out: &Path) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(pin_file(out)).ok()?).ok()?;
+    v["code"].as_str().map(String::from)
+}
+
 /// Reads code version `id` of the sweep in `out`; `None` when it was not recorded.
 pub fn read_code(out: &Path, id: &str) -> Option<Code> {
     serde_json::from_slice(&std::fs::read(code_file(out, id)).ok()?).ok()

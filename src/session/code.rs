@@ -23,9 +23,13 @@ pub(super) fn check(
     handshake: Option<&serde_json::Value>,
     policy: Option<CodeChanged>,
     lean: bool,
+    shard: bool,
 ) -> Result<Checked, Error> {
     let identity = Identity::of(spec, handshake);
     let comparison = crate::code::check(&out.root, &identity, policy).map_err(Error::Usage)?;
+    if shard && policy.is_none() && !comparison.differs() {
+        refuse_unsubmitted(out, &identity)?;
+    }
     if comparison.differs() && lean && policy == Some(CodeChanged::Rerun) {
         return Err(Error::Usage(format!(
             "{}: --code-changed rerun needs a row per task, and this grid of {} tasks runs a window at a time; \
@@ -35,6 +39,37 @@ pub(super) fn check(
         )));
     }
     Ok(Checked { identity, comparison, policy })
+}
+
+/// A shard's code that is not the code its array was submitted with: an edit made while
+/// the array was queued. Refused for exit 2, naming each file, before any task runs.
+fn refuse_unsubmitted(out: &OutDir, identity: &Identity) -> Result<(), Error> {
+    let Some(id) = crate::code::record::pinned(&out.root) else { return Ok(()) };
+    if id == identity.code.id {
+        return Ok(());
+    }
+    let lines = match crate::code::record::read_code(&out.root, &id) {
+        Some(old) => crate::code::file_changes(&old, &identity.code),
+        None => Vec::new(),
+    };
+    Err(Error::Usage(format!(
+        "the code changed since the sweep's arrays were submitted (code {id} then, {} now):\n{}\
+         nothing was run. Submit again to run the code as it is now (sweep slurm SPEC --submit), or run this \
+         shard anyway with --code-changed keep",
+        identity.code.id,
+        lines.iter().map(|l| format!("  {l}\n")).collect::<String>()
+    )))
+}
+
+/// Pins the code `sweep slurm --submit` submits (see [`crate::code::record::pin`]): a
+/// `[python]` sweep starts one worker to see what its import loads.
+pub fn pin_for_submit(spec: &Spec, out: &OutDir) -> Result<(), Error> {
+    let workers = super::start_workers(spec, 1, None)?;
+    let handshake = workers.first().map(|w| w.handshake.clone());
+    drop(workers);
+    let identity = Identity::of(spec, handshake.as_ref());
+    crate::code::record::pin(&out.root, &identity.code)
+        .context(|| format!("cannot write the code records in {}", out.root.display()))
 }
 
 impl Checked {

@@ -111,7 +111,7 @@ pub fn prepare_with(
     let spare = start_workers(&spec, workers, options.cancel.as_ref())?;
     let handshake = spare.first().map(|w| &w.handshake);
     let lean_run = windows && crate::exec::in_windows(&spec);
-    let code = code::check(&spec, &out, handshake, options.code_changed, lean_run)?;
+    let code = code::check(&spec, &out, handshake, options.code_changed, lean_run, shard.is_some())?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
     let stem = shard.map(|s| s.file_stem());
@@ -251,7 +251,9 @@ pub fn start_workers(spec: &Spec, n: usize, cancel: Option<&Arc<Cancel>>) -> Res
 /// spec mismatches are reported at once rather than by every array element.
 pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
     refuse_adaptive_shards(spec)?;
-    let (_lock, warnings) = open_dir(spec, out, true, None, || crate::provenance::collect(spec, None))?;
+    let (lock, warnings) = open_dir(spec, out, true, None, || crate::provenance::collect(spec, None))?;
+    drop(lock);
+    code::pin_for_submit(spec, out)?;
     Ok(warnings)
 }
 
