@@ -45,7 +45,10 @@ pub(super) fn check(
 /// the array was queued. Refused for exit 2, naming each file, before any task runs.
 fn refuse_unsubmitted(out: &OutDir, identity: &Identity) -> Result<(), Error> {
     let Some(id) = crate::code::record::pinned(&out.root) else { return Ok(()) };
-    if id == identity.code.id {
+    // A run of this very code already ran here (a resume told what to do about the change,
+    // say): the submission is no longer the reference.
+    let ran = crate::code::runs(&out.root).is_ok_and(|r| r.values().flatten().any(|r| r.code == identity.code.id));
+    if id == identity.code.id || ran {
         return Ok(());
     }
     let lines = match crate::code::record::read_code(&out.root, &id) {
