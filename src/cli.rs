@@ -120,6 +120,10 @@ pub struct RunArgs {
     /// Finish the sweep in the out directory: run failed and unfinished tasks only.
     #[arg(long)]
     pub resume: bool,
+    /// When the code differs from that of done tasks (a resume or a shard refuses then):
+    /// `rerun` runs those tasks again, `keep` keeps their results beside the new ones.
+    #[arg(long, value_name = "HOW", value_parser = ["rerun", "keep"])]
+    pub code_changed: Option<String>,
     /// Set a value of the spec for this run (repeatable): KEY is a dotted path
     /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
     /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
@@ -297,6 +301,10 @@ pub struct VerifyArgs {
 pub struct CollectArgs {
     /// The out directory.
     pub dir: PathBuf,
+    /// Write results.csv even when the shards ran different code (it then says which row
+    /// came from which); without it, collect refuses.
+    #[arg(long, value_name = "WHAT", value_parser = ["keep"])]
+    pub code_changed: Option<String>,
 }
 
 /// `sweep models`.

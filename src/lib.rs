@@ -11,6 +11,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod cluster;
+pub mod code;
 pub mod command;
 pub mod confidence;
 pub mod error;

@@ -209,7 +209,7 @@ fn verify_library_model(dir: &Path, leaky: bool) -> sweep::verify::Verification 
     sweep::Sweep::from_toml(&name, &spec).model(Walk { leaky }).jobs(2).out(&out).run().unwrap();
     let mut registry = sweep::model::Registry::builtin();
     registry.register(Walk { leaky });
-    let opts = sweep::verify::VerifyOptions { sample: 20, jobs: None, same_threads: false };
+    let opts = sweep::verify::VerifyOptions { sample: 20, jobs: None, same_threads: false, skip: Default::default() };
     let cancel = std::sync::Arc::new(sweep::task::Cancel::new());
     sweep::verify::verify(&out, &registry, &opts, &cancel, &Default::default(), &|_| ()).unwrap()
 }

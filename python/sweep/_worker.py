@@ -11,7 +11,9 @@ Protocol v1, JSON lines on the worker's fd 0 (requests) and fd 1 (replies):
 
 1. Start-up. The driver imports the module and checks the function's signature against
    the parameter names in --params. On success it writes one handshake line
-   ``{"sweep_worker": 1, "pid": ..., "python": sys.version, "executable": ...}``; on
+   ``{"sweep_worker": 1, "pid": ..., "python": sys.version, "executable": ..., "code": {...}}``
+   (``code``: the project's files the import loaded and the versions of the packages it
+   imported, see ``code_report``); on
    failure ``{"sweep_worker": 1, "error": "<one line>", "detail": "<traceback>"}`` and it
    exits with status 2.
 2. Requests, one object a line: ``{"id", "task", "params", "seed", "seed_str", "seed32",
@@ -243,6 +245,76 @@ def _import_file(path):
         del sys.modules[name]
         raise
     return module
+
+
+def code_report(spec, base):
+    """The code the import loaded, for sweep's code identity: ``{"files": [...], "packages":
+    {...}}``.
+
+    ``files`` are the absolute paths of the modules in ``sys.modules`` whose files lie under
+    the spec's directory (`base`) or the module's own, outside any site-packages and the
+    interpreter's own library, plus the module file itself (for a function shipped by
+    value, the ``.code`` text sweep.run wrote beside its pickle, else the pickle); sweep
+    hashes their bytes. ``packages`` are the versions of the other top-level modules
+    imported (numpy, scipy, ...): an installed package is recorded by version, never hashed. Taken after the import, so that
+    it is what this process runs, not what a separate probe would find."""
+    module_part = spec.rpartition(":")[0]
+    roots = [os.path.realpath(base)]
+    own = None
+    if is_file_spec(module_part):
+        own = os.path.realpath(os.path.join(base, module_part))
+        roots.append(os.path.dirname(own))
+        # A function shipped by value: the stable text sweep.run wrote beside its pickle,
+        # whose own bytes differ from process to process.
+        described = own[: -len(".pkl")] + ".code" if own.endswith(".pkl") else None
+        if described and os.path.isfile(described):
+            own = described
+    skip = set()
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        skip.add(os.path.realpath(prefix) + os.sep)
+
+    def in_project(path):
+        if "site-packages" in path.split(os.sep) or "dist-packages" in path.split(os.sep):
+            return False
+        if any(path.startswith(s) for s in skip):
+            return False
+        return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+    files = {own} if own else set()
+    tops = set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path or name == "__main__":
+            tops.add(name.partition(".")[0])
+            continue
+        path = os.path.realpath(path)
+        if in_project(path):
+            files.add(path)
+        elif not in_project(path):
+            tops.add(name.partition(".")[0])
+    return {"files": sorted(files), "packages": _versions(tops)}
+
+
+def _versions(tops):
+    """The versions of the top-level modules `tops` that are installed packages, by name:
+    the module's ``__version__`` (numpy, scipy, torch and most others have one), else the
+    version of the distribution of that name. The standard library and sweep itself are
+    left out. (Metadata only when needed: importing importlib.metadata alone costs tens of
+    milliseconds, and mapping modules to distributions reads every installed package's.)"""
+    stdlib = getattr(sys, "stdlib_module_names", frozenset()) | set(sys.builtin_module_names)
+    tops = {t for t in tops if t and not t.startswith("_") and t not in stdlib and t != "sweep"}
+    out = {}
+    for top in sorted(tops):
+        version = getattr(sys.modules.get(top), "__version__", None)
+        if not isinstance(version, str):
+            try:
+                import importlib.metadata
+
+                version = importlib.metadata.version(top)
+            except Exception:
+                continue
+        out[top] = version
+    return out
 
 
 def _missing_function(where, obj, name):
@@ -955,6 +1027,9 @@ def main(argv):
         # What the call passes besides the parameters, for sweep's --dry-run.
         "function": plan.name,
         "extras": list(plan.extras),
+        # What sweep hashes into the sweep's code identity, as this process loaded it.
+        # The first worker's only: the others import the same files, and sweep reads one.
+        "code": code_report(spec, base) if os.environ.get("SWEEP_WORKER", "0") == "0" else None,
     }
     try:
         _write_all(proto_out, (encode(hello) + "\n").encode())

@@ -62,6 +62,10 @@ def load(out_dir):
     `nan`, `inf` and empty cells as pandas reads them), and `class` and `error` are
     strings, empty for done tasks. The manifest's fixed parameters, seed and spec hash are
     in `df.attrs`.
+
+    When the done tasks came from more than one version of the code (a resume told
+    ``--code-changed keep``), the last column, `code`, holds each done task's code id, and
+    ``df.attrs["code_versions"]`` counts the rows of each; a warning says so.
     """
     import pandas as pd
 
@@ -89,6 +93,18 @@ def load(out_dir):
             df[col] = df[col].fillna("")
     df["status"] = pd.Categorical(df["status"], categories=["done", "failed", "pending"])
     df.attrs.update(_attrs(m))
+    if "code" in df.columns and list(df.columns[-3:-1]) == _TRAILING:
+        df["code"] = df["code"].fillna("").astype(str)
+        versions = df.loc[df["code"] != "", "code"].value_counts(sort=False).to_dict()
+        df.attrs["code_versions"] = {str(k): int(v) for k, v in versions.items()}
+        import warnings
+
+        shown = ", ".join(f"{k} ({v} rows)" for k, v in df.attrs["code_versions"].items())
+        warnings.warn(
+            f"{path}: the done tasks came from {len(versions)} versions of the code: {shown}; "
+            f"the `code` column says which row came from which",
+            stacklevel=2,
+        )
     return df
 
 
@@ -108,7 +124,9 @@ def metric_columns(df):
     """The metric columns of a DataFrame from `load`: those between `seconds` and `class`."""
     cols = list(df.columns)
     start = cols.index("seconds") + 1
-    end = cols.index("class") if "class" in cols else len(cols)
+    end = cols.index("class", start) if "class" in cols[start:] else len(cols)
+    if end == len(cols) and cols[-1:] == ["code"] and "code_versions" in df.attrs:
+        end -= 1
     return cols[start:end]
 
 
@@ -148,6 +166,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     Fixed parameters, the seed and the spec hash are attributes. A `common_seed` parameter
     is a dimension like any other, and the attribute `common_seed` lists such parameters:
     along them, one replicate's seed (and so its random data) is the same.
+
+    When the done tasks came from more than one version of the code, the variable `code`
+    holds each task's code id ("" when not done) and the attribute `code_versions` counts
+    them (see `load`).
 
     A sweep run with `[output] arrays = "zarr"` is read from its store.zarr with
     `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,
@@ -218,6 +240,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
         "seed": grid(df["seed"].to_numpy()),
         "status": grid(df["status"].astype(str).to_numpy(dtype=object)),
     }
+    if "code_versions" in df.attrs:
+        # Several versions of the code: each task's, "" for tasks not done.
+        data["code"] = grid(df["code"].to_numpy(dtype=object))
     for name in metric_columns(df):
         col = df[name]
         if col.dtype.kind in "biuf":
@@ -241,7 +266,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
         if len({a.shape for a in arrays.values()}) > 1:
             data[f"{name}_len"] = grid(lengths)
 
-    return xr.Dataset(data, coords=coords, attrs=_attrs(m))
+    attrs = _attrs(m)
+    if "code_versions" in df.attrs:
+        attrs["code_versions"] = ", ".join(f"{k}: {v}" for k, v in df.attrs["code_versions"].items())
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def _padded(df, points, reps, out_dir):

@@ -38,6 +38,7 @@ def run(
     python=None,
     env=None,
     quiet=False,
+    code_changed=None,
 ):
     """Runs `function` over the grid of `params` and returns the results as an xarray Dataset.
 
@@ -64,6 +65,11 @@ def run(
     same object a later ``sweep.open(out)`` gives, so a script that runs and a notebook that
     only reads share one code path. `sweep.load(out)` gives the flat pandas table and
     `sweep.failures(out)` the failed tasks.
+
+    When the function's code (or a module of the project it imports) changed since done
+    tasks ran, sweep refuses (`SweepError`, naming the files) unless `code_changed` is
+    ``"rerun"`` (run them again) or ``"keep"`` (keep their results; the Dataset's `code`
+    variable then says which version each task came from): `sweep run`'s `--code-changed`.
     """
     spec, out, pickled = _plan(function, params, replicates, seed, out, timeout, save, zip, common_seed, arrays, python, env)
     exe = binary()
@@ -72,17 +78,25 @@ def run(
     parent, leaf = os.path.split(os.path.abspath(out))
     spec_path = os.path.join(parent, leaf + ".toml")
     pkl_path = os.path.join(parent, leaf + ".function.pkl")
+    # What sweep hashes as the shipped function's code: its pickle differs from process to
+    # process (a set's order), this text does not (see describe_function).
+    code_path = os.path.join(parent, leaf + ".function.code")
     made_parent = not os.path.isdir(parent)
-    before = {p: _read(p) for p in (spec_path, pkl_path)}
+    before = {p: _read(p) for p in (spec_path, pkl_path, code_path)}
     os.makedirs(parent, exist_ok=True)
     _write(spec_path, spec.encode())
     if pickled is not None:
+        _write(code_path, describe_function(function).encode())
         _write(pkl_path, pickled)
     argv = [exe, "run", os.path.relpath(spec_path), "--resume"]
     if jobs_arg is not None:
         argv += ["--jobs", str(jobs_arg)]
     if retries_arg:
         argv += ["--retries", str(retries_arg)]
+    if code_changed is not None:
+        if code_changed not in ("rerun", "keep"):
+            raise ValueError(f"code_changed must be 'rerun' or 'keep', not {code_changed!r}")
+        argv += ["--code-changed", code_changed]
     if quiet:
         argv.append("--quiet")
     else:
@@ -397,3 +411,74 @@ def failures(out):
 
 
 __all__ = ["run", "failures", "SweepError"]
+
+
+def describe_function(function):
+    """A text that changes when a function shipped by value changes and only then: its
+    source (or its bytecode), and the values of the globals and closure cells it names,
+    written in a stable order. sweep hashes it as the function's code (`code_changed`)."""
+    return "\n".join(_describe(function, 0)) + "\n"
+
+
+def _describe(function, depth):
+    import inspect
+    import textwrap
+
+    code = getattr(function, "__code__", None)
+    try:
+        lines = [textwrap.dedent(inspect.getsource(function))]
+    except (OSError, TypeError):
+        lines = [_code_text(code) if code is not None else type(function).__qualname__]
+    if code is None:
+        return lines
+    names = sorted(_names(code))
+    g = getattr(function, "__globals__", {})
+    lines += [f"global {n} = {_stable(g[n], depth)}" for n in names if n in g]
+    for n, cell in zip(code.co_freevars, getattr(function, "__closure__", None) or ()):
+        try:
+            lines.append(f"closure {n} = {_stable(cell.cell_contents, depth)}")
+        except ValueError:  # an empty cell
+            pass
+    return lines
+
+
+def _names(code):
+    """The global names a code object and the code objects nested in it refer to."""
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            names |= _names(c)
+    return names
+
+
+def _code_text(code):
+    """Bytecode and constants, nested code objects included."""
+    consts = [_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
+    return code.co_code.hex() + "(" + ", ".join(consts) + ")"
+
+
+def _stable(v, depth):
+    """`v` written so that equal values give equal text in any process."""
+    import types
+
+    if isinstance(v, types.ModuleType):
+        return f"<module {v.__name__}>"
+    if isinstance(v, (types.FunctionType, types.LambdaType)):
+        if depth >= 2 or getattr(v, "__module__", "__main__") not in ("__main__", None):
+            return f"<function {getattr(v, '__module__', '')}.{getattr(v, '__qualname__', '')}>"
+        return "<function " + "\n".join(_describe(v, depth + 1)) + ">"
+    if isinstance(v, (set, frozenset)):
+        return "{" + ", ".join(sorted(_stable(x, depth) for x in v)) + "}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(sorted(f"{_stable(k, depth)}: {_stable(x, depth)}" for k, x in v.items())) + "}"
+    if isinstance(v, (list, tuple)):
+        return type(v).__name__ + "[" + ", ".join(_stable(x, depth) for x in v) + "]"
+    if isinstance(v, type):
+        return f"<class {v.__module__}.{v.__qualname__}>"
+    if hasattr(v, "tobytes") and hasattr(v, "dtype"):  # a numpy array: its bytes
+        import hashlib
+
+        return f"<array {v.dtype} {getattr(v, 'shape', '')} {hashlib.sha256(v.tobytes()).hexdigest()}>"
+    text = repr(v)
+    # An object without a value repr (`<Foo object at 0x...>`) differs in every process.
+    return type(v).__qualname__ if " at 0x" in text else text

@@ -110,6 +110,32 @@ class Run(unittest.TestCase):
         self.assertEqual(ds["z"].values.ravel().tolist(), [8, 9])
         self.assertTrue(os.path.isfile("runs/shifted.function.pkl"))
 
+    def test_a_changed_function_shipped_by_value_is_refused_then_rerun_or_kept(self):
+        ds = sweep.run(lambda k: {"z": k * 10}, params={"k": [1, 2]}, out="runs/ch", quiet=True)
+        with open("runs/ch.function.pkl", "rb") as f:
+            before = f.read()
+        with self.assertRaises(sweep.SweepError) as cm:
+            sweep.run(lambda k: {"z": k * 100}, params={"k": [1, 2, 3]}, out="runs/ch", quiet=True)
+        self.assertEqual(cm.exception.returncode, 2)
+        self.assertIn("changed  ch.function.code", cm.exception.message)
+        with open("runs/ch.function.pkl", "rb") as f:
+            self.assertEqual(f.read(), before, "the refused call put the old function back")
+        # The same function again, in another process: its pickle's bytes may differ (a
+        # set's order), its code does not, and the call runs nothing.
+        script = "import sweep\nTAGS = {'a', 'b', 'c'}\ndef f(k):\n    return {'n': k + len(TAGS)}\n" \
+                 "print(sweep.run(f, params={'k': [1, 2]}, out='runs/st', quiet=True)['n'].values.ravel().tolist())\n"
+        with open("st.py", "w") as f:
+            f.write(script)
+        for _ in range(3):
+            r = subprocess.run([sys.executable, "st.py"], capture_output=True, text=True, env=env())
+            self.assertEqual((r.returncode, r.stdout.strip()), (0, "[4.0, 5.0]"), r.stderr)
+        ds = sweep.run(lambda k: {"z": k * 100}, params={"k": [1, 2, 3]}, out="runs/ch", quiet=True, code_changed="keep")
+        self.assertEqual(ds["z"].values.ravel().tolist(), [10, 20, 300])
+        self.assertEqual(len(set(ds["code"].values.ravel().tolist())), 2)
+        ds = sweep.run(lambda k: {"z": k * 100}, params={"k": [1, 2, 3]}, out="runs/ch", quiet=True, code_changed="rerun")
+        self.assertEqual(ds["z"].values.ravel().tolist(), [100, 200, 300])
+        self.assertNotIn("code", ds)
+
     def test_a_0d_array_becomes_a_metric_through_the_binary(self):
         ds = sweep.run(lambda k: {"m": np.asarray(k * 0.5)}, params={"k": [1, 2]}, out="runs/zd", quiet=True)
         self.assertEqual(ds["m"].values.ravel().tolist(), [0.5, 1.0])

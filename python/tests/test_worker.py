@@ -221,6 +221,8 @@ class Handshake(WorkerTest):
     def test_fields(self):
         d = self.spawn("model.py:square")
         hello = d.line()
+        self.assertIn("code", hello)
+        del hello["code"]  # test_the_handshake_reports_the_code
         self.assertEqual(
             hello,
             {
@@ -232,6 +234,16 @@ class Handshake(WorkerTest):
                 "extras": [],
             },
         )
+        self.assertEqual(d.close(), 0)
+
+    def test_the_handshake_reports_the_code(self):
+        # The project's files the import loaded, by real path; numpy (installed) by version.
+        d = self.spawn("model.py:square")
+        code = d.line()["code"]
+        real = os.path.realpath(FIXTURES)
+        self.assertEqual(code["files"], [os.path.join(real, "model.py"), os.path.join(real, "sibling_helper.py")])
+        self.assertEqual(code["packages"].get("numpy"), np.__version__)
+        self.assertNotIn("sweep", code["packages"])
         self.assertEqual(d.close(), 0)
 
     def test_the_handshake_names_the_extras_the_function_takes(self):

@@ -19,6 +19,10 @@ pub(super) fn report(a: ReportArgs) -> Result<i32, Error> {
     crate::io::write_atomic(&path, |w| std::io::Write::write_all(w, page.as_bytes()))
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
     eprintln!("sweep: wrote {} ({} KB)", path.display(), page.len() / 1024);
+    // The report's figures pool every row: say when they came from several versions of the code.
+    for line in crate::code::status(&a.dir).0 {
+        eprintln!("note: {}", line.trim_start().trim_start_matches("code").trim_start());
+    }
     Ok(crate::exit::SUCCESS)
 }
 

@@ -89,8 +89,12 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     let workers = slice.limit.or(slice.sample).map_or(config.jobs, |n| config.jobs.min(n as usize));
     let cancel = Arc::new(Cancel::new());
     let watch = super::signals::install(cancel.clone(), || {}).map_err(|e| Error::io("cannot watch for signals", e))?;
-    let options =
-        crate::session::Options { cancel: Some(cancel.clone()), slots: config.slots.clone(), ..Default::default() };
+    let options = crate::session::Options {
+        cancel: Some(cancel.clone()),
+        slots: config.slots.clone(),
+        code_changed: a.code_changed.as_deref().and_then(crate::code::CodeChanged::parse),
+        ..Default::default()
+    };
     let prepared = crate::session::prepare_with(spec, out, resume, a.shard, workers, options);
     let mut prepared = prepared.inspect_err(|_| watch.finished())?;
     for w in &prepared.warnings {

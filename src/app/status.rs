@@ -141,6 +141,13 @@ fn show<'f>(
     for line in adaptive {
         println!("{line}");
     }
+    let (code, env) = crate::code::status(&out.root);
+    for line in code {
+        println!("{line}");
+    }
+    for w in env {
+        eprintln!("warning: {w}");
+    }
     println!(
         "  lock     {}",
         if Lock::is_held(out) { "held: a run is in progress" } else { "free: no run in progress" }
@@ -189,6 +196,11 @@ fn show<'f>(
 
 pub(super) fn collect(a: CollectArgs, registry: &Registry) -> Result<i32, Error> {
     let (spec, out) = open_saved(&a.dir, registry)?;
+    if a.code_changed.is_none() {
+        if let Some(why) = crate::code::collect_refusal(&out.root) {
+            return Err(Error::Usage(why));
+        }
+    }
     let written = crate::session::write_results_from_journals(&spec, &out)?;
     for w in &written.warnings {
         eprintln!("warning: {w}");

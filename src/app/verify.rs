@@ -29,7 +29,18 @@ pub(super) fn verify(a: VerifyArgs, registry: &Registry) -> Result<i32, Error> {
             eprintln!("verify: {msg}");
         }
     };
-    let opts = VerifyOptions { sample: a.sample, jobs: a.jobs, same_threads: a.same_threads };
+    // Before anything reruns: the code as it is now against the done tasks' (#27).
+    let (env_notes, skip) = match crate::session::open_saved(&a.dir, registry) {
+        Ok((spec, out)) => crate::session::check_for_verify(&spec, &out)?,
+        Err(_) => Default::default(), // run_verify says what is wrong with the directory
+    };
+    if !skip.is_empty() {
+        say(format!(
+            "{} kept from other versions of the code (--code-changed keep) are left out of the sample",
+            crate::text::count(skip.len() as u64, "done task")
+        ));
+    }
+    let opts = VerifyOptions { sample: a.sample, jobs: a.jobs, same_threads: a.same_threads, skip };
     let v = run_verify(&a.dir, registry, &opts, &cancel, &scratch, &say)?;
     if v.interrupted {
         eprintln!("sweep: verification interrupted; nothing was recorded");
@@ -44,6 +55,11 @@ pub(super) fn verify(a: VerifyArgs, registry: &Registry) -> Result<i32, Error> {
     }
     for m in &v.mismatches {
         println!("MISMATCH {} ({})  {}  [{}]: {}", m.task, m.params, m.output, m.pass, m.detail);
+    }
+    if !v.mismatches.is_empty() {
+        for note in &env_notes {
+            println!("note: {note}");
+        }
     }
     let n = v.sample.len();
     if v.unchecked > 0 {

@@ -110,7 +110,7 @@ pub fn run_sample<T>(
         false,
         None,
         jobs,
-        crate::session::Options { windows: false, cancel: None, slots: slots.clone() },
+        crate::session::Options { windows: false, cancel: None, slots: slots.clone(), code_changed: None },
     )?;
     let config = RunConfig {
         jobs: jobs.max(1),

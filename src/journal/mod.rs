@@ -3,7 +3,8 @@
 //! ever append to the same one.
 //!
 //! Format (version 2): every run opens with a header line
-//! `{"sweep_journal":2,"shard":"0/1","pid":123,"started":"...","spec":"<spec hash>"}`, then
+//! `{"sweep_journal":2,"shard":"0/1","pid":123,"started":"...","spec":"<spec hash>"}` (and
+//! `"run_code"`, the id of the code the run ran: see [`crate::code`]), then
 //! one record per finished attempt, keys kept short (a sweep writes millions):
 //! `{"t":"<16 hex>","i":42,"a":1,"s":0.012300,"m":{...}}` (done: task, its place in the grid
 //! of the spec the header names, attempt, seconds, metrics) or

@@ -28,6 +28,16 @@ impl JournalWriter {
     /// belong to (see [`crate::outdir::spec_hash`]): their grid indices (`"i"`) are
     /// positions in that spec's grid.
     pub fn open_for(path: &Path, shard: &str, spec_hash: Option<&str>) -> io::Result<Self> {
+        Self::open_header(path, shard, spec_hash, None)
+    }
+
+    /// [`open_for`](Self::open_for), naming in the header the id of the code the run's
+    /// records come from (see [`crate::code`]).
+    pub fn open_with_code(path: &Path, shard: &str, spec_hash: Option<&str>, code: &str) -> io::Result<Self> {
+        Self::open_header(path, shard, spec_hash, Some(code))
+    }
+
+    fn open_header(path: &Path, shard: &str, spec_hash: Option<&str>, code: Option<&str>) -> io::Result<Self> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut f =
             OpenOptions::new().create(true).read(true).append(true).custom_flags(libc::O_NOFOLLOW).open(path)?;
@@ -49,6 +59,10 @@ impl JournalWriter {
         });
         if let Some(h) = spec_hash {
             header["spec"] = h.into();
+        }
+        if let Some(c) = code {
+            // After "pid" in the sorted header, where readers by eye (and tests) find a run's start.
+            header["run_code"] = c.into();
         }
         writeln!(w.out, "{header}")?;
         w.flush()?;

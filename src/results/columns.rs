@@ -9,6 +9,9 @@ pub const LEADING: [&str; 3] = ["task", "replicate", "seed"];
 pub const STATUS: [&str; 3] = ["status", "attempts", "seconds"];
 /// The columns after the metrics.
 pub const TRAILING: [&str; 2] = ["class", "error"];
+/// The last column, after `error`, when the done tasks came from more than one version of
+/// the code (see [`crate::code`]): each done task's code id.
+pub const CODE: &str = "code";
 
 /// Whether `name` is one of the columns sweep writes itself (a metric may not take it).
 pub fn is_own(name: &str) -> bool {
@@ -47,6 +50,8 @@ pub struct Columns {
     pub class: Option<usize>,
     /// `error`, when the file has it.
     pub error: Option<usize>,
+    /// `code`, after `error`, when the file has it.
+    pub code: Option<usize>,
 }
 
 impl Columns {
@@ -77,7 +82,14 @@ impl Columns {
             expect(status + i, want)?;
         }
         let first_metric = status + STATUS.len();
-        let n = headers.len();
+        let mut n = headers.len();
+        let code = (n > first_metric + TRAILING.len()
+            && name(n - 1) == Some(CODE)
+            && TRAILING.iter().enumerate().all(|(i, want)| name(n - 1 - TRAILING.len() + i) == Some(want)))
+        .then(|| n - 1);
+        if code.is_some() {
+            n -= 1;
+        }
         let trailing = n >= first_metric + TRAILING.len()
             && TRAILING.iter().enumerate().all(|(i, want)| name(n - TRAILING.len() + i) == Some(want));
         let (class, error, end) = if trailing { (Some(n - 2), Some(n - 1), n - 2) } else { (None, None, n) };
@@ -92,6 +104,7 @@ impl Columns {
             metrics: first_metric..end,
             class,
             error,
+            code,
         })
     }
 }
@@ -113,6 +126,10 @@ mod tests {
         assert_eq!((c.metrics, c.class, c.error), (8..10, Some(10), Some(11)));
         let c = Columns::locate(&header([], []), &[]).unwrap();
         assert_eq!((c.params, c.metrics, c.class), (3..3, 6..6, Some(6)));
+        let mut h = header(["k"], ["y"]);
+        h.push(CODE);
+        let c = Columns::locate(&h, &names(&["k"])).unwrap();
+        assert_eq!((c.metrics, c.class, c.error, c.code), (7..8, Some(8), Some(9), Some(10)));
     }
 
     #[test]

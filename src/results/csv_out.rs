@@ -50,7 +50,7 @@ pub(super) fn metric_order<'a>(spec: &Spec, found: impl Iterator<Item = &'a str>
 pub fn write_results_csv(spec: &Spec, store: &TaskTable, path: &Path) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
     let names: Vec<&str> = metrics.iter().map(|m| store.keys[*m as usize].as_str()).collect();
-    let table = Table::new(spec, &names);
+    let table = Table::new(spec, &names).with_code(path.parent().and_then(crate::code::column));
     let plan = store.plan();
     crate::io::write_atomic(path, |out| {
         table.header(out)?;
@@ -66,6 +66,9 @@ pub struct Table<'a> {
     col_text: Vec<Vec<Vec<u8>>>,
     /// `,v1,v2`: the fixed parameters' cells.
     fixed_text: Vec<u8>,
+    /// The code version of each done task, when they span more than one: then the last
+    /// column, `code`, says which.
+    code: Option<crate::code::Attribution>,
 }
 
 impl<'a> Table<'a> {
@@ -98,7 +101,14 @@ impl<'a> Table<'a> {
             push_field(&mut fixed_text, t.as_bytes());
         }
         let names = names.iter().map(|n| n.to_string()).collect();
-        Table { spec, names, col_text, fixed_text }
+        Table { spec, names, col_text, fixed_text, code: None }
+    }
+
+    /// The table with a last column, `code`, saying which version of the code each done
+    /// task came from (see [`crate::code::column`]); `None` leaves it out.
+    pub fn with_code(mut self, code: Option<crate::code::Attribution>) -> Self {
+        self.code = code;
+        self
     }
 
     /// The metric columns, in order.
@@ -110,10 +120,13 @@ impl<'a> Table<'a> {
     pub fn header(&self, out: &mut impl Write) -> io::Result<()> {
         let mut head = csv::Writer::from_writer(Vec::new());
         let fixed = fixed_params(self.spec);
-        let header = super::columns::header(
+        let mut header = super::columns::header(
             self.spec.grid.columns.iter().map(String::as_str).chain(fixed.iter().map(|(n, _)| n.as_str())),
             self.names.iter().map(String::as_str),
         );
+        if self.code.is_some() {
+            header.push(super::columns::CODE);
+        }
         head.write_record(&header)?;
         out.write_all(&head.into_inner().map_err(|e| e.into_error())?)
     }
@@ -249,6 +262,14 @@ impl Rows<'_> {
             w.extend_from_slice(class.as_bytes());
             w.push(b',');
             push_field(&mut w, error.as_bytes());
+            if let Some(code) = &self.table.code {
+                w.push(b',');
+                if row.status == Status::Done {
+                    if let Some(&k) = code.of_task.get(&id) {
+                        w.extend_from_slice(code.ids[k as usize].as_bytes());
+                    }
+                }
+            }
             w.push(b'\n');
         }
         w

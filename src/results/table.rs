@@ -164,6 +164,22 @@ impl TaskTable {
         }
     }
 
+    /// Makes the done tasks `ids` pending again, so that a run runs them (their code
+    /// changed: `--code-changed rerun`); their attempts keep counting.
+    pub fn forget(&mut self, ids: &[TaskId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let index = self.index();
+        for i in ids.iter().filter_map(|id| index.get(id)) {
+            let row = &mut self.rows[*i as usize];
+            if row.status == Status::Done {
+                row.status = Status::Pending;
+                row.detail = Detail::None;
+            }
+        }
+    }
+
     /// The task table, fixed once built, beside the rows that a run updates: so that a
     /// run shares the first and puts the second under its lock.
     pub fn split(&mut self) -> (&[(TaskId, u64)], RowsMut<'_>) {

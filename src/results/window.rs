@@ -164,7 +164,7 @@ pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::
     let mut seen: Vec<(&str, (u64, usize))> = survey.first_seen.iter().map(|(k, &at)| (k.as_str(), at)).collect();
     seen.sort_by_key(|&(k, at)| (at, k));
     let names: Vec<&str> = metric_order(spec, seen.iter().map(|(k, _)| *k));
-    let table = Table::new(spec, &names);
+    let table = Table::new(spec, &names).with_code(path.parent().and_then(crate::code::column));
     let n = spec.task_count();
     crate::io::write_atomic(path, |out| {
         table.header(out)?;

@@ -33,6 +33,8 @@ pub fn finished(spec: &Spec, out: &OutDir, shard: Option<Shard>) -> Result<Optio
         || store_gone
         || check_dir(spec, out, true, shard).is_err()
         || out.check_no_links().is_err()
+        // Code that may have changed is compared exactly by the full path.
+        || !super::unchanged_at_a_glance(spec, out)
     {
         return Ok(None);
     }

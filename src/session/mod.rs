@@ -7,25 +7,28 @@ use crate::exec::{Run, RunConfig, RunOutcome, Selection, Stats};
 use crate::journal::{journals_read_by, scan, JournalWriter, ScanStats};
 use crate::model::Registry;
 use crate::outdir::{spec_hash, Lock, Manifest, OutDir};
-use crate::proc::Watchdog;
 use crate::results::{write_points_csv, write_results_csv, Ledger, TaskTable};
-use crate::spec::{Spec, SpecError};
+use crate::spec::Spec;
 use crate::task::Cancel;
-use crate::worker::{StartError, Worker};
+use crate::worker::Worker;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod code;
 mod dir;
 mod finished;
 mod lean;
 mod refine;
+mod start;
 mod torn;
 mod windowed;
+pub use code::{check_for_verify, unchanged_at_a_glance};
 use dir::{check_dir, open_dir};
 pub use finished::{finished, Finished};
 pub use lean::Lean;
 pub use refine::settle as settle_refine;
+pub use start::start_workers;
 pub use torn::torn_warnings;
 pub use windowed::{write_results_from_journals, Written};
 
@@ -91,11 +94,14 @@ pub struct Options {
     pub cancel: Option<Arc<Cancel>>,
     /// What each slot's persistent worker is started with (threads, GPUs).
     pub slots: crate::resources::Slots,
+    /// What to do with done tasks whose code differs from the run's (see [`crate::code`]);
+    /// `None`: refuse to run.
+    pub code_changed: Option<crate::code::CodeChanged>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { windows: true, cancel: None, slots: crate::resources::Slots::default() }
+        Options { windows: true, cancel: None, slots: crate::resources::Slots::default(), code_changed: None }
     }
 }
 
@@ -116,6 +122,8 @@ pub fn prepare_with(
     check_dir(&spec, &out, resume, shard)?;
     let spare = start_workers(&spec, workers, options.cancel.as_ref(), &options.slots)?;
     let handshake = spare.first().map(|w| &w.handshake);
+    let lean_run = windows && crate::exec::in_windows(&spec);
+    let code = code::check(&spec, &out, handshake, options.code_changed, lean_run, shard.is_some())?;
     let (lock, mut warnings) = open_dir(&spec, &out, resume, shard, || crate::provenance::collect(&spec, handshake))?;
     let shown = out.root.display().to_string();
     let stem = shard.map(|s| s.file_stem());
@@ -125,7 +133,7 @@ pub fn prepare_with(
         true => Lean::fold(&spec, &out, &journal_path, &spec_hash)?,
         false => None,
     };
-    let (store, lean, fold) = match lean {
+    let (mut store, lean, fold) = match lean {
         Some((lean, own, more)) => {
             warnings.extend(more);
             (TaskTable::range(&spec, 0, 0), Some(lean), own)
@@ -145,9 +153,18 @@ pub fn prepare_with(
             (store, None, own)
         }
     };
-    let journal =
-        JournalWriter::open_for(&journal_path, &shard.map_or("0/1".into(), |s| s.to_string()), Some(&spec_hash))
-            .context(|| format!("cannot open {}", journal_path.display()))?;
+    let journal = JournalWriter::open_with_code(
+        &journal_path,
+        &shard.map_or("0/1".into(), |s| s.to_string()),
+        Some(&spec_hash),
+        &code.identity.code.id,
+    )
+    .context(|| format!("cannot open {}", journal_path.display()))?;
+    warnings.extend(code.record(&out, &journal_path)?);
+    if code.policy == Some(crate::code::CodeChanged::Rerun) {
+        // Their done records stay in the journal, as history; this run's come after them.
+        store.forget(&code.comparison.stale);
+    }
     Ok(Prepared { spec, out, store, lean, journal, fold, warnings, shard, spare, spec_hash, _lock: lock })
 }
 
@@ -169,84 +186,6 @@ pub(crate) fn undo_lost_arrays(
     Ok(message)
 }
 
-/// Starts `n` workers of a `[python]` or `[worker]` sweep side by side (at most one per
-/// task) and waits until all are ready; none for other sweeps. When one cannot start, the
-/// others are stopped and the error names the spec's line.
-pub fn start_workers(
-    spec: &Spec,
-    n: usize,
-    cancel: Option<&Arc<Cancel>>,
-    slots: &crate::resources::Slots,
-) -> Result<Vec<Worker>, Error> {
-    let Some(ws) = spec.task.worker() else { return Ok(Vec::new()) };
-    let n = n.max(1).min(spec.task_count().max(1) as usize);
-    // A stop signal during start-up (a slow import) ends it: no task has run, and a first
-    // signal would otherwise wait for imports that may take minutes (#24).
-    let watchdog = Watchdog::new(cancel.cloned().unwrap_or_default());
-    watchdog.stop_on_drain();
-    // Spawned on this thread, which outlives them (they die with the thread that started
-    // them); their start-ups are then waited for side by side.
-    let spawned: Vec<Result<Worker, StartError>> = (0..n)
-        .map(|slot| {
-            let mut env = vec![
-                ("SWEEP_RUN_ID".to_string(), crate::proc::run_tag().to_string()),
-                ("SWEEP_WORKER".into(), slot.to_string()),
-            ];
-            env.extend(slots.env_here(slot, &ws.env));
-            Worker::spawn(ws, &env, None, &watchdog)
-        })
-        .collect();
-    let started: Vec<Result<Worker, StartError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = spawned
-            .into_iter()
-            .map(|w| {
-                let watchdog = &watchdog;
-                s.spawn(move || w?.ready(watchdog))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(StartError::Spawn("panicked".into())))).collect()
-    });
-    let mut workers = Vec::with_capacity(n);
-    let mut first_error = None;
-    for r in started {
-        match r {
-            Ok(w) => {
-                watchdog.forget(w.pgid());
-                workers.push(w);
-            }
-            Err(e) if first_error.is_none() => first_error = Some(e),
-            Err(_) => {}
-        }
-    }
-    let Some(e) = first_error else { return Ok(workers) };
-    drop(workers);
-    if e == StartError::Interrupted {
-        return Err(Error::Interrupted(
-            "interrupted while the workers started: no task ran, and nothing was written for them; \
-             run the same command again to start"
-                .into(),
-        ));
-    }
-    let what = match &ws.python {
-        Some(f) => format!("[python] `{}` cannot start: {e}", f.function),
-        None => format!("[worker] `{}` cannot start: {e}", ws.argv.join(" ")),
-    };
-    let detail = e.detail().trim_end();
-    let help = if detail.is_empty() {
-        "fix the worker, then run again; nothing was written".to_string()
-    } else {
-        let indented: Vec<String> = detail.lines().map(|l| format!("    {l}")).collect();
-        format!("what the worker said (nothing was written):\n{}", indented.join("\n"))
-    };
-    Err(Error::Spec(SpecError {
-        path: spec.path.clone(),
-        source: spec.text.clone(),
-        span: Some(ws.span.clone()),
-        message: what,
-        help: Some(help),
-    }))
-}
-
 /// Makes `out` ready for shard runs of `spec` without running anything: creates it, writes
 /// its spec and manifest (or checks them and records an extended spec, as a resumed run
 /// would), and returns warnings for the user. Fails like [`prepare`] with `resume` on, and
@@ -254,7 +193,9 @@ pub fn start_workers(
 /// spec mismatches are reported at once rather than by every array element.
 pub fn init_for_shards(spec: &Spec, out: &OutDir) -> Result<Vec<String>, Error> {
     refuse_adaptive_shards(spec)?;
-    let (_lock, warnings) = open_dir(spec, out, true, None, || crate::provenance::collect(spec, None))?;
+    let (lock, warnings) = open_dir(spec, out, true, None, || crate::provenance::collect(spec, None))?;
+    drop(lock);
+    code::pin_for_submit(spec, out)?;
     Ok(warnings)
 }
 
