@@ -244,7 +244,7 @@ pub struct SlurmArgs {
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads of each element (default: SLURM_CPUS_PER_TASK).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_JOBS as i64))]
     pub jobs: Option<u32>,
     /// Threads writing array outputs, in each element (default: 2).
     #[arg(long, value_name = "N")]

@@ -100,3 +100,14 @@ fn slurm_o_is_the_out_directory_and_a_script_name_there_is_refused() {
     env.succeeds(&["slurm", "grid.toml", "--shards", "2", "--output", "job.sbatch"]);
     assert!(env.path("job.sbatch").is_file());
 }
+
+#[test]
+fn jobs_0_is_refused_by_slurm_as_by_run() {
+    // Regression: `sweep slurm --jobs 0` took any u32 and failed later as "cpus per task must
+    // be at least 1"; --jobs now has the same range for both subcommands.
+    let env = Env::with("grid.toml", SPEC);
+    for cmd in ["slurm", "run"] {
+        let err = env.fails(&[cmd, "grid.toml", "--jobs", "0"], 2);
+        assert!(err.contains("'--jobs <N>'") && err.contains("0 is not in 1..=4096"), "{cmd}: {err}");
+    }
+}
