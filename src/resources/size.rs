@@ -29,17 +29,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// `bytes` for people: `6 GiB`, `1.5 GiB`, `300 MiB`.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value.fract() < 0.05 || value >= 100.0 {
-        format!("{:.0} {}", value, UNITS[unit])
+    let (value, unit) = crate::text::binary_units(bytes);
+    if unit == "B" || value.fract() < 0.05 || value >= 100.0 {
+        format!("{value:.0} {unit}")
     } else {
-        format!("{:.1} {}", value, UNITS[unit])
+        format!("{value:.1} {unit}")
     }
 }
 

@@ -121,18 +121,7 @@ impl Ctx<'_> {
 
     /// A model must report the refined metric.
     pub(super) fn check_refine_metric(&self, checked: &Checked, model: &dyn Model) -> Result<(), SpecError> {
-        let names: Vec<&str> = model.metrics().iter().map(|m| m.name).collect();
-        if names.contains(&checked.rule.metric.as_str()) {
-            return Ok(());
-        }
-        Err(self.err(
-            Some(checked.metric_span.clone()),
-            format!("model `{}` has no metric `{}`", model.name(), checked.rule.metric),
-            Some(
-                did_you_mean(&checked.rule.metric, names.iter().copied())
-                    .unwrap_or_else(|| format!("its metrics: {}", names.join(", "))),
-            ),
-        ))
+        self.check_model_metric(&checked.rule.metric, &checked.metric_span, model)
     }
 }
 

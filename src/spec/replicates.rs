@@ -123,16 +123,26 @@ impl Ctx<'_> {
 
     /// A built-in model declares its metrics: the adaptive metric must be one of them.
     pub(super) fn check_adaptive_metric(&self, checked: &Checked, model: &dyn Model) -> Result<(), SpecError> {
-        let metrics = model.metrics();
-        let names: Vec<&str> = metrics.iter().map(|m| m.name).collect();
-        if names.contains(&checked.rule.metric.as_str()) {
+        self.check_model_metric(&checked.rule.metric, &checked.metric_span, model)
+    }
+
+    /// `metric` (written at `span`) is one of the metrics `model` declares: the metric of
+    /// adaptive replicates, or of `[refine]`.
+    pub(super) fn check_model_metric(
+        &self,
+        metric: &str,
+        span: &std::ops::Range<usize>,
+        model: &dyn Model,
+    ) -> Result<(), SpecError> {
+        let names: Vec<&str> = model.metrics().iter().map(|m| m.name).collect();
+        if names.contains(&metric) {
             return Ok(());
         }
         Err(self.err(
-            Some(checked.metric_span.clone()),
-            format!("model `{}` has no metric `{}`", model.name(), checked.rule.metric),
+            Some(span.clone()),
+            format!("model `{}` has no metric `{metric}`", model.name()),
             Some(
-                did_you_mean(&checked.rule.metric, names.iter().copied())
+                did_you_mean(metric, names.iter().copied())
                     .unwrap_or_else(|| format!("its metrics: {}", names.join(", "))),
             ),
         ))

@@ -25,6 +25,14 @@ pub fn number(v: f64) -> String {
 
 /// `1536` → `"1.5 KiB"`.
 pub fn bytes(bytes: u64) -> String {
+    match binary_units(bytes) {
+        (_, "B") => format!("{bytes} B"),
+        (value, unit) => format!("{value:.1} {unit}"),
+    }
+}
+
+/// `bytes` in the largest binary unit (B, KiB, ..., TiB) that keeps the value at least 1.
+pub fn binary_units(bytes: u64) -> (f64, &'static str) {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -32,11 +40,7 @@ pub fn bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    (value, UNITS[unit])
 }
 
 /// A short duration with its unit: `"12.3 µs"`, `"12.3 ms"`, `"12.3 s"`.

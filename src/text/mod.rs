@@ -5,6 +5,6 @@ mod human;
 mod quote;
 mod suggest;
 
-pub use human::{bytes, count, duration_rough, duration_short, number, shorten};
+pub use human::{binary_units, bytes, count, duration_rough, duration_short, number, shorten};
 pub use quote::{shell_quote, shell_quote_always};
 pub use suggest::did_you_mean;
