@@ -119,7 +119,7 @@ pub fn unchanged_at_a_glance(spec: &Spec, out: &OutDir) -> bool {
     let ids = crate::code::record::ids_of_runs(&runs);
     let [id] = ids.as_slice() else { return ids.is_empty() };
     let Some(old) = crate::code::record::read_code(&out.root, id) else { return false };
-    if !matches!(&spec.task, crate::spec::TaskKind::Worker(w) if w.python.is_some()) {
+    if !spec.task.worker().is_some_and(|w| w.python.is_some()) {
         return Identity::of(spec, None).code.id == *id;
     }
     old.files.iter().all(|(path, hash)| {
