@@ -3,6 +3,7 @@
 use crate::cluster::Shard;
 use crate::spec::Override;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 /// Run a simulation over a parameter grid on every core, reproducibly and resumably.
@@ -75,9 +76,11 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-/// `sweep run`.
+/// What `sweep run` and `sweep slurm` share: the spec, its overrides, the out directory
+/// and how tasks run (for `slurm`, in each array element). One definition, so both take
+/// the same values with the same checks.
 #[derive(Args, Debug, Clone)]
-pub struct RunArgs {
+pub struct SweepArgs {
     /// The spec file (TOML).
     pub spec: PathBuf,
     /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
@@ -86,8 +89,43 @@ pub struct RunArgs {
     /// Tasks at once (default: as many as fit: the cores ÷ threads, the GPUs ÷ gpus, the
     /// memory ÷ memory; the cores are the affinity mask, the cgroup quota and
     /// SLURM_CPUS_PER_TASK).
-    #[arg(short, long, value_name = "N", value_parser = count(MAX_JOBS))]
-    pub jobs: Option<usize>,
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
+    pub jobs: Option<NonZeroUsize>,
+    /// Threads writing array outputs [default: 2].
+    #[arg(long, value_name = "N", value_parser = count(MAX_IO_THREADS))]
+    pub io_threads: Option<usize>,
+    /// Out directory (default: the spec's `out`, else `runs/<name>`).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Set a value of the spec for this run (repeatable): KEY is a dotted path
+    /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
+    /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
+    /// The out directory's spec.toml holds the result, and --resume keeps it.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// Retry a failed task up to N more times within the run (same seed) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// After N failed tasks, start no new ones.
+    #[arg(long, value_name = "N")]
+    pub max_failures: Option<u64>,
+}
+
+/// Parses `--jobs`: 1 to [`MAX_JOBS`], checked here once.
+fn jobs(s: &str) -> Result<NonZeroUsize, String> {
+    let n: u64 = s.trim().parse().map_err(|e: std::num::ParseIntError| e.to_string())?;
+    match NonZeroUsize::new(n as usize) {
+        Some(jobs) if n <= MAX_JOBS => Ok(jobs),
+        _ => Err(format!("{n} is not in 1..={MAX_JOBS}")),
+    }
+}
+
+/// `sweep run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The spec, its overrides, the out directory and how tasks run.
+    #[command(flatten)]
+    pub sweep: SweepArgs,
     /// Cores each task uses: OMP_NUM_THREADS and its kin, SWEEP_THREADS (the same as --set
     /// resources.threads=N) [default: the cores ÷ --jobs].
     #[arg(long, value_name = "N", value_parser = count(MAX_JOBS))]
@@ -100,12 +138,6 @@ pub struct RunArgs {
     /// `nvidia-smi -L` lists); each task gets `[resources] gpus` of them to itself.
     #[arg(long, value_name = "IDS")]
     pub gpus: Option<String>,
-    /// Threads writing array outputs.
-    #[arg(long, default_value_t = 2, value_name = "N", value_parser = count(MAX_IO_THREADS))]
-    pub io_threads: usize,
-    /// Out directory (default: the spec's `out`, else `runs/<name>`).
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Print the task count, the axes and the first tasks; run nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -124,12 +156,6 @@ pub struct RunArgs {
     /// `rerun` runs those tasks again, `keep` keeps their results beside the new ones.
     #[arg(long, value_name = "HOW", value_parser = ["rerun", "keep"])]
     pub code_changed: Option<String>,
-    /// Set a value of the spec for this run (repeatable): KEY is a dotted path
-    /// (replicates, seed, model.t_final, params.k, python.timeout), VALUE a TOML value
-    /// (10, [0.5, 1.0], '{ linspace = [0, 1, 5] }') or a plain word, taken as a string.
-    /// The out directory's spec.toml holds the result, and --resume keeps it.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<Override>,
     /// Run only the first N pending tasks, in grid order (--resume runs the rest).
     #[arg(long, value_name = "N", conflicts_with = "sample", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
@@ -141,12 +167,6 @@ pub struct RunArgs {
     /// not, parentheses; numbers, 'strings', true and false.
     #[arg(long = "where", value_name = "EXPR")]
     pub where_: Option<String>,
-    /// Retry a failed task up to N more times within the run (same seed).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub retries: u32,
-    /// After N failed tasks, start no new ones.
-    #[arg(long, value_name = "N")]
-    pub max_failures: Option<u64>,
     /// Go on even when the first 5 tasks all fail with the same error (by default the run
     /// stops there: the rest would most likely fail too).
     #[arg(long)]
@@ -199,11 +219,10 @@ fn positive() -> clap::builder::RangedU64ValueParser<usize> {
 /// `sweep slurm`.
 #[derive(Args, Debug, Clone)]
 pub struct SlurmArgs {
-    /// The spec file (TOML).
-    pub spec: PathBuf,
-    /// KEY=VALUE after the spec: the same as --set KEY=VALUE.
-    #[arg(value_name = "KEY=VALUE")]
-    pub sets: Vec<Override>,
+    /// The spec, its overrides, the out directory shared by all shards, and how each
+    /// element runs its tasks.
+    #[command(flatten)]
+    pub sweep: SweepArgs,
     /// Split the grid into N shards, one array element each (default: about 64 tasks per CPU, at most 1000).
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
@@ -240,24 +259,6 @@ pub struct SlurmArgs {
     /// Submit the jobs with sbatch (scripts in OUT/slurm/) and print their ids.
     #[arg(long)]
     pub submit: bool,
-    /// Out directory shared by all shards, as `sweep run -o` (default: the spec's `out`, else `runs/<name>`).
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Worker threads of each element (default: SLURM_CPUS_PER_TASK).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_JOBS as i64))]
-    pub jobs: Option<u32>,
-    /// Threads writing array outputs, in each element (default: 2).
-    #[arg(long, value_name = "N")]
-    pub io_threads: Option<usize>,
-    /// Retry a failed task up to N more times within an element (same seed).
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-    /// After N failed tasks, an element starts no new ones.
-    #[arg(long, value_name = "N")]
-    pub max_failures: Option<u64>,
-    /// Set a value of the spec, as `sweep run --set` (repeatable); every element runs with it.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<Override>,
     /// The sweep binary the jobs run (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub sweep_bin: Option<PathBuf>,
@@ -285,8 +286,8 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: u64,
     /// Worker threads for the rerun (default: 1 if the sweep ran with more, else 2).
-    #[arg(short, long, value_name = "J", value_parser = count(MAX_JOBS))]
-    pub jobs: Option<usize>,
+    #[arg(short, long, value_name = "J", value_parser = jobs)]
+    pub jobs: Option<NonZeroUsize>,
     /// Commands and workers: rerun only with the OMP_NUM_THREADS they ran with, not also
     /// with another.
     #[arg(long)]

@@ -209,7 +209,7 @@ pub(super) fn bench(
     }
 
     let ids: Vec<String> = sample.iter().map(|&i| spec.identity.task(&spec.grid, i).0.to_string()).collect();
-    let report = summarize(&a.spec.display().to_string(), total, ids, &measurements, machine);
+    let report = summarize(&a.sweep.spec.display().to_string(), total, ids, &measurements, machine);
     print!("{}", render_table(&report));
     println!("run the sweep with: {}", recommended_command(a, &report));
 
@@ -307,11 +307,11 @@ fn recommended_command(a: &RunArgs, report: &BenchReport) -> String {
     let at: Vec<(usize, f64)> =
         report.runs.iter().filter(|r| r.jobs == jobs).map(|r| (r.io_threads, r.tasks_per_s)).collect();
     let io = recommended_io(&at);
-    let mut cmd = format!("sweep run {} --jobs {jobs}", a.spec.display());
+    let mut cmd = format!("sweep run {} --jobs {jobs}", a.sweep.spec.display());
     if io != DEFAULT_IO {
         cmd += &format!(" --io-threads {io}");
     }
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.sweep.out {
         cmd += &format!(" --out {}", out.display());
     }
     cmd

@@ -14,20 +14,20 @@ use crate::usage::{Usage, Who};
 use std::sync::Arc;
 
 pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
-    let mut given = sets_of(&a.sets, &a.set);
+    let mut given = sets_of(&a.sweep.sets, &a.sweep.set);
     given.extend(super::resources::sets(a.threads, a.memory.as_deref()));
-    let (spec, _) = load_spec(&a.spec, &given, a.out.as_deref(), a.resume, registry)?;
+    let (spec, _) = load_spec(&a.sweep.spec, &given, a.sweep.out.as_deref(), a.resume, registry)?;
     for w in spec.warnings() {
         eprintln!("warning: {w}");
     }
-    let out = OutDir::new(a.out.clone().unwrap_or_else(|| spec.out.clone()));
+    let out = OutDir::new(a.sweep.out.clone().unwrap_or_else(|| spec.out.clone()));
     let slice = slice_of(&spec, a.where_.as_deref(), a.limit, a.sample)?;
     let machine = super::resources::machine(&spec, a.gpus.as_deref());
     if a.bench {
         return super::bench::bench(&a, spec, out, registry, &machine);
     }
     // Before anything is written: a request that cannot run here is exit 2.
-    let fit = super::resources::fit_on(&spec, &machine, a.jobs)?;
+    let fit = super::resources::fit_on(&spec, &machine, a.sweep.jobs.map(|j| j.get()))?;
     if a.dry_run {
         return super::dry_run::dry_run(&spec, &out, &slice, &super::resources::describe(&fit));
     }
@@ -45,9 +45,9 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
         // What fits (cores ÷ threads, GPUs, memory), SLURM_CPUS_PER_TASK among the cores.
         jobs: fit.jobs.clamp(1, crate::cli::MAX_JOBS as usize),
         slots: fit.slots,
-        io_threads: a.io_threads.max(1),
-        retries: a.retries,
-        max_failures: a.max_failures,
+        io_threads: a.sweep.io_threads.unwrap_or(2),
+        retries: a.sweep.retries.unwrap_or(0),
+        max_failures: a.sweep.max_failures,
         durable: a.durable,
         keep_going: a.keep_going,
         ..RunConfig::default()
@@ -224,8 +224,8 @@ fn summarize(a: &RunArgs, p: &View, o: &RunOutcome, figures: &crate::runlog::Run
     let total = done + failed + pending;
     let resume_cmd = format!(
         "sweep run {} --resume{}{}",
-        a.spec.display(),
-        a.out.as_ref().map(|o| format!(" --out {}", o.display())).unwrap_or_default(),
+        a.sweep.spec.display(),
+        a.sweep.out.as_ref().map(|o| format!(" --out {}", o.display())).unwrap_or_default(),
         a.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
     );
     if !a.quiet {

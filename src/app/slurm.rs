@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 
 pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
     // Array elements resume the sweep, so `--set`s it was started with are kept here too.
-    let given = super::overrides::sets_of(&a.sets, &a.set);
-    let (spec, sets) = super::overrides::load_spec(&a.spec, &given, a.out.as_deref(), true, registry)?;
+    let given = super::overrides::sets_of(&a.sweep.sets, &a.sweep.set);
+    let (spec, sets) = super::overrides::load_spec(&a.sweep.spec, &given, a.sweep.out.as_deref(), true, registry)?;
     // Before any script is written: its elements would all stop with this error.
     refuse_adaptive_shards(&spec)?;
-    let spec_path = absolute(&a.spec)?;
-    if let Some(o) = &a.out {
+    let spec_path = absolute(&a.sweep.spec)?;
+    if let Some(o) = &a.sweep.out {
         // `-o` was the script file before it meant the out directory, as everywhere else:
         // a script's name given to it now would silently become a directory.
         if o.extension().is_some_and(|e| ["sbatch", "sh", "slurm"].iter().any(|x| e.eq_ignore_ascii_case(x))) {
@@ -30,7 +30,7 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
             )));
         }
     }
-    let out = absolute(a.out.as_deref().unwrap_or(&spec.out))?;
+    let out = absolute(a.sweep.out.as_deref().unwrap_or(&spec.out))?;
     let sweep_bin = match &a.sweep_bin {
         Some(p) => absolute(p)?,
         None => std::env::current_exe().context(|| "cannot find the path of the sweep binary".into())?,
@@ -83,9 +83,11 @@ pub(super) fn slurm(a: SlurmArgs, registry: &Registry) -> Result<i32, Error> {
 /// core per task, as before; with threads, the jobs are given so that each gets them.
 fn element_resources(a: &SlurmArgs, req: &crate::resources::Request) -> (u32, Option<u32>, u32, Option<String>) {
     let threads = req.threads.unwrap_or(1) as u32;
-    let jobs = a.jobs.unwrap_or_else(|| a.cpus_per_task.map_or(1, |c| (c / threads).max(1)));
+    // At most MAX_JOBS (4096), checked by the command line.
+    let asked = a.sweep.jobs.map(|j| j.get() as u32);
+    let jobs = asked.unwrap_or_else(|| a.cpus_per_task.map_or(1, |c| (c / threads).max(1)));
     let cpus = a.cpus_per_task.unwrap_or(threads * jobs);
-    let given_jobs = if threads > 1 || req.gpus > 0 || req.memory.is_some() { Some(jobs) } else { a.jobs };
+    let given_jobs = if threads > 1 || req.gpus > 0 || req.memory.is_some() { Some(jobs) } else { asked };
     // SLURM reads a bare number as MB and `M` as MiB: whole MiB, rounded up.
     let mem = a.mem.clone().or_else(|| req.memory.map(|m| format!("{}M", (m * u64::from(jobs)).div_ceil(1 << 20))));
     (cpus, given_jobs, req.gpus as u32 * jobs, mem)
@@ -118,9 +120,9 @@ fn run_args(a: &SlurmArgs, sets: &[Override]) -> Vec<String> {
             v.push(value);
         }
     };
-    push("--io-threads", a.io_threads.map(|n| n.to_string()));
-    push("--retries", a.retries.map(|n| n.to_string()));
-    push("--max-failures", a.max_failures.map(|n| n.to_string()));
+    push("--io-threads", a.sweep.io_threads.map(|n| n.to_string()));
+    push("--retries", a.sweep.retries.map(|n| n.to_string()));
+    push("--max-failures", a.sweep.max_failures.map(|n| n.to_string()));
     v
 }
 

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::model::Registry;
 use crate::task::Cancel;
 use crate::verify::{verify as run_verify, VerifyOptions};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -40,7 +41,8 @@ pub(super) fn verify(a: VerifyArgs, registry: &Registry) -> Result<i32, Error> {
             crate::text::count(skip.len() as u64, "done task")
         ));
     }
-    let opts = VerifyOptions { sample: a.sample, jobs: a.jobs, same_threads: a.same_threads, skip };
+    let opts =
+        VerifyOptions { sample: a.sample, jobs: a.jobs.map(NonZeroUsize::get), same_threads: a.same_threads, skip };
     let v = run_verify(&a.dir, registry, &opts, &cancel, &scratch, &say)?;
     if v.interrupted {
         eprintln!("sweep: verification interrupted; nothing was recorded");

@@ -119,7 +119,7 @@ pub fn unchanged_at_a_glance(spec: &Spec, out: &OutDir) -> bool {
     let ids = crate::code::record::ids_of_runs(&runs);
     let [id] = ids.as_slice() else { return ids.is_empty() };
     let Some(old) = crate::code::record::read_code(&out.root, id) else { return false };
-    if !spec.task.worker().is_some_and(|w| w.python.is_some()) {
+    if spec.task.worker().is_none_or(|w| w.python.is_none()) {
         return Identity::of(spec, None).code.id == *id;
     }
     old.files.iter().all(|(path, hash)| {
