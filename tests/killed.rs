@@ -1,7 +1,8 @@
 //! A task that kills sweep itself (`kill -9 $PPID`, `os.kill(os.getppid(), 9)`): SIGKILL
 //! runs no handler, so before, every `--resume` died the same way and no task was blamed.
-//! Now the tasks that ran when sweep died run first, alone; the one running alone when
-//! sweep dies again is blamed, and set aside after a second death, so the sweep finishes.
+//! Now the tasks that ran when sweep died run first, side by side with nothing else; those
+//! still running when sweep dies again run alone, one at a time; the one running alone when
+//! sweep dies is blamed, and set aside after a second death, so the sweep finishes.
 
 mod common;
 use common::Env;
@@ -42,11 +43,12 @@ fn a_command_that_kills_sweep_is_found_alone_and_set_aside_instead_of_killing_ev
         "[command]\nshell = '''if [ {x} = 3 ]; then kill -9 $PPID; sleep 5; fi; sleep 0.05; printf '{{\"y\": %s}}' {x} > {out}/metrics.json'''\n\
          [params]\nx = [0, 1, 2, 3, 4, 5, 6, 7]\n",
     );
-    // The first run dies with x = 3 and others running; the resume runs them alone, first,
-    // and dies again with x = 3 alone (one death); the next resume runs x = 3 alone again
-    // (a second death); the next sets it aside and finishes.
-    let deaths = resume_until_it_finishes(&env, "4", 6);
-    assert_eq!(deaths, vec![libc::SIGKILL; 3], "three deaths, then the sweep finishes");
+    // The first run dies with x = 3 and others running; the resume runs them as a group and
+    // dies again; the next runs the group's unfinished ones alone and dies with x = 3 alone
+    // (one death); the next runs x = 3 alone again (a second death); the next sets it aside
+    // and finishes.
+    let deaths = resume_until_it_finishes(&env, "4", 8);
+    assert_eq!(deaths, vec![libc::SIGKILL; 4], "four deaths, then the sweep finishes");
     only_the_killer_failed(&env, "3");
     // Set aside for good: another resume runs nothing and exits by itself (1: a task failed).
     env.exits(&["run", "s.toml", "--out", "out", "--resume", "--quiet"], 1);
@@ -62,14 +64,14 @@ fn a_python_function_that_kills_sweep_is_found_alone_and_set_aside() {
         "f.py",
         "import os, time\ndef f(x):\n    if x == 5:\n        os.kill(os.getppid(), 9)\n        time.sleep(5)\n    time.sleep(0.05)\n    return {'y': x}\n",
     );
-    let deaths = resume_until_it_finishes(&env, "2", 6);
-    assert_eq!(deaths, vec![libc::SIGKILL; 3], "three deaths, then the sweep finishes");
+    let deaths = resume_until_it_finishes(&env, "2", 8);
+    assert_eq!(deaths, vec![libc::SIGKILL; 4], "four deaths, then the sweep finishes");
     only_the_killer_failed(&env, "5");
 }
 
 #[test]
 fn a_user_kill_9_blames_no_task_and_the_resume_finishes_everything() {
-    // Killed from outside while several tasks run side by side: they run again (alone,
+    // Killed from outside while several tasks run side by side: they run again (as a group,
     // first) and are all done; nothing is failed.
     let env = Env::with(
         "s.toml",

@@ -10,8 +10,10 @@
 //!   of class `crash`.
 //! - **No signal** (SIGKILL: a user's `kill -9`, the OOM killer, a wall-time limit, or a
 //!   task that killed sweep): nobody is blamed yet. The tasks that were running run first,
-//!   one at a time ("alone", which the file records); if sweep dies again while one runs
-//!   alone, that one gets the failed `crash` attempt.
+//!   side by side with nothing else (a "group", which the file records): after a single
+//!   kill, that costs little (the rest waits for the group's slowest task). If sweep dies again while the group runs, the group's
+//!   tasks that were still running run first next time, one at a time ("alone"); if sweep
+//!   dies while one runs alone, that one gets the failed `crash` attempt.
 //!
 //! A task with a failed `crash` attempt runs alone too, and a task that was running when
 //! sweep died [`DEATHS_TO_SET_ASIDE`] times is set aside (it stays failed): the sweep goes
@@ -30,7 +32,7 @@ pub const DEATHS_TO_SET_ASIDE: u8 = 2;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"SWRUN003");
 /// Header words (a cache line): the magic, the signal that crashed the process (0: none),
-/// whether the running tasks run alone (1) or side by side (0); then, per slot of the run's
+/// how the running tasks run (a [`Mode`]); then, per slot of the run's
 /// [`Stats`], [`MIRROR_WORDS`] words (a task id, then 1 while it runs).
 const HEADER: usize = MIRROR_WORDS;
 
@@ -50,19 +52,30 @@ pub(super) struct Running {
     words: &'static [AtomicU64],
 }
 
+/// How the tasks that run now were chosen, as the crash file records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Side by side, as any run.
+    Side = 0,
+    /// Suspects of a death, side by side with nothing else.
+    Group = 1,
+    /// Suspects of two deaths (or with a `crash` attempt), one at a time.
+    Alone = 2,
+}
+
 /// What a run that died left: the signal (0: none, a SIGKILL), the tasks that were
-/// running, and whether they ran alone.
+/// running, and how they ran.
 #[derive(Clone, Debug)]
 pub(super) struct Crashed {
     pub signal: i32,
     pub tasks: Vec<TaskId>,
-    pub alone: bool,
+    pub mode: Mode,
 }
 
 impl Crashed {
-    /// The running tasks are to blame: a crash signal, or a death while they ran alone.
+    /// The running tasks are to blame: a crash signal, or a death while one ran alone.
     pub fn blames(&self) -> bool {
-        self.signal != 0 || self.alone
+        self.signal != 0 || self.mode == Mode::Alone
     }
 }
 
@@ -81,7 +94,12 @@ impl Running {
             .filter_map(|at| word(at).map(TaskId))
             .collect();
         let signal = word(1)? as i32;
-        (!tasks.is_empty()).then_some(Crashed { signal, tasks, alone: word(2)? == 1 })
+        let mode = match word(2)? {
+            1 => Mode::Group,
+            2 => Mode::Alone,
+            _ => Mode::Side,
+        };
+        (!tasks.is_empty()).then_some(Crashed { signal, tasks, mode })
     }
 
     /// Creates (or replaces) the file at `path` with room for a copy of every slot of
@@ -126,10 +144,9 @@ impl Running {
         Ok(Running { path: path.to_path_buf(), target: target as usize, words })
     }
 
-    /// Says whether the tasks that run from now on run alone (one at a time, suspected of
-    /// killing sweep) or side by side.
-    pub fn set_alone(&self, alone: bool) {
-        self.words[2].store(u64::from(alone), Ordering::SeqCst);
+    /// Says how the tasks that run from now on run (see [`Mode`]).
+    pub fn set_mode(&self, mode: Mode) {
+        self.words[2].store(mode as u64, Ordering::SeqCst);
     }
 
     /// The run (with `stats`, as given to [`create`](Self::create)) ended by itself:
@@ -205,11 +222,15 @@ mod tests {
         stats.set_running(Some((TaskId(42), 0, Instant::now())));
         // What a kill -9 leaves: the running task, no signal. Suspected, not blamed.
         let c = Running::crashed(&path).unwrap();
-        assert_eq!((c.signal, &c.tasks[..], c.blames()), (0, &[TaskId(42)][..], false));
+        assert_eq!((c.signal, &c.tasks[..], c.blames(), c.mode), (0, &[TaskId(42)][..], false, Mode::Side));
+        // Killed again while the suspects ran as a group: still not blamed.
+        running.set_mode(Mode::Group);
+        let c = Running::crashed(&path).unwrap();
+        assert_eq!((c.blames(), c.mode), (false, Mode::Group));
         // Run alone, then killed: blamed.
-        running.set_alone(true);
+        running.set_mode(Mode::Alone);
         assert!(Running::crashed(&path).unwrap().blames());
-        running.set_alone(false);
+        running.set_mode(Mode::Side);
         // What the crash handler leaves (called by hand: SIGFPE's previous action is put back).
         on_crash(libc::SIGFPE, std::ptr::null_mut(), std::ptr::null_mut());
         let c = Running::crashed(&path).unwrap();

@@ -3,7 +3,7 @@
 
 use super::attempt::Place;
 use super::config::{RunOutcome, Selection};
-use super::crashes::{Crashed, Running, DEATHS_TO_SET_ASIDE};
+use super::crashes::{Crashed, Mode, Running, DEATHS_TO_SET_ASIDE};
 use super::journal_queue::{Checkpoints, Durability, JournalQueue, MachineSafe, ProcessSafe, Staged};
 use super::lane::Lane;
 use super::recorder::{Limits, Recorder};
@@ -70,29 +70,49 @@ struct Order {
     already_done: u64,
     /// Attempts earlier runs made of tasks in `to_run` (absent: none).
     prior: HashMap<u64, u32>,
-    /// Tasks that were running when sweep crashed (a model's): they run first, one at a
-    /// time, so that if one crashes sweep again, it alone is to blame.
-    suspects: Vec<u64>,
+    /// Tasks with a `crash` attempt, or suspected of two deaths: they run first, one at a
+    /// time, so that if one takes sweep down again, it alone is to blame (see
+    /// [`super::crashes`]).
+    alone: Vec<u64>,
+    /// Tasks that were running when sweep died unexplained: they run next, side by side
+    /// with nothing else.
+    group: Vec<u64>,
     /// The others, when there are suspects (else `to_run` is the rest).
     others: Vec<u64>,
 }
 
+/// The tasks that ran when sweep died unexplained (see [`super::crashes`]).
+#[derive(Default)]
+struct Suspected {
+    /// Suspected for the first time: to run as a group.
+    group: Vec<TaskId>,
+    /// Still running when sweep died again while they ran as a group: to run alone.
+    alone: Vec<TaskId>,
+}
+
 impl Order {
-    fn new(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row], suspected: &[TaskId]) -> Order {
+    fn new(selection: &Selection, idents: &[(TaskId, u64)], rows: &[Row], suspected: &Suspected) -> Order {
         let (to_run, already_done, prior) = choose(selection, idents, rows);
         let died = prior.keys().any(|&i| rows[i as usize].deaths > 0);
-        let (suspects, others) = match died || !suspected.is_empty() {
-            true => {
-                to_run.iter().partition(|&&i| rows[i as usize].deaths > 0 || suspected.contains(&idents[i as usize].0))
+        let (mut alone, mut group, mut others) = (Vec::new(), Vec::new(), Vec::new());
+        if died || !suspected.group.is_empty() || !suspected.alone.is_empty() {
+            for &i in &to_run {
+                let id = idents[i as usize].0;
+                if rows[i as usize].deaths > 0 || suspected.alone.contains(&id) {
+                    alone.push(i);
+                } else if suspected.group.contains(&id) {
+                    group.push(i);
+                } else {
+                    others.push(i);
+                }
             }
-            false => (Vec::new(), Vec::new()),
-        };
-        Order { to_run, already_done, prior, suspects, others }
+        }
+        Order { to_run, already_done, prior, alone, group, others }
     }
 
     /// The tasks after the suspects.
     fn rest(&self) -> &[u64] {
-        match self.suspects.is_empty() {
+        match self.alone.is_empty() && self.group.is_empty() {
             true => &self.to_run,
             false => &self.others,
         }
@@ -198,27 +218,36 @@ impl Run<'_> {
                 (Some(ws), Some((watchdog, tag))) => {
                     drop(tx);
                     let mut spare = Some(spare);
-                    if !order.suspects.is_empty() {
-                        running.set_alone(true);
+                    let mut part = |tasks: &[u64], mode: Mode| {
+                        running.set_mode(mode);
                         let run = WorkerRun::new(
                             &lane,
                             ws,
                             &recorder,
                             watchdog,
-                            &order.suspects,
+                            tasks,
                             spare.take().unwrap_or_default(),
                             tag,
                         );
-                        run.alone();
-                        running.set_alone(false);
+                        match mode {
+                            Mode::Alone => run.alone(),
+                            _ => run.threads(cfg.jobs),
+                        }
+                    };
+                    if !order.alone.is_empty() {
+                        part(&order.alone, Mode::Alone);
                     }
+                    if !order.group.is_empty() {
+                        part(&order.group, Mode::Group);
+                    }
+                    running.set_mode(Mode::Side);
                     let run =
                         WorkerRun::new(&lane, ws, &recorder, watchdog, order.rest(), spare.unwrap_or_default(), tag);
                     run.threads(cfg.jobs);
                 }
                 _ => {
                     let pool = pool.as_ref().expect("built for tasks on the pool");
-                    lane.pool(pool, (&order.suspects, order.rest()), tx, &recorder, &running)
+                    lane.pool(pool, [&order.alone, &order.group, order.rest()], tx, &recorder, &running)
                 }
             }
             // The I/O threads drain the queue and exit once every sender is gone; then no
@@ -271,7 +300,7 @@ impl Run<'_> {
         store: &mut TaskTable,
         part: Part<'_>,
         running_path: &std::path::Path,
-    ) -> io::Result<(Option<crate::proc::Sentinel>, Vec<TaskId>)> {
+    ) -> io::Result<(Option<crate::proc::Sentinel>, Suspected)> {
         let window = matches!(part, Part::Window { .. });
         let shard = self.cfg.selection.shard();
         super::attempt_dirs::remove_abandoned(self.out, store, shard, crate::proc::run_tag(), window);
@@ -279,10 +308,11 @@ impl Run<'_> {
             Part::Whole => Running::crashed(running_path),
             Part::Window { crashed, .. } => crashed.cloned(),
         };
-        let mut suspected = Vec::new();
+        let mut suspected = Suspected::default();
         match crashed {
             Some(c) if c.blames() => record_deaths(&c, store, self.journal, self.fold)?,
-            Some(c) => suspected = c.tasks,
+            Some(c) if c.mode == Mode::Group => suspected.alone = c.tasks,
+            Some(c) => suspected.group = c.tasks,
             None => {}
         }
         std::fs::create_dir_all(self.out.root.join("attempts"))?;
@@ -347,7 +377,7 @@ fn record_deaths(
 ) -> io::Result<()> {
     let message = match crashed.signal {
         0 => "sweep was killed while this task ran alone (by SIGKILL, the OOM killer or the task itself), \
-              after it had died while this task ran"
+              after it had died twice while this task ran"
             .to_string(),
         s => {
             let signal = crate::proc::signal_name(s).map_or_else(|| format!("signal {s}"), str::to_string);

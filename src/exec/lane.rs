@@ -4,7 +4,7 @@
 
 use super::attempt::{Place, Scratch};
 use super::config::RunConfig;
-use super::crashes::Running;
+use super::crashes::{Mode, Running};
 use super::recorder::{is_last_try, Attempt, Batch, Recorder};
 use super::writer::WriteJob;
 use super::Stats;
@@ -33,33 +33,42 @@ pub(super) struct Lane<'a> {
 }
 
 impl Lane<'_> {
-    /// Runs tasks on `pool`: the `suspects` first, one at a time (see [`super::crashes`]), then the
-    /// rest in parallel.
+    /// Runs tasks on `pool`: the suspects to run `alone` first, one at a time, then the
+    /// `group` of suspects side by side with nothing else, then the `rest` (see
+    /// [`super::crashes`]).
     pub fn pool(
         &self,
         pool: &rayon::ThreadPool,
-        (suspects, rest): (&[u64], &[u64]),
+        [alone, group, rest]: [&[u64]; 3],
         tx: Sender<WriteJob>,
         recorder: &Recorder<'_, '_>,
         running: &Running,
     ) {
+        let side_by_side = |tasks: &[u64], tx: Sender<WriteJob>| {
+            tasks
+                .par_iter()
+                .with_max_len(1024)
+                .for_each_with((tx, Batch::new(recorder), Scratch::default()), |(tx, batch, scratch), &i| {
+                    self.task(i, tx, batch, scratch)
+                })
+        };
         pool.install(|| {
-            if !suspects.is_empty() {
-                running.set_alone(true);
+            if !alone.is_empty() {
+                running.set_mode(Mode::Alone);
                 let (mut tx, mut batch, mut scratch) = (tx.clone(), Batch::new(recorder), Scratch::default());
-                for &i in suspects {
+                for &i in alone {
                     self.task(i, &mut tx, &mut batch, &mut scratch);
                     // On record before the next runs alone: if that one kills sweep, this
                     // one is not run again.
                     drop(std::mem::replace(&mut batch, Batch::new(recorder)));
                 }
-                running.set_alone(false);
             }
-            rest.par_iter()
-                .with_max_len(1024)
-                .for_each_with((tx, Batch::new(recorder), Scratch::default()), |(tx, batch, scratch), &i| {
-                    self.task(i, tx, batch, scratch)
-                });
+            if !group.is_empty() {
+                running.set_mode(Mode::Group);
+                side_by_side(group, tx.clone());
+            }
+            running.set_mode(Mode::Side);
+            side_by_side(rest, tx);
         })
     }
 
