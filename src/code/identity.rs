@@ -139,19 +139,15 @@ impl Identity {
 /// blind to where the project lies, since paths are relative to the spec's directory.
 pub fn combined_id(files: &BTreeMap<String, String>, declared: &BTreeMap<String, String>) -> String {
     let mut h = Sha256::new();
-    for (k, v) in files {
-        h.update(b"file\0");
-        h.update(k.as_bytes());
-        h.update(b"\0");
-        h.update(v.as_bytes());
-        h.update(b"\n");
-    }
-    for (k, v) in declared {
-        h.update(b"declared\0");
-        h.update(k.as_bytes());
-        h.update(b"\0");
-        h.update(v.as_bytes());
-        h.update(b"\n");
+    let tagged = [(&b"file\0"[..], files), (&b"declared\0"[..], declared)];
+    for (tag, map) in tagged {
+        for (k, v) in map {
+            h.update(tag);
+            h.update(k.as_bytes());
+            h.update(b"\0");
+            h.update(v.as_bytes());
+            h.update(b"\n");
+        }
     }
     format!("{:x}", h.finalize())[..16].to_string()
 }

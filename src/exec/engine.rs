@@ -20,7 +20,7 @@ use crate::task::{Cancel, FailureClass};
 use crate::worker::Worker;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -96,11 +96,14 @@ impl Order {
         let died = prior.keys().any(|&i| rows[i as usize].deaths > 0);
         let (mut alone, mut group, mut others) = (Vec::new(), Vec::new(), Vec::new());
         if died || !suspected.group.is_empty() || !suspected.alone.is_empty() {
+            // Up to a task per worker slot each, looked up for every task to run.
+            let (alone_ids, group_ids): (HashSet<TaskId>, HashSet<TaskId>) =
+                (suspected.alone.iter().copied().collect(), suspected.group.iter().copied().collect());
             for &i in &to_run {
                 let id = idents[i as usize].0;
-                if rows[i as usize].deaths > 0 || suspected.alone.contains(&id) {
+                if rows[i as usize].deaths > 0 || alone_ids.contains(&id) {
                     alone.push(i);
-                } else if suspected.group.contains(&id) {
+                } else if group_ids.contains(&id) {
                     group.push(i);
                 } else {
                     others.push(i);
@@ -386,10 +389,11 @@ fn record_deaths(
     };
     let failure = crate::task::TaskFailure::new(FailureClass::Crash, message);
     let mut lines = Vec::new();
-    for task in &crashed.tasks {
-        // A few ids after a crash: a scan of the table needs no id map.
-        let Some(index) = store.idents.iter().position(|(id, _)| id == task) else { continue };
-        let index = index as u64;
+    // Up to a task per worker slot: one scan of the table, with no id map.
+    let tasks: HashSet<TaskId> = crashed.tasks.iter().copied().collect();
+    let found: Vec<u64> =
+        (store.idents.iter().enumerate()).filter(|(_, (id, _))| tasks.contains(id)).map(|(i, _)| i as u64).collect();
+    for index in found {
         let row = &store.rows[index as usize];
         if row.status == Status::Done {
             continue;

@@ -5,24 +5,15 @@
 use std::collections::BTreeMap;
 
 /// The variables that would otherwise leak from the shell that runs the tests into what a
-/// task sees.
-pub const INHERITED: [&str; 10] = [
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "CUDA_VISIBLE_DEVICES",
-    "CUDA_DEVICE_ORDER",
-    "SWEEP_TEST_MEMORY",
-];
+/// task sees: sweep's own list of thread variables, and the GPU and test-machine ones.
+fn inherited() -> impl Iterator<Item = &'static str> {
+    sweep::resources::THREAD_VARS.into_iter().chain(["CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "SWEEP_TEST_MEMORY"])
+}
 
 /// `sweep ARGS` in `env` on a machine of `cores` cores (`None`: this one's).
 pub fn sweep_on(env: &super::Env, cores: Option<usize>, args: &[&str]) -> assert_cmd::Command {
     let mut c = env.sweep(args);
-    for v in INHERITED {
+    for v in inherited() {
         c.env_remove(v);
     }
     match cores {
