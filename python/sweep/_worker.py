@@ -47,6 +47,7 @@ _cwd = sys.path.pop(0) if __name__ == "__main__" and sys.path[:1] == [""] else N
 
 import difflib  # noqa: E402
 import faulthandler  # noqa: E402
+import gc  # noqa: E402
 import importlib  # noqa: E402
 import importlib.machinery  # noqa: E402
 import importlib.util  # noqa: E402
@@ -1018,6 +1019,10 @@ def main(argv):
     # keep the protocol pipes open: sweep would see no EOF when this worker dies.
     os.register_at_fork(after_in_child=lambda: (os.close(proto_in), os.close(proto_out)))
 
+    # What the function imported (numpy, scipy, torch: up to millions of objects) lives as
+    # long as the worker. Frozen, it is out of the collector's reach: the full collections
+    # that the tasks' garbage sets off now and then no longer walk all of it each time.
+    gc.freeze()
     worker = Worker(plan, proto_in, proto_out, capture)
     hello = {
         "sweep_worker": PROTOCOL,

@@ -306,10 +306,13 @@ def _arrays(out_dir, m, df, done):
     """For each array name, ({row: ndarray}, the largest shape), from tasks/<task>/<name>.npy of done tasks."""
     import numpy as np
 
+    from ._npy import read
+
     names = m.get("save")
     found = {}
+    tasks = df["task"].to_numpy()
     for i in np.flatnonzero(done):
-        d = os.path.join(out_dir, "tasks", df["task"].iat[i])
+        d = os.path.join(out_dir, "tasks", tasks[i])
         try:
             files = sorted(f for f in os.listdir(d) if f.endswith(".npy"))
         except FileNotFoundError:
@@ -318,7 +321,7 @@ def _arrays(out_dir, m, df, done):
             name = f[: -len(".npy")]
             if names is not None and name not in names:
                 continue
-            found.setdefault(name, {})[int(i)] = np.load(os.path.join(d, f), allow_pickle=False)
+            found.setdefault(name, {})[int(i)] = read(os.path.join(d, f))
     out = {}
     for name, arrays in found.items():
         ndim = max(a.ndim for a in arrays.values())
