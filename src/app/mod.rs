@@ -13,6 +13,7 @@ mod run;
 mod signals;
 mod slurm;
 mod status;
+mod status_csv;
 mod task_status;
 mod verify;
 

@@ -29,7 +29,7 @@ fn describe_run(r: &crate::runlog::RunRecord) -> String {
 }
 
 /// The out directory of a status target: a directory, or a spec file's out directory.
-fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
+pub(super) fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
     if target.is_file() {
         Ok(Spec::from_file(target, registry)?.out)
     } else {
@@ -47,6 +47,9 @@ struct FailedTask<'a> {
 }
 
 pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
+    if let Some(file) = &a.csv {
+        return super::status_csv::csv(&a.target, file, registry);
+    }
     let dir = out_dir(&a.target, registry)?;
     let (spec, out) = open_saved(&dir, registry)?;
     // The fast way: checkpoints and journal tails, a few bits per task. Adaptive replicates
