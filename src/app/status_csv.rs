@@ -65,9 +65,10 @@ fn describe(out: &OutDir, snapshot: &Snapshot, live: bool) -> String {
 /// Refuses a FILE inside the out directory: the snapshot writes nothing there (results.csv
 /// is the run's to write, and `sweep collect`'s).
 fn refuse_inside(file: &Path, out: &OutDir) -> Result<(), Error> {
-    let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    // A directory that does not exist cannot be inside: the write fails, naming it.
-    let (Ok(dir), Ok(root)) = (parent.canonicalize(), out.root.canonicalize()) else { return Ok(()) };
+    let path = Path::new(".").join(file);
+    // The nearest directory that exists (the write fails later if FILE's does not).
+    let dir = path.ancestors().skip(1).find_map(|a| a.canonicalize().ok());
+    let (Some(dir), Ok(root)) = (dir, out.root.canonicalize()) else { return Ok(()) };
     if dir.starts_with(&root) {
         let shown = out.root.display();
         return Err(Error::Usage(format!(

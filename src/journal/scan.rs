@@ -201,7 +201,8 @@ pub fn scan_lines_checked(
                     Parsed::Header(_, spec) => f(line, Item::Header(spec)),
                     Parsed::Blank | Parsed::Passed => {}
                     Parsed::Bad => {
-                        let place = (path.to_path_buf(), if start == 0 { LineAt::Line(lineno) } else { LineAt::Byte(at) });
+                        let place =
+                            (path.to_path_buf(), if start == 0 { LineAt::Line(lineno) } else { LineAt::Byte(at) });
                         // At the end the buffer holds only what followed the last newline.
                         if eof {
                             stats.unfinished.push(place.clone());

@@ -24,7 +24,12 @@ pub struct Snapshot {
 /// the run has ended, byte for byte its `results.csv`), but nothing else is written.
 /// `live`: a run holds the out directory, so the last line of a journal may be one it is
 /// still writing (passed over in silence), and its staged arrays are its own to check.
-pub fn write_snapshot(spec: &Spec, out: &OutDir, live: bool, dest: &mut (impl Write + Send)) -> Result<Snapshot, Error> {
+pub fn write_snapshot(
+    spec: &Spec,
+    out: &OutDir,
+    live: bool,
+    dest: &mut (impl Write + Send),
+) -> Result<Snapshot, Error> {
     let hash = spec_hash(&spec.text);
     let read = || format!("cannot read the journal in {}", out.root.display());
     let write = || "cannot write the results table".to_string();
