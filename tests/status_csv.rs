@@ -142,3 +142,18 @@ fn status_csv_of_a_stopped_run_says_that_resume_runs_the_rest() {
     assert_eq!(tasks_with(&parse_csv(&snap.stdout), "done"), done);
     assert!(snap.stderr.contains("no run is going: `sweep run SPEC --resume` runs the rest"), "{}", snap.stderr);
 }
+
+#[test]
+fn status_csv_of_finished_adaptive_and_zarr_sweeps_is_their_results_csv_byte_for_byte() {
+    // Both are read from a store of every task (not a window at a time): adaptive replicates
+    // list only the replicates the sweep needed, and a zarr sweep's arrays are checked.
+    let adaptive = "seed = 1\n\
+        replicates = { min = 5, max = 150, round = 5, until = { metric = \"mean\", ci95_rel = 0.001 } }\n\
+        [model]\nname = \"fin\"\nn_samples = 100\nsave = []\n[params]\nh_std = [1.0, 2.5, 5.0, 10.0]\n";
+    let zarr = "[model]\nname = \"fin\"\nn_samples = 10\n[output]\narrays = \"zarr\"\n[params]\nh_std = [1.0, 2.5]\n";
+    for (name, spec) in [("adaptive", adaptive), ("zarr", zarr)] {
+        let env = Env::with("s.toml", spec);
+        env.exits(&["run", "s.toml", "--out", "out", "-q"], 0);
+        assert_eq!(env.succeeds(&["status", "out", "--csv", "-"]), env.read("out/results.csv"), "{name}");
+    }
+}

@@ -47,9 +47,6 @@ struct FailedTask<'a> {
 }
 
 pub(super) fn status(a: StatusArgs, registry: &Registry) -> Result<i32, Error> {
-    if let Some(file) = &a.csv {
-        return super::status_csv::csv(&a.target, file, registry);
-    }
     let dir = out_dir(&a.target, registry)?;
     let (spec, out) = open_saved(&dir, registry)?;
     // The fast way: checkpoints and journal tails, a few bits per task. Adaptive replicates
