@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Twelve slow tasks; x = 3 fails.
 const SLOW: &str = r#"
 [command]
-shell = '''sleep 0.3; [ {x} = 3 ] && { echo broken >&2; exit 4; }; echo '{"y": {x}.5}' > {out}/metrics.json'''
+shell = '''sleep 0.5; [ {x} = 3 ] && { echo broken >&2; exit 4; }; echo '{"y": {x}.5}' > {out}/metrics.json'''
 [params]
 x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 "#;

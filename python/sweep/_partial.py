@@ -104,7 +104,7 @@ def table(out_dir, state):
         )
     for line in stderr.splitlines():
         if line.startswith("warning: "):
-            warnings.warn(f"{out_dir}: {line[len('warning: '):]}", stacklevel=4)
+            warnings.warn(f"{out_dir}: {line[len('warning: '):]}", stacklevel=3)
     return done.stdout
 
 

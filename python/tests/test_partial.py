@@ -22,7 +22,7 @@ import sweep  # noqa: E402
 
 from _needs import BIN, needs  # noqa: E402
 
-MISSING = needs("test_partial", ["pandas", "xarray", "numpy"])
+MISSING = needs("test_partial", ["pandas", "xarray", "numpy", "zarr"])
 
 # Slow command tasks (x = 3 fails): a run of them lasts long enough to be read mid-way.
 SLOW = """
