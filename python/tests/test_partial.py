@@ -185,6 +185,18 @@ class Partial(unittest.TestCase):
         df, said = self.load()
         self.assertEqual((said, df.attrs["partial"], len(df)), ([], False, 12))
 
+    def test_load_of_a_killed_first_run_reads_what_it_did_and_says_resume_finishes_it(self):
+        run = self.start(spec(range(1, 13)))
+        self.wait_for(run, 1)
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        df, said = self.load()
+        self.assertEqual(set(df.loc[df.status == "done", "task"]), self.journaled()[0])
+        self.assertEqual((df.attrs["partial"], df.attrs["running"], len(df)), (True, False, 12))
+        self.assertEqual(len(said), 1, said)
+        self.assertRegex(said[0], r"^out: the last run stopped before its end \(out/results.csv is missing\): \d+ of 12")
+        self.assertIn("`sweep run SPEC --resume`", said[0])
+
     def test_open_of_a_zarr_sweep_while_its_run_goes_says_the_store_comes_at_the_end_and_load_reads_now(self):
         with open("model.py", "w") as f:
             f.write(MODEL)
