@@ -43,7 +43,7 @@ pub enum Command {
     Slurm(Box<SlurmArgs>),
     /// Show done / failed / pending counts of a sweep and its failed tasks.
     #[command(
-        after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml\n  sweep status runs/reaction 4f2a"
+        after_help = "Examples:\n  sweep status runs/reaction\n  sweep status grid.toml\n  sweep status runs/reaction 4f2a\n  sweep status runs/reaction --csv now.csv     # the results so far, while a run goes"
     )]
     Status(StatusArgs),
     /// Rerun a sample of a sweep's done tasks and check that they reproduce it exactly.
@@ -275,6 +275,11 @@ pub struct StatusArgs {
     /// Show at most this many failed tasks.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Write the results table as of now to FILE (`-`: stdout) instead of the summary: the
+    /// columns and format of results.csv, a row per task (done, failed or pending), read from
+    /// the journal. It only reads, so it works while a run is going. Exit 0 once written.
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub csv: Option<PathBuf>,
 }
 
 /// `sweep verify`.

@@ -12,6 +12,8 @@ import builtins
 import json
 import os
 
+from . import _partial
+
 
 def _schema():
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
@@ -66,25 +68,28 @@ def load(out_dir):
     When the done tasks came from more than one version of the code (a resume told
     ``--code-changed keep``), the last column, `code`, holds each done task's code id, and
     ``df.attrs["code_versions"]`` counts the rows of each; a warning says so.
+
+    While a run is going, or after one stopped before its end (results.csv missing, or
+    older than the journal: a resume's), the table is read as of now from the journal
+    through the sweep binary (`sweep status OUT --csv -`): the same columns, tasks not done
+    yet with status ``pending``. ``df.attrs["partial"]`` is then True (``df.attrs["running"]``
+    says whether a run is going) and a warning gives the counts; otherwise both are False.
     """
+    import io
+
     import pandas as pd
 
     m = _manifest(out_dir)
     path = os.path.join(out_dir, "results.csv")
-    if not os.path.exists(path):
-        journal = os.path.join(out_dir, "journal.jsonl")
-        now = (
-            f"; a run may be going there now, or was stopped before its end: `sweep status {out_dir}` "
-            f"counts the tasks done so far (they are in {journal}), and the next run or "
-            f"`--resume` writes results.csv, with them"
-            if os.path.exists(journal)
-            else ""
-        )
+    # While a run goes (or after one stopped before its end), results.csv is missing or
+    # stale: the table as of now comes from the journal, through the binary.
+    state = _partial.partial(out_dir)
+    if state is None and not os.path.exists(path):
         raise SweepDataError(
-            f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir}){now}"
+            f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir})"
         )
     df = pd.read_csv(
-        path,
+        io.BytesIO(_partial.table(out_dir, state)) if state else path,
         dtype={"task": str, "seed": "uint64", "replicate": "int64", "class": str, "error": str},
         keep_default_na=True,
     )
@@ -93,6 +98,12 @@ def load(out_dir):
             df[col] = df[col].fillna("")
     df["status"] = pd.Categorical(df["status"], categories=["done", "failed", "pending"])
     df.attrs.update(_attrs(m))
+    df.attrs["partial"] = state is not None
+    df.attrs["running"] = bool(state and state.running)
+    if state:
+        import warnings
+
+        warnings.warn(_partial.note(out_dir, state, df), stacklevel=2)
     if "code" in df.columns and list(df.columns[-3:-1]) == _TRAILING:
         df["code"] = df["code"].fillna("").astype(str)
         versions = df.loc[df["code"] != "", "code"].value_counts(sort=False).to_dict()
@@ -173,7 +184,12 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
 
     A sweep run with `[output] arrays = "zarr"` is read from its store.zarr with
     `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,
-    coordinates and variables.
+    coordinates and variables. The store is built when a run ends: while a run is going, or
+    after one stopped before its end, `open` refuses it, saying so (`load` reads the table).
+
+    Otherwise, while a run is going (see `load`), the Dataset holds the tasks done so far,
+    the others NaN with status "pending", and the attribute `partial` is "running" (or
+    "stopped", for a run stopped before its end).
 
     With adaptive replicates (see docs/adaptive.md) `replicate` runs up to the spec's `max`; the
     replicates a point did not need have the status "not needed", an empty task and seed 0,
@@ -186,6 +202,10 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     if m.get("arrays") == "zarr":
         # `[output] arrays = "zarr"`: sweep built the Dataset already (see docs/output.md).
         store = os.path.join(out_dir, "store.zarr")
+        state = _partial.partial(out_dir)
+        if state is not None:
+            # The store is built at the run's end: until then the arrays are in staging/.
+            raise SweepDataError(_partial.no_store(out_dir, store, state))
         if not os.path.lexists(store):
             store = _store_aside(out_dir) or store
         if not os.path.isfile(os.path.join(store, "zarr.json")):
@@ -267,6 +287,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             data[f"{name}_len"] = grid(lengths)
 
     attrs = _attrs(m)
+    if df.attrs["partial"]:
+        # A string: netCDF has no booleans.
+        attrs["partial"] = "running" if df.attrs["running"] else "stopped"
     if "code_versions" in df.attrs:
         attrs["code_versions"] = ", ".join(f"{k}: {v}" for k, v in df.attrs["code_versions"].items())
     return xr.Dataset(data, coords=coords, attrs=attrs)

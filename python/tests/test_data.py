@@ -103,13 +103,24 @@ class Load(unittest.TestCase):
         with self.assertRaisesRegex(sweep.SweepDataError, "is not a sweep manifest"):
             sweep.load(d)
 
-    def test_a_sweep_whose_run_is_going_says_where_the_done_tasks_are(self):
+    def test_a_stopped_sweep_without_the_binary_says_what_to_install_and_that_results_csv_comes_at_the_end(self):
+        # The tasks done so far are read through the binary (python/tests/test_partial.py):
+        # with none found, the message says where it looked and what to set.
+        from unittest import mock
+
         d = out_dir(ROWS)
         os.remove(os.path.join(d, "results.csv"))
         with open(os.path.join(d, "journal.jsonl"), "w") as f:
             f.write('{"sweep_journal":2}\n')
-        with self.assertRaisesRegex(sweep.SweepDataError, r"a run may be going there now.*sweep status"):
-            sweep.load(d)
+        nowhere = tempfile.mkdtemp()
+        env = {"PATH": nowhere, "SWEEP_BIN": ""}
+        with mock.patch.dict(os.environ, env), mock.patch("sysconfig.get_path", return_value=nowhere):
+            with self.assertRaisesRegex(
+                sweep.SweepDataError,
+                r"results.csv is not the sweep's table \(.*results.csv is missing\): a run writes it when it "
+                r"ends. Reading the tasks done so far takes the sweep binary: no sweep binary found.*SWEEP_BIN",
+            ):
+                sweep.load(d)
 
 
 @unittest.skipIf(MISSING, f"pandas and xarray are needed: {MISSING}")

@@ -13,6 +13,7 @@ mod run;
 mod signals;
 mod slurm;
 mod status;
+mod status_csv;
 mod task_status;
 mod verify;
 
@@ -30,7 +31,10 @@ pub fn main_with(cli: Cli, registry: &Registry) -> i32 {
     let result: Result<i32, Error> = match cli.command {
         Command::Run(a) => run::run(a, registry),
         Command::Slurm(a) => slurm::slurm(*a, registry),
-        Command::Status(a) => status::status(a, registry),
+        Command::Status(a) => match &a.csv {
+            Some(file) => status_csv::csv(&a.target, file, registry),
+            None => status::status(a, registry),
+        },
         Command::Collect(a) => status::collect(a, registry),
         Command::Verify(a) => verify::verify(a, registry),
         Command::Models(a) => models::models(a, registry),

@@ -29,7 +29,7 @@ fn describe_run(r: &crate::runlog::RunRecord) -> String {
 }
 
 /// The out directory of a status target: a directory, or a spec file's out directory.
-fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
+pub(super) fn out_dir(target: &Path, registry: &Registry) -> Result<PathBuf, Error> {
     if target.is_file() {
         Ok(Spec::from_file(target, registry)?.out)
     } else {

@@ -14,6 +14,10 @@ pub struct ScanStats {
     pub records: u64,
     /// Lines skipped because they did not parse (torn by a killed run), with file and place.
     pub skipped: Vec<(PathBuf, LineAt)>,
+    /// Of `skipped`, the lines that ended what was read without a newline: a line torn by a
+    /// killed run, or one that a running sweep is still appending (a reader beside the run
+    /// passes over it in silence).
+    pub unfinished: Vec<(PathBuf, LineAt)>,
 }
 
 /// Where a line of a journal is: its number, when the journal was read from its start;
@@ -196,9 +200,15 @@ pub fn scan_lines_checked(
                     }
                     Parsed::Header(_, spec) => f(line, Item::Header(spec)),
                     Parsed::Blank | Parsed::Passed => {}
-                    Parsed::Bad => stats
-                        .skipped
-                        .push((path.to_path_buf(), if start == 0 { LineAt::Line(lineno) } else { LineAt::Byte(at) })),
+                    Parsed::Bad => {
+                        let place =
+                            (path.to_path_buf(), if start == 0 { LineAt::Line(lineno) } else { LineAt::Byte(at) });
+                        // At the end the buffer holds only what followed the last newline.
+                        if eof {
+                            stats.unfinished.push(place.clone());
+                        }
+                        stats.skipped.push(place);
+                    }
                 }
             }
         }
@@ -242,6 +252,7 @@ mod tests {
             vec![(p.clone(), LineAt::Line(n + 2))],
             "the torn line is line n + 2 (after the header)"
         );
+        assert_eq!(stats.unfinished, stats.skipped, "the torn line had no newline");
     }
 }
 

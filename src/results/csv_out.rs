@@ -48,14 +48,23 @@ pub(super) fn metric_order<'a>(spec: &Spec, found: impl Iterator<Item = &'a str>
 /// Writes `results.csv` for the whole grid to `path`, atomically, with the columns of
 /// [`super::columns::header`].
 pub fn write_results_csv(spec: &Spec, store: &TaskTable, path: &Path) -> io::Result<()> {
+    let code = path.parent().and_then(crate::code::column);
+    crate::io::write_atomic(path, |out| write_results(spec, store, code, out))
+}
+
+/// Writes the text of `results.csv` for the whole grid to `out`; `code`: the attribution of
+/// the `code` column (see [`Table::with_code`]).
+pub fn write_results(
+    spec: &Spec,
+    store: &TaskTable,
+    code: Option<crate::code::Attribution>,
+    out: &mut (impl Write + Send),
+) -> io::Result<()> {
     let metrics = metric_columns(spec, store);
     let names: Vec<&str> = metrics.iter().map(|m| store.keys[*m as usize].as_str()).collect();
-    let table = Table::new(spec, &names).with_code(path.parent().and_then(crate::code::column));
-    let plan = store.plan();
-    crate::io::write_atomic(path, |out| {
-        table.header(out)?;
-        table.rows(out, store, 0, &metrics, plan.as_ref())
-    })
+    let table = Table::new(spec, &names).with_code(code);
+    table.header(out)?;
+    table.rows(out, store, 0, &metrics, store.plan().as_ref())
 }
 
 /// What every row of one `results.csv` shares: the metric columns, and the text of each

@@ -160,22 +160,34 @@ pub fn survey(spec: &Spec, root: &Path, spec_hash: &str) -> io::Result<Option<Su
 /// Writes `results.csv` of the sweep surveyed in `survey` to `path`, atomically, a window
 /// at a time: byte for byte what [`super::write_results_csv`] writes from the whole store.
 pub fn write(spec: &Spec, survey: &Survey, spec_hash: &str, path: &Path) -> io::Result<()> {
+    let code = path.parent().and_then(crate::code::column);
+    crate::io::write_atomic(path, |out| write_to(spec, survey, spec_hash, code, out))
+}
+
+/// Writes the text of `results.csv` of the sweep surveyed in `survey` to `out`, a window at
+/// a time; `code`: the attribution of the `code` column (see [`Table::with_code`]). Reads
+/// only the byte ranges the survey found, so records appended since are not read.
+pub fn write_to(
+    spec: &Spec,
+    survey: &Survey,
+    spec_hash: &str,
+    code: Option<crate::code::Attribution>,
+    out: &mut (impl io::Write + Send),
+) -> io::Result<()> {
     // The columns: as `metric_columns` orders them, from each name's first appearance.
     let mut seen: Vec<(&str, (u64, usize))> = survey.first_seen.iter().map(|(k, &at)| (k.as_str(), at)).collect();
     seen.sort_by_key(|&(k, at)| (at, k));
     let names: Vec<&str> = metric_order(spec, seen.iter().map(|(k, _)| *k));
-    let table = Table::new(spec, &names).with_code(path.parent().and_then(crate::code::column));
+    let table = Table::new(spec, &names).with_code(code);
     let n = spec.task_count();
-    crate::io::write_atomic(path, |out| {
-        table.header(out)?;
-        let mut lo = 0;
-        while lo < n {
-            let hi = (lo + survey.window).min(n);
-            table.rows_by_name(out, &fold_window(spec, survey, spec_hash, lo, hi)?, lo)?;
-            lo = hi;
-        }
-        Ok(())
-    })
+    table.header(out)?;
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + survey.window).min(n);
+        table.rows_by_name(out, &fold_window(spec, survey, spec_hash, lo, hi)?, lo)?;
+        lo = hi;
+    }
+    Ok(())
 }
 
 /// The rows of grid tasks `lo..hi`, folded from every journal record of theirs, in order.
