@@ -18,9 +18,13 @@ class Partial:
     """Why results.csv of an out directory is not the sweep's table: a run is going
     (`running`), or the last one stopped before its end; `why` says what was found."""
 
-    def __init__(self, running, why):
+    def __init__(self, running, why, stale=False):
         self.running = running
         self.why = why
+        # results.csv exists but is older than a journal: most often a resume stopped before
+        # its end, but a copy that did not keep the files' times (`cp -r`, `scp -r`) looks
+        # the same, so without the binary results.csv is still read, with a warning.
+        self.stale = stale
 
 
 def _journals(out_dir):
@@ -75,17 +79,26 @@ def partial(out_dir):
     # that of a later run (a resume) that stopped before its end.
     newer = [j for j in journals if os.stat(j).st_mtime_ns > written]
     if newer:
-        return Partial(False, f"{results} is older than {newer[0]}")
+        return Partial(False, f"{results} is older than {newer[0]}", stale=True)
     return None
 
 
 def table(out_dir, state):
     """The table of the sweep in `out_dir` as of now, as results.csv's text (bytes), from
-    `sweep status OUT --csv -`; the binary's warnings become Python warnings."""
+    `sweep status OUT --csv -`; the binary's warnings become Python warnings. None (read
+    results.csv) when results.csv is only older than the journal and no binary is found."""
     results = os.path.join(out_dir, "results.csv")
     try:
         exe = _binary.binary()
     except _binary.SweepError as e:
+        if state.stale and not state.running:
+            warnings.warn(
+                f"{results} is older than the journal: the last run may have stopped before its end, "
+                f"or the directory was copied without its files' times (cp -r); with no sweep binary "
+                f"to read the journal ({e}), results.csv is read as it is",
+                stacklevel=3,
+            )
+            return None
         from .data import SweepDataError
 
         raise SweepDataError(

@@ -88,8 +88,11 @@ def load(out_dir):
         raise SweepDataError(
             f"{path}: no such file; a run writes it when it ends (for shards: sweep collect {out_dir})"
         )
+    text = _partial.table(out_dir, state) if state else None
+    if text is None:
+        state = None
     df = pd.read_csv(
-        io.BytesIO(_partial.table(out_dir, state)) if state else path,
+        io.BytesIO(text) if state else path,
         dtype={"task": str, "seed": "uint64", "replicate": "int64", "class": str, "error": str},
         keep_default_na=True,
     )

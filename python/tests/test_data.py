@@ -122,6 +122,24 @@ class Load(unittest.TestCase):
             ):
                 sweep.load(d)
 
+    def test_a_copied_sweep_whose_journal_looks_newer_still_loads_without_the_binary(self):
+        # `cp -r` gives every file the copy's time: a journal copied after results.csv looks
+        # like a resume that stopped, but the table is there and must still be read.
+        from unittest import mock
+
+        d = out_dir(ROWS)
+        with open(os.path.join(d, "journal.jsonl"), "w") as f:
+            f.write('{"sweep_journal":2}\n')
+        later = os.stat(os.path.join(d, "results.csv")).st_mtime + 5
+        os.utime(os.path.join(d, "journal.jsonl"), (later, later))
+        nowhere = tempfile.mkdtemp()
+        env = {"PATH": nowhere, "SWEEP_BIN": ""}
+        with mock.patch.dict(os.environ, env), mock.patch("sysconfig.get_path", return_value=nowhere):
+            with self.assertWarnsRegex(UserWarning, r"older than the journal.*copied without its files' times"):
+                df = sweep.load(d)
+        self.assertEqual(len(df), len(ROWS))
+        self.assertFalse(df.attrs["partial"])
+
 
 @unittest.skipIf(MISSING, f"pandas and xarray are needed: {MISSING}")
 class Open(unittest.TestCase):
