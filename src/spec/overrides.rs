@@ -93,7 +93,7 @@ const TABLES: [(&str, &[&str]); 8] = [
     ("command", &["argv", "shell", "timeout", "grace", "env", "cwd"]),
     ("python", &["function", "python", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("worker", &["argv", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
-    ("output", &["arrays"]),
+    ("output", &["arrays", "dims"]),
     ("refine", &["axis", "metric", "budget", "batch", "tolerance"]),
     ("resources", &["threads", "memory", "gpus"]),
     ("replicates", &["min", "max", "round", "until"]),
