@@ -18,7 +18,6 @@ mod toml_error;
 mod worker;
 
 pub use error::SpecError;
-pub use output::Dims;
 pub use overrides::{merge, recorded, Override};
 pub use raw::{
     RawAdaptive, RawCommand, RawDims, RawOutput, RawPython, RawRefine, RawReplicates, RawResources, RawSpec, RawUntil,
@@ -75,6 +74,12 @@ pub struct Spec {
     /// What each task needs (`[resources]`): threads, memory, GPUs.
     pub resources: crate::resources::Request,
 }
+
+/// Array name → the names of its own dimensions (`[output] dims`, checked in
+/// `spec/output.rs`), with the implied entries: a dimension that an array of its own name
+/// does not list gets `D = ["D"]`, so that a returned `t` is the coordinate of the `t` other
+/// arrays run along. Empty without the key.
+pub type Dims = std::collections::BTreeMap<String, Vec<String>>;
 
 /// Where the arrays of done tasks are kept (`[output] arrays = "npy" | "zarr"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

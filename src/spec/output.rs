@@ -1,16 +1,9 @@
 //! `[output] dims`: the names of a saved array's own dimensions, checked against the grid.
 
 use super::raw::RawDims;
-use super::{Ctx, SpecError, TaskKind};
+use super::{Ctx, Dims, SpecError, TaskKind};
 use crate::text::did_you_mean;
-use std::collections::BTreeMap;
 use toml::Spanned;
-
-/// Array name → the names of its own dimensions (`[output] dims`), with the implied
-/// entries: a dimension that an array of its own name does not list gets `D = ["D"]`, so
-/// that a returned `t` is the coordinate of the `t` other arrays run along. Empty without
-/// the key.
-pub type Dims = BTreeMap<String, Vec<String>>;
 
 /// Names the grid's own variables and dimensions take in `sweep.open`: a dimension of one
 /// of these names would clash with them.
@@ -41,7 +34,7 @@ impl Ctx<'_> {
             let mut seen: Vec<&str> = Vec::new();
             for dim in names.get_ref() {
                 let d = dim.get_ref().as_str();
-                if !super::worker::is_identifier(d) {
+                if !is_identifier(d) {
                     return Err(self.at(
                         dim,
                         format!(
@@ -132,4 +125,11 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `s` is an identifier (ASCII): a name xarray and Python attribute access take.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

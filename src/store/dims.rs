@@ -26,13 +26,16 @@ pub(super) struct Plan {
     pub notes: Vec<String>,
 }
 
+/// Reads the data of one task's array (float64 LE) into the buffer.
+pub(super) type ReadTask<'a> = Box<dyn Fn(usize, &mut Vec<u8>) -> io::Result<()> + 'a>;
+
 /// An array's data as the build finds it: each done task's shape (`None`: the task did not
 /// return it), and a reader of one task's data.
 pub(super) struct Seen<'a> {
     /// Shapes, one per task of the grid.
     pub shapes: Vec<Option<&'a [u64]>>,
-    /// Reads the data of a task (float64 LE) into the buffer.
-    pub read: Box<dyn Fn(usize, &mut Vec<u8>) -> io::Result<()> + 'a>,
+    /// Reads the data of a task.
+    pub read: ReadTask<'a>,
 }
 
 /// `(ndim, largest shape)` of the shapes given: a task's missing trailing dimensions count 1.
