@@ -86,6 +86,17 @@ fn an_adaptive_t_is_a_variable_along_t_step_and_the_run_says_why() {
 }
 
 #[test]
+fn collect_of_shards_says_what_the_run_end_says_of_dims() {
+    let env = Env::with("r.toml", &format!("{ADAPTIVE}{}", output("zarr", "{ c = [\"t\"] }")));
+    for i in 0..2 {
+        let err = env.succeeds_stderr(&["run", "r.toml", "--out", "o", "--shard", &format!("{i}/2")]);
+        assert!(!err.contains("warning"), "a shard builds no store: {err}");
+    }
+    let err = env.succeeds_stderr(&["collect", "o"]);
+    assert!(err.contains("warning: `t` is not the same in every done task"), "{err}");
+}
+
+#[test]
 fn naming_the_dimension_apart_makes_t_a_variable_along_it_without_a_warning() {
     let dims = "{ c = [\"step\"], t = [\"step\"] }";
     let env = Env::with("r.toml", &format!("{ADAPTIVE}{}", output("zarr", dims)));

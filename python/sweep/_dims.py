@@ -15,6 +15,16 @@ def varying_note(name):
     )
 
 
+def shorter_note(name, other):
+    """Why array `name` is not the coordinate of dimension `name`: `other` is longer along it."""
+    return (
+        f"`{name}` is shorter than `{other}`, which runs along dimension `{name}`, so it cannot be that "
+        f"dimension's coordinate: it is a data variable, and that dimension is called `{name}_step` in every "
+        f"array along it; give `{other}` the length of `{name}`, or give its dimension another name in "
+        f"[output] dims"
+    )
+
+
 def plan(found, dims, done):
     """Plans the arrays `found` ({name: ({row: ndarray}, largest shape)}) of a sweep with
     `done` done tasks, given the manifest's `dims` ({name: [dimension names]}).
@@ -43,13 +53,15 @@ def plan(found, dims, done):
         if names != [name]:
             continue
         arrays = found[name][0]
-        longer = any(
-            d == name and size > shape[0]
-            for other, (ns, sizes) in own.items()
-            if other != name
-            for d, size in zip(ns, sizes)
+        longer = next(
+            (
+                other
+                for other, (ns, sizes) in sorted(own.items())
+                if other != name and any(d == name and size > shape[0] for d, size in zip(ns, sizes))
+            ),
+            None,
         )
-        values, same = None, not longer and len(arrays) == done
+        values, same = None, longer is None and len(arrays) == done
         for a in arrays.values() if same else ():
             a = np.asarray(a, dtype=np.float64)
             if list(a.shape) != shape or (values is not None and a.tobytes() != values.tobytes()):
@@ -59,7 +71,7 @@ def plan(found, dims, done):
         if same and values is not None:
             coords[name] = values
         else:
-            notes.append(varying_note(name))
+            notes.append(shorter_note(name, longer) if longer else varying_note(name))
             renamed[name] = f"{name}_step"
     own = {n: ([renamed.get(d, d) for d in ns], sizes) for n, (ns, sizes) in own.items()}
     size = {}

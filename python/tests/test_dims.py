@@ -36,6 +36,10 @@ import numpy as np
 def f(k):
     t = np.linspace(0.0, 1.0, 5)
     return {"y": k, "t": t, "c": np.exp(-k * t), "m": np.full((2, 3), k)}
+
+def longer(k):
+    t = np.linspace(0.0, 1.0, 5)
+    return {"t": t, "c": np.exp(-k * t), "d": np.arange(7.0 + k)}
 """
 
 
@@ -63,8 +67,9 @@ def opened(out):
 class Dims(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
-        with open(os.path.join(self.dir, "m.py"), "w") as f:
-            f.write(textwrap.dedent(MODULE))
+        for name in ("m.py", "longer.py"):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(textwrap.dedent(MODULE))
 
     def both(self, function, dims, **kw):
         """Both layouts of one sweep, opened: (npy Dataset, zarr Dataset, warnings of each)."""
@@ -110,6 +115,18 @@ class Dims(unittest.TestCase):
         self.assertEqual(wn, [])
         self.assertEqual(ds["m"].dims, ("k", "replicate", "m_dim0", "m_dim1"))
         self.assertEqual(ds["c"].dims, ("k", "replicate", "time"))
+
+    def test_arrays_along_one_dimension_are_padded_to_the_longest_and_a_shorter_t_is_no_coordinate(self):
+        ds, wn, wz = self.both("longer.py:longer", '{ c = ["t"], d = ["t"] }', params="k = [0.0, 1.0]")
+        self.assertEqual(len(wn), 1, wn)
+        self.assertEqual(wn[0].split(": ", 1)[1], wz[0].split(": ", 1)[1])
+        self.assertIn("`t` is shorter than `d`", wn[0])
+        self.assertEqual(ds.sizes["t_step"], 8)
+        for name in ("t", "c", "d"):
+            self.assertEqual(ds[name].dims, ("k", "replicate", "t_step"))
+        self.assertTrue(np.isnan(ds["c"].values[:, :, 5:]).all())
+        np.testing.assert_array_equal(ds["d"].values[1, 0], np.arange(8.0))
+        np.testing.assert_array_equal(ds["d_len"].values[:, 0], [7, 8])
 
     def test_an_array_whose_dimensions_do_not_match_dims_is_a_clear_error_at_open(self):
         out = run(self.dir, "m.py:f", '{ m = ["row"] }', params="k = [0.5]")

@@ -64,6 +64,16 @@ pub(super) fn varying_note(name: &str) -> String {
     )
 }
 
+/// The note for a coordinate array shorter than another array along its dimension.
+pub(super) fn shorter_note(name: &str, other: &str) -> String {
+    format!(
+        "`{name}` is shorter than `{other}`, which runs along dimension `{name}`, so it cannot be that \
+         dimension's coordinate: it is a data variable, and that dimension is called `{name}_step` in every \
+         array along it; give `{other}` the length of `{name}`, or give its dimension another name in \
+         [output] dims"
+    )
+}
+
 /// Plans the arrays `seen` (by name) of a store whose grid has `done` done tasks.
 pub(super) fn plan(seen: &BTreeMap<String, Seen<'_>>, dims: &Dims, done: usize) -> io::Result<Plan> {
     let mut plan = Plan { own: BTreeMap::new(), coords: BTreeMap::new(), notes: Vec::new() };
@@ -96,9 +106,9 @@ pub(super) fn plan(seen: &BTreeMap<String, Seen<'_>>, dims: &Dims, done: usize) 
         }
         let longer = (plan.own.iter())
             .filter(|(n, _)| *n != name)
-            .any(|(_, o)| o.names.iter().zip(&o.shape).any(|(d, &size)| d == name && size > own.shape[0]));
+            .find(|(_, o)| o.names.iter().zip(&o.shape).any(|(d, &size)| d == name && size > own.shape[0]));
         let mut first: Option<Vec<u8>> = None;
-        let mut same = !longer && s.shapes.iter().flatten().count() == done;
+        let mut same = longer.is_none() && s.shapes.iter().flatten().count() == done;
         for (task, shape) in s.shapes.iter().enumerate() {
             let Some(shape) = shape.filter(|_| same) else { continue };
             if *shape != own.shape[..] {
@@ -116,7 +126,10 @@ pub(super) fn plan(seen: &BTreeMap<String, Seen<'_>>, dims: &Dims, done: usize) 
                 plan.coords.insert(name.clone(), values);
             }
             None => {
-                plan.notes.push(varying_note(name));
+                plan.notes.push(match longer {
+                    Some((other, _)) => shorter_note(name, other),
+                    None => varying_note(name),
+                });
                 renamed.insert(name.clone(), format!("{name}_step"));
             }
         }
