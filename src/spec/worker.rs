@@ -184,7 +184,7 @@ const WORKER_EXAMPLE: &str =
     "give the program that speaks the worker protocol, e.g. `argv = [\"julia\", \"worker.jl\"]`";
 
 /// Whether `s` is a Python identifier (ASCII is enough for a function name in a spec).
-pub(super) fn is_identifier(s: &str) -> bool {
+fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
