@@ -290,7 +290,8 @@ def _own_dims(out_dir, found, m, done):
 
     dims = m.get("dims") or {}
     own, coords, notes, mismatched = _dims.plan(found, dims, done)
-    for name, shape, given in mismatched:
+    if mismatched:
+        name, shape, given = mismatched[0]
         raise SweepDataError(
             f"{out_dir}: array `{name}` has {len(shape)} dimension{'' if len(shape) == 1 else 's'} "
             f"(shape {shape}), but [output] dims of the spec gives it {len(given)}: {given}; "

@@ -101,9 +101,10 @@ impl OldStore {
             let from = bytes.get(at..at + 8).map_or(u64::MAX, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
             let values = match from {
                 u64::MAX if n == 0 => Vec::new(),
-                _ => {
-                    bytes.get(from as usize..from as usize + n * 8).ok_or_else(|| bad(&path, "a short shard"))?.to_vec()
-                }
+                _ => (usize::try_from(from).ok())
+                    .and_then(|f| bytes.get(f..f.checked_add(n.checked_mul(8)?)?))
+                    .ok_or_else(|| bad(&path, "a short shard"))?
+                    .to_vec(),
             };
             old.coords.insert(name.to_string(), values);
         }
