@@ -177,3 +177,68 @@ pub fn notes(out: &OutDir) -> Vec<String> {
     let notes = meta["attributes"]["sweep_notes"].as_array().cloned().unwrap_or_default();
     notes.iter().filter_map(|n| n.as_str().map(String::from)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Arrays of three done tasks: name → each task's values (all 1-D).
+    fn planned(arrays: &[(&str, [&[f64]; 3])], dims: &[(&str, &[&str])]) -> Plan {
+        let data: Vec<(String, Vec<Vec<u8>>, Vec<Vec<u64>>)> = (arrays.iter())
+            .map(|(name, tasks)| {
+                let bytes = tasks.iter().map(|t| t.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+                let shapes = tasks.iter().map(|t| vec![t.len() as u64]).collect();
+                (name.to_string(), bytes, shapes)
+            })
+            .collect();
+        let seen = (data.iter())
+            .map(|(name, bytes, shapes)| {
+                let read = move |task: usize, out: &mut Vec<u8>| {
+                    out.clone_from(&bytes[task]);
+                    Ok(())
+                };
+                let shapes = shapes.iter().map(|s| Some(s.as_slice())).collect();
+                (name.clone(), Seen { shapes, read: Box::new(read) })
+            })
+            .collect();
+        let dims = dims.iter().map(|(a, d)| (a.to_string(), d.iter().map(|s| s.to_string()).collect())).collect();
+        plan(&seen, &dims, 3).unwrap()
+    }
+
+    fn names(p: &Plan, array: &str) -> (Vec<String>, Vec<u64>) {
+        (p.own[array].names.clone(), p.own[array].shape.clone())
+    }
+
+    #[test]
+    fn dims_name_arrays_and_a_shared_t_is_their_coordinate() {
+        let t: &[f64] = &[0.0, 0.5, 1.0];
+        let p =
+            planned(&[("t", [t, t, t]), ("c", [t, t, &[1.0, 2.0]]), ("m", [t, t, t])], &[("c", &["t"]), ("t", &["t"])]);
+        assert_eq!(p.coords.keys().collect::<Vec<_>>(), ["t"]);
+        assert_eq!(names(&p, "c"), (vec!["t".to_string()], vec![3]));
+        assert_eq!(names(&p, "m"), (vec!["m_dim0".to_string()], vec![3]));
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn a_t_that_varies_or_is_shorter_renames_the_dimension_with_a_note() {
+        let (a, b): (&[f64], &[f64]) = (&[0.0, 1.0], &[0.0, 0.5]);
+        let p = planned(&[("t", [a, a, b]), ("c", [a, a, a])], &[("c", &["t"]), ("t", &["t"])]);
+        assert!(p.coords.is_empty());
+        assert_eq!(names(&p, "c").0, ["t_step"]);
+        assert_eq!(names(&p, "t").0, ["t_step"]);
+        assert_eq!(p.notes, [varying_note("t")]);
+        let long: &[f64] = &[0.0, 1.0, 2.0];
+        let p = planned(&[("t", [a, a, a]), ("d", [a, long, a])], &[("d", &["t"]), ("t", &["t"])]);
+        assert_eq!(p.notes, [shorter_note("t", "d")]);
+        assert_eq!(names(&p, "t"), (vec!["t_step".to_string()], vec![3]), "padded to the longest along it");
+    }
+
+    #[test]
+    fn dims_of_the_wrong_length_keep_the_default_names_with_a_note() {
+        let a: &[f64] = &[1.0, 2.0];
+        let p = planned(&[("c", [a, a, a])], &[("c", &["t", "x"])]);
+        assert_eq!(names(&p, "c").0, ["c_dim0"]);
+        assert!(p.notes[0].starts_with("array `c` has 1 dimension (shape (2,)), but [output] dims gives it 2: [t, x]"));
+    }
+}
