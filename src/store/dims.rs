@@ -182,9 +182,12 @@ pub fn notes(out: &OutDir) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// An array's name, each task's data (float64 LE) and each task's shape.
+    type Array = (String, Vec<Vec<u8>>, Vec<Vec<u64>>);
+
     /// Arrays of three done tasks: name → each task's values (all 1-D).
     fn planned(arrays: &[(&str, [&[f64]; 3])], dims: &[(&str, &[&str])]) -> Plan {
-        let data: Vec<(String, Vec<Vec<u8>>, Vec<Vec<u64>>)> = (arrays.iter())
+        let data: Vec<Array> = (arrays.iter())
             .map(|(name, tasks)| {
                 let bytes = tasks.iter().map(|t| t.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
                 let shapes = tasks.iter().map(|t| vec![t.len() as u64]).collect();
