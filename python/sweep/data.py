@@ -173,7 +173,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     one, named after the first, the others being coordinates along it), then `sample` for
     a `[sample]` design (its points' indices, each sampled parameter a coordinate along
     it), then `replicate`,
-    then each array's own dimensions (`<name>_dim0`, ...). Data variables: every metric
+    then each array's own dimensions (`<name>_dim0`, ..., or the names `[output] dims`
+    gives them; an array named after its only dimension, returned alike by every done task,
+    is that dimension's coordinate, see docs/output.md). Data variables: every metric
     over the grid, every saved array (arrays whose length varies from task to task are
     padded with NaN to the longest, and `<name>_len` gives each task's length), and
     `task`, `seed` and `status`. A task that is not done is NaN in every numeric variable.
@@ -215,7 +217,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             raise SweepDataError(
                 f"{store}: no such store; a run builds it when it ends (for shards: sweep collect {out_dir})"
             )
-        return xr.open_zarr(store)
+        ds = xr.open_zarr(store)
+        _warn_notes(out_dir, ds.attrs.get("sweep_notes") or [], stacklevel=3)
+        return ds
     if m.get("refine"):
         # Each curve has its own points along the refined axis: no grid to shape them into.
         axis = m["refine"]["axis"]
@@ -276,16 +280,23 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             values[~done] = None
         data[name] = grid(values)
 
-    for name, var in _arrays(out_dir, m, df, done).items():
-        arrays, shape = var
+    found = _arrays(out_dir, m, df, done)
+    own, coord_values = _own_dims(out_dir, found, m, int(done.sum()))
+    for name, values in coord_values.items():
+        coords[name] = (name, values)
+    for name, var in found.items():
+        if name in coord_values:
+            continue
+        arrays = var[0]
+        names, shape = own[name]
+        shape = tuple(shape)
         full = np.full((len(df),) + shape, np.nan)
         lengths = np.zeros(len(df), dtype=np.int64)
         for i, a in arrays.items():
             a = a.reshape(a.shape + (1,) * (len(shape) - a.ndim))
             full[(i,) + tuple(slice(0, d) for d in a.shape)] = a
             lengths[i] = a.shape[0] if a.ndim else 1
-        own = [f"{name}_dim{k}" for k in range(len(shape))]
-        data[name] = (dims + own, full.reshape(grid_shape + list(shape)))
+        data[name] = (dims + names, full.reshape(grid_shape + list(shape)))
         if len({a.shape for a in arrays.values()}) > 1:
             data[f"{name}_len"] = grid(lengths)
 
@@ -296,6 +307,34 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
     if "code_versions" in df.attrs:
         attrs["code_versions"] = ", ".join(f"{k}: {v}" for k, v in df.attrs["code_versions"].items())
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _own_dims(out_dir, found, m, done):
+    """The names and sizes of the arrays' own dimensions (`[output] dims`), and the arrays
+    that are their dimension's coordinate, as the store's build gives them (see _dims)."""
+    from . import _dims
+
+    dims = m.get("dims") or {}
+    own, coords, notes, mismatched = _dims.plan(found, dims, done)
+    if mismatched:
+        name, shape, given = mismatched[0]
+        raise SweepDataError(
+            f"{out_dir}: array `{name}` has {len(shape)} dimension{'' if len(shape) == 1 else 's'} "
+            f"(shape {shape}), but [output] dims of the spec gives it {len(given)}: {given}; "
+            f"give `{name}` {len(shape)} names in [output] dims, then `sweep run SPEC --resume` "
+            f"(it reruns nothing and rewrites the manifest this reads)"
+        )
+    _warn_notes(out_dir, notes, stacklevel=4)
+    return own, coords
+
+
+def _warn_notes(out_dir, notes, stacklevel):
+    """Warns of what `[output] dims` did not do as written (the same notes for both layouts:
+    the store keeps its build's in the attribute `sweep_notes`, which a run's end prints)."""
+    import warnings
+
+    for note in notes:
+        warnings.warn(f"{out_dir}: {note}", stacklevel=stacklevel)
 
 
 def _padded(df, points, reps, out_dir):

@@ -63,6 +63,11 @@ pub(super) fn dry_run(spec: &Spec, out: &OutDir, slice: &Slice, slots: &str) -> 
             crate::text::count(d.names.len() as u64, "range"),
         );
     }
+    if !spec.dims.is_empty() {
+        // Implied entries included: `t = ["t"]` makes a returned `t` the coordinate.
+        let shown: Vec<String> = spec.dims.iter().map(|(a, d)| format!("{a} [{}]", d.join(", "))).collect();
+        println!("array dims: {}", shown.join(", "));
+    }
     println!("axes:");
     for (a, axis) in g.axes.iter().enumerate() {
         for (m, (name, values)) in axis.names.iter().zip(&axis.values).enumerate() {

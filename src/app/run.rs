@@ -121,6 +121,12 @@ pub(super) fn run(a: RunArgs, registry: &Registry) -> Result<i32, Error> {
     watch.finished();
     progress.finish();
     let outcome = outcome?;
+    if prepared.shard.is_none() && prepared.spec.arrays == crate::spec::ArrayLayout::Zarr {
+        // What the store's build found of `[output] dims` (the .npy layout says it at open).
+        for note in crate::store::notes(&prepared.out) {
+            eprintln!("warning: {note}");
+        }
+    }
     let view = View { slice: !slice.is_whole(), ..View::of(&prepared) };
     let figures = figures(&view, &outcome, &Resources::now().since(&before), (config.jobs, config.slots.threads));
     // A failure to write runs.jsonl is a warning: the results do not depend on it.

@@ -50,6 +50,11 @@ pub struct Manifest {
     /// per task, as in manifests written before the store existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrays: Option<String>,
+    /// `[output] dims`, implied entries included: array name → its own dimensions' names,
+    /// which readers give the array in place of `<name>_dimK` (absent without the key).
+    /// Not part of what identifies tasks: a change renames dimensions and reruns nothing.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub dims: std::collections::BTreeMap<String, Vec<String>>,
     /// What produced the results (see [`crate::provenance`]), when the sweep was started
     /// or last extended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +207,7 @@ impl Manifest {
             },
             fixed_columns: crate::results::fixed_params(spec).into_iter().map(|(n, _)| n).collect(),
             arrays: (spec.arrays == crate::spec::ArrayLayout::Zarr).then(|| "zarr".to_string()),
+            dims: spec.dims.clone(),
             save: spec.task.model().map(|m| match &m.save {
                 Some(names) => names.to_vec(),
                 None => m.model.arrays().iter().map(|a| a.name.to_string()).collect(),

@@ -146,5 +146,9 @@ pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written,
         warnings.extend(super::undo_lost_arrays(out, &mut store, &journals)?);
     }
     write_results(spec, &store, out)?;
+    if spec.arrays == ArrayLayout::Zarr {
+        // What the build found of `[output] dims`, as a run's end says it.
+        warnings.extend(crate::store::notes(out));
+    }
     Ok(Written { counts: store.counts(), warnings, metrics: !store.keys.is_empty() })
 }

@@ -6,6 +6,7 @@ mod duration;
 mod error;
 mod kind;
 mod model;
+mod output;
 mod overrides;
 mod params;
 mod raw;
@@ -19,7 +20,8 @@ mod worker;
 pub use error::SpecError;
 pub use overrides::{merge, recorded, Override};
 pub use raw::{
-    RawAdaptive, RawCommand, RawOutput, RawPython, RawRefine, RawReplicates, RawResources, RawSpec, RawUntil, RawWorker,
+    RawAdaptive, RawCommand, RawDims, RawOutput, RawPython, RawRefine, RawReplicates, RawResources, RawSpec, RawUntil,
+    RawWorker,
 };
 pub use worker::PYTHON_EXTRAS;
 
@@ -66,9 +68,18 @@ pub struct Spec {
     pub refine: Option<Refine>,
     /// Where a task's arrays go (`[output] arrays`).
     pub arrays: ArrayLayout,
+    /// The names of saved arrays' own dimensions (`[output] dims`), implied entries
+    /// included; empty without the key.
+    pub dims: Dims,
     /// What each task needs (`[resources]`): threads, memory, GPUs.
     pub resources: crate::resources::Request,
 }
+
+/// Array name → the names of its own dimensions (`[output] dims`, checked in
+/// `spec/output.rs`), with the implied entries: a dimension that an array of its own name
+/// does not list gets `D = ["D"]`, so that a returned `t` is the coordinate of the `t` other
+/// arrays run along. Empty without the key.
+pub type Dims = std::collections::BTreeMap<String, Vec<String>>;
 
 /// Where the arrays of done tasks are kept (`[output] arrays = "npy" | "zarr"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -401,6 +412,7 @@ impl Ctx<'_> {
                 Some("remove `arrays = \"zarr\"` from [output]".into()),
             ));
         }
+        let dims = self.dims(raw.output.as_ref().and_then(|o| o.get_ref().dims.as_ref()), &task, &grid.columns)?;
         let resources = self.resources(raw.resources.as_ref())?;
         Ok(Spec {
             path: self.path.to_path_buf(),
@@ -417,6 +429,7 @@ impl Ctx<'_> {
             design,
             refine: refine.map(|r| r.rule),
             arrays,
+            dims,
             resources,
         })
     }

@@ -93,7 +93,7 @@ const TABLES: [(&str, &[&str]); 8] = [
     ("command", &["argv", "shell", "timeout", "grace", "env", "cwd"]),
     ("python", &["function", "python", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
     ("worker", &["argv", "timeout", "grace", "max_tasks_per_worker", "env", "cwd"]),
-    ("output", &["arrays"]),
+    ("output", &["arrays", "dims"]),
     ("refine", &["axis", "metric", "budget", "batch", "tolerance"]),
     ("resources", &["threads", "memory", "gpus"]),
     ("replicates", &["min", "max", "round", "until"]),
@@ -357,7 +357,8 @@ mod tests {
         let e = toml::from_str::<T>("not_a_field_of_any_table = 1").unwrap_err().to_string();
         let list = e.split("expected one of ").nth(1).or_else(|| e.split("expected ").nth(1)).unwrap();
         let mut v: Vec<String> =
-            list.lines().next().unwrap().split(", ").map(|f| f.trim_matches('`').to_string()).collect();
+            // Two fields read "`a` or `b`"; more, "one of `a`, `b`, `c`".
+            list.lines().next().unwrap().split(", ").flat_map(|f| f.split(" or ")).map(|f| f.trim_matches('`').to_string()).collect();
         v.sort();
         v
     }

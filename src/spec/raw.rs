@@ -50,7 +50,11 @@ pub struct RawRefine {
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
     pub arrays: Option<Spanned<String>>,
+    pub dims: Option<Spanned<RawDims>>,
 }
+
+/// `[output] dims = { c = ["t"] }`: array name → its dimensions' names, with spans.
+pub type RawDims = IndexMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
 
 /// A `[command]` table (fields are the keys of docs/tasks.md, "Command tasks").
 #[allow(missing_docs)]

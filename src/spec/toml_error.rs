@@ -92,6 +92,7 @@ pub(super) fn toml_message(text: &str, msg: &str, span: Option<Range<usize>>) ->
                 "timeout" => "timeout = \"10m\"",
                 "grace" => "grace = \"5s\"",
                 "cwd" => "cwd = \"work\"",
+                "dims" => "dims = { c = [\"t\"], t = [\"t\"] }",
                 _ => return None,
             })
         });

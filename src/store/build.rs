@@ -5,6 +5,7 @@
 //! resumed run, or shards merged by `sweep collect`, give the same bytes as one run.
 
 use super::cells::{coord_type, each_task, fill_each, set_values, strings};
+use super::dims::{coordinate, largest, Own, Seen};
 use super::files::{recover_aside, remove_stale, remove_tree, sync_fs, with_path, ASIDE};
 use super::old::OldStore;
 use super::staging::{self, Staged};
@@ -273,15 +274,45 @@ fn write_all(spec: &Spec, manifest: &Manifest, store: &TaskTable, found: &Found,
             Ok(fill_each(c, &grid_shape, &shard, o, |i| metric(store, i, key).map(f64::to_le_bytes)))
         })?;
     }
+    let seen: BTreeMap<String, Seen<'_>> = (found.by_name.iter())
+        .map(|(name, slots)| {
+            let loc = move |s: u32| (s != NONE).then(|| &found.locs[s as usize]);
+            let shapes = slots.iter().map(|&s| loc(s).map(|l| l.shape.as_slice())).collect();
+            let read = move |task: usize, data: &mut Vec<u8>| match loc(slots[task]) {
+                Some(l) => found.read(name, l, data),
+                None => {
+                    data.clear();
+                    Ok(())
+                }
+            };
+            (name.clone(), Seen { shapes, read: Box::new(read) })
+        })
+        .collect();
+    let done = store.rows.iter().filter(|r| r.status == Status::Done).count();
+    let plan = super::dims::plan(&seen, &spec.dims, done)?;
     let mut compact = true;
     for (name, slots) in &found.by_name {
-        compact &= arrays(&mut put, found, name, slots, &grid_shape, &dims, &attrs)?;
+        let own = &plan.own[name];
+        match plan.coords.get(name) {
+            Some(values) => put(coordinate(name, values), &|_, cells| {
+                let Cells::Fixed(buf) = cells else { return Ok(false) };
+                buf[..values.len()].copy_from_slice(values);
+                Ok(true)
+            })?,
+            None => compact &= arrays(&mut put, found, (name, own), slots, &grid_shape, &dims, &attrs)?,
+        }
     }
     let mut root_attrs = Map::new();
     root_attrs.insert("sweep_store_format".into(), json!(STORE_FORMAT));
     // For the next build: which variables are arrays, and whether it can read them back.
     root_attrs.insert("sweep_arrays".into(), json!(found.by_name.keys().collect::<Vec<_>>()));
     root_attrs.insert("sweep_compact".into(), json!(compact));
+    // Arrays every done task returned alike, kept once as their dimension's coordinate.
+    root_attrs.insert("sweep_coords".into(), json!(plan.coords.keys().collect::<Vec<_>>()));
+    if !plan.notes.is_empty() {
+        // Said at the run's end and by `sweep.open` (see `notes`).
+        root_attrs.insert("sweep_notes".into(), json!(plan.notes));
+    }
     root_attrs.insert("name".into(), json!(manifest.name));
     root_attrs.insert("kind".into(), json!(manifest.kind));
     root_attrs.insert("seed".into(), json!(manifest.seed));
@@ -385,24 +416,26 @@ type Fill<'a> = dyn Fn(&[u64], &mut Cells) -> io::Result<bool> + Sync + 'a;
 type Put<'a> = dyn FnMut(ArraySpec, &Fill<'_>) -> io::Result<()> + 'a;
 
 /// One saved array: padded to the largest shape, with `<name>_len` when shapes differ.
+/// The dimensions are the grid's then the array's own, named and sized by `own` (see
+/// `dims::plan`).
 fn arrays(
     put: &mut Put<'_>,
     found: &Found,
-    name: &str,
+    (name, own): (&str, &Own),
     slots: &[u32],
     grid: &[u64],
     dims: &[String],
     attrs: &Map<String, serde_json::Value>,
 ) -> io::Result<bool> {
     let present = || slots.iter().filter(|&&s| s != NONE).map(|&s| &found.locs[s as usize]);
-    let ndim = present().map(|l| l.shape.len()).max().unwrap_or(0);
-    let max: Vec<u64> =
-        (0..ndim).map(|d| present().map(|l| *l.shape.get(d).unwrap_or(&1)).max().unwrap_or(0)).collect();
-    let ragged = present().any(|l| l.shape.len() != ndim || l.shape.iter().zip(&max).any(|(a, b)| a != b));
+    let (ndim, own_max) = largest(&present().map(|l| Some(l.shape.as_slice())).collect::<Vec<_>>());
+    let ragged = present().any(|l| l.shape.len() != ndim || l.shape.iter().zip(&own_max).any(|(a, b)| a != b));
+    // Longer than its own largest where another array along a dimension is longer.
+    let max = &own.shape;
     let mut shape = grid.to_vec();
-    shape.extend_from_slice(&max);
+    shape.extend_from_slice(max);
     let mut all_dims = dims.to_vec();
-    all_dims.extend((0..ndim).map(|k| format!("{name}_dim{k}")));
+    all_dims.extend(own.names.iter().cloned());
     let own: u64 = max.iter().map(|&d| d.max(1)).product();
     let mut spec = ArraySpec::grid_var(name, DType::F64, grid, dims, attrs.clone(), own);
     spec.shape = shape;
@@ -454,5 +487,5 @@ fn arrays(
     }
     // Each task's shape can be read back from the store (see `old`) unless ranks differ or
     // a ragged array has several dimensions.
-    Ok(present().all(|l| l.shape.len() == ndim) && (!ragged || ndim == 1))
+    Ok(present().all(|l| l.shape.len() == ndim) && (!ragged || ndim == 1) && own_max == *max)
 }

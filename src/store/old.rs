@@ -42,6 +42,9 @@ pub struct OldStore {
     done: std::collections::HashSet<u64>,
     grid: Vec<u64>,
     arrays: HashMap<String, (Layout, Option<Vec<i64>>)>,
+    /// Arrays kept once, as their dimension's coordinate (`sweep_coords`): every done
+    /// task's values were these (float64 LE).
+    coords: HashMap<String, Vec<u8>>,
     /// Open shard files with their indexes, by path.
     shards: Mutex<HashMap<PathBuf, (File, Vec<u8>)>>,
 }
@@ -71,6 +74,7 @@ impl OldStore {
             done: Default::default(),
             grid: task.shape.clone(),
             arrays: HashMap::new(),
+            coords: HashMap::new(),
             shards: Mutex::new(HashMap::new()),
         };
         let mut positions = HashMap::new();
@@ -89,7 +93,25 @@ impl OldStore {
             })?;
         }
         old.done = done;
+        for name in attrs["sweep_coords"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let path = root.join(name).join("c").join("0");
+            let n = layout(name)?.shape.first().copied().unwrap_or(0) as usize;
+            let bytes = read_nofollow(&path).map_err(|e| bad(&path, &e.to_string()))?;
+            let at = bytes.len().saturating_sub(16);
+            let from = bytes.get(at..at + 8).map_or(u64::MAX, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            let values = match from {
+                u64::MAX if n == 0 => Vec::new(),
+                _ => (usize::try_from(from).ok())
+                    .and_then(|f| bytes.get(f..f.checked_add(n.checked_mul(8)?)?))
+                    .ok_or_else(|| bad(&path, "a short shard"))?
+                    .to_vec(),
+            };
+            old.coords.insert(name.to_string(), values);
+        }
         for name in attrs["sweep_arrays"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if old.coords.contains_key(name) {
+                continue;
+            }
             let l = layout(name)?;
             let lens = match Layout::of(&all[format!("{name}_len")]) {
                 Some(ll) => {
@@ -113,7 +135,7 @@ impl OldStore {
 
     /// The arrays it holds.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.arrays.keys().cloned().collect();
+        let mut names: Vec<String> = self.arrays.keys().chain(self.coords.keys()).cloned().collect();
         names.sort();
         names
     }
@@ -121,6 +143,9 @@ impl OldStore {
     /// The old position of task `id`, and the shape of its array `name` there.
     pub fn find(&self, id: u64, name: &str) -> Option<(u64, Vec<u64>)> {
         let pos = *self.positions.get(&id)?;
+        if let Some(values) = self.coords.get(name) {
+            return self.done.contains(&pos).then(|| (pos, vec![values.len() as u64 / 8]));
+        }
         let (l, lens) = self.arrays.get(name)?;
         let own = l.shape[self.grid.len()..].to_vec();
         let shape = match lens {
@@ -132,6 +157,11 @@ impl OldStore {
 
     /// Reads the array `name` of the task at `pos`, of `shape`, into `out` (float64 LE).
     pub fn read(&self, name: &str, pos: u64, shape: &[u64], out: &mut Vec<u8>) -> io::Result<()> {
+        if let Some(values) = self.coords.get(name) {
+            out.clear();
+            out.extend_from_slice(values);
+            return Ok(());
+        }
         let (l, _) = self.arrays.get(name).ok_or_else(|| bad(&self.root, &format!("no array `{name}`")))?;
         let g = self.grid.len();
         let own = &l.shape[g..];
