@@ -52,6 +52,7 @@ import importlib  # noqa: E402
 import importlib.machinery  # noqa: E402
 import importlib.util  # noqa: E402
 import inspect  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import json.encoder  # noqa: E402
 import os  # noqa: E402
@@ -507,6 +508,45 @@ def _write_all(fd, data):
         view = view[os.write(fd, view) :]
 
 
+_NPY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_npy_headers = {}  # (dtype, shape, fortran order) -> numpy's header for it
+
+
+def _save_npy(path, a):
+    """numpy.save(path, a, allow_pickle=False), in one write of the header and the data."""
+    np = sys.modules["numpy"]
+    fmt = np.lib.format
+    if a.dtype.hasobject:
+        np.save(path, a, allow_pickle=False)  # refused, with numpy's own message
+        return
+    fortran = a.flags.f_contiguous and not a.flags.c_contiguous
+    key = (a.dtype, a.shape, fortran)
+    header = _npy_headers.get(key)
+    if header is None:
+        buf = io.BytesIO()
+        try:
+            fmt.write_array_header_1_0(buf, fmt.header_data_from_array_1_0(a))
+        except ValueError:  # a header too long for format 1.0: numpy picks the version
+            with open(path, "wb") as f:
+                np.save(f, a, allow_pickle=False)
+            return
+        header = buf.getvalue()
+        if len(_npy_headers) < 256:
+            _npy_headers[key] = header
+    # As numpy.save lays the data out: Fortran order as the transpose's C order, anything
+    # else in C order.
+    data = a.T if fortran else np.ascontiguousarray(a)
+    view = memoryview(data.reshape(-1).view(np.uint8))
+    fd = os.open(path, _NPY_FLAGS, 0o666)
+    try:
+        n = os.writev(fd, [header, view])
+        if n < len(header) + len(view):  # a short write (a full disk raises on the next)
+            rest = (header + bytes(view))[n:]
+            _write_all(fd, rest)
+    finally:
+        os.close(fd)
+
+
 def _capture_file():
     """A private, unlinked temporary file, open for reading and writing."""
     f = tempfile.TemporaryFile()
@@ -883,26 +923,24 @@ class Worker:
         return f"{self.name}() returned {_a(type(v))} for `{name}`; {fix}"
 
     def save_arrays(self, out, arrays):
-        """Writes each array as <out>/<name>.npy, through a temporary name, so that a
-        file under its final name is always complete."""
+        """Writes each array as <out>/<name>.npy, byte for byte what numpy.save writes.
+
+        <out> is this attempt's own directory, which sweep moves into place as a whole only
+        once the reply says the task is done: the directory is the temporary name, so the
+        files in it are written under their final names (a rename each would be for nothing).
+        One directory and one file per array is the layout's cost; everything else is kept
+        off it: no file object, numpy's header built once per dtype and shape, the header
+        and the data in one system call."""
         if out is None:
             raise BadReturn(f"protocol: the request has no `out` to write {self.name}()'s arrays into")
-        save = sys.modules["numpy"].save
-        os.makedirs(out, exist_ok=True)
+        try:
+            os.mkdir(out)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(out, exist_ok=True)
         for name, a in arrays.items():
-            path = os.path.join(out, name + ".npy")
-            tmp = os.path.join(out, "." + name + ".npy.tmp")
-            try:
-                # A file object: given a name, numpy.save would append ".npy" to the tmp name.
-                with open(tmp, "wb") as f:
-                    save(f, a, allow_pickle=False)
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            _save_npy(os.path.join(out, name + ".npy"), a)
 
     # -- captured output -------------------------------------------------------------
 

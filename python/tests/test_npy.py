@@ -1,6 +1,7 @@
-"""Tests of python/sweep/_npy.py, the fast `.npy` reader of `sweep.open`: it must give what
-`numpy.load` gives for every file numpy writes, and hand what it does not read itself back
-to numpy.load (errors included).
+"""Tests of sweep's own `.npy` reading and writing: python/sweep/_npy.py, the fast reader of
+`sweep.open`, must give what `numpy.load` gives for every file numpy writes, and hand what
+it does not read itself back to numpy.load (errors included); the worker driver's writer
+(`_save_npy` in python/sweep/_worker.py) must write byte for byte what `numpy.save` writes.
 
     python3 -m unittest python/tests/test_npy.py -v
 """
@@ -10,11 +11,13 @@ import os
 import sys
 import tempfile
 import unittest
+import warnings
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sweep import _npy  # noqa: E402
+from sweep import _worker  # noqa: E402
 
 
 class ReadsWhatNumpyWrites(unittest.TestCase):
@@ -83,6 +86,44 @@ class ReadsWhatNumpyWrites(unittest.TestCase):
             f.write(b"not an array")
         with self.assertRaises(Exception):
             _npy.read(path)
+
+
+class WritesWhatNumpySaves(unittest.TestCase):
+    def check(self, a):
+        d = tempfile.mkdtemp()
+        ours, theirs = os.path.join(d, "ours.npy"), os.path.join(d, "theirs.npy")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's note on a format 2.0 header
+            _worker._save_npy(ours, a)
+            _worker._save_npy(ours, a)  # again: the header now comes from the cache
+            np.save(theirs, a, allow_pickle=False)
+        with open(ours, "rb") as f, open(theirs, "rb") as g:
+            self.assertEqual(f.read(), g.read())
+
+    def test_every_layout_numpy_save_knows_is_written_byte_for_byte(self):
+        base = np.arange(24.0).reshape(4, 6)
+        cases = {
+            "C order": base,
+            "Fortran order": np.asfortranarray(base),
+            "a strided slice": base[::2, 1::2],
+            "a transpose of a slice": base[:, ::3].T,
+            "0-d": np.array(3.5),
+            "empty": np.zeros((0, 3)),
+            "big-endian": np.arange(5, dtype=">i4"),
+            "bool": np.array([True, False, True]),
+            "complex": np.array([1 + 2j, 3 - 4j]),
+            "unicode": np.array(["a", "bcd"]),
+            "datetime": np.array(["2026-12-08"], dtype="datetime64[D]"),
+            "structured": np.zeros(2, dtype=[("x", "<f8"), ("n", "<i2")]),
+            "a header past format 1.0": np.zeros(1, dtype=[(f"field_{i:05d}", "<f8") for i in range(3000)]),
+        }
+        for name, a in cases.items():
+            with self.subTest(name):
+                self.check(a)
+
+    def test_an_object_array_is_refused_with_numpys_message(self):
+        with self.assertRaisesRegex(ValueError, "allow_pickle=False"):
+            _worker._save_npy(os.path.join(tempfile.mkdtemp(), "o.npy"), np.array([{}], dtype=object))
 
 
 if __name__ == "__main__":
