@@ -6,6 +6,8 @@ rate constants x 3 initial concentrations of sweeps/python/reaction.py:simulate,
     python3 benches/peers/python_run.py pool OUT   # multiprocessing.Pool(2).map, results in memory
     python3 benches/peers/python_run.py warm OUT   # sweep.run in an interpreter that imported xarray
                                                    # already; the call's seconds go to $WARM_TIMES
+    python3 benches/peers/python_run.py spawn OUT  # the same with the "spawn" start method: fresh
+                                                   # interpreters, as sweep's workers are
     python3 benches/peers/python_run.py kept OUT   # Pool(2).map that also keeps what sweep keeps:
                                                    # each task's t and c as .npy files, and a Dataset
 
@@ -91,8 +93,11 @@ def main(what, out):
     elif what == "kept":
         kept(out)
     else:
-        from multiprocessing import Pool
+        import multiprocessing
 
+        # "spawn" starts each worker as a fresh interpreter (so does "forkserver", the
+        # default on Linux from Python 3.14); "fork", the default before, copies this one.
+        Pool = multiprocessing.get_context("spawn").Pool if what == "spawn" else multiprocessing.Pool
         with Pool(2) as pool:
             results = pool.map(call, [(k, c0) for k in K for c0 in C0])
         assert len(results) == 600
