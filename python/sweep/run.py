@@ -35,6 +35,7 @@ def run(
     zip=None,  # noqa: A002 - the spec's key
     common_seed=None,
     arrays=None,
+    dims=None,
     python=None,
     env=None,
     quiet=False,
@@ -51,7 +52,8 @@ def run(
     `params` maps each parameter to its values: a list, a numpy array, a range, or a scalar
     (a fixed value). `replicates` is a count or the adaptive table as a dict (``{"min": 10,
     "max": 400, "until": {"metric": "y", "ci95_rel": 0.01}}``); `zip`, `common_seed`,
-    `arrays` ("npy" or "zarr"), `python` (the workers' interpreter; default: this one,
+    `arrays` ("npy" or "zarr"), `dims` (an array's own dimensions' names, ``{"c": ["t"]}``),
+    `python` (the workers' interpreter; default: this one,
     ``sys.executable``), `env`, `timeout` (per task: seconds or "10m") are the spec's keys;
     `jobs` and `retries` are `sweep run`'s `--jobs` and `--retries`. `out` defaults to
     ``runs/<function name>``.
@@ -71,7 +73,9 @@ def run(
     ``"rerun"`` (run them again) or ``"keep"`` (keep their results; the Dataset's `code`
     variable then says which version each task came from): `sweep run`'s `--code-changed`.
     """
-    spec, out, pickled = _plan(function, params, replicates, seed, out, timeout, save, zip, common_seed, arrays, python, env)
+    spec, out, pickled = _plan(
+        function, params, replicates, seed, out, timeout, save, zip, common_seed, arrays, dims, python, env
+    )
     exe = binary()
     jobs_arg = _count(jobs, "jobs", minimum=1, optional=True)
     retries_arg = _count(retries, "retries", minimum=0)
@@ -221,7 +225,7 @@ def _call(argv):
     return code, "".join(err)
 
 
-def _plan(function, params, replicates, seed, out, timeout, save, zip_, common_seed, arrays, python, env):
+def _plan(function, params, replicates, seed, out, timeout, save, zip_, common_seed, arrays, dims, python, env):
     """Checks every argument and renders the spec; raises SweepError before anything is
     written. Returns (spec text, out, pickled function bytes or None)."""
     cwd = os.getcwd()
@@ -267,8 +271,18 @@ def _plan(function, params, replicates, seed, out, timeout, save, zip_, common_s
         if not isinstance(name, str):
             raise SweepError(f"params: the name {name!r} is not a string")
         lines.append(f"{_key(name)} = {_toml(_values(name, values))}")
+    output = []
     if arrays is not None:
-        lines += ["", "[output]", f"arrays = {_toml(arrays)}"]
+        output.append(f"arrays = {_toml(arrays)}")
+    if dims is not None:
+        if not isinstance(dims, dict) or not all(
+            isinstance(k, str) and isinstance(v, (list, tuple)) and all(isinstance(n, str) for n in v)
+            for k, v in dims.items()
+        ):
+            raise SweepError(f"dims={dims!r}: give array name -> its dimensions' names, e.g. dims={{'c': ['t']}}")
+        output.append(f"dims = {_toml({k: list(v) for k, v in dims.items()})}")
+    if output:
+        lines += ["", "[output]"] + output
     return "\n".join(lines) + "\n", out, pickled
 
 

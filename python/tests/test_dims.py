@@ -150,5 +150,27 @@ class Dims(unittest.TestCase):
         self.assertEqual(ds["t"].dims, ("k", "replicate", "t_dim0"))
 
 
+    def test_sweep_run_takes_dims_as_the_spec_does(self):
+        env = dict(os.environ, SWEEP_BIN=BIN, PYTHONPATH=PYTHON_DIR)
+        script = (
+            "import sys, sweep\n"
+            f"sys.path.insert(0, {self.dir!r})\n"
+            "from m import f\n"
+            "ds = sweep.run(f, params={'k': [0.5, 1.0]}, dims={'c': ['t'], 'm': ['row', 'col']}, out='runs/f', quiet=True)\n"
+            "print(ds['c'].dims, ds['m'].dims, ds['t'].dims, ds['t'].values.tolist())\n"
+        )
+        r = subprocess.run([sys.executable, "-c", script], cwd=self.dir, capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(
+            r.stdout.strip(),
+            "('k', 'replicate', 't') ('k', 'replicate', 'row', 'col') ('t',) [0.0, 0.25, 0.5, 0.75, 1.0]",
+        )
+        with open(os.path.join(self.dir, "runs", "f.toml")) as f:
+            self.assertIn('dims = { c = ["t"], m = ["row", "col"] }', f.read())
+        with self.assertRaisesRegex(sweep.SweepError, r"dims=\['t'\]: give array name -> its dimensions' names"):
+            sweep.run(lambda k: {"y": k}, params={"k": [1]}, dims=["t"], out=os.path.join(self.dir, "runs", "bad"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "runs", "bad.toml")), "nothing written")
+
+
 if __name__ == "__main__":
     unittest.main()
