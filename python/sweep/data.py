@@ -189,8 +189,9 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
 
     A sweep run with `[output] arrays = "zarr"` is read from its store.zarr with
     `xarray.open_zarr` (lazily: `.load()` reads it all), with the same dimensions,
-    coordinates and variables. The store is built when a run ends: while a run is going, or
-    after one stopped before its end, `open` refuses it, saying so (`load` reads the table).
+    coordinates and variables. The store is built when a run ends: while a run is going,
+    `open` refuses it, saying so (`load` reads the table); after a run stopped before its
+    end, it opens the store of the runs before it, with a warning.
 
     Otherwise, while a run is going (see `load`), the Dataset holds the tasks done so far,
     the others NaN with status "pending", and the attribute `partial` is "running" (or
@@ -208,14 +209,26 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
         # `[output] arrays = "zarr"`: sweep built the Dataset already (see docs/output.md).
         store = os.path.join(out_dir, "store.zarr")
         state = _partial.partial(out_dir)
-        if state is not None:
-            # The store is built at the run's end: until then the arrays are in staging/.
+        if state is not None and state.running:
+            # The store is built (and swapped in) at the run's end: until then the arrays
+            # are in staging/, and a lazy read of the old store could meet the swap.
             raise SweepDataError(_partial.no_store(out_dir, store, state))
         if not os.path.lexists(store):
             store = _store_aside(out_dir) or store
         if not os.path.isfile(os.path.join(store, "zarr.json")):
+            if state is not None:
+                raise SweepDataError(_partial.no_store(out_dir, store, state))
             raise SweepDataError(
                 f"{store}: no such store; a run builds it when it ends (for shards: sweep collect {out_dir})"
+            )
+        if state is not None:
+            # A run stopped before its end: the store of the runs before it is still whole.
+            import warnings
+
+            warnings.warn(
+                f"{store} holds the tasks of the runs before the last, which stopped before its end "
+                f"({state.why}); `sweep run SPEC --resume` finishes the sweep and rebuilds the store",
+                stacklevel=2,
             )
         ds = xr.open_zarr(store)
         _warn_notes(out_dir, ds.attrs.get("sweep_notes") or [], stacklevel=3)
