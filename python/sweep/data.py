@@ -241,7 +241,14 @@ def open(out_dir):  # noqa: A001 - the name users expect, as xarray.open_dataset
             f"so they make no grid; read the sweep with sweep.load({out_dir!r}) (one row per task, "
             f"`{axis}` a column) or refine.csv (one row per point, with why it was added)"
         )
-    df = load(out_dir)
+    import warnings
+
+    # load's warnings (a snapshot, several code versions), said where open was called.
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        df = load(out_dir)
+    for w in said:
+        warnings.warn(w.message, w.category, stacklevel=2)
     axes = m["axes"]
     reps = int(m["replicates"])
     lens = [int(a["len"]) for a in axes]
