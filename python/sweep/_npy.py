@@ -8,6 +8,7 @@ numeric arrays with numpy's own header, which a regular expression reads. Anythi
 which reads every valid file and words every error.
 """
 
+import os
 import re
 
 _MAGIC = b"\x93NUMPY"
@@ -22,7 +23,10 @@ def read(path):
     import numpy as np
 
     with open(path, "rb") as f:
-        data = bytearray(f.read())
+        # One buffer, read into: a large array is not held twice (bytes, then a copy).
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        n = f.readinto(data)
+        del data[n:]  # a file that shrank meanwhile: what was read
     parsed = _parse(data)
     if parsed is None:
         return np.load(path, allow_pickle=False)
