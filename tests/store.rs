@@ -178,6 +178,24 @@ fn a_built_store_replaces_its_staging_files_and_rebuilds_from_itself() {
 }
 
 #[test]
+fn a_store_of_a_newer_format_is_refused_not_rebuilt() {
+    let small = REACTION.replace("solver = [\"rk45\", \"rk4\"]", "solver = [\"rk45\"]");
+    let env = Env::with("z.toml", &format!("{small}{ZARR}"));
+    env.succeeds(&["run", "z.toml", "--out", "o", "-q"]);
+    // A grown grid: the build must read the done tasks' arrays back from the old store.
+    env.write("z.toml", &format!("{REACTION}{ZARR}"));
+    let meta = env.path("o/store.zarr/zarr.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    let newer = text.replace("\"sweep_store_format\": 2", "\"sweep_store_format\": 99");
+    assert_ne!(newer, text, "the store records its format: {text}");
+    std::fs::write(&meta, &newer).unwrap();
+    let before = store_files(&env, "o");
+    let out = exits(&mut env.sweep(&["run", "z.toml", "--out", "o", "-q", "--resume"]), 1);
+    assert!(out.stderr.contains("written by a newer sweep (store format 99); upgrade sweep"), "{}", out.stderr);
+    assert_eq!(store_files(&env, "o"), before, "the newer store is left as it was");
+}
+
+#[test]
 fn ctrl_c_then_resume_gives_the_store_of_one_run() {
     let spec = format!(
         "seed = 3\nreplicates = 150\n[model]\nname = \"spin\"\narray_len = 64\n[params]\nmicros = [5000, 15000]\n{ZARR}"

@@ -25,8 +25,10 @@ use std::path::{Path, PathBuf};
 /// zarr-python reads few chunks, small enough that one shard fits in memory.
 const INNER_BYTES: u64 = 4 << 20;
 const SHARD_BYTES: u64 = 32 << 20;
-/// Version of the store's layout (the root's `sweep_store_format` attribute).
-pub const STORE_FORMAT: u32 = 1;
+/// Version of the store's layout (the root's `sweep_store_format` attribute). 2: an array
+/// that is its dimension's coordinate (`[output] dims`) is kept once, 1-D, and listed in
+/// `sweep_coords`; a sweep that reads format 1 only would take it for a grid variable.
+pub const STORE_FORMAT: u32 = 2;
 const NONE: u32 = u32::MAX;
 /// `Loc::file` of an array read back from the previous store.
 const OLD: u32 = u32::MAX;

@@ -65,6 +65,10 @@ impl OldStore {
         if attrs["sweep_compact"] != Value::Bool(true) {
             return Ok(None);
         }
+        // What a newer sweep adds to the layout would be misread here: refused, never rebuilt.
+        if let Some(f) = attrs["sweep_store_format"].as_u64().filter(|&f| f > u64::from(super::STORE_FORMAT)) {
+            return Err(bad(root, &format!("written by a newer sweep (store format {f}); upgrade sweep")));
+        }
         let all = &meta["consolidated_metadata"]["metadata"];
         let layout = |name: &str| Layout::of(&all[name]).ok_or_else(|| bad(root, &format!("no array `{name}`")));
         let task = layout("task")?;
