@@ -9,7 +9,7 @@ use super::dims::{coordinate, largest, Own, Seen};
 use super::files::{recover_aside, remove_stale, remove_tree, sync_fs, with_path, ASIDE};
 use super::old::OldStore;
 use super::staging::{self, Staged};
-use super::zarr::{block, for_runs, ArraySpec, Cells, DType};
+use super::zarr::{block, for_runs, ArraySpec, Cells, DType, STORE_FORMAT};
 use crate::model::Metric;
 use crate::outdir::{Manifest, OutDir};
 use crate::results::{Status, TaskTable};
@@ -25,10 +25,6 @@ use std::path::{Path, PathBuf};
 /// zarr-python reads few chunks, small enough that one shard fits in memory.
 const INNER_BYTES: u64 = 4 << 20;
 const SHARD_BYTES: u64 = 32 << 20;
-/// Version of the store's layout (the root's `sweep_store_format` attribute). 2: an array
-/// that is its dimension's coordinate (`[output] dims`) is kept once, 1-D, and listed in
-/// `sweep_coords`; a sweep that reads format 1 only would take it for a grid variable.
-pub const STORE_FORMAT: u32 = 2;
 const NONE: u32 = u32::MAX;
 /// `Loc::file` of an array read back from the previous store.
 const OLD: u32 = u32::MAX;

@@ -16,8 +16,9 @@ mod staging;
 mod zarr;
 
 pub use arrays::{arrays_of, ArrayData};
-pub use build::{build, STORE_FORMAT};
+pub use build::build;
 pub use check::{lost_arrays, Lost};
 pub use dims::notes;
 pub use npy_in::stage_npy_files;
 pub use staging::{files as staging_files, read as read_staging, Damage, Staged, StagingWriter};
+pub use zarr::STORE_FORMAT;

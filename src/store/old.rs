@@ -6,7 +6,7 @@
 //! Only stores whose root says `sweep_compact` are read: every array's per-task shape can
 //! be told from the store (all alike, or 1-D with `<name>_len`).
 
-use super::zarr::{for_runs, Indices};
+use super::zarr::{for_runs, Indices, STORE_FORMAT};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
@@ -66,7 +66,7 @@ impl OldStore {
             return Ok(None);
         }
         // What a newer sweep adds to the layout would be misread here: refused, never rebuilt.
-        if let Some(f) = attrs["sweep_store_format"].as_u64().filter(|&f| f > u64::from(super::STORE_FORMAT)) {
+        if let Some(f) = attrs["sweep_store_format"].as_u64().filter(|&f| f > u64::from(STORE_FORMAT)) {
             return Err(bad(root, &format!("written by a newer sweep (store format {f}); upgrade sweep")));
         }
         let all = &meta["consolidated_metadata"]["metadata"];

@@ -13,6 +13,11 @@ use serde_json::{json, Map, Value};
 use std::io;
 use std::path::Path;
 
+/// Version of the store's layout (the root's `sweep_store_format` attribute). 2: an array
+/// that is its dimension's coordinate (`[output] dims`) is kept once, 1-D, and listed in
+/// `sweep_coords`; a sweep that reads format 1 only would take it for a grid variable.
+pub const STORE_FORMAT: u32 = 2;
+
 /// An element type sweep writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DType {
