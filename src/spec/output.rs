@@ -2,7 +2,7 @@
 
 use super::raw::RawDims;
 use super::{Ctx, Dims, SpecError, TaskKind};
-use crate::text::did_you_mean;
+use crate::text::{did_you_mean, is_identifier};
 use toml::Spanned;
 
 /// Names the grid's own variables and dimensions take in `sweep.open`: a dimension of one
@@ -125,11 +125,4 @@ impl Ctx<'_> {
         }
         Ok(())
     }
-}
-
-/// Whether `s` is an identifier (ASCII): a name xarray and Python attribute access take.
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -4,6 +4,7 @@ use super::command::env_list;
 use super::{Ctx, SpecError};
 use crate::command::DEFAULT_GRACE;
 use crate::spec::raw::{RawPython, RawWorker};
+use crate::text::is_identifier;
 use crate::worker::{python, PythonFunction, WorkerSpec};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -182,10 +183,3 @@ impl Ctx<'_> {
 
 const WORKER_EXAMPLE: &str =
     "give the program that speaks the worker protocol, e.g. `argv = [\"julia\", \"worker.jl\"]`";
-
-/// Whether `s` is a Python identifier (ASCII is enough for a function name in a spec).
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}

@@ -7,4 +7,4 @@ mod suggest;
 
 pub use human::{binary_units, bytes, count, duration_rough, duration_short, number, shorten};
 pub use quote::{shell_quote, shell_quote_always};
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, is_identifier};

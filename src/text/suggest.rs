@@ -1,4 +1,5 @@
-//! "did you mean `x`?" for misspelt keys, models, parameters and placeholders.
+//! "did you mean `x`?" for misspelt keys, models, parameters and placeholders, and what
+//! counts as a name.
 
 /// "did you mean `x`?" for the candidate closest to `word`, if any is close enough.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -8,6 +9,14 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Whether `s` is an identifier, ASCII only: a name that Python (a function) and xarray (a
+/// dimension, by attribute access) both take.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
