@@ -4,7 +4,8 @@
 //! a new sweep, and otherwise from the journals after the run.
 //! Memory stays a window's worth, whatever the size of the grid.
 
-use super::{load_journals, torn_warnings, write_results, Prepared};
+use super::snapshot::{fold_journals, Rows};
+use super::{write_results, Prepared};
 use crate::error::{Error, IoContext};
 use crate::exec::{Run, RunConfig, RunOutcome, Stats};
 use crate::outdir::{spec_hash, OutDir};
@@ -122,33 +123,23 @@ pub struct Written {
 /// (see [`crate::results::window`]), and otherwise from a store of every task.
 pub fn write_results_from_journals(spec: &Spec, out: &OutDir) -> Result<Written, Error> {
     let hash = spec_hash(&spec.text);
-    let read = || format!("cannot read the journal in {}", out.root.display());
-    let windowed = !spec.in_rounds() && spec.arrays != ArrayLayout::Zarr;
-    let survey = match windowed {
-        true => crate::results::window::survey(spec, &out.root, &hash).context(read)?,
-        false => None,
+    // Before the store is built, a done task whose arrays are lost is undone: it must not
+    // enter the store as done (with NaN arrays), or the next resume would take its word.
+    let (rows, mut warnings) = fold_journals(spec, out, &hash, false)?;
+    let metrics = match &rows {
+        Rows::Windows(survey) => {
+            crate::results::window::write(spec, survey, &hash, &out.results())
+                .context(|| format!("cannot write {}", out.results().display()))?;
+            survey.has_metrics()
+        }
+        Rows::Table(store) => {
+            write_results(spec, store, out)?;
+            if spec.arrays == ArrayLayout::Zarr {
+                // What the build found of `[output] dims`, as a run's end says it.
+                warnings.extend(crate::store::notes(out));
+            }
+            !store.keys.is_empty()
+        }
     };
-    if let Some(survey) = survey {
-        crate::results::window::write(spec, &survey, &hash, &out.results())
-            .context(|| format!("cannot write {}", out.results().display()))?;
-        let mut warnings = torn_warnings(&survey.scan);
-        warnings.extend(crate::results::window::foreign_warning(survey.foreign));
-        return Ok(Written { counts: survey.ledger.counts(), warnings, metrics: survey.has_metrics() });
-    }
-    let mut store = TaskTable::new(spec);
-    let (scan, _) = load_journals(out, &mut store, None).context(read)?;
-    super::refine::settle(spec, out, &mut store).context(read)?;
-    let mut warnings = torn_warnings(&scan);
-    if spec.arrays == ArrayLayout::Zarr {
-        // Before the store is built: a done task whose arrays are lost must not enter it as
-        // done (with NaN arrays), or the next resume would take the store's word for it.
-        let journals = crate::journal::journal_files(&out.root).context(read)?;
-        warnings.extend(super::undo_lost_arrays(out, &mut store, &journals)?);
-    }
-    write_results(spec, &store, out)?;
-    if spec.arrays == ArrayLayout::Zarr {
-        // What the build found of `[output] dims`, as a run's end says it.
-        warnings.extend(crate::store::notes(out));
-    }
-    Ok(Written { counts: store.counts(), warnings, metrics: !store.keys.is_empty() })
+    Ok(Written { counts: rows.counts(), warnings, metrics })
 }
