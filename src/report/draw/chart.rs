@@ -5,6 +5,7 @@
 
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -71,6 +72,28 @@ pub(crate) fn draw_err<E: std::error::Error + Send + Sync>(
 pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 pub(crate) type DrawResult<'a> = Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>;
 
+/// Axes of a count against a number (a duration histogram, replicates per point).
+pub(crate) type CountChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The chart of a count against a number on `root`: x over `x`, counts from 0 to `top`, with
+/// the margins and label areas of the report's count charts.
+pub(crate) fn count_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    x: std::ops::Range<f64>,
+    top: f64,
+) -> Result<CountChart<'a, 'b>, DrawingAreaErrorKind<<SVGBackend<'b> as DrawingBackend>::ErrorType>> {
+    ChartBuilder::on(root).margin(12).x_label_area_size(44).y_label_area_size(64).build_cartesian_2d(x, 0.0..top)
+}
+
+/// A count axis's label: whole numbers only (a count of 2.5 tasks is no tick).
+pub(crate) fn whole(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        crate::text::number(*v)
+    } else {
+        String::new()
+    }
+}
+
 /// A range around `[lo, hi]` widened by `frac` of its width on each side; never empty.
 pub(crate) fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
     if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
@@ -128,27 +151,15 @@ pub(crate) fn draw_histogram(h: &Histogram, width: u32, height: u32) -> Result<S
         let (lo, hi) = if h.hi > h.lo { (h.lo, h.hi) } else { padded(h.lo, h.hi, 0.0) };
         let step = (hi - lo) / bins as f64;
         let top = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
-        let mut ch = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(lo..hi, 0.0..top)
-            .map_err(&err)?;
+        let mut ch = count_chart(&root, lo..hi, top).map_err(&err)?;
         let x_fmt = |v: &f64| crate::text::number(*v);
-        let y_fmt = |v: &f64| {
-            if v.fract() == 0.0 {
-                crate::text::number(*v)
-            } else {
-                String::new()
-            }
-        };
         let most = h.counts.iter().copied().max().unwrap_or(0) as usize;
         let mut mesh = ch.configure_mesh();
         mesh.x_desc("seconds")
             .y_labels((most + 1).clamp(2, 8))
             .y_desc("tasks")
             .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt);
+            .y_label_formatter(&whole);
         house_style(&mut mesh, true).draw().map_err(&err)?;
         let bar = color(0);
         ch.draw_series(h.counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| {

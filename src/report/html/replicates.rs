@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::escape;
 use crate::outdir::Manifest;
-use crate::report::draw::chart::{color, draw_err, house_style, padded};
+use crate::report::draw::chart::{color, count_chart, draw_err, house_style, padded, whole};
 use crate::report::ReportError;
 use std::fmt::Write as _;
 
@@ -87,16 +87,10 @@ pub(crate) fn draw(c: &PointCounts, width: u32, height: u32) -> Result<String, R
         let (lo, hi) = c.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.0), h.max(p.0)));
         let (lo, hi) = if lo.is_finite() { padded(lo, hi, 0.05) } else { (0.0, 1.0) };
         let top = c.points.iter().map(|p| p.1).max().unwrap_or(1).max(1) as f64 * 1.1;
-        let mut ch = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(lo..hi, 0.0..top)
-            .map_err(&err)?;
+        let mut ch = count_chart(&root, lo..hi, top).map_err(&err)?;
         let x_fmt = |v: &f64| crate::text::number(*v);
-        let y_fmt = |v: &f64| if v.fract() == 0.0 { crate::text::number(*v) } else { String::new() };
         let mut mesh = ch.configure_mesh();
-        mesh.x_desc(c.x_name.as_str()).y_desc("replicates run (n)").x_label_formatter(&x_fmt).y_label_formatter(&y_fmt);
+        mesh.x_desc(c.x_name.as_str()).y_desc("replicates run (n)").x_label_formatter(&x_fmt).y_label_formatter(&whole);
         house_style(&mut mesh, true).draw().map_err(&err)?;
         for (at_max, colour) in [(false, color(0)), (true, color(3))] {
             let dots = c.points.iter().filter(|p| p.2 == at_max);
